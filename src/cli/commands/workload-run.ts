@@ -1,0 +1,56 @@
+/**
+ * `ksmctl workload run FILE [--era E] [--json]`: run a workload file under one
+ * era and print its snapshots, as a table or as the schema's JSON.
+ */
+import { COUNTER_NAMES } from '../../workload/driver.js';
+import { eraNames, findEra } from '../../workload/eras.js';
+import { builtinNames, builtinWorkload } from '../../workload/builtin.js';
+import { type RunResult, resultJson, runWorkload } from '../../workload/runner.js';
+import { loadWorkload, type Workload, WorkloadError } from '../../workload/schema.js';
+import { CliError } from '../errors.js';
+import { formatTable } from '../table.js';
+
+export interface WorkloadRunOptions {
+  era: string;
+  json?: boolean;
+}
+
+/** A workload from a file path, or a built-in one named `builtin:NAME` (or just NAME when no such file exists). */
+export function resolveWorkload(spec: string, exists: (p: string) => boolean): Workload {
+  const name = spec.startsWith('builtin:') ? spec.slice('builtin:'.length) : !exists(spec) ? spec : undefined;
+  if (name !== undefined) {
+    const w = builtinWorkload(name);
+    if (w !== undefined) return w;
+    if (spec.startsWith('builtin:')) throw new CliError(`no built-in workload "${name}" (built-in: ${builtinNames().join(', ')})`);
+  }
+  try {
+    return loadWorkload(spec);
+  } catch (e) {
+    if (e instanceof WorkloadError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
+export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
+  const era = findEra(opts.era);
+  if (era === undefined) throw new CliError(`unknown era "${opts.era}" (known: ${eraNames().join(', ')})`);
+  try {
+    return runWorkload(w, era.create());
+  } catch (e) {
+    if (e instanceof WorkloadError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
+export function formatRun(r: RunResult, json: boolean): string {
+  if (json) return JSON.stringify(resultJson(r), null, 2);
+  const mark = (n: string) => (r.exposed.includes(n as never) ? n : `${n}*`);
+  const header = ['snapshot', 'step', ...COUNTER_NAMES.map(mark), 'pages_saved'];
+  const rows = r.snapshots.map((s) => [s.label, s.step, ...COUNTER_NAMES.map((n) => s[n]), s.pages_saved]);
+  const lines = [`${r.workload} under ${r.title}`, '', formatTable(header, rows, header.map((_, i) => i > 0))];
+  const derived = COUNTER_NAMES.filter((n) => !r.exposed.includes(n));
+  if (derived.length) lines.push('', `* not exposed by this era: derived as SCHEMA.md defines it`);
+  lines.push('', 'pages_saved is measured from memory: registered present pages minus distinct frames.');
+  for (const e of r.errors) lines.push(`step ${e.step}: refused by the era with ${e.errno}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,41 @@
+/**
+ * The ksmctl command line: commander only parses; each command is a function
+ * in commands/ that returns data or text, so it can be tested in-process.
+ */
+import { existsSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { eraNames } from '../workload/eras.js';
+import { DEFAULT_WORKLOAD } from '../workload/builtin.js';
+import { formatRun, resolveWorkload, workloadRun } from './commands/workload-run.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  isTTY: boolean;
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('ksmctl')
+    .description('Linux KSM in all of its historical API eras, on one simulated engine')
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .exitOverride()
+    .showHelpAfterError('(ksmctl --help lists the commands)');
+
+  program.action(() => {
+    const w = resolveWorkload(`builtin:${DEFAULT_WORKLOAD}`, existsSync);
+    io.out(formatRun(workloadRun(w, { era: 'v3' }), false));
+  });
+
+  const workload = program.command('workload').description('run workload files (shared/workloads/SCHEMA.md)');
+  workload
+    .command('run')
+    .description('run a workload under one era and print its counters')
+    .argument('<file>', `workload file, or builtin:NAME (${DEFAULT_WORKLOAD})`)
+    .addOption(new Option('--era <era>', 'API era').choices(eraNames()).default('v3'))
+    .option('--json', 'print exactly the JSON of the workload schema')
+    .action((file: string, opts: { era: string; json?: boolean }) => {
+      const w = resolveWorkload(file, existsSync);
+      io.out(formatRun(workloadRun(w, { era: opts.era }), opts.json === true));
+    });
+  return program;
+}

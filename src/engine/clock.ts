@@ -1,0 +1,76 @@
+/**
+ * The virtual clock and the ksmd thread that runs on it.
+ *
+ * Nothing in the engine reads real time: ksmd is a step function driven by
+ * whoever advances the clock (the CLI, the TUI, a script's `sleep`, a test).
+ * Time is kept in microseconds, the finest unit any era's knobs use.
+ */
+
+export class VirtualClock {
+  /** Microseconds since boot. */
+  now = 0;
+}
+
+/** What ksmd needs from an era's KSM code (its ksm_scan_thread loop body). */
+export interface ScanThread {
+  /** ksmd_should_run(): the run bit is set and there is memory to scan. */
+  shouldRun(): boolean;
+  /** One locked iteration: if it should run, scan one batch. */
+  batch(): void;
+  /** How long to sleep after a batch, in microseconds. */
+  sleepMicros(): number;
+}
+
+/**
+ * ksmd: sleeps between batches while it should run, waits on its wait queue
+ * otherwise. A sleep of 0 still costs one tick (1 µs) of virtual time, so
+ * the clock always moves forward; the kernel would just spin.
+ */
+export class Ksmd {
+  /** When the next batch runs, or null while waiting on the wait queue. */
+  private nextWake: number | null = null;
+  /** Batches run so far. */
+  batches = 0;
+
+  constructor(private readonly clock: VirtualClock, private readonly thread: ScanThread) {}
+
+  /** 'sleeping' between batches, 'waiting' for work (run = 0 or nothing registered). */
+  get state(): 'sleeping' | 'waiting' {
+    return this.nextWake === null ? 'waiting' : 'sleeping';
+  }
+
+  /** wake_up_interruptible(&ksm_thread_wait): a waiting ksmd re-checks its condition now. */
+  wake(): void {
+    if (this.nextWake === null && this.thread.shouldRun()) this.nextWake = this.clock.now;
+  }
+
+  /**
+   * Runs every batch due up to time `t` (µs) and leaves the clock at t; with
+   * maxBatches, stops after that many batches, leaving the clock at the last one.
+   */
+  advanceTo(t: number, maxBatches = Number.POSITIVE_INFINITY): number {
+    let ran = 0;
+    for (;;) {
+      if (this.nextWake === null) {
+        if (!this.thread.shouldRun()) break;
+        this.nextWake = this.clock.now;
+      }
+      if (this.nextWake > t) break;
+      if (ran >= maxBatches) return ran;
+      this.clock.now = Math.max(this.clock.now, this.nextWake);
+      this.thread.batch();
+      this.batches++;
+      ran++;
+      this.nextWake = this.thread.shouldRun() ? this.clock.now + Math.max(1, this.thread.sleepMicros()) : null;
+    }
+    this.clock.now = Math.max(this.clock.now, t);
+    return ran;
+  }
+
+  /** Runs the next batch now, whatever the timer says (a "step" control). */
+  stepBatch(): void {
+    this.thread.batch();
+    this.batches++;
+    this.nextWake = this.thread.shouldRun() ? this.clock.now + Math.max(1, this.thread.sleepMicros()) : null;
+  }
+}

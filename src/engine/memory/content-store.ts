@@ -1,0 +1,277 @@
+/**
+ * Page contents, interned: every distinct 4096-byte content is stored once,
+ * however many frames hold it, before and after merging.
+ *
+ * Layout (struct of arrays, indexed by content id; id 0 is "none"):
+ *   slabs[id >> SLAB_SHIFT]   Uint8Array of SLAB_PAGES pages; the bytes of
+ *                             content id live at (id & SLAB_MASK) * PAGE_SIZE
+ *   refs[id]                  frames holding this content; 0 means free
+ *   hash[id]                  the intern hash of the bytes
+ *   chain[id]                 next id in the same intern bucket (0 ends)
+ *   gen[id]                   bumped when the id is freed, so cached ids
+ *                             (spec cache, checksum cache) can be validated
+ *   buckets[h & mask]         first id of the bucket
+ *
+ * Because contents are interned, two pages are identical exactly when their
+ * content ids are equal: memcmp is only needed to order different pages.
+ * Contents are immutable: a write makes a new content (or finds an existing
+ * one) and the writer's frame switches to it.
+ */
+import { PAGE_SIZE, WORDS_PER_PAGE } from '../constants.js';
+
+const SLAB_SHIFT = 8;
+const SLAB_PAGES = 1 << SLAB_SHIFT;
+const SLAB_MASK = SLAB_PAGES - 1;
+
+export class ContentStore {
+  private slabs: Uint8Array[] = [];
+  private slabWords: Uint32Array[] = [];
+  refs = new Int32Array(1024);
+  private hash = new Uint32Array(1024);
+  private chain = new Int32Array(1024);
+  gen = new Uint32Array(1024);
+  private buckets = new Int32Array(1024);
+  private bucketMask = 1023;
+  private freeIds: number[] = [];
+  private nextId = 1;
+  /** Live (referenced) distinct contents. */
+  live = 0;
+  /** Scratch page for building a content before interning it. */
+  readonly scratch = new Uint8Array(PAGE_SIZE);
+  readonly scratchWords = new Uint32Array(this.scratch.buffer);
+  private specCache = new Map<string, { id: number; gen: number }>();
+  /** Called with an id just before it is reused, so per-content caches can drop it. */
+  private onFree: Array<(id: number) => void> = [];
+
+  /** The slab holding content `id` (a Uint8Array) and the byte offset of its page. */
+  slabOf(id: number): Uint8Array {
+    return this.slabs[id >>> SLAB_SHIFT];
+  }
+
+  offsetOf(id: number): number {
+    return (id & SLAB_MASK) * PAGE_SIZE;
+  }
+
+  wordsOf(id: number): Uint32Array {
+    return this.slabWords[id >>> SLAB_SHIFT];
+  }
+
+  /** A copy of the 4096 bytes of content `id` (for tests and the read API). */
+  bytes(id: number): Uint8Array {
+    const off = this.offsetOf(id);
+    return this.slabOf(id).slice(off, off + PAGE_SIZE);
+  }
+
+  /** Registers a callback run when a content id is freed. */
+  onContentFreed(fn: (id: number) => void): void {
+    this.onFree.push(fn);
+  }
+
+  /** Capacity in content ids (for per-content side tables that grow with the store). */
+  get capacity(): number {
+    return this.refs.length;
+  }
+
+  /** Interns the page in `scratch` and returns its id, with one more reference. */
+  internScratch(): number {
+    return this.internWords(this.scratchWords, 0);
+  }
+
+  /** Interns 4096 bytes at `src[offset]` and returns the id, with one more reference. */
+  intern(src: Uint8Array, offset: number): number {
+    this.scratch.set(src.subarray(offset, offset + PAGE_SIZE));
+    return this.internWords(this.scratchWords, 0);
+  }
+
+  /** Interns the 1024 words at `words[base]` and returns the id, with one more reference. */
+  internWords(words: Uint32Array, base: number): number {
+    const h = internHash(words, base);
+    for (let id = this.buckets[h & this.bucketMask]; id !== 0; id = this.chain[id]) {
+      if (this.hash[id] === h && this.equalWords(id, words, base)) {
+        this.refs[id]++;
+        return id;
+      }
+    }
+    const id = this.allocId();
+    this.wordsOf(id).set(words.subarray(base, base + WORDS_PER_PAGE), (id & SLAB_MASK) * WORDS_PER_PAGE);
+    this.hash[id] = h;
+    const b = h & this.bucketMask;
+    this.chain[id] = this.buckets[b];
+    this.buckets[b] = id;
+    this.refs[id] = 1;
+    this.live++;
+    if (this.live > this.buckets.length) this.rehash();
+    return id;
+  }
+
+  /**
+   * Interns a page described by a cache key, generating its bytes into
+   * `scratch` with `fill` only when no live content has that key: workloads
+   * fill millions of pages from a few thousand specs.
+   */
+  internSpec(key: string, fill: (out: Uint8Array) => void): number {
+    const hit = this.specCache.get(key);
+    if (hit !== undefined && this.refs[hit.id] > 0 && this.gen[hit.id] === hit.gen) {
+      this.refs[hit.id]++;
+      return hit.id;
+    }
+    fill(this.scratch);
+    const id = this.internScratch();
+    this.specCache.set(key, { id, gen: this.gen[id] });
+    if (this.specCache.size > 1 << 20) this.specCache.clear();
+    return id;
+  }
+
+  ref(id: number): void {
+    this.refs[id]++;
+  }
+
+  /** Drops one reference; the content is freed when none remain. */
+  unref(id: number): void {
+    if (--this.refs[id] > 0) return;
+    if (this.refs[id] < 0) throw new Error(`content ${id}: reference count below zero`);
+    const b = this.hash[id] & this.bucketMask;
+    if (this.buckets[b] === id) {
+      this.buckets[b] = this.chain[id];
+    } else {
+      let p = this.buckets[b];
+      while (this.chain[p] !== id) p = this.chain[p];
+      this.chain[p] = this.chain[id];
+    }
+    this.chain[id] = 0;
+    this.gen[id]++;
+    this.live--;
+    for (const fn of this.onFree) fn(id);
+    this.freeIds.push(id);
+  }
+
+  /**
+   * memcmp(a, b, 4096) reduced to its sign, plus how many bytes memcmp read
+   * (up to and including the first difference).
+   */
+  compare(a: number, b: number): number {
+    if (a === b) return 0;
+    const wa = this.wordsOf(a);
+    const wb = this.wordsOf(b);
+    let ia = (a & SLAB_MASK) * WORDS_PER_PAGE;
+    let ib = (b & SLAB_MASK) * WORDS_PER_PAGE;
+    const end = ia + WORDS_PER_PAGE;
+    for (; ia < end; ia++, ib++) {
+      const x = wa[ia];
+      const y = wb[ib];
+      if (x !== y) {
+        this.lastCompareBytes = (ia - (a & SLAB_MASK) * WORDS_PER_PAGE) * 4 + firstByteDiff(x, y) + 1;
+        return byteOrder(x, y);
+      }
+    }
+    // Different ids never hold equal bytes: interning guarantees it.
+    throw new Error(`contents ${a} and ${b} are equal but not interned together`);
+  }
+
+  /** Bytes read by the last compare() of two different contents. */
+  lastCompareBytes = 0;
+
+  /** Bytes of slab storage and metadata held. */
+  memoryBytes(): number {
+    return this.slabs.length * SLAB_PAGES * PAGE_SIZE
+      + this.refs.byteLength + this.hash.byteLength + this.chain.byteLength
+      + this.gen.byteLength + this.buckets.byteLength;
+  }
+
+  private equalWords(id: number, words: Uint32Array, base: number): boolean {
+    const w = this.wordsOf(id);
+    const own = (id & SLAB_MASK) * WORDS_PER_PAGE;
+    for (let i = 0; i < WORDS_PER_PAGE; i++) if (w[own + i] !== words[base + i]) return false;
+    return true;
+  }
+
+  private allocId(): number {
+    const reused = this.freeIds.pop();
+    if (reused !== undefined) return reused;
+    const id = this.nextId++;
+    if (id >= this.refs.length) this.grow(id + 1);
+    if ((id >>> SLAB_SHIFT) >= this.slabs.length) {
+      const slab = new Uint8Array(SLAB_PAGES * PAGE_SIZE);
+      this.slabs.push(slab);
+      this.slabWords.push(new Uint32Array(slab.buffer));
+    }
+    return id;
+  }
+
+  private grow(min: number): void {
+    let n = this.refs.length;
+    while (n < min) n *= 2;
+    this.refs = growInt32(this.refs, n);
+    this.chain = growInt32(this.chain, n);
+    this.hash = growUint32(this.hash, n);
+    this.gen = growUint32(this.gen, n);
+  }
+
+  private rehash(): void {
+    const size = this.buckets.length * 2;
+    this.buckets = new Int32Array(size);
+    this.bucketMask = size - 1;
+    for (let id = 1; id < this.nextId; id++) {
+      if (this.refs[id] <= 0) continue;
+      const b = this.hash[id] & this.bucketMask;
+      this.chain[id] = this.buckets[b];
+      this.buckets[b] = id;
+    }
+  }
+}
+
+/** A fast 32-bit hash of a page's words, for interning only (not a kernel hash). */
+function internHash(words: Uint32Array, base: number): number {
+  let h1 = 0x9e3779b9;
+  let h2 = 0x85ebca6b;
+  for (let i = base, end = base + WORDS_PER_PAGE; i < end; i += 2) {
+    h1 = Math.imul(h1 ^ words[i], 0xcc9e2d51);
+    h1 = (h1 << 15) | (h1 >>> 17);
+    h2 = Math.imul(h2 ^ words[i + 1], 0x1b873593);
+    h2 = (h2 << 13) | (h2 >>> 19);
+  }
+  let h = h1 ^ Math.imul(h2, 5);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+/** Index (0..3) of the first differing byte of two little-endian words. */
+function firstByteDiff(x: number, y: number): number {
+  const d = (x ^ y) >>> 0;
+  if (d & 0xff) return 0;
+  if (d & 0xff00) return 1;
+  if (d & 0xff0000) return 2;
+  return 3;
+}
+
+/** memcmp's sign for two little-endian words that differ: the first differing byte decides. */
+function byteOrder(x: number, y: number): number {
+  const k = firstByteDiff(x, y) * 8;
+  return ((x >>> k) & 0xff) < ((y >>> k) & 0xff) ? -1 : 1;
+}
+
+export function growInt32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
+export function growUint32(a: Uint32Array, n: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(n);
+  b.set(a);
+  return b;
+}
+
+export function growUint8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(n);
+  b.set(a);
+  return b;
+}
+
+export function growFloat64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}

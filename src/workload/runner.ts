@@ -1,0 +1,165 @@
+/**
+ * Runs a workload file under one era and records the counters
+ * (shared/workloads/SCHEMA.md): snapshots after every completed pass of a
+ * fullScans step and at every snapshot step. Deterministic: the same file
+ * gives the same snapshots on every run.
+ */
+import { errnoName } from '../engine/errno.js';
+import type { Range } from '../engine/memory/memory.js';
+import { COUNTER_NAMES, type CounterName, type EraDriver } from './driver.js';
+import type { Step, Workload } from './schema.js';
+import { WorkloadError } from './schema.js';
+
+export interface Snapshot {
+  label: string;
+  step: number;
+  pages_shared: number;
+  pages_sharing: number;
+  pages_unshared: number;
+  pages_volatile: number;
+  full_scans: number;
+  pages_saved: number;
+}
+
+export interface StepError {
+  step: number;
+  errno: string;
+}
+
+export interface RunResult {
+  workload: string;
+  era: string;
+  title: string;
+  exposed: CounterName[];
+  snapshots: Snapshot[];
+  errors: StepError[];
+}
+
+export interface RunOptions {
+  /** Called after each snapshot is taken (progress, live output). */
+  onSnapshot?: (s: Snapshot) => void;
+}
+
+/**
+ * The checks a real kernel imposes before anything runs (as the kernel
+ * oracle's preflight): a fullScans step needs registered memory in a live
+ * process, or no pass ever completes.
+ */
+export function preflight(w: Workload): void {
+  const registered = new Map<string, Set<number>>();
+  const alive = new Set(w.processes.map((p) => p.name));
+  const regionCount = new Map(w.processes.map((p) => [p.name, p.regions.length]));
+  for (const s of w.steps) {
+    if (s.kind === 'register') {
+      const set = registered.get(s.proc) ?? new Set<number>();
+      if (s.region !== undefined) set.add(s.region);
+      else for (let r = 0; r < (regionCount.get(s.proc) ?? 0); r++) set.add(r);
+      registered.set(s.proc, set);
+    } else if (s.kind === 'unregister') registered.delete(s.proc);
+    else if (s.kind === 'exit') {
+      registered.delete(s.proc);
+      alive.delete(s.proc);
+    } else if (s.kind === 'fullScans' || s.kind === 'scan') {
+      if (![...alive].some((p) => (registered.get(p)?.size ?? 0) > 0)) {
+        throw new WorkloadError({
+          file: w.source,
+          place: `steps[${s.index}] (${s.kind})`,
+          detail: `${s.kind} with no registered region in a live process: the scanner completes no pass on an empty list`,
+          kind: 'schema',
+        });
+      }
+    }
+  }
+}
+
+export function runWorkload(w: Workload, driver: EraDriver, opts: RunOptions = {}): RunResult {
+  preflight(w);
+  driver.setup(w);
+  const snapshots: Snapshot[] = [];
+  const errors: StepError[] = [];
+  // Regions registered through a call the era accepted: what pages_saved measures.
+  const registered = new Map<string, Set<number>>();
+  const regionCount = new Map(w.processes.map((p) => [p.name, p.regions.length]));
+
+  const snapshot = (label: string, step: number) => {
+    const c = driver.counters();
+    const ranges: Range[] = [];
+    for (const [proc, set] of registered) for (const r of set) ranges.push(driver.regionRange(proc, r));
+    const s: Snapshot = { label, step, ...c, pages_saved: driver.memory.pagesSaved(ranges).saved };
+    snapshots.push(s);
+    opts.onSnapshot?.(s);
+  };
+  const refused = (step: Step, err: number) => errors.push({ step: step.index, errno: errnoName(-err) });
+
+  for (const step of w.steps) {
+    switch (step.kind) {
+      case 'register': {
+        const regions = step.region !== undefined ? [step.region] : range(regionCount.get(step.proc) ?? 0);
+        for (const r of regions) {
+          const err = driver.register(step.proc, r);
+          if (err < 0) {
+            refused(step, err);
+            break;
+          }
+          const set = registered.get(step.proc) ?? new Set<number>();
+          set.add(r);
+          registered.set(step.proc, set);
+        }
+        break;
+      }
+      case 'unregister': {
+        const err = driver.unregister(step.proc);
+        if (err < 0) refused(step, err);
+        else registered.delete(step.proc);
+        break;
+      }
+      case 'scan':
+        driver.scan(step.pages);
+        break;
+      case 'fullScans': {
+        let done = 0;
+        let idle = 0;
+        while (done < step.count) {
+          const before = driver.passes();
+          const scanned = driver.pagesScanned();
+          driver.scan(w.pagesToScan);
+          const passes = driver.passes() - before;
+          if (passes === 0 && driver.pagesScanned() === scanned && ++idle > 3) {
+            throw new Error(`step ${step.index}: the ${driver.era} scanner makes no progress (nothing left to scan)`);
+          }
+          for (let k = 0; k < passes; k++) snapshot(`${step.index}.pass${++done}`, step.index);
+        }
+        break;
+      }
+      case 'write': {
+        const err = driver.write(step.proc, step.region, step.page, step.content);
+        if (err < 0) refused(step, err);
+        break;
+      }
+      case 'exit':
+        driver.exit(step.proc);
+        registered.delete(step.proc);
+        break;
+      case 'snapshot':
+        snapshot(step.label, step.index);
+        break;
+    }
+  }
+  return {
+    workload: w.name,
+    era: driver.era,
+    title: driver.title,
+    exposed: COUNTER_NAMES.filter((n) => driver.exposed.has(n)),
+    snapshots,
+    errors,
+  };
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** The schema's --json document. */
+export function resultJson(r: RunResult): { snapshots: Snapshot[]; errors?: StepError[] } {
+  return r.errors.length ? { snapshots: r.snapshots, errors: r.errors } : { snapshots: r.snapshots };
+}
