@@ -11,12 +11,17 @@ import { sha1, Sha1 } from '../../src/engine/hash/sha1.js';
 import { xxh32, xxh64Hex, xxh64Low32 } from '../../src/engine/hash/xxhash.js';
 import { pageBytes, writePage, type SinglePageContent } from '../helpers/page-bytes.js';
 
-type Row = Record<string, unknown>;
+/** A vector row: its fixed fields plus one hex string per hash column. */
+interface PageRow { content: SinglePageContent; sha256: string; [column: string]: unknown }
+interface KeyRow { length: number; ascii: string; hex: string; xxh64_seed0: string; [column: string]: unknown }
+interface WordRow { words: string[]; [column: string]: unknown }
+/** The hash columns of a row (the fixed fields are skipped by NON_HASH_KEYS). */
+const columnsOf = (row: object) => Object.entries(row) as [string, string][];
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/vectors/${name}`, import.meta.url));
 const vectors = JSON.parse(readFileSync(fixture('hashes.json'), 'utf8')) as {
-  pages: Row[];
-  shortKeys: Row[];
-  shortWordKeys: Row[];
+  pages: PageRow[];
+  shortKeys: KeyRow[];
+  shortWordKeys: WordRow[];
 };
 const seeded = JSON.parse(readFileSync(fixture('seeded-pages.json'), 'utf8')) as {
   seeds: { seed: number; first8: string[]; last2: string[]; sha256: string }[];
@@ -68,10 +73,10 @@ test('the local page generator matches the seeded-pages vectors', (t) => {
 test('page vectors: every algorithm column', (t) => {
   let checked = 0;
   for (const v of vectors.pages) {
-    const content = v.content as SinglePageContent;
+    const content = v.content;
     const page = pageBytes(content);
     t.is(createHash('sha256').update(page).digest('hex'), v.sha256, `page bytes of ${JSON.stringify(content)}`);
-    for (const [key, want] of Object.entries(v)) {
+    for (const [key, want] of columnsOf(v)) {
       if (NON_HASH_KEYS.has(key)) continue;
       const fn = PAGE_COLUMNS[key];
       if (fn === undefined) {
@@ -91,11 +96,11 @@ test('page vectors: the pageChecksum registry, aligned, in a bigger buffer and u
   const odd = new Uint8Array(4096 + 8);
   const shifted = new Uint8Array(arena.buffer, 4096, 2 * 4096);
   for (const v of vectors.pages) {
-    const content = v.content as SinglePageContent;
+    const content = v.content;
     writePage(content, arena, 8192);
     writePage(content, odd, 1);
     for (const name of CHECKSUM_NAMES) {
-      const want = v[REGISTRY_COLUMN[name]];
+      const want = v[REGISTRY_COLUMN[name]] as string;
       const fn = pageChecksum(name);
       t.is(u32hex(fn(arena, 8192)), want, `${name} of ${JSON.stringify(content)}`);
       t.is(u32hex(fn(shifted, 4096)), want, `${name} through a subarray`);
@@ -116,13 +121,13 @@ test('short key vectors: every algorithm column', (t) => {
     xxh64_seed0: (b) => xxh64Hex(b, 0, b.length, 0),
   };
   for (const v of vectors.shortKeys) {
-    const key = fromHex(v.hex as string);
+    const key = fromHex(v.hex);
     t.is(key.length, v.length);
     t.is(new TextDecoder().decode(key), v.ascii);
     // The same key one byte into a bigger array checks that offsets are honoured.
     const shifted = new Uint8Array(key.length + 2);
     shifted.set(key, 1);
-    for (const [col, want] of Object.entries(v)) {
+    for (const [col, want] of columnsOf(v)) {
       if (NON_HASH_KEYS.has(col)) continue;
       const fn = columns[col];
       if (fn === undefined) {
@@ -132,13 +137,13 @@ test('short key vectors: every algorithm column', (t) => {
       t.is(fn(key), want, `${col} of ${JSON.stringify(v.ascii)}`);
       t.is(fn(shifted.subarray(1, 1 + key.length)), want, `${col} of a subarray`);
     }
-    t.is(u32hex(xxh64Low32(key, 0, key.length)), (v.xxh64_seed0 as string).slice(8));
+    t.is(u32hex(xxh64Low32(key, 0, key.length)), v.xxh64_seed0.slice(8));
   }
 });
 
 test('short word key vectors: every algorithm column', (t) => {
   for (const v of vectors.shortWordKeys) {
-    const list = (v.words as string[]).map((w) => parseInt(w, 16));
+    const list = v.words.map((w) => parseInt(w, 16));
     const words = new Uint32Array([0xffffffff, ...list]);
     const n = list.length;
     const columns: Record<string, () => number> = {
@@ -147,14 +152,14 @@ test('short word key vectors: every algorithm column', (t) => {
       lookup3_jhash2_initval0: () => l3.jhash2(words, 1, n, 0),
       lookup3_jhash2_initval17: () => l3.jhash2(words, 1, n, 17),
     };
-    for (const [col, want] of Object.entries(v)) {
+    for (const [col, want] of columnsOf(v)) {
       if (NON_HASH_KEYS.has(col)) continue;
       const fn = columns[col];
       if (fn === undefined) {
         t.fail(`no implementation for word key column ${col}`);
         continue;
       }
-      t.is(u32hex(fn()), want, `${col} of [${(v.words as string[]).join(' ')}]`);
+      t.is(u32hex(fn()), want, `${col} of [${v.words.join(' ')}]`);
     }
   }
 });
@@ -220,10 +225,10 @@ function refXxh64(b: Uint8Array, seed: bigint): bigint {
 
 test('the BigInt oracle agrees with the vectors', (t) => {
   for (const v of vectors.shortKeys) {
-    t.is(refXxh64(fromHex(v.hex as string), 0n).toString(16).padStart(16, '0'), v.xxh64_seed0);
+    t.is(refXxh64(fromHex(v.hex), 0n).toString(16).padStart(16, '0'), v.xxh64_seed0);
   }
   for (const v of vectors.pages) {
-    t.is(refXxh64(pageBytes(v.content as SinglePageContent), 0n).toString(16).padStart(16, '0'), v.xxh64_seed0);
+    t.is(refXxh64(pageBytes(v.content), 0n).toString(16).padStart(16, '0'), v.xxh64_seed0 as string);
   }
 });
 

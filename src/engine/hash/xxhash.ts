@@ -100,10 +100,19 @@ function mul64(ah: number, al: number, bh: number, bl: number): number {
   return lo;
 }
 
+/**
+ * The carry out of the low-word sum s = a + b: the top bit of
+ * (a & b) | ((a | b) & ~s). Branch-free, because on random page data a
+ * compare-and-branch mispredicts half the time.
+ */
+function carry(a: number, b: number, s: number): number {
+  return ((a & b) | ((a | b) & ~s)) >>> 31;
+}
+
 /** (ah:al) + (bh:bl) mod 2^64: returns lo, sets RH. */
 function add64(ah: number, al: number, bh: number, bl: number): number {
   const lo = (al + bl) | 0;
-  RH = (ah + bh + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
+  RH = (ah + bh + carry(al, bl, lo)) | 0;
   return lo;
 }
 
@@ -126,25 +135,25 @@ function stripes(W: Uint32Array, q: number, n: number): void {
   for (; q < end; q += 8) {
     il = W[q] | 0; ih = W[q + 1] | 0;
     ml = Math.imul(il, P2L); mh = (mulHi32(il >>> 0, P2LU, ml) + Math.imul(ih, P2L) + Math.imul(il, P2H)) | 0;
-    sl = (v1l + ml) | 0; sh = (v1h + mh + ((sl >>> 0) < (ml >>> 0) ? 1 : 0)) | 0;
+    sl = (v1l + ml) | 0; sh = (v1h + mh + carry(v1l, ml, sl)) | 0;
     rh = (sh << 31) | (sl >>> 1); rl = (sl << 31) | (sh >>> 1);
     v1l = Math.imul(rl, P1L); v1h = (mulHi32(rl >>> 0, P1LU, v1l) + Math.imul(rh, P1L) + Math.imul(rl, P1H)) | 0;
 
     il = W[q + 2] | 0; ih = W[q + 3] | 0;
     ml = Math.imul(il, P2L); mh = (mulHi32(il >>> 0, P2LU, ml) + Math.imul(ih, P2L) + Math.imul(il, P2H)) | 0;
-    sl = (v2l + ml) | 0; sh = (v2h + mh + ((sl >>> 0) < (ml >>> 0) ? 1 : 0)) | 0;
+    sl = (v2l + ml) | 0; sh = (v2h + mh + carry(v2l, ml, sl)) | 0;
     rh = (sh << 31) | (sl >>> 1); rl = (sl << 31) | (sh >>> 1);
     v2l = Math.imul(rl, P1L); v2h = (mulHi32(rl >>> 0, P1LU, v2l) + Math.imul(rh, P1L) + Math.imul(rl, P1H)) | 0;
 
     il = W[q + 4] | 0; ih = W[q + 5] | 0;
     ml = Math.imul(il, P2L); mh = (mulHi32(il >>> 0, P2LU, ml) + Math.imul(ih, P2L) + Math.imul(il, P2H)) | 0;
-    sl = (v3l + ml) | 0; sh = (v3h + mh + ((sl >>> 0) < (ml >>> 0) ? 1 : 0)) | 0;
+    sl = (v3l + ml) | 0; sh = (v3h + mh + carry(v3l, ml, sl)) | 0;
     rh = (sh << 31) | (sl >>> 1); rl = (sl << 31) | (sh >>> 1);
     v3l = Math.imul(rl, P1L); v3h = (mulHi32(rl >>> 0, P1LU, v3l) + Math.imul(rh, P1L) + Math.imul(rl, P1H)) | 0;
 
     il = W[q + 6] | 0; ih = W[q + 7] | 0;
     ml = Math.imul(il, P2L); mh = (mulHi32(il >>> 0, P2LU, ml) + Math.imul(ih, P2L) + Math.imul(il, P2H)) | 0;
-    sl = (v4l + ml) | 0; sh = (v4h + mh + ((sl >>> 0) < (ml >>> 0) ? 1 : 0)) | 0;
+    sl = (v4l + ml) | 0; sh = (v4h + mh + carry(v4l, ml, sl)) | 0;
     rh = (sh << 31) | (sl >>> 1); rl = (sl << 31) | (sh >>> 1);
     v4l = Math.imul(rl, P1L); v4h = (mulHi32(rl >>> 0, P1LU, v4l) + Math.imul(rh, P1L) + Math.imul(rl, P1H)) | 0;
   }
