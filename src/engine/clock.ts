@@ -29,7 +29,7 @@ export interface ScanThread {
 export class Ksmd {
   /** When the next batch runs, or null while waiting on the wait queue. */
   private nextWake: number | null = null;
-  /** Batches run so far. */
+  /** Batches that scanned (ksmd_should_run was true), so far. */
   batches = 0;
 
   constructor(private readonly clock: VirtualClock, private readonly thread: ScanThread) {}
@@ -58,8 +58,9 @@ export class Ksmd {
       if (this.nextWake > t) break;
       if (ran >= maxBatches) return ran;
       this.clock.now = Math.max(this.clock.now, this.nextWake);
+      // The loop body runs on every wake-up; it scans only if ksmd should run.
+      if (this.thread.shouldRun()) this.batches++;
       this.thread.batch();
-      this.batches++;
       ran++;
       this.nextWake = this.thread.shouldRun() ? this.clock.now + Math.max(1, this.thread.sleepMicros()) : null;
     }
@@ -69,8 +70,8 @@ export class Ksmd {
 
   /** Runs the next batch now, whatever the timer says (a "step" control). */
   stepBatch(): void {
+    if (this.thread.shouldRun()) this.batches++;
     this.thread.batch();
-    this.batches++;
     this.nextWake = this.thread.shouldRun() ? this.clock.now + Math.max(1, this.thread.sleepMicros()) : null;
   }
 }
