@@ -10,6 +10,10 @@
  *   chain[id]                 next id in the same intern bucket (0 ends)
  *   gen[id]                   bumped when the id is freed, so cached ids
  *                             (spec cache, checksum cache) can be validated
+ *   run[id]                   how many leading words equal the first word:
+ *                             memcmp of two pages with the same first word
+ *                             can start at the shorter run, which makes the
+ *                             mostly-zero pages of the worst case O(1)
  *   buckets[h & mask]         first id of the bucket
  *
  * Because contents are interned, two pages are identical exactly when their
@@ -30,6 +34,7 @@ export class ContentStore {
   private hash = new Uint32Array(1024);
   private chain = new Int32Array(1024);
   gen = new Uint32Array(1024);
+  private run = new Uint16Array(1024);
   private buckets = new Int32Array(1024);
   private bucketMask = 1023;
   private freeIds: number[] = [];
@@ -95,6 +100,10 @@ export class ContentStore {
     const id = this.allocId();
     this.wordsOf(id).set(words.subarray(base, base + WORDS_PER_PAGE), (id & SLAB_MASK) * WORDS_PER_PAGE);
     this.hash[id] = h;
+    let r = 1;
+    const w0 = words[base];
+    while (r < WORDS_PER_PAGE && words[base + r] === w0) r++;
+    this.run[id] = r;
     const b = h & this.bucketMask;
     this.chain[id] = this.buckets[b];
     this.buckets[b] = id;
@@ -153,14 +162,21 @@ export class ContentStore {
     if (a === b) return 0;
     const wa = this.wordsOf(a);
     const wb = this.wordsOf(b);
-    let ia = (a & SLAB_MASK) * WORDS_PER_PAGE;
+    const ba = (a & SLAB_MASK) * WORDS_PER_PAGE;
+    let ia = ba;
     let ib = (b & SLAB_MASK) * WORDS_PER_PAGE;
     const end = ia + WORDS_PER_PAGE;
+    if (wa[ia] === wb[ib]) {
+      // Both pages open with the same word repeated: skip the common run.
+      const skip = Math.min(this.run[a], this.run[b]);
+      ia += skip;
+      ib += skip;
+    }
     for (; ia < end; ia++, ib++) {
       const x = wa[ia];
       const y = wb[ib];
       if (x !== y) {
-        this.lastCompareBytes = (ia - (a & SLAB_MASK) * WORDS_PER_PAGE) * 4 + firstByteDiff(x, y) + 1;
+        this.lastCompareBytes = (ia - ba) * 4 + firstByteDiff(x, y) + 1;
         return byteOrder(x, y);
       }
     }
@@ -171,11 +187,16 @@ export class ContentStore {
   /** Bytes read by the last compare() of two different contents. */
   lastCompareBytes = 0;
 
+  /** Bytes of slab storage (page contents) held. */
+  slabBytes(): number {
+    return this.slabs.length * SLAB_PAGES * PAGE_SIZE;
+  }
+
   /** Bytes of slab storage and metadata held. */
   memoryBytes(): number {
     return this.slabs.length * SLAB_PAGES * PAGE_SIZE
       + this.refs.byteLength + this.hash.byteLength + this.chain.byteLength
-      + this.gen.byteLength + this.buckets.byteLength;
+      + this.gen.byteLength + this.run.byteLength + this.buckets.byteLength;
   }
 
   private equalWords(id: number, words: Uint32Array, base: number): boolean {
@@ -205,6 +226,9 @@ export class ContentStore {
     this.chain = growInt32(this.chain, n);
     this.hash = growUint32(this.hash, n);
     this.gen = growUint32(this.gen, n);
+    const run = new Uint16Array(n);
+    run.set(this.run);
+    this.run = run;
   }
 
   private rehash(): void {

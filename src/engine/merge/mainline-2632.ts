@@ -755,8 +755,8 @@ export class Mainline2632 {
     slot.mm!.flags &= ~MMF_VM_MERGEABLE;
   }
 
-  /** Typed-array bytes held for rmap_items. */
+  /** Typed-array bytes held for rmap_items and the checksum cache. */
   memoryBytes(): number {
-    return this.items.memoryBytes();
+    return this.items.memoryBytes() + this.checksums.memoryBytes();
   }
 }
