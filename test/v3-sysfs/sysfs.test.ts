@@ -17,14 +17,14 @@ test('the nine files in the order of ksm_attrs, with the seed defaults', (t) => 
   t.is(k.sysfs.mode('pages_shared'), 0o444);
 });
 
-const store = test.macro({
-  exec(t, file: string, text: string, expected: number, readBack?: string) {
+const store = test.macro<[file: string, text: string, expected: number, readBack?: string]>({
+  exec(t, file, text, expected, readBack) {
     const k = new V3Kernel();
     const before = k.readSysfs(file);
     t.is(k.writeSysfs(`/sys/kernel/mm/ksm/${file}`, text), expected);
     t.is(k.readSysfs(file), readBack ?? before);
   },
-  title: (_p, file: string, text: string, expected: number) => `echo -n ${JSON.stringify(text)} > ${file} returns ${expected}`,
+  title: (_p, file, text, expected) => `echo -n ${JSON.stringify(text)} > ${file} returns ${expected}`,
 });
 
 // strict_strtoul: digits with at most one trailing newline; the store returns count or -EINVAL.
