@@ -223,6 +223,7 @@ export class Memory {
     fr.mapcount[nf] = 1;
     vma.frames[i] = nf;
     vma.pte[i] = vma.flags & VM_WRITE ? PTE_WRITE : 0;
+    if (fr.isKsm(f)) vma.mm.ksmCowBreaks++;
     fr.mapcount[f]--;
     fr.put(f);
     this.cowBreaks++;

@@ -55,6 +55,8 @@ export class Mm {
   users = 1;
   /** mm->flags bits (MMF_*). */
   flags = 0;
+  /** Copy-on-write faults this mm took on KSM pages (a statistic: writes that undid a merge). */
+  ksmCowBreaks = 0;
 
   constructor(readonly id: number) {}
 
