@@ -10,6 +10,9 @@
  *   chain[id]                 next id in the same intern bucket (0 ends)
  *   gen[id]                   bumped when the id is freed, so cached ids
  *                             (spec cache, checksum cache) can be validated
+ *   head[id]                   the first word, kept densely so that most
+ *                             comparisons in a tree walk never touch the
+ *                             page itself (a cache miss each)
  *   run[id]                   how many leading words equal the first word:
  *                             memcmp of two pages with the same first word
  *                             can start at the shorter run, which makes the
@@ -35,6 +38,7 @@ export class ContentStore {
   private chain = new Int32Array(1024);
   gen = new Uint32Array(1024);
   private run = new Uint16Array(1024);
+  private head = new Uint32Array(1024);
   private buckets = new Int32Array(1024);
   private bucketMask = 1023;
   private freeIds: number[] = [];
@@ -102,6 +106,7 @@ export class ContentStore {
     this.hash[id] = h;
     let r = 1;
     const w0 = words[base];
+    this.head[id] = w0;
     while (r < WORDS_PER_PAGE && words[base + r] === w0) r++;
     this.run[id] = r;
     const b = h & this.bucketMask;
@@ -160,13 +165,19 @@ export class ContentStore {
    */
   compare(a: number, b: number): number {
     if (a === b) return 0;
+    const ha = this.head[a];
+    const hb = this.head[b];
+    if (ha !== hb) {
+      this.lastCompareBytes = firstByteDiff(ha, hb) + 1;
+      return byteOrder(ha, hb);
+    }
     const wa = this.wordsOf(a);
     const wb = this.wordsOf(b);
     const ba = (a & SLAB_MASK) * WORDS_PER_PAGE;
     let ia = ba;
     let ib = (b & SLAB_MASK) * WORDS_PER_PAGE;
     const end = ia + WORDS_PER_PAGE;
-    if (wa[ia] === wb[ib]) {
+    {
       // Both pages open with the same word repeated: skip the common run.
       const skip = Math.min(this.run[a], this.run[b]);
       ia += skip;
@@ -196,7 +207,7 @@ export class ContentStore {
   memoryBytes(): number {
     return this.slabs.length * SLAB_PAGES * PAGE_SIZE
       + this.refs.byteLength + this.hash.byteLength + this.chain.byteLength
-      + this.gen.byteLength + this.run.byteLength + this.buckets.byteLength;
+      + this.gen.byteLength + this.run.byteLength + this.head.byteLength + this.buckets.byteLength;
   }
 
   private equalWords(id: number, words: Uint32Array, base: number): boolean {
@@ -229,6 +240,7 @@ export class ContentStore {
     const run = new Uint16Array(n);
     run.set(this.run);
     this.run = run;
+    this.head = growUint32(this.head, n);
   }
 
   private rehash(): void {

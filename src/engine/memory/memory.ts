@@ -35,6 +35,8 @@ export class Memory {
   readonly contents = new ContentStore();
   readonly frames = new Frames(this.contents);
   readonly mms = new Map<number, Mm>();
+  /** The same mms by id, as an array, for the scanner's hot paths. */
+  readonly mmById: Mm[] = [];
   hooks: MemoryHooks = {};
   private nextMmId = 1;
   /** Copy-on-write faults taken on pages mapped more than once (a statistic). */
@@ -54,6 +56,7 @@ export class Memory {
   createMm(): Mm {
     const mm = new Mm(this.nextMmId++);
     this.mms.set(mm.id, mm);
+    this.mmById[mm.id] = mm;
     return mm;
   }
 
@@ -299,6 +302,7 @@ export class Memory {
     const err = this.hooks.fork?.(parent, child) ?? 0;
     if (err < 0) {
       this.mms.delete(child.id);
+      delete this.mmById[child.id];
       return err;
     }
     const fr = this.frames;

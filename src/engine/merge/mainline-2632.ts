@@ -153,7 +153,7 @@ export class Mainline2632 {
   // ------------------------------------------------------------ helpers
 
   private mmOf(item: number): Mm {
-    return this.memory.mms.get(this.items.mm[item])!;
+    return this.memory.mmById[this.items.mm[item]];
   }
 
   private inStableTree(item: number): boolean {
