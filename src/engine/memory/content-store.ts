@@ -231,8 +231,7 @@ export class ContentStore {
   }
 
   private grow(min: number): void {
-    let n = this.refs.length;
-    while (n < min) n *= 2;
+    const n = nextCapacity(this.refs.length, min);
     this.refs = growInt32(this.refs, n);
     this.chain = growInt32(this.chain, n);
     this.hash = growUint32(this.hash, n);
@@ -286,6 +285,17 @@ function firstByteDiff(x: number, y: number): number {
 function byteOrder(x: number, y: number): number {
   const k = firstByteDiff(x, y) * 8;
   return ((x >>> k) & 0xff) < ((y >>> k) & 0xff) ? -1 : 1;
+}
+
+/**
+ * The capacity to grow an array of `cur` entries to so it holds `min`:
+ * doubling while small, then by a quarter, so that a table of millions of
+ * entries wastes at most a fifth of itself.
+ */
+export function nextCapacity(cur: number, min: number): number {
+  let n = Math.max(cur, 16);
+  while (n < min) n = n < 1 << 20 ? n * 2 : Math.ceil((n * 1.25) / 1024) * 1024;
+  return n;
 }
 
 export function growInt32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {

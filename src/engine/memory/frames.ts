@@ -10,10 +10,11 @@
  *   flags[f]     FRAME_* bits below
  *   node[f]      simulated NUMA node of the frame
  *   owner[f]     for KSM pages: the merger's own handle (3.x: the stable_node
- *                the page points back to through page->mapping); 0 otherwise
+ *                the page points back to through page->mapping); 0 otherwise.
+ *                Allocated on first use: the older eras never need it.
  */
 import type { ContentStore } from './content-store.js';
-import { growInt32, growUint8 } from './content-store.js';
+import { growInt32, growUint8, nextCapacity } from './content-store.js';
 
 /** PageAnon: an anonymous page (every page of a private anonymous mapping). */
 export const FRAME_ANON = 1;
@@ -28,7 +29,7 @@ export class Frames {
   refcount = new Int32Array(1024);
   flags = new Uint8Array(1024);
   node = new Uint8Array(1024);
-  owner = new Int32Array(1024);
+  private ownerArray: Int32Array | null = null;
   private freeList: number[] = [];
   private next = 1;
   /** Frames currently allocated. */
@@ -55,7 +56,7 @@ export class Frames {
     this.refcount[f] = 1;
     this.flags[f] = flags | FRAME_USED;
     this.node[f] = node;
-    this.owner[f] = 0;
+    if (this.ownerArray !== null) this.ownerArray[f] = 0;
     this.used++;
     this.allocations++;
     return f;
@@ -75,9 +76,20 @@ export class Frames {
     this.contents.unref(this.content[f]);
     this.content[f] = 0;
     this.flags[f] = 0;
-    this.owner[f] = 0;
+    if (this.ownerArray !== null) this.ownerArray[f] = 0;
     this.used--;
     this.freeList.push(f);
+  }
+
+  /** owner[f] (see the layout above), allocated on first use. */
+  get owner(): Int32Array {
+    if (this.ownerArray === null) this.ownerArray = new Int32Array(this.content.length);
+    return this.ownerArray;
+  }
+
+  /** Makes room for `n` frames in all without growing again. */
+  reserve(n: number): void {
+    if (n + 1 > this.content.length) this.grow(n + 1, n + 1);
   }
 
   isKsm(f: number): boolean {
@@ -101,17 +113,16 @@ export class Frames {
 
   memoryBytes(): number {
     return this.content.byteLength + this.mapcount.byteLength + this.refcount.byteLength
-      + this.flags.byteLength + this.node.byteLength + this.owner.byteLength;
+      + this.flags.byteLength + this.node.byteLength + (this.ownerArray?.byteLength ?? 0);
   }
 
-  private grow(min: number): void {
-    let n = this.content.length;
-    while (n < min) n *= 2;
+  private grow(min: number, exact = 0): void {
+    const n = exact || nextCapacity(this.content.length, min);
     this.content = growInt32(this.content, n);
     this.mapcount = growInt32(this.mapcount, n);
     this.refcount = growInt32(this.refcount, n);
     this.flags = growUint8(this.flags, n);
     this.node = growUint8(this.node, n);
-    this.owner = growInt32(this.owner, n);
+    if (this.ownerArray !== null) this.ownerArray = growInt32(this.ownerArray, n);
   }
 }

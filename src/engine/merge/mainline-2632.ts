@@ -281,15 +281,17 @@ export class Mainline2632 {
     it.flags[item] = 0;
   }
 
-  /** remove_trailing_rmap_items: free every item from `cur` to the end of the slot's list. */
-  private removeTrailingRmapItems(slot: MmSlot, cur: number): void {
+  /**
+   * remove_trailing_rmap_items: free every item after list position `prev`
+   * to the end of the slot's list (the seed passes prev's successor, `cur`;
+   * the list here is singly linked, so the walk keeps the item before it).
+   */
+  private removeTrailingRmapItems(slot: MmSlot, prev: number): void {
     const it = this.items;
-    while (cur !== slot.rmapList) {
-      const item = cur;
-      cur = it.lnext[cur];
-      this.removeRmapItemFromTree(item);
-      it.unlink(item);
-      this.freeRmapItem(item);
+    for (let cur = it.lnext[prev]; cur !== slot.rmapList; cur = it.lnext[prev]) {
+      this.removeRmapItemFromTree(cur);
+      it.unlinkAfter(prev);
+      this.freeRmapItem(cur);
     }
   }
 
@@ -319,7 +321,7 @@ export class Mainline2632 {
           return err;
         }
       }
-      this.removeTrailingRmapItems(slot, this.items.lnext[slot.rmapList]);
+      this.removeTrailingRmapItems(slot, slot.rmapList);
       this.scan.mmSlot = slot.next;
       if (mm.exiting) this.dropSlot(slot);
     }
@@ -554,25 +556,26 @@ export class Mainline2632 {
     }
   }
 
-  /** get_next_rmap_item: the item for addr at or after list position cur, freeing passed-over ones. */
-  private getNextRmapItem(slot: MmSlot, cur: number, addr: number): number {
+  /**
+   * get_next_rmap_item: the item for addr after list position `prev` (the
+   * seed passes prev's successor), freeing the items passed over.
+   */
+  private getNextRmapItem(slot: MmSlot, prev: number, addr: number): number {
     const it = this.items;
-    while (cur !== slot.rmapList) {
-      const item = cur;
-      if (it.address[item] === addr) {
-        if (!this.inStableTree(item)) this.removeRmapItemFromTree(item);
-        return item;
+    for (let cur = it.lnext[prev]; cur !== slot.rmapList; cur = it.lnext[prev]) {
+      if (it.address[cur] === addr) {
+        if (!this.inStableTree(cur)) this.removeRmapItemFromTree(cur);
+        return cur;
       }
-      if (it.address[item] > addr) break;
-      cur = it.lnext[cur];
-      this.removeRmapItemFromTree(item);
-      it.unlink(item);
-      this.freeRmapItem(item);
+      if (it.address[cur] > addr) break;
+      this.removeRmapItemFromTree(cur);
+      it.unlinkAfter(prev);
+      this.freeRmapItem(cur);
     }
     const item = this.allocRmapItem(); // it has already been zeroed
     it.mm[item] = slot.mm!.id;
     it.address[item] = addr;
-    it.linkBefore(item, cur);
+    it.linkAfter(prev, item);
     return item;
   }
 
@@ -608,7 +611,7 @@ export class Mainline2632 {
           if (f !== 0 && this.pageAnon(f)) {
             scan.address = vma.start + i * PAGE_SIZE;
             this.memory.frames.get(f);
-            const item = this.getNextRmapItem(slot, it.lnext[scan.rmapItem], scan.address);
+            const item = this.getNextRmapItem(slot, scan.rmapItem, scan.address);
             scan.rmapItem = item;
             scan.address += PAGE_SIZE;
             this.scanPage = f;
@@ -624,7 +627,7 @@ export class Mainline2632 {
       }
       // Nuke all the rmap_items that are above this current rmap: because
       // there were no VM_MERGEABLE vmas with such addresses.
-      this.removeTrailingRmapItems(slot, it.lnext[scan.rmapItem]);
+      this.removeTrailingRmapItems(slot, scan.rmapItem);
 
       scan.mmSlot = slot.next;
       // A full scan of all vmas found no VM_MERGEABLE: do as __ksm_exit does.

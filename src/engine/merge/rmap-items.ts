@@ -9,14 +9,17 @@
  *   word[i]     2.6.32 union { oldchecksum; next }: the checksum while
  *               unstable, the next item of a stable node's list while stable,
  *               so leaving the stable tree (next = NULL) zeroes the checksum
- *   prev[i]     previous item of a stable node's list
- *   lnext/lprev the mm_slot's rmap_list, sorted by address (list_head)
+ *   lnext       the mm_slot's rmap_list, sorted by address: singly linked
+ *               and circular through the slot's sentinel item (3.x's
+ *               rmap_list is singly linked too; 2.6.32 used a list_head)
  *   left/right/parent/color   the rb_node (RbStore)
+ *   prev[i]     previous item of a stable node's list: 2.6.32's union of
+ *               prev with the rb_node, so it is the `parent` array
  *
  * List heads (the rmap_list of each mm_slot) are pool items too, so the list
  * code is the kernel's circular list with a sentinel.
  */
-import { growFloat64, growInt32, growUint32, growUint8 } from '../memory/content-store.js';
+import { growFloat64, growInt32, growUint32, growUint8, nextCapacity } from '../memory/content-store.js';
 import type { RbStore } from '../rbtree.js';
 
 export class RmapItems implements RbStore {
@@ -24,9 +27,7 @@ export class RmapItems implements RbStore {
   address = new Float64Array(1024);
   flags = new Uint16Array(1024);
   word = new Uint32Array(1024);
-  prev = new Int32Array(1024);
   lnext = new Int32Array(1024);
-  lprev = new Int32Array(1024);
   left = new Int32Array(1024);
   right = new Int32Array(1024);
   parent = new Int32Array(1024);
@@ -35,6 +36,16 @@ export class RmapItems implements RbStore {
   private next = 1;
   /** Items in use, list heads included. */
   used = 0;
+
+  /** union { rb_node; prev }: the stable list's back link shares the rb_node's parent word. */
+  get prev(): Int32Array {
+    return this.parent;
+  }
+
+  /** Makes room for `n` items in all without growing again. */
+  reserve(n: number): void {
+    if (n + 1 > this.mm.length) this.grow(n + 1, n + 1);
+  }
 
   /** kmem_cache_zalloc: a zeroed item. */
   alloc(): number {
@@ -47,9 +58,7 @@ export class RmapItems implements RbStore {
     this.address[id] = 0;
     this.flags[id] = 0;
     this.word[id] = 0;
-    this.prev[id] = 0;
     this.lnext[id] = 0;
-    this.lprev[id] = 0;
     this.left[id] = 0;
     this.right[id] = 0;
     this.parent[id] = 0;
@@ -68,48 +77,38 @@ export class RmapItems implements RbStore {
   newList(): number {
     const h = this.alloc();
     this.lnext[h] = h;
-    this.lprev[h] = h;
     return h;
   }
 
-  /** list_add_tail(item, before): links item just before `before`. */
-  linkBefore(item: number, before: number): void {
-    const p = this.lprev[before];
-    this.lnext[p] = item;
-    this.lprev[item] = p;
-    this.lnext[item] = before;
-    this.lprev[before] = item;
+  /** Links item just after list position `prev`. */
+  linkAfter(prev: number, item: number): void {
+    this.lnext[item] = this.lnext[prev];
+    this.lnext[prev] = item;
   }
 
-  /** list_del */
-  unlink(item: number): void {
-    const p = this.lprev[item];
-    const n = this.lnext[item];
-    this.lnext[p] = n;
-    this.lprev[n] = p;
+  /** Unlinks the item after list position `prev`. */
+  unlinkAfter(prev: number): void {
+    const item = this.lnext[prev];
+    this.lnext[prev] = this.lnext[item];
     this.lnext[item] = 0;
-    this.lprev[item] = 0;
   }
 
   /** Bytes of typed-array storage (capacity) per item slot. */
-  static readonly BYTES_PER_ITEM = 4 + 8 + 2 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 1;
+  static readonly BYTES_PER_ITEM = 4 + 8 + 2 + 4 + 4 + 4 + 4 + 4 + 1;
 
   memoryBytes(): number {
     return this.mm.length * RmapItems.BYTES_PER_ITEM;
   }
 
-  private grow(min: number): void {
-    let n = this.mm.length;
-    while (n < min) n *= 2;
+  private grow(min: number, exact = 0): void {
+    const n = exact || nextCapacity(this.mm.length, min);
     this.mm = growInt32(this.mm, n);
     this.address = growFloat64(this.address, n);
     const f = new Uint16Array(n);
     f.set(this.flags);
     this.flags = f;
     this.word = growUint32(this.word, n);
-    this.prev = growInt32(this.prev, n);
     this.lnext = growInt32(this.lnext, n);
-    this.lprev = growInt32(this.lprev, n);
     this.left = growInt32(this.left, n);
     this.right = growInt32(this.right, n);
     this.parent = growInt32(this.parent, n);

@@ -35,6 +35,10 @@ export class V3Driver implements EraDriver {
     // The batch size of fullScans steps, set through the era's own knob.
     const r = k.writeSysfs('pages_to_scan', `${w.pagesToScan}\n`);
     if (r < 0) throw new Error(`echo ${w.pagesToScan} > pages_to_scan failed: ${r}`);
+    // Size the frame and rmap_item tables for the whole workload at once.
+    const total = w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0);
+    k.memory.frames.reserve(total + 1);
+    k.ksm.items.reserve(total + w.processes.length + 1);
     for (const { name, regions } of w.processes) {
       const p = k.spawn(name);
       const proc: Proc = { p, regions: [] };
