@@ -48,7 +48,8 @@ export class ContentStore {
   /** Scratch page for building a content before interning it. */
   readonly scratch = new Uint8Array(PAGE_SIZE);
   readonly scratchWords = new Uint32Array(this.scratch.buffer);
-  private specCache = new Map<string, { id: number; gen: number }>();
+  /** Spec key -> gen * 2^32 + id of the content generated for it last. */
+  private specCache = new Map<string | number, number>();
   /** Called with an id just before it is reused, so per-content caches can drop it. */
   private onFree: Array<(id: number) => void> = [];
 
@@ -123,16 +124,30 @@ export class ContentStore {
    * `scratch` with `fill` only when no live content has that key: workloads
    * fill millions of pages from a few thousand specs.
    */
-  internSpec(key: string, fill: (out: Uint8Array) => void): number {
-    const hit = this.specCache.get(key);
-    if (hit !== undefined && this.refs[hit.id] > 0 && this.gen[hit.id] === hit.gen) {
-      this.refs[hit.id]++;
-      return hit.id;
-    }
+  internSpec(key: string | number, fill: (out: Uint8Array) => void): number {
+    const hit = this.lookupSpec(key);
+    if (hit !== 0) return hit;
     fill(this.scratch);
+    return this.internScratchAs(key);
+  }
+
+  /** The live content last interned under `key`, with one more reference, or 0. */
+  lookupSpec(key: string | number): number {
+    const hit = this.specCache.get(key);
+    if (hit === undefined) return 0;
+    const id = hit % 4294967296;
+    if (this.refs[id] > 0 && this.gen[id] === (hit - id) / 4294967296) {
+      this.refs[id]++;
+      return id;
+    }
+    return 0;
+  }
+
+  /** Interns the page in `scratch` and remembers it under `key` (see internSpec). */
+  internScratchAs(key: string | number): number {
     const id = this.internScratch();
-    this.specCache.set(key, { id, gen: this.gen[id] });
-    if (this.specCache.size > 1 << 20) this.specCache.clear();
+    this.specCache.set(key, this.gen[id] * 4294967296 + id);
+    if (this.specCache.size > 1 << 24) this.specCache.clear();
     return id;
   }
 
@@ -255,20 +270,31 @@ export class ContentStore {
   }
 }
 
-/** A fast 32-bit hash of a page's words, for interning only (not a kernel hash). */
+/**
+ * A fast 32-bit hash of a page's words, for interning only (not a kernel
+ * hash): four independent lanes, so the multiplies overlap.
+ */
 function internHash(words: Uint32Array, base: number): number {
-  let h1 = 0x9e3779b9;
-  let h2 = 0x85ebca6b;
-  for (let i = base, end = base + WORDS_PER_PAGE; i < end; i += 2) {
-    h1 = Math.imul(h1 ^ words[i], 0xcc9e2d51);
-    h1 = (h1 << 15) | (h1 >>> 17);
+  let h1 = 0x1b873593 | 0;
+  let h2 = 0x2545f491 | 0;
+  let h3 = 0x27d4eb2f | 0;
+  let h4 = 0x165667b1 | 0;
+  for (let i = base, end = base + WORDS_PER_PAGE; i < end; i += 4) {
+    h1 = Math.imul(h1 ^ words[i], 0xcc9e2d51 | 0);
     h2 = Math.imul(h2 ^ words[i + 1], 0x1b873593);
+    h3 = Math.imul(h3 ^ words[i + 2], 0x2545f491);
+    h4 = Math.imul(h4 ^ words[i + 3], 0x27d4eb2f);
+    h1 = (h1 << 15) | (h1 >>> 17);
     h2 = (h2 << 13) | (h2 >>> 19);
+    h3 = (h3 << 11) | (h3 >>> 21);
+    h4 = (h4 << 17) | (h4 >>> 15);
   }
-  let h = h1 ^ Math.imul(h2, 5);
+  let h = h1 ^ Math.imul(h2, 5) ^ Math.imul(h3, 9) ^ Math.imul(h4, 17);
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
+  h = Math.imul(h, 0x85ebca6b | 0);
   h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35 | 0);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 

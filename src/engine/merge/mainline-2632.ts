@@ -223,28 +223,28 @@ export class Mainline2632 {
     this.memory.breakKsm(vma, addr);
   }
 
-  /** get_mergeable_page: the anonymous page at the item's address, with a reference, or 0. */
-  private getMergeablePage(item: number): number {
-    const mm = this.mmOf(item);
+  /**
+   * get_mergeable_page, without its reference: the anonymous page at the
+   * item's address, or 0. The tree walks take the reference only for the
+   * page they keep (get_ksm_page likewise); nothing can observe the
+   * difference: the seed's get/put pairs on the pages it passes by cancel
+   * out before anything else happens.
+   */
+  private lookupMergeablePage(item: number): number {
+    const mm = this.memory.mmById[this.items.mm[item]];
     if (mm.exiting) return 0;
     const addr = this.items.address[item];
     const vma = this.vmaContaining(mm, addr);
     if (vma === null) return 0;
     if (!(vma.flags & VM_MERGEABLE) || !vma.anonVma) return 0;
-    const f = vma.frames[vma.index(addr)];
-    if (f === 0 || !this.pageAnon(f)) return 0;
-    this.memory.frames.get(f);
-    return f;
+    const f = vma.frames[(addr - vma.start) / PAGE_SIZE];
+    return f !== 0 && this.pageAnon(f) ? f : 0;
   }
 
-  /** get_ksm_page: the KSM page still mapped at the item's address, or 0 if it was zapped. */
-  private getKsmPage(item: number): number {
-    const f = this.getMergeablePage(item);
-    if (f !== 0 && !this.pageKsm(f)) {
-      this.putPage(f);
-      return 0;
-    }
-    return f;
+  /** get_ksm_page without its reference: the KSM page still mapped at the item's address, or 0. */
+  private lookupKsmPage(item: number): number {
+    const f = this.lookupMergeablePage(item);
+    return f !== 0 && this.pageKsm(f) ? f : 0;
   }
 
   /** remove_rmap_item_from_tree */
@@ -387,8 +387,7 @@ export class Mainline2632 {
       let treeItem = node;
       let p2 = 0;
       while (treeItem) {
-        if (!this.inStableTree(treeItem)) throw new Error('BUG: item in stable tree without STABLE_FLAG');
-        p2 = this.getKsmPage(treeItem);
+        p2 = this.lookupKsmPage(treeItem);
         if (p2) break;
         const nextItem = it.word[treeItem];
         this.removeRmapItemFromTree(treeItem);
@@ -397,12 +396,11 @@ export class Mainline2632 {
       if (!treeItem) return 0;
       const ret = this.memcmpPages(page, p2);
       if (ret < 0) {
-        this.putPage(p2);
         node = it.left[node];
       } else if (ret > 0) {
-        this.putPage(p2);
         node = it.right[node];
       } else {
+        this.memory.frames.get(p2);
         this.page2 = p2;
         return treeItem;
       }
@@ -425,8 +423,7 @@ export class Mainline2632 {
       let treeItem = cur;
       let treePage = 0;
       while (treeItem) {
-        if (!this.inStableTree(treeItem)) throw new Error('BUG: item in stable tree without STABLE_FLAG');
-        treePage = this.getKsmPage(treeItem);
+        treePage = this.lookupKsmPage(treeItem);
         if (treePage) break;
         const nextItem = it.word[treeItem];
         this.removeRmapItemFromTree(treeItem);
@@ -434,7 +431,6 @@ export class Mainline2632 {
       }
       if (!treeItem) return 0;
       const ret = this.memcmpPages(page, treePage);
-      this.putPage(treePage);
       // parent = *new, read again: removing a stale node item above may have
       // promoted its successor into this very link.
       parent = side === 'root' ? this.stableRoot.node : it[side][parent];
@@ -461,22 +457,18 @@ export class Mainline2632 {
     for (;;) {
       const cur = side === 'root' ? this.unstableRoot.node : it[side][parent];
       if (!cur) break;
-      const p2 = this.getMergeablePage(cur);
+      const p2 = this.lookupMergeablePage(cur);
       if (!p2) return 0;
       // Don't substitute an unswappable ksm page just for one good swappable forked page.
-      if (page === p2) {
-        this.putPage(p2);
-        return 0;
-      }
+      if (page === p2) return 0;
       const ret = this.memcmpPages(page, p2);
       parent = cur;
       if (ret < 0) {
-        this.putPage(p2);
         side = 'left';
       } else if (ret > 0) {
-        this.putPage(p2);
         side = 'right';
       } else {
+        this.memory.frames.get(p2);
         this.page2 = p2;
         return cur;
       }
