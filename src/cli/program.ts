@@ -32,10 +32,11 @@ export function buildProgram(io: Io): Command {
     .description('run a workload under one era and print its counters')
     .argument('<file>', `workload file, or builtin:NAME (${DEFAULT_WORKLOAD})`)
     .addOption(new Option('--era <era>', 'API era').choices(eraNames()).default('v3'))
+    .addOption(new Option('--abi <abi>', 'the ioctl ABI of --era v1: 2008 (Nov 2008, hash-table merger) or 2009 (Mar 2009, tree merger); default 2008').choices(['2008', '2009']))
     .option('--json', 'print exactly the JSON of the workload schema')
-    .action((file: string, opts: { era: string; json?: boolean }) => {
+    .action((file: string, opts: { era: string; abi?: string; json?: boolean }) => {
       const w = resolveWorkload(file, existsSync);
-      io.out(formatRun(workloadRun(w, { era: opts.era }), opts.json === true));
+      io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi }), opts.json === true));
     });
   return program;
 }

@@ -34,6 +34,11 @@ export class Ksmd {
 
   constructor(private readonly clock: VirtualClock, private readonly thread: ScanThread) {}
 
+  /** When the next batch is due (µs), or null while waiting on the wait queue. */
+  get wakeAt(): number | null {
+    return this.nextWake;
+  }
+
   /** 'sleeping' between batches, 'waiting' for work (run = 0 or nothing registered). */
   get state(): 'sleeping' | 'waiting' {
     return this.nextWake === null ? 'waiting' : 'sleeping';

@@ -1,6 +1,7 @@
 /**
- * `ksmctl workload run FILE [--era E] [--json]`: run a workload file under one
- * era and print its snapshots, as a table or as the schema's JSON.
+ * `ksmctl workload run FILE [--era E] [--abi A] [--json]`: run a workload
+ * file under one era (and, for v1, one ABI) and print its snapshots, as a
+ * table or as the schema's JSON.
  */
 import { COUNTER_NAMES } from '../../workload/driver.js';
 import { eraNames, findEra } from '../../workload/eras.js';
@@ -12,6 +13,8 @@ import { formatTable } from '../table.js';
 
 export interface WorkloadRunOptions {
   era: string;
+  /** The ABI of an era that has several (v1: 2008 or 2009); the era's default when absent. */
+  abi?: string;
   json?: boolean;
 }
 
@@ -35,7 +38,11 @@ export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
   const era = findEra(opts.era);
   if (era === undefined) throw new CliError(`unknown era "${opts.era}" (known: ${eraNames().join(', ')})`);
   try {
-    return runWorkload(w, era.create());
+    if (opts.abi !== undefined) {
+      if (era.abis === undefined) throw new CliError(`--abi applies to --era v1 only (era ${era.name} has one ABI)`);
+      if (!era.abis.includes(opts.abi)) throw new CliError(`era ${era.name} has no ABI "${opts.abi}" (known: ${era.abis.join(', ')})`);
+    }
+    return runWorkload(w, era.create({ abi: opts.abi }));
   } catch (e) {
     if (e instanceof WorkloadError) throw new CliError(e.message, 2);
     throw e;

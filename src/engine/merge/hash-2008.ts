@@ -45,7 +45,7 @@
  * kernel (kmalloc, kzalloc, kmem_cache_zalloc, alloc_page, the crypto
  * transform) go through `failAlloc`, so tests can reach every error return.
  */
-import { PAGE_SIZE, VM_READ } from '../constants.js';
+import { PAGE_SIZE, VM_IO, VM_PFNMAP, VM_READ, VM_SHARED } from '../constants.js';
 import { ERRNO } from '../errno.js';
 import { PAGEHASH_LEN, pageHmac } from '../hash/hmac-sha1.js';
 import { pageChecksum } from '../hash/page-checksum.js';
@@ -54,7 +54,7 @@ import { jiffiesToUsecs, usecsToJiffies } from '../jiffies.js';
 import { ChecksumCache } from '../memory/checksum-cache.js';
 import { FRAME_ANON } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
-import type { Mm, Vma } from '../memory/mm.js';
+import { type Mm, PTE_WRITE, type Vma } from '../memory/mm.js';
 import { SeededRandom } from '../random.js';
 import { type MergeStats, newMergeStats } from './stats.js';
 
@@ -125,6 +125,8 @@ export class KsmScan {
   wraps = 0;
   /** Simulator only: positions visited (loop iterations of ksm_scan_start, present or not). */
   positions = 0;
+  /** Simulator only: called at each wrap, after the cursor moved back to the first slot (a pass ended). */
+  onWrap: (() => void) | null = null;
 }
 
 /** The values of struct ksm_kthread_info (2008 layout), as unsigned 32-bit numbers. */
@@ -140,6 +142,15 @@ export interface UserScan2008 {
   pages_to_scan: number;
   max_pages_to_merge: number;
   flags: number;
+}
+
+/** The state of a batch at a wrap of its cursor (ksmScanStart's shortcut). */
+interface WrapRecord {
+  n: number;
+  mutations: number;
+  wraps: number;
+  positions: number;
+  stats: MergeStats;
 }
 
 /** One page_hash entry, for inspection and tests. */
@@ -274,6 +285,10 @@ export class Hash2008 {
   tfm: { hmacKey: Uint8Array } | null = null;
 
   readonly stats: MergeStats = newMergeStats();
+  /** Changes the scanner made to anything (entries, pages, mappings, the digest cache): the shortcut's guard. */
+  private mutations = 0;
+  /** Whether ksmScanStart may skip passes that repeat (off: the seed's loop page by page, for comparison). */
+  fastForward = true;
 
   private readonly items = new HashItems();
   /** page_hash_items: bucket -> first entry (hlist_head) */
@@ -313,9 +328,15 @@ export class Hash2008 {
 
   // ------------------------------------------------------------ helpers
 
-  /** PageKsm: this type of pages are the write protected pages that ksm map into multiple vmas. */
-  pageKsm(f: number): boolean {
-    return (this.memory.frames.flags[f] & FRAME_ANON) === 0;
+  /**
+   * PageKsm: "this type of pages are the write protected pages that ksm map
+   * into multiple vmas" - defined as !PageAnon, so any page KSM did not find
+   * anonymous counts. A page of a MAP_SHARED mapping is a shmem page in
+   * Linux, not PageAnon; the memory model marks it FRAME_ANON, so the VMA
+   * mapping it decides (`vma` null: judge the frame alone).
+   */
+  pageKsm(f: number, vma: Vma | null = null): boolean {
+    return (this.memory.frames.flags[f] & FRAME_ANON) === 0 || (vma !== null && (vma.flags & VM_SHARED) !== 0);
   }
 
   private putPage(f: number): void {
@@ -327,7 +348,7 @@ export class Hash2008 {
   }
 
   private mmOf(id: number): Mm {
-    return this.memory.mms.get(id)!;
+    return this.memory.mmById[id];
   }
 
   /** The address of the cursor's position: slot->addr + page_index * PAGE_SIZE. */
@@ -343,12 +364,12 @@ export class Hash2008 {
 
   /**
    * get_user_pages(current, mm, addr, 1, write 0, force 0): the page at addr
-   * with a reference, or 0 when the call fails (no VMA, or a VMA without
-   * VM_READ: a read without force needs it). Called only for present pages.
+   * with a reference, or 0 when the call fails (no VMA, VM_IO/VM_PFNMAP, or
+   * no VM_READ: a read without force needs it). Called only for present pages.
    */
   private getUserPage(mm: Mm, addr: number): number {
     const vma = mm.vmaAt(addr);
-    if (vma === null || !(vma.flags & VM_READ)) return 0;
+    if (vma === null || vma.flags & (VM_IO | VM_PFNMAP) || !(vma.flags & VM_READ)) return 0;
     const f = vma.frames[vma.index(pageStart(addr))];
     if (f === 0) return 0;
     this.getPage(f);
@@ -378,6 +399,7 @@ export class Hash2008 {
     byAddr.delete(it.addr[e]);
     if (byAddr.size === 0) this.rmapHash.delete(it.mm[e]);
     it.release(e);
+    this.mutations++;
   }
 
   // ------------------------------------------------------------ seed functions
@@ -488,6 +510,7 @@ export class Hash2008 {
     let byAddr = this.rmapHash.get(slot.mm.id);
     if (byAddr === undefined) this.rmapHash.set(slot.mm.id, (byAddr = new Map()));
     byAddr.set(addr, e);
+    this.mutations++;
   }
 
   /**
@@ -520,6 +543,7 @@ export class Hash2008 {
     if (isNew || (sha1Item?.pfn ?? 0) !== newpage) {
       sha1Item = { sha1val: this.pageHash(newpage), pfn: newpage };
       this.sha1Hash.set(index, sha1Item);
+      this.mutations++;
     }
     const digest = sha1Item?.sha1val ?? ZERO_DIGEST;
     this.stats.comparisons++;
@@ -568,8 +592,13 @@ export class Hash2008 {
         this.stats.mergeAttempts++;
         // page_wrprotect(oldpage, &odirect_sync, 2): the caller's get_user_pages
         // reference and our get_page are the only ones besides the mappings.
-        if (this.memory.writeProtect(vma, pageAddr, oldpage, 2)) {
+        const i = vma.index(pageAddr);
+        const writable = vma.pte[i] & PTE_WRITE;
+        const protectedOk = this.memory.writeProtect(vma, pageAddr, oldpage, 2);
+        if (writable && !(vma.pte[i] & PTE_WRITE)) this.mutations++;
+        if (protectedOk) {
           if (this.pagesIdentical(oldpage, newpage, isNew)) ret = this.memory.replacePage(vma, pageAddr, oldpage, newpage) ? 0 : 1;
+          if (ret === 0) this.mutations++;
         }
       }
     }
@@ -589,7 +618,7 @@ export class Hash2008 {
     // If page2 isn't shared (it isn't PageKsm) we have to allocate a new file
     // mapped page and make the two ptes of mm1(page1) and mm2(page2) point to
     // it. If page2 is shared, we can just make the pte of mm1(page1) point to page2.
-    if (this.pageKsm(page2)) {
+    if (this.pageKsm(page2, mm2.vmaAt(addr2))) {
       const vma = mm1.findVma(addr1);
       if (vma === null) return 1;
       return this.tryToMergeOnePage(mm1, vma, page1, page2, addr1, false);
@@ -600,6 +629,7 @@ export class Hash2008 {
     const content = fr.content[page1];
     this.memory.contents.ref(content);
     const kpage = fr.alloc(content, 0, fr.node[page1]);
+    this.mutations++;
     const vma = mm1.findVma(addr1);
     if (vma === null) {
       this.putPage(kpage);
@@ -700,6 +730,7 @@ export class Hash2008 {
     scan.pageIndex = 0;
     scan.slotIndex = this.slots[0];
     scan.wraps++;
+    scan.onWrap?.();
     return 0;
   }
 
@@ -725,9 +756,16 @@ export class Hash2008 {
     scanNpages |= 0;
     maxNpages |= 0;
     this.scanUpdateOldIndex(scan);
+    let lastWrap: WrapRecord | null = null;
     while (scanNpages > 0 && maxNpages > 0) {
+      const wraps = scan.wraps;
       const ret = this.scanGetNextIndex(scan, 1);
       if (ret) return ret;
+      if (scan.wraps !== wraps) {
+        const rec = this.wrapRecord(scan, scanNpages);
+        if (this.fastForward && lastWrap !== null && lastWrap.mutations === rec.mutations) scanNpages = this.repeatPasses(scan, lastWrap, rec);
+        lastWrap = this.wrapRecord(scan, scanNpages);
+      }
       const slot = scan.slotIndex!;
       const addr = this.cursorAddr(scan);
       scan.positions++;
@@ -735,17 +773,72 @@ export class Hash2008 {
       if (this.isPresentPte(slot.mm, addr)) {
         const page = this.getUserPage(slot.mm, addr);
         if (page) {
-          if (!this.pageKsm(page)) {
+          if (!this.pageKsm(page, slot.mm.vmaAt(addr))) {
             this.stats.pagesScanned++;
             maxNpages -= this.cmpAndMergePage(scan, page);
           }
           this.putPage(page);
         }
+        scanNpages--;
+      } else {
+        scanNpages--;
+        scanNpages = this.skipUnmapped(scan, addr, scanNpages);
       }
-      scanNpages--;
     }
     this.scanGetNextIndex(scan, 1);
     return 0;
+  }
+
+  // ------------------------------------------------------------ running the seed's loop faster
+  //
+  // A batch may be given over 2^31 pages (KSM_SCAN and the kthread take any
+  // int), and a region of 0 pages walks the cursor through the address
+  // space forever. The two shortcuts below give exactly what the seed's loop
+  // gives page by page.
+
+  /**
+   * The positions right after the cursor, in the same slot, whose pages lie
+   * outside every VMA are neither present nor scanned: each costs one page
+   * of budget and changes nothing. Passes over up to n of them at once and
+   * returns the budget left.
+   */
+  private skipUnmapped(scan: KsmScan, addr: number, n: number): number {
+    const slot = scan.slotIndex!;
+    if (n === 0 || slot.mm.vmaAt(addr) !== null) return n;
+    const v = slot.mm.findVma(addr);
+    // Positions q with slot.addr + q * PAGE_SIZE below the next VMA.
+    let k = v === null ? Number.POSITIVE_INFINITY : Math.ceil((v.start - slot.addr) / PAGE_SIZE) - 1 - scan.pageIndex;
+    // The cursor stays in the slot while page_index != npages - 1.
+    if (scan.pageIndex < slot.npages - 1) k = Math.min(k, slot.npages - 1 - scan.pageIndex);
+    k = Math.min(k, n);
+    if (!(k > 0)) return n;
+    scan.pageIndex += k;
+    scan.positions += k;
+    return n - k;
+  }
+
+  private wrapRecord(scan: KsmScan, n: number): WrapRecord {
+    return { n, mutations: this.mutations, wraps: scan.wraps, positions: scan.positions, stats: { ...this.stats } };
+  }
+
+  /**
+   * At a wrap, when the pass since the previous wrap of this batch changed
+   * nothing (no entry filed or dropped, no page allocated or mapped, no
+   * digest cached), the state is the one that pass started from, so every
+   * further pass repeats it: skip as many whole passes as leave at least one
+   * page of budget, adding what each did to the counters. Returns the budget left.
+   */
+  private repeatPasses(scan: KsmScan, prev: WrapRecord, now: WrapRecord): number {
+    const period = prev.n - now.n;
+    if (period <= 0) return now.n;
+    const m = Math.floor((now.n - 1) / period);
+    if (m <= 0) return now.n;
+    const passes = m * (now.wraps - prev.wraps);
+    scan.wraps += passes;
+    if (scan.onWrap) for (let i = 0; i < passes; i++) scan.onWrap();
+    scan.positions += m * (now.positions - prev.positions);
+    for (const key of Object.keys(this.stats) as Array<keyof MergeStats>) this.stats[key] += m * (now.stats[key] - prev.stats[key]);
+    return now.n - m * period;
   }
 
   /** ksm_scan_create: a zeroed cursor, or null when kzalloc fails. */
