@@ -1,122 +1,185 @@
 /**
- * npm run bench: wall-clock figures of the engine on fixed workloads.
- * Prints figures only; nothing here is asserted (tests never assert timings).
+ * npm run bench: wall-clock figures of the engine on fixed workloads, one
+ * child process per case so that each peak RSS is its own. Prints figures
+ * only; nothing here is asserted (tests never assert timings).
  *
- *   node dist/bench/bench.js [--json] [--pages N]
+ *   node dist/bench/bench.js [--quick] [--json] [--case NAME] [--era ERA]
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { memoryFootprint } from '../src/engine/footprint.js';
+import type { EraDriver } from '../src/workload/driver.js';
 import { V3Driver } from '../src/workload/drivers/v3.js';
+import { eraNames, findEra } from '../src/workload/eras.js';
 import { parseWorkloadText, type Workload } from '../src/workload/schema.js';
 
 interface Case {
   name: string;
+  target: string;
   description: string;
-  workload: Workload;
+  eras: string[];
+  workload: () => Workload;
 }
 
 interface Result {
   case: string;
+  target: string;
   era: string;
   pages: number;
   passesToConverge: number;
   passSeconds: number[];
   setupSeconds: number;
-  totalSeconds: number;
+  convergeSeconds: number;
   pagesScannedPerSecond: number;
   steadyPagesScannedPerSecond: number;
-  metadataBytesPerTrackedPage: number;
-  contentBytes: number;
-  trackedPages: number;
+  metadataBytesPerTrackedPage: number | null;
+  trackedPages: number | null;
+  contentMiB: number;
   peakRssMiB: number;
   counters: Record<string, number>;
 }
 
-function workload(name: string, processes: Record<string, unknown>): Workload {
+function doc(name: string, processes: Record<string, unknown>): Workload {
   return parseWorkloadText(JSON.stringify({ name, processes, steps: [] }), name);
 }
 
-function cases(pages: number): Case[] {
+function guests(n: number, pages: number): Workload {
+  const img = Math.round(pages * 0.95);
+  const priv = pages - img;
+  const processes: Record<string, unknown> = {};
+  for (let g = 0; g < n; g++) {
+    processes[`guest-${g}`] = [{ runs: [{ pages: img, content: { seedFrom: 1 } }, { pages: priv, content: { seedFrom: 10_000_000 + g * priv } }] }];
+  }
+  return doc(`guests-${n}x${pages}`, processes);
+}
+
+function cases(quick: boolean): Case[] {
+  const worst = quick ? 65536 : 262144;
+  const eras = eraNames().flatMap((e) => (e === 'v1' ? ['v1:2008', 'v1:2009'] : [e]));
   return [
     {
       name: 'ksmpages-worst',
-      description: `2 x ${pages} pages of tailFrom 0: every page differs from the others only in its last 8 bytes`,
-      workload: workload('ksmpages-worst', {
-        a: [{ pages, content: { tailFrom: 0 } }],
-        b: [{ pages, content: { tailFrom: 0 } }],
-      }),
+      target: 'worst case: converge (pass 3 equals pass 2) fast; mainline under 13 s, 2008/2009 mergers under 40 s',
+      description: `2 x ${worst} pages of tailFrom 0: every page differs from the others only in its last 8 bytes`,
+      eras,
+      workload: () => doc('ksmpages-worst', { a: [{ pages: worst, content: { tailFrom: 0 } }], b: [{ pages: worst, content: { tailFrom: 0 } }] }),
     },
     {
       name: 'all-identical',
-      description: `2 x ${pages} pages, all the same content`,
-      workload: workload('all-identical', {
-        a: [{ pages, content: { seed: 42 } }],
-        b: [{ pages, content: { seed: 42 } }],
-      }),
+      target: 'steady state: at least 2 M pages scanned per second (last pass)',
+      description: `2 x ${worst} pages, all the same content`,
+      eras: ['v3'],
+      workload: () => doc('all-identical', { a: [{ pages: worst, content: { seed: 42 } }], b: [{ pages: worst, content: { seed: 42 } }] }),
+    },
+    {
+      name: 'guests-dedup',
+      target: 'memory and scale: at most 64 B of metadata per tracked page, under 4 GiB RSS, converge under 60 s',
+      description: quick ? '4 guests x 65536 pages, 95 % one image, 5 % private' : '32 guests x 262144 pages (8 Mi pages), 95 % one image, 5 % private',
+      eras: ['v3'],
+      workload: () => (quick ? guests(4, 65536) : guests(32, 262144)),
     },
   ];
 }
 
-/** Runs passes (one ksmd batch larger than the memory each) until a pass changes no counter. */
-function runV3(c: Case): Result {
+function createDriver(era: string): EraDriver {
+  const [name, abi] = era.split(':');
+  const info = findEra(name);
+  if (info === undefined) throw new Error(`unknown era ${era}`);
+  return info.create(abi === undefined ? {} : { abi });
+}
+
+/** Sets up, registers everything, then runs passes until one changes no counter. */
+function runCase(c: Case, era: string): Result {
   const t0 = performance.now();
-  const d = new V3Driver();
-  d.setup(c.workload);
-  // The real kernels these figures are compared with have no max_kernel_pages.
-  d.kernel.writeSysfs('max_kernel_pages', '0\n');
-  const total = c.workload.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0);
-  d.kernel.writeSysfs('pages_to_scan', `${total + 1}\n`);
-  c.workload.processes.forEach((p) => p.regions.forEach((_, r) => d.register(p.name, r)));
+  const w = c.workload();
+  const d = createDriver(era);
+  d.setup(w);
+  const total = w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0);
+  if (d instanceof V3Driver) {
+    // The real kernels these figures are compared with have no max_kernel_pages.
+    d.kernel.writeSysfs('max_kernel_pages', '0\n');
+    d.kernel.writeSysfs('pages_to_scan', `${total + 1}\n`);
+  }
+  for (const p of w.processes) p.regions.forEach((_, r) => d.register(p.name, r));
   const setupSeconds = (performance.now() - t0) / 1000;
   const passSeconds: number[] = [];
   let prev = '';
-  let passes = 0;
   for (;;) {
+    const before = d.passes();
     const s = performance.now();
-    d.scan(total + 1);
+    while (d.passes() === before) d.scan(total + 1);
     passSeconds.push((performance.now() - s) / 1000);
-    passes++;
     const now = JSON.stringify({ ...d.counters(), full_scans: 0 });
-    if (now === prev || passes > 20) break;
+    if (now === prev || passSeconds.length > 20) break;
     prev = now;
   }
-  const scanSeconds = passSeconds.reduce((a, b) => a + b, 0);
+  const convergeSeconds = passSeconds.reduce((a, b) => a + b, 0);
   const fp = memoryFootprint(d.memory);
-  const tracked = d.kernel.ksm.rmapItems;
+  const v3 = d instanceof V3Driver ? d.kernel.ksm : null;
+  const tracked = v3?.rmapItems ?? null;
   return {
     case: c.name,
-    era: 'v3',
+    target: c.target,
+    era,
     pages: total,
-    passesToConverge: passes - 1,
+    passesToConverge: passSeconds.length - 1,
     passSeconds,
     setupSeconds,
-    totalSeconds: (performance.now() - t0) / 1000,
-    pagesScannedPerSecond: d.pagesScanned() / scanSeconds,
+    convergeSeconds,
+    pagesScannedPerSecond: d.pagesScanned() / convergeSeconds,
     steadyPagesScannedPerSecond: total / passSeconds[passSeconds.length - 1],
-    metadataBytesPerTrackedPage: (fp.memoryMetadata + d.kernel.ksm.memoryBytes()) / Math.max(1, tracked),
-    contentBytes: fp.contentBytes,
+    metadataBytesPerTrackedPage: v3 && tracked ? (fp.memoryMetadata + v3.memoryBytes()) / tracked : null,
     trackedPages: tracked,
+    contentMiB: fp.contentBytes / 2 ** 20,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     counters: d.counters(),
   };
 }
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const pi = args.indexOf('--pages');
-const pages = pi >= 0 ? Number(args[pi + 1]) : 65536;
-const results: Result[] = [];
-for (const c of cases(pages)) {
-  const r = runV3(c);
-  results.push(r);
-  if (!json) {
-    console.log(`${r.case} (${r.era}): ${c.description}`);
-    console.log(`  pages ${r.pages}, passes to converge ${r.passesToConverge} (+1 to confirm), setup ${r.setupSeconds.toFixed(2)} s, total ${r.totalSeconds.toFixed(2)} s`);
-    console.log(`  wall per pass: ${r.passSeconds.map((s) => s.toFixed(3)).join(' s, ')} s`);
-    console.log(`  pages scanned per second: ${Math.round(r.pagesScannedPerSecond).toLocaleString('en')} overall, ${Math.round(r.steadyPagesScannedPerSecond).toLocaleString('en')} in the last (steady) pass`);
-    console.log(`  engine metadata per tracked page: ${r.metadataBytesPerTrackedPage.toFixed(1)} bytes (${r.trackedPages} tracked); page contents ${(r.contentBytes / 2 ** 20).toFixed(1)} MiB`);
-    console.log(`  counters: ${Object.entries(r.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    console.log(`  peak RSS so far: ${r.peakRssMiB.toFixed(0)} MiB`);
-    console.log('');
-  }
+function print(r: Result, description: string): void {
+  const f = (n: number) => Math.round(n).toLocaleString('en');
+  console.log(`${r.case} under ${r.era}: ${description}`);
+  console.log(`  target: ${r.target}`);
+  console.log(`  pages ${f(r.pages)}; setup ${r.setupSeconds.toFixed(2)} s; converged after ${r.passesToConverge} passes in ${r.convergeSeconds.toFixed(2)} s (the last pass only confirms)`);
+  console.log(`  wall per pass: ${r.passSeconds.map((s) => `${s.toFixed(3)} s`).join(', ')}`);
+  console.log(`  pages scanned per second: ${f(r.pagesScannedPerSecond)} overall, ${f(r.steadyPagesScannedPerSecond)} in the last (steady) pass`);
+  if (r.metadataBytesPerTrackedPage !== null) console.log(`  engine metadata: ${r.metadataBytesPerTrackedPage.toFixed(1)} bytes per tracked page (${f(r.trackedPages ?? 0)} tracked)`);
+  console.log(`  page contents ${r.contentMiB.toFixed(0)} MiB; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
+  console.log(`  counters: ${Object.entries(r.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log('');
 }
-if (json) console.log(JSON.stringify({ node: process.version, results }, null, 2));
+
+const args = process.argv.slice(2);
+const arg = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const quick = args.includes('--quick');
+const json = args.includes('--json');
+const only = arg('--case');
+const onlyEra = arg('--era');
+const all = cases(quick);
+
+if (only !== undefined && onlyEra !== undefined) {
+  // A child: run one case under one era and print its result as JSON.
+  const c = all.find((x) => x.name === only);
+  if (c === undefined) throw new Error(`no case ${only}`);
+  process.stdout.write(JSON.stringify(runCase(c, onlyEra)));
+} else {
+  const results: Result[] = [];
+  const self = fileURLToPath(import.meta.url);
+  for (const c of all) {
+    if (only !== undefined && c.name !== only) continue;
+    for (const era of c.eras) {
+      if (onlyEra !== undefined && era !== onlyEra) continue;
+      const out = execFileSync(process.execPath, ['--max-old-space-size=8192', self, '--case', c.name, '--era', era, ...(quick ? ['--quick'] : [])], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      });
+      const r = JSON.parse(out) as Result;
+      results.push(r);
+      if (!json) print(r, c.description);
+    }
+  }
+  if (json) console.log(JSON.stringify({ node: process.version, quick, results }, null, 2));
+}
