@@ -35,6 +35,12 @@ export interface EraDriver {
   /** Process `proc` writes a whole page: 0 or -errno. */
   write(proc: string, region: number, page: number, content: SinglePage): number;
   exit(proc: string): void;
+  /**
+   * Whether a registration outlives its process: the April 2009 patch pins a
+   * registered mm (get_task_mm) and keeps scanning it after exit, so those
+   * regions stay in pages_saved. Absent means false (mappings go at exit).
+   */
+  readonly exitKeepsRegistration?: boolean;
   counters(): Counters;
   /** Where region r of proc lives. */
   regionRange(proc: string, region: number): Range;

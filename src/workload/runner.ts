@@ -138,7 +138,7 @@ export function runWorkload(w: Workload, driver: EraDriver, opts: RunOptions = {
       }
       case 'exit':
         driver.exit(step.proc);
-        registered.delete(step.proc);
+        if (!driver.exitKeepsRegistration) registered.delete(step.proc);
         break;
       case 'snapshot':
         snapshot(step.label, step.index);

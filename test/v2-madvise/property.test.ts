@@ -121,7 +121,8 @@ test('every page reads back its last write, and the counters are what the page t
         }
         const bad = problems(k);
         if (bad.length) throw new Error(`after ${JSON.stringify(o)}: ${bad.join('; ')}`);
-        // pages_saved over the registered pages of live processes, recomputed with a Set.
+        // pages_saved over the registered pages (of live processes, and of
+        // exited ones: the registration pins them), recomputed with a Set.
         const ranges = [];
         const frames = new Set<number>();
         let present = 0;
@@ -135,7 +136,6 @@ test('every page reads back its last write, and the counters are what the page t
               ksmAddresses++;
               ksmFrames.add(f);
             }
-            if (!s.alive) continue;
             ranges.push({ mm: s.p.mm, start: s.addr + i * PAGE_SIZE, end: s.addr + (i + 1) * PAGE_SIZE });
             if (f) {
               present++;

@@ -28,6 +28,8 @@ export class V2Driver implements EraDriver {
   readonly title = 'v2: madvise(MADV_SHAREABLE) + /sys/kernel/mm/ksm (4 files), April 2009 (seed 000)';
   readonly exposed: ReadonlySet<CounterName> = new Set<CounterName>(['pages_shared']);
   readonly kernel = new V2Kernel();
+  /** get_task_mm at registration: an exited process's registered memory stays, scanned and counted. */
+  readonly exitKeepsRegistration = true;
   private readonly procs = new Map<string, Proc>();
 
   get memory() {
