@@ -80,7 +80,14 @@ export class V2Kernel implements KthreadKnobs {
 
   mmap(p: Process, addr: number, length: number, prot: number, flags: number): number {
     if (p.exited) return -ERRNO.ESRCH;
-    return this.memory.mmap(p.mm, addr, length, prot, flags);
+    try {
+      return this.memory.mmap(p.mm, addr, length, prot, flags);
+    } catch (e) {
+      // The model's page tables are allocated at mmap: a mapping too large
+      // for this machine's memory fails as the kernel's would, not with a trace.
+      if (e instanceof RangeError) return -ERRNO.ENOMEM;
+      throw e;
+    }
   }
 
   munmap(p: Process, addr: number, length: number): number {

@@ -10,6 +10,7 @@
  * Calls return -1 (MAP_FAILED for mmap, null for reads) and set errno, as
  * glibc's wrappers do.
  */
+import { PAGE_SIZE } from '../engine/constants.js';
 import { ERRNO } from '../engine/errno.js';
 import type { Process } from '../engine/machine.js';
 import type { V2Kernel } from './kernel.js';
@@ -48,7 +49,16 @@ export class Task {
   /** memset(addr, c, n): 0, or -1 with EFAULT where C would take a SIGSEGV. */
   memset(addr: number, c: number, n: number): number {
     if (this.proc.exited) return this.check(-ERRNO.ESRCH);
-    return this.check(this.kernel.memory.writeBytes(this.proc.mm, addr, new Uint8Array(n).fill(c & 0xff)));
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(n) || n < 0) return this.check(-ERRNO.EFAULT);
+    const page = new Uint8Array(PAGE_SIZE).fill(c & 0xff);
+    for (let done = 0; done < n;) {
+      const a = addr + done;
+      const chunk = Math.min(n - done, PAGE_SIZE - (a % PAGE_SIZE));
+      const r = this.kernel.memory.writeBytes(this.proc.mm, a, page.subarray(0, chunk));
+      if (r < 0) return this.check(r);
+      done += chunk;
+    }
+    return 0;
   }
 
   /** memcpy(addr, bytes, bytes.length): 0, or -1 with EFAULT. */
@@ -61,6 +71,10 @@ export class Task {
   peek(addr: number, n: number): Uint8Array | null {
     if (this.proc.exited) {
       this.errno = ERRNO.ESRCH;
+      return null;
+    }
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(n) || n < 0 || n > 1 << 30) {
+      this.errno = ERRNO.EFAULT;
       return null;
     }
     const r = this.kernel.memory.readBytes(this.proc.mm, addr, n);
