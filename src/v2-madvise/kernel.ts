@@ -35,9 +35,10 @@ export class V2Kernel implements KthreadKnobs {
     this.ksmd = new Ksmd(this.machine.clock, {
       shouldRun: () => (this.ksmdFlags & ksm_control_flags_run) !== 0,
       batch: () => this.kthreadLoopBody(),
-      // schedule_timeout_interruptible(usecs_to_jiffies(kthread_sleep)):
-      // usecs_to_jiffies takes an unsigned int. The sleep is kept in
-      // microseconds, without the tick rounding the seed does not show.
+      // Deviation from kthread_ksm_scan_thread (000): it sleeps
+      // usecs_to_jiffies(kthread_sleep) (an unsigned int) in scheduler ticks;
+      // the seed does not show the rounding, and kksmd sleeps here exactly
+      // that many microseconds of virtual time.
       sleepMicros: () => this.kthreadSleep >>> 0,
     });
     this.sysfs = ksmSysfs2009(this);

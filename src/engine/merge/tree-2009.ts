@@ -201,11 +201,14 @@ export class Tree2009 {
    * remove_mm_from_hash_and_tree (002): take the FIRST slot of mm off the
    * list (not necessarily the one the caller frees), after flushing the
    * unstable tree for everybody and freeing the rmap_items of that slot's
-   * pages. Returns the slot unlinked, or null when mm has no slot (the
-   * seed's list walk would then run on with a bogus slot). 000 never calls it.
+   * pages. Returns the slot unlinked, or null when mm has no slot. 000
+   * never calls it.
    */
   removeMmFromHashAndTree(mm: Mm): MemSlot | null {
     const slot = this.slots.find((s) => s.mm === mm);
+    // Deviation from remove_mm_from_hash_and_tree (002): with no slot of mm
+    // on the list, the seed's walk ends on the list head taken for a slot
+    // (BUG_ON(!slot) cannot fire) and goes on with it; nothing happens here.
     if (slot === undefined) return null;
     this.flushUnstableTree();
     // for (pages_count = 0; pages_count < slot->npages; ++pages_count)
