@@ -14,6 +14,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { PAGE_SIZE } from '../../src/engine/constants.js';
 import { checkMemory } from '../../src/engine/memory/invariants.js';
+import { checkHash2008 } from '../../src/engine/merge/hash-2008-invariants.js';
 import type { KsmAbi } from '../../src/v1-ioctl/device.js';
 import type { V1Kernel } from '../../src/v1-ioctl/kernel.js';
 import type { Libc } from '../../src/v1-ioctl/libc.js';
@@ -57,22 +58,9 @@ interface Live {
   registered: boolean;
 }
 
-/** The 2008 hash table, recomputed: every entry is found again through its (mm, address) and filed under its bucket. */
+/** The 2008 hash table, recomputed (engine/merge/hash-2008-invariants.ts). */
 function hashProblems(k: V1Kernel): string[] {
-  const ksm = k.ksm2008;
-  if (ksm === null) return [];
-  const out: string[] = [];
-  const entries = ksm.pageHashEntries();
-  if (entries.length !== ksm.hashEntryCount) out.push(`${entries.length} entries in the buckets, ${ksm.hashEntryCount} allocated`);
-  const keys = new Set<string>();
-  for (const e of entries) {
-    const key = `${e.mm}:${e.addr}`;
-    if (keys.has(key)) out.push(`two entries for ${key}`);
-    keys.add(key);
-    if (e.bucket < 0 || e.bucket >= ksm.npagesHash) out.push(`bucket ${e.bucket} out of range`);
-    if (ksm.entryOf(k.memory.mmById[e.mm], e.addr)?.bucket !== e.bucket) out.push(`rmap_hash disagrees for ${key}`);
-  }
-  return out;
+  return k.ksm2008 === null ? [] : checkHash2008(k.ksm2008);
 }
 
 function property(abi: KsmAbi, pageHashSizes: number[]) {

@@ -48,7 +48,7 @@
 import { PAGE_SIZE, VM_IO, VM_PFNMAP, VM_READ, VM_SHARED } from '../constants.js';
 import { ERRNO } from '../errno.js';
 import { PAGEHASH_LEN, pageHmac } from '../hash/hmac-sha1.js';
-import { pageChecksum } from '../hash/page-checksum.js';
+import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
 import { SHA1_DIGEST_SIZE } from '../hash/sha1.js';
 import { jiffiesToUsecs, usecsToJiffies } from '../jiffies.js';
 import { ChecksumCache } from '../memory/checksum-cache.js';
@@ -307,7 +307,7 @@ export class Hash2008 {
   private readonly sha1Hash = new Map<number, Sha1Item>();
   private readonly random: SeededRandom;
   private readonly failAlloc: (site: KsmAllocSite) => boolean;
-  private readonly hashes: ChecksumCache;
+  private hashes: ChecksumCache;
 
   constructor(readonly memory: Memory, opts: Hash2008Options) {
     const free = Math.max(0, Math.floor(opts.nrFreeBufferPages));
@@ -324,6 +324,16 @@ export class Hash2008 {
     this.failAlloc = opts.failAlloc ?? (() => false);
     // jhash(addr, PAGE_SIZE, 17): the byte form of the lookup2 generation.
     this.hashes = new ChecksumCache(memory.contents, pageChecksum('lookup2-bytes'));
+  }
+
+  /**
+   * Computes the bucket hash with `name` instead of the seed's jhash of the
+   * lookup2 generation (the HMAC-SHA1 check stays): an experiment for
+   * comparisons (ksmctl compare --checksum), not era behaviour. Call before
+   * the first scan.
+   */
+  useChecksum(name: ChecksumName): void {
+    this.hashes = new ChecksumCache(this.memory.contents, pageChecksum(name));
   }
 
   // ------------------------------------------------------------ helpers
@@ -537,6 +547,10 @@ export class Hash2008 {
    * refreshes its entry.
    */
   private pagesIdentical(oldpage: number, newpage: number, isNew: boolean): boolean {
+    // @see page_hash: the seed would use a NULL tfm here, which user space
+    // cannot bring about (both ways of scanning create the transform first);
+    // a caller of this engine that scans directly gets one now.
+    if (this.tfm === null && this.ksmTfmInit() !== 0) return false;
     const oldDigest = this.pageHash(oldpage);
     const index = newpage % this.nsha1sHash; // page_to_pfn(newpage) % nsha1s_hash
     let sha1Item = this.sha1Hash.get(index);
@@ -584,7 +598,9 @@ export class Hash2008 {
     let ret = 1;
     this.getPage(newpage);
     this.getPage(oldpage);
-    // addr_in_vma: where oldpage is mapped must lie inside the vma found for it.
+    // @see addr_in_vma: the seed computes where oldpage is mapped from
+    // page->index; here it is the page-aligned address the caller found it
+    // at (the same place: nothing in this model moves anonymous pages).
     const pageAddr = pageStart(addr);
     if (vma.mm === mm && pageAddr >= vma.start && pageAddr < vma.end) {
       // get_pte: present and still mapping oldpage; trylock_page never fails here.
@@ -687,6 +703,7 @@ export class Hash2008 {
       if (!hashPage) break; // npages != 1
       // Recalculate the page's hash index in case it has changed.
       if (this.calcHashIndex(hashPage) === hashIndex) {
+        if (this.memory.frames.content[hashPage] !== this.memory.frames.content[page]) this.stats.falseHashMatches++;
         const ret = this.tryToMergeTwoPages(mm, page, hmm, hashPage, addr, itemAddr);
         if (!ret) {
           this.putPage(hashPage);
@@ -918,6 +935,23 @@ export class Hash2008 {
     const out: number[] = [];
     for (const byAddr of this.rmapHash.values()) for (const e of byAddr.values()) out.push(e);
     return out;
+  }
+
+  /**
+   * The shape of page_hash (simulator only, for comparisons): buckets that
+   * hold at least one entry, the longest chain, and the entries. Counts the
+   * live entries by bucket; the bucket array itself is not walked.
+   */
+  bucketChains(): { used: number; longest: number; entries: number } {
+    const count = new Map<number, number>();
+    let longest = 0;
+    for (const e of this.allEntries()) {
+      const b = this.items.oldindex[e];
+      const n = (count.get(b) ?? 0) + 1;
+      count.set(b, n);
+      if (n > longest) longest = n;
+    }
+    return { used: count.size, longest, entries: this.items.live };
   }
 
   /** Live entries (page_hash_item/rmap_item pairs). */
