@@ -10,6 +10,7 @@ import { requestTable } from '../../src/v1-ioctl/device.js';
 import * as h2008 from '../../src/v1-ioctl/linux-ksm-2008.js';
 import * as h2009 from '../../src/v1-ioctl/linux-ksm-2009.js';
 import { KSM_MINOR } from '../../src/v1-ioctl/constants.js';
+import { V1_SUPPORT } from '../../src/v1-ioctl/support.js';
 
 const REQUESTS: Array<[abi: string, name: string, value: number, hex: number, decimal: number]> = [
   ['2008', 'KSM_GET_API_VERSION', h2008.KSM_GET_API_VERSION, 0x0000ab00, 43776],
@@ -117,4 +118,12 @@ test('both headers say KSM_API_VERSION 1, ksm_control_flags_run 1 and KSMIO 0xAB
   t.is(h2008.KSMIO, 0xab);
   t.is(h2009.KSMIO, 0xab);
   t.is(KSM_MINOR, 233);
+});
+
+test('the support table lists every request of both headers', (t) => {
+  const listed = new Set(V1_SUPPORT.filter((r) => r.request !== undefined).map((r) => `${r.abi === 'both' ? '2008' : r.abi}:${r.request}`));
+  for (const [abi, name, value] of REQUESTS) {
+    const shared = h2008.KSM_GET_API_VERSION === value || h2008.KSM_CREATE_SHARED_MEMORY_AREA === value || h2008.KSM_REMOVE_MEMORY_REGION === value;
+    t.true(listed.has(`${shared ? '2008' : abi}:${value}`), `${abi} ${name}`);
+  }
 });
