@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** ksmctl: the command-line entry point. Errors become one line and an exit status. */
 import { CommanderError } from 'commander';
+import type { AppProps } from '../tui/app.js';
 import { CliError } from './errors.js';
 import { buildProgram } from './program.js';
 
@@ -8,6 +9,8 @@ const io = {
   out: (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
   err: (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
   isTTY: process.stdout.isTTY === true && process.stdin.isTTY === true,
+  // Loaded only when a terminal opens: ink and react stay out of `workload run`.
+  tui: async (props: AppProps) => (await import('../tui/run.js')).runTui(props),
 };
 
 try {

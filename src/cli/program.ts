@@ -4,14 +4,19 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import type { AppProps } from '../tui/app.js';
 import { eraNames } from '../workload/eras.js';
-import { DEFAULT_WORKLOAD } from '../workload/builtin.js';
+import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
+import { noTerminalMessage, prepareTui, tuiEraNames } from './commands/tui.js';
 import { formatRun, resolveWorkload, workloadRun } from './commands/workload-run.js';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** stdin and stdout are both terminals. */
   isTTY: boolean;
+  /** Opens the TUI on the terminal and resolves when the user quits (absent: no TUI, as in tests). */
+  tui?: (props: AppProps) => Promise<void>;
 }
 
 export function buildProgram(io: Io): Command {
@@ -21,10 +26,26 @@ export function buildProgram(io: Io): Command {
     .exitOverride()
     .showHelpAfterError('(ksmctl --help lists the commands)');
 
-  program.action(() => {
-    const w = resolveWorkload(`builtin:${DEFAULT_WORKLOAD}`, existsSync);
-    io.out(formatRun(workloadRun(w, { era: 'v3' }), false));
-  });
+  // The TUI on a terminal; elsewhere, a note on stderr and the workload's table.
+  const tui = async (spec: string | undefined, opts: { era: string; abi?: string }) => {
+    if (!io.isTTY || io.tui === undefined) {
+      io.err(noTerminalMessage(spec));
+      const w = resolveWorkload(spec ?? `builtin:${DEFAULT_WORKLOAD}`, existsSync);
+      io.out(formatRun(workloadRun(w, opts), false));
+      return;
+    }
+    await io.tui(prepareTui(resolveWorkload(spec ?? `builtin:${DEFAULT_TUI_WORKLOAD}`, existsSync), opts));
+  };
+
+  program.action(() => tui(undefined, { era: 'v3' }));
+
+  program
+    .command('tui')
+    .description(`watch and steer the scanner interactively (default workload: builtin:${DEFAULT_TUI_WORKLOAD})`)
+    .argument('[workload]', `workload file, or builtin:NAME (${DEFAULT_TUI_WORKLOAD})`)
+    .addOption(new Option('--era <era>', 'API era').choices(tuiEraNames()).default('v3'))
+    .addOption(new Option('--abi <abi>', 'the ioctl ABI of --era v1: 2008 (Nov 2008, hash-table merger) or 2009 (Mar 2009, tree merger); default 2008').choices(['2008', '2009']))
+    .action((spec: string | undefined, opts: { era: string; abi?: string }) => tui(spec, opts));
 
   const workload = program.command('workload').description('run workload files (shared/workloads/SCHEMA.md)');
   workload

@@ -3,6 +3,7 @@
  * file at hand. They are ordinary workload documents, parsed and validated
  * like any file.
  */
+import { GENERATORS, generatedWorkload } from './library.js';
 import { parseWorkloadText, type Workload } from './schema.js';
 
 const GUESTS = {
@@ -37,15 +38,68 @@ const GUESTS = {
   ],
 };
 
-const BUILTINS: Record<string, unknown> = { guests: GUESTS };
+const LIVE_GUESTS = ['guest-a', 'guest-b', 'guest-c', 'guest-d'];
 
+/**
+ * The TUI's default: four guests booted from one image, each with an image
+ * region (zero pages and the shared image), a private heap, and a working
+ * set that starts out like the other guests' and keeps changing (CHURN).
+ * Small enough that ksmd's passes can be watched at the default speed.
+ */
+const GUESTS_LIVE = {
+  name: 'guests-live',
+  description:
+    'Four guests booted from one image: zero pages, a shared image, private heaps, and a working set that keeps changing (rewritten at random, half of the writes going back to the common content).',
+  pagesToScan: 100,
+  processes: Object.fromEntries(
+    LIVE_GUESTS.map((g, i) => [
+      g,
+      [
+        { runs: [{ pages: 128, content: 'zero' }, { pages: 512, content: { seedFrom: 100000 } }] },
+        { pages: 256, content: { seedFrom: 200000 + i * 1000 } },
+        { pages: 128, content: { seedFrom: 400000 } },
+      ],
+    ]),
+  ),
+  steps: [...LIVE_GUESTS.map((g) => ({ register: g })), { fullScans: 1 }],
+};
+
+const BUILTINS: Record<string, unknown> = { guests: GUESTS, 'guests-live': GUESTS_LIVE };
+
+/** What `ksmctl workload run` and ksmctl without a terminal run. */
 export const DEFAULT_WORKLOAD = 'guests';
+/** What the TUI opens. */
+export const DEFAULT_TUI_WORKLOAD = 'guests-live';
 
+/**
+ * Pages that keep changing while time runs (the TUI applies it): process
+ * `proc` rewrites `pagesPerSecond` pages of virtual time, picked at random
+ * in region `region`; a fraction `revert` of the writes restores the page's
+ * initial content. Not part of the workload schema, whose runs have no time.
+ */
+export interface Churn {
+  proc: string;
+  region: number;
+  pagesPerSecond: number;
+  revert: number;
+}
+
+const CHURN: Record<string, Churn[]> = {
+  'guests-live': LIVE_GUESTS.map((proc) => ({ proc, region: 2, pagesPerSecond: 8, revert: 0.5 })),
+};
+
+/** The churn of a built-in workload (none for files and the other built-ins). */
+export function builtinChurn(name: string): Churn[] {
+  return CHURN[name] ?? [];
+}
+
+/** The fixed built-ins, then the parameterized ones of library.ts (`NAME:key=value,...`). */
 export function builtinNames(): string[] {
-  return Object.keys(BUILTINS);
+  return [...Object.keys(BUILTINS), ...GENERATORS.map((g) => g.name)];
 }
 
 export function builtinWorkload(name: string): Workload | undefined {
   const doc = BUILTINS[name];
-  return doc === undefined ? undefined : parseWorkloadText(JSON.stringify(doc), `builtin:${name}`);
+  if (doc === undefined) return generatedWorkload(name);
+  return parseWorkloadText(JSON.stringify(doc), `builtin:${name}`);
 }

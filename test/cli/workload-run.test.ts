@@ -29,9 +29,11 @@ test('the default output is a readable table', (t) => {
   t.regex(r.stdout, /^after-exit\s+9\s+512\s+1021\s+259\s+0\s+5\s+255$/m);
 });
 
-test('with no arguments and no terminal, ksmctl runs the built-in default workload', (t) => {
+test('with no arguments and no terminal, ksmctl says the TUI needs one and runs the built-in default workload as a table', (t) => {
   const r = ksmctl([]);
   t.is(r.status, 0, r.stderr);
+  t.regex(r.stderr, /the TUI needs a terminal.*ksmctl workload run builtin:guests/);
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   t.regex(r.stdout, /^guests under v3/m);
 });
 
