@@ -38,6 +38,13 @@ export interface RunResult {
 export interface RunOptions {
   /** Called after each snapshot is taken (progress, live output). */
   onSnapshot?: (s: Snapshot) => void;
+  /**
+   * Called once the processes exist with their initial contents, before the
+   * first step: contents no schema form describes (the from-files built-in).
+   */
+  afterSetup?: (driver: EraDriver) => void;
+  /** Called after each snapshot: true ends the run there (the passes and steps left are skipped). */
+  stop?: (s: Snapshot) => boolean;
 }
 
 /**
@@ -75,7 +82,9 @@ export function preflight(w: Workload): void {
 export function runWorkload(w: Workload, driver: EraDriver, opts: RunOptions = {}): RunResult {
   preflight(w);
   driver.setup(w);
+  opts.afterSetup?.(driver);
   const snapshots: Snapshot[] = [];
+  let stopped = false;
   const errors: StepError[] = [];
   // Regions registered through a call the era accepted: what pages_saved measures.
   const registered = new Map<string, Set<number>>();
@@ -88,10 +97,12 @@ export function runWorkload(w: Workload, driver: EraDriver, opts: RunOptions = {
     const s: Snapshot = { label, step, ...c, pages_saved: driver.memory.pagesSaved(ranges).saved };
     snapshots.push(s);
     opts.onSnapshot?.(s);
+    if (opts.stop?.(s)) stopped = true;
   };
   const refused = (step: Step, err: number) => errors.push({ step: step.index, errno: errnoName(-err) });
 
   for (const step of w.steps) {
+    if (stopped) break;
     switch (step.kind) {
       case 'register': {
         const regions = step.region !== undefined ? [step.region] : range(regionCount.get(step.proc) ?? 0);
@@ -119,7 +130,7 @@ export function runWorkload(w: Workload, driver: EraDriver, opts: RunOptions = {
       case 'fullScans': {
         let done = 0;
         let idle = 0;
-        while (done < step.count) {
+        while (done < step.count && !stopped) {
           const before = driver.passes();
           const scanned = driver.pagesScanned();
           driver.scan(w.pagesToScan);

@@ -6,6 +6,7 @@
 import { COUNTER_NAMES } from '../../workload/driver.js';
 import { eraNames, findEra } from '../../workload/eras.js';
 import { builtinNames, builtinWorkload } from '../../workload/builtin.js';
+import { applyPreload, builtinPreload } from '../../workload/library.js';
 import { type RunResult, resultJson, runWorkload } from '../../workload/runner.js';
 import { loadWorkload, type Workload, WorkloadError } from '../../workload/schema.js';
 import { CliError } from '../errors.js';
@@ -22,7 +23,13 @@ export interface WorkloadRunOptions {
 export function resolveWorkload(spec: string, exists: (p: string) => boolean): Workload {
   const name = spec.startsWith('builtin:') ? spec.slice('builtin:'.length) : !exists(spec) ? spec : undefined;
   if (name !== undefined) {
-    const w = builtinWorkload(name);
+    let w: Workload | undefined;
+    try {
+      w = builtinWorkload(name);
+    } catch (e) {
+      if (e instanceof WorkloadError) throw new CliError(e.message, 2);
+      throw e;
+    }
     if (w !== undefined) return w;
     if (spec.startsWith('builtin:')) throw new CliError(`no built-in workload "${name}" (built-in: ${builtinNames().join(', ')})`);
   }
@@ -42,7 +49,8 @@ export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
       if (era.abis === undefined) throw new CliError(`--abi applies to --era v1 only (era ${era.name} has one ABI)`);
       if (!era.abis.includes(opts.abi)) throw new CliError(`era ${era.name} has no ABI "${opts.abi}" (known: ${era.abis.join(', ')})`);
     }
-    return runWorkload(w, era.create({ abi: opts.abi }));
+    const preload = builtinPreload(w);
+    return runWorkload(w, era.create({ abi: opts.abi }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
   } catch (e) {
     if (e instanceof WorkloadError) throw new CliError(e.message, 2);
     throw e;

@@ -703,6 +703,7 @@ export class Hash2008 {
       if (!hashPage) break; // npages != 1
       // Recalculate the page's hash index in case it has changed.
       if (this.calcHashIndex(hashPage) === hashIndex) {
+        if (this.memory.frames.content[hashPage] !== this.memory.frames.content[page]) this.stats.falseHashMatches++;
         const ret = this.tryToMergeTwoPages(mm, page, hmm, hashPage, addr, itemAddr);
         if (!ret) {
           this.putPage(hashPage);

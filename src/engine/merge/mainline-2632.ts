@@ -36,7 +36,7 @@ import { ChecksumCache } from '../memory/checksum-cache.js';
 import { FRAME_ANON, FRAME_KSM } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
-import { pageChecksum } from '../hash/page-checksum.js';
+import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
 import { type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '../rbtree.js';
 import { RmapItems } from './rmap-items.js';
 import { MergeStats, newMergeStats } from './stats.js';
@@ -113,7 +113,7 @@ export class Mainline2632 {
   readonly scan: { mmSlot: MmSlot; address: number; rmapItem: number; seqnr: number };
   readonly stats: MergeStats = newMergeStats();
 
-  private readonly checksums: ChecksumCache;
+  private checksums: ChecksumCache;
   /** Second result of the tree searches (the C code's page2[0]). */
   private page2 = 0;
   /** The page scanGetNextRmapItem returns beside its rmap_item (*page). */
@@ -132,6 +132,15 @@ export class Mainline2632 {
         if (mm.flags & MMF_VM_MERGEABLE) this.ksmExit(mm);
       },
     };
+  }
+
+  /**
+   * Computes page checksums with `name` instead of 2.6.32's jhash2 of the
+   * lookup2 generation: an experiment for comparisons (ksmctl compare
+   * --checksum), not era behaviour. Call before the first scan.
+   */
+  useChecksum(name: ChecksumName): void {
+    this.checksums = new ChecksumCache(this.memory.contents, pageChecksum(name));
   }
 
   /** pages_volatile as pages_volatile_show computes it, clamped at 0. */

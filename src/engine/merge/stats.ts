@@ -17,8 +17,14 @@ export interface MergeStats {
   mergeAttempts: number;
   /** Successful merges (an address mapped onto a KSM page). */
   merges: number;
+  /**
+   * Hash-table merger only (0 for the tree mergers): bucket-mates whose
+   * recomputed bucket index matched the page's but whose contents differ,
+   * so the merge was tried (HMAC-SHA1, memcmp) and could not succeed.
+   */
+  falseHashMatches: number;
 }
 
 export function newMergeStats(): MergeStats {
-  return { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0 };
+  return { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, falseHashMatches: 0 };
 }

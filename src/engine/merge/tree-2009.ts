@@ -61,7 +61,7 @@ import { ChecksumCache } from '../memory/checksum-cache.js';
 import { FRAME_ANON, FRAME_KSM } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
 import type { Mm, Vma } from '../memory/mm.js';
-import { pageChecksum } from '../hash/page-checksum.js';
+import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
 import { type RbLink, type RbRoot, rbErase, rbInsertColor, rbLinkNode } from '../rbtree.js';
 import { RmapItems2009, TreeItems } from './tree-2009-items.js';
 import { type MergeStats, newMergeStats } from './stats.js';
@@ -159,7 +159,7 @@ export class Tree2009 {
 
   /** rmap_hash: mm id -> virtual address -> rmap_item (get_rmap_item's buckets). */
   private readonly rmapHash = new Map<number, Map<number, number>>();
-  private readonly checksums: ChecksumCache;
+  private checksums: ChecksumCache;
   /** The page a successful tree search hands back (the C's page2[0]), referenced. */
   private page2 = 0;
   /** The page is_zapped_item found (its `page` out argument), referenced. */
@@ -174,6 +174,15 @@ export class Tree2009 {
     // Neither patch has a fork or exit hook: registered mms are pinned by
     // their slots, and a child is never registered by its parent's slots.
     memory.hooks = {};
+  }
+
+  /**
+   * Computes page checksums with `name` instead of the 2009 jhash of the
+   * lookup2 generation: an experiment for comparisons (ksmctl compare
+   * --checksum), not era behaviour. Call before the first scan.
+   */
+  useChecksum(name: ChecksumName): void {
+    this.checksums = new ChecksumCache(this.memory.contents, pageChecksum(name));
   }
 
   /** Whether ksm_pages_shared is a variable of the kernel (000) or derived for the schema (002). */

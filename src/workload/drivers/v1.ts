@@ -20,6 +20,7 @@
  */
 import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../engine/constants.js';
 import { ERRNO } from '../../engine/errno.js';
+import type { ChecksumName } from '../../engine/hash/page-checksum.js';
 import type { Range } from '../../engine/memory/memory.js';
 import type { SinglePage } from '../../engine/pages.js';
 import { KSM_DEVICE_PATH, O_RDWR } from '../../v1-ioctl/constants.js';
@@ -59,7 +60,11 @@ export class V1Driver implements EraDriver {
   private scanner: Libc | null = null;
   private scanFd = -1;
 
-  constructor(readonly abi: KsmAbi = V1_DEFAULT_ABI) {
+  /** The merger's page checksum (bucket hash of the 2008 merger) instead of the era's own: an experiment, not era behaviour. */
+  private readonly checksum: ChecksumName | undefined;
+
+  constructor(readonly abi: KsmAbi = V1_DEFAULT_ABI, opts: { checksum?: ChecksumName } = {}) {
+    this.checksum = opts.checksum;
     if (!V1_ABIS.includes(abi)) throw new RangeError(`v1: no ABI ${String(abi)} (${V1_ABIS.join(', ')})`);
     this.title =
       abi === '2008'
@@ -83,6 +88,10 @@ export class V1Driver implements EraDriver {
     const ht = w.hashTables;
     const k = new V1Kernel({ abi: this.abi, pageHashSize: ht.pageHash, rmapHashSize: ht.rmapHash, sha1HashSize: ht.sha1Cache });
     this.k = k;
+    if (this.checksum !== undefined) {
+      k.ksm2008?.useChecksum(this.checksum);
+      k.ksm2009?.tree.useChecksum(this.checksum);
+    }
     for (const { name, regions } of w.processes) {
       const c = new Libc(k, k.spawn(name));
       const proc: Proc = { c, regions: [], dev: -1, sma: -1 };

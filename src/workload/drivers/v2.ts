@@ -9,6 +9,7 @@
  */
 import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../engine/constants.js';
 import { ERRNO } from '../../engine/errno.js';
+import type { ChecksumName } from '../../engine/hash/page-checksum.js';
 import type { Process } from '../../engine/machine.js';
 import type { Range } from '../../engine/memory/memory.js';
 import type { SinglePage } from '../../engine/pages.js';
@@ -31,6 +32,11 @@ export class V2Driver implements EraDriver {
   /** get_task_mm at registration: an exited process's registered memory stays, scanned and counted. */
   readonly exitKeepsRegistration = true;
   private readonly procs = new Map<string, Proc>();
+
+  /** opts.checksum: the merger's page checksum instead of the 2009 one (an experiment, not era behaviour). */
+  constructor(opts: { checksum?: ChecksumName } = {}) {
+    if (opts.checksum !== undefined) this.kernel.ksm.useChecksum(opts.checksum);
+  }
 
   get memory() {
     return this.kernel.memory;

@@ -5,6 +5,7 @@
  * counters are the kernel's own sysfs files.
  */
 import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../engine/constants.js';
+import type { ChecksumName } from '../../engine/hash/page-checksum.js';
 import type { Process } from '../../engine/machine.js';
 import type { Range } from '../../engine/memory/memory.js';
 import type { SinglePage } from '../../engine/pages.js';
@@ -25,6 +26,11 @@ export class V3Driver implements EraDriver {
   readonly exposed = new Set(COUNTER_NAMES);
   readonly kernel = new V3Kernel();
   private readonly procs = new Map<string, Proc>();
+
+  /** opts.checksum: the merger's page checksum instead of 2.6.32's (an experiment, not era behaviour). */
+  constructor(opts: { checksum?: ChecksumName } = {}) {
+    if (opts.checksum !== undefined) this.kernel.ksm.useChecksum(opts.checksum);
+  }
 
   get memory() {
     return this.kernel.memory;

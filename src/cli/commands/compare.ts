@@ -1,0 +1,88 @@
+/**
+ * `ksmctl compare WORKLOAD [--eras v1:2008,v1:2009,v2,v3] [--checksum
+ * lookup2,lookup3,xxhash] [--passes N | --until-converged] [--json]
+ * [--report FILE.html]`: one workload under every era (each configuration in
+ * a worker thread), side by side. The functions here return data; the
+ * program prints it.
+ */
+import { writeFileSync } from 'node:fs';
+import { type Comparison, compare } from '../../compare/compare.js';
+import { CompareInputError, configurations, ERA_SPECS, parseChecksums, parseEras } from '../../compare/configs.js';
+import { formatComparison } from '../../compare/format.js';
+import type { ProgressBars } from '../../compare/progress.js';
+import { renderReport } from '../../compare/report.js';
+import { DEFAULT_MAX_PASSES, type Plan, QUIET_PASSES } from '../../compare/run.js';
+import { builtinPreload } from '../../workload/library.js';
+import { type Workload, WorkloadError } from '../../workload/schema.js';
+import { CliError } from '../errors.js';
+import { resolveWorkload } from './workload-run.js';
+
+export const DEFAULT_ERAS = ERA_SPECS.join(',');
+
+export interface CompareCliOptions {
+  eras?: string;
+  checksum?: string;
+  passes?: number;
+  untilConverged?: boolean;
+  maxPasses?: number;
+  jobs?: number;
+}
+
+/** The plan the options ask for: --passes N, or until converged (the default). */
+export function comparePlan(opts: CompareCliOptions): Plan {
+  if (opts.passes !== undefined && opts.untilConverged) throw new CliError('--passes and --until-converged exclude each other');
+  if (opts.passes !== undefined) return { mode: 'passes', passes: opts.passes };
+  return { mode: 'until-converged', passes: opts.maxPasses ?? DEFAULT_MAX_PASSES };
+}
+
+/** Full passes the workload's own steps ask for. */
+export function stepPasses(w: Workload): number {
+  return w.steps.reduce((n, s) => n + (s.kind === 'fullScans' ? s.count : 0), 0);
+}
+
+/** Runs the comparison; `bars` (a terminal's progress bars) is made once the configurations are known. */
+export async function runCompare(spec: string, opts: CompareCliOptions, exists: (p: string) => boolean, bars?: (labels: string[], expectedPasses: number, open: boolean) => ProgressBars): Promise<Comparison> {
+  const plan = comparePlan(opts);
+  let configs;
+  try {
+    configs = configurations(parseEras(opts.eras ?? DEFAULT_ERAS), opts.checksum === undefined ? null : parseChecksums(opts.checksum));
+  } catch (e) {
+    if (e instanceof CompareInputError) throw new CliError(e.message);
+    throw e;
+  }
+  const w = resolveWorkload(spec, exists);
+  const preload = builtinPreload(w);
+  const expected = stepPasses(w) + (plan.mode === 'passes' ? plan.passes : QUIET_PASSES + 1);
+  const progress = bars?.(
+    configs.map((c) => c.label),
+    expected,
+    plan.mode === 'until-converged',
+  );
+  try {
+    return await compare(preload ? { workload: w, preload } : { workload: w }, configs, plan, {
+      jobs: opts.jobs,
+      onProgress: progress ? (i, p) => progress.update(i, p) : undefined,
+      onDone: progress ? (i, r) => progress.done(i, r) : undefined,
+    });
+  } catch (e) {
+    if (e instanceof WorkloadError) throw new CliError(e.message, 2);
+    throw e;
+  } finally {
+    progress?.stop();
+  }
+}
+
+export function formatCompare(c: Comparison, opts: { json: boolean; color: boolean }): string {
+  return opts.json ? JSON.stringify(c, null, 2) : formatComparison(c, { color: opts.color });
+}
+
+/** Writes the HTML report; a path that cannot be written is a one-line error. */
+export function writeReport(c: Comparison, path: string, command: string): void {
+  try {
+    writeFileSync(path, renderReport(c, command));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const m = /^[A-Z0-9_]+: ([^,]+)/.exec(err?.message ?? '');
+    throw new CliError(`cannot write the report ${path}: ${m ? m[1] : String(e)}`, 1);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * A comparison as text: the table (metrics down, configurations across),
+ * pages saved per pass, and a terminal chart of it (asciichart). The rows
+ * are shared with the HTML report.
+ */
+import asciichart from 'asciichart';
+import { PAGE_SIZE } from '../engine/constants.js';
+import { formatTable } from '../cli/table.js';
+import type { Comparison } from './compare.js';
+import { ERA_FACTS, type EraSpec } from './configs.js';
+import type { ConfigResult, PassRecord } from './run.js';
+
+/** The families of metrics: one chart each in the HTML report. */
+export const FAMILIES = {
+  savings: 'Pages saved per pass',
+  convergence: 'Convergence',
+  scanning: 'Scanning and hashing',
+  comparing: 'Page comparisons',
+  trees: 'Tree shape',
+  buckets: 'Hash buckets',
+  cow: 'Copy-on-write breaks',
+  metadata: 'Metadata and profit',
+} as const;
+export type Family = keyof typeof FAMILIES;
+
+export interface Row {
+  family: Family;
+  metric: string;
+  values: string[];
+}
+
+export const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Bytes in binary units: `512 B`, `4.0 KiB`, `12.3 MiB`. */
+export function bytes(n: number): string {
+  const sign = n < 0 ? '-' : '';
+  let v = Math.abs(n);
+  if (v < 1024) return `${sign}${v} B`;
+  for (const unit of ['KiB', 'MiB', 'GiB', 'TiB']) {
+    v /= 1024;
+    if (v < 1024 || unit === 'TiB') return `${sign}${v.toFixed(1)} ${unit}`;
+  }
+  return `${sign}${v}`;
+}
+
+export function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The state at the end of the last pass (the end state when no pass ran). */
+export function lastPass(r: ConfigResult): PassRecord {
+  return r.passes[r.passes.length - 1] ?? r.end;
+}
+
+export function profitBytes(r: ConfigResult): number {
+  return r.end.pagesSaved * PAGE_SIZE - r.end.metadataBytes;
+}
+
+const NONE = '-';
+
+function depth(s: { nodes: number; maxDepth: number; meanDepth: number } | null): string {
+  if (s === null) return NONE;
+  return s.nodes === 0 ? 'empty' : `${s.maxDepth} / ${s.meanDepth.toFixed(1)}`;
+}
+
+/** The table's rows, in order. */
+export function rows(c: Comparison): Row[] {
+  const rs = c.configurations;
+  const row = (family: Family, metric: string, f: (r: ConfigResult) => string): Row => ({ family, metric, values: rs.map(f) });
+  return [
+    row('savings', 'merger', (r) => ERA_FACTS[r.era as EraSpec]?.short ?? r.merger),
+    row('savings', 'checksum', (r) => r.checksum),
+    row('savings', 'pages saved (end)', (r) => int(r.end.pagesSaved)),
+    row('savings', 'KSM pages (pages_shared)', (r) => int(r.end.pagesShared)),
+    row('convergence', 'passes run', (r) => int(r.passes.length)),
+    row('convergence', 'passes to converge', (r) => (r.converged ? int(r.converged.pass) : `not within ${r.passes.length}`)),
+    row('convergence', 'virtual time to converge', (r) => (r.converged ? duration(r.converged.virtualMs) : NONE)),
+    row('scanning', 'pages scanned', (r) => int(r.end.pagesScanned)),
+    row('scanning', 'checksums computed', (r) => int(r.end.checksums)),
+    row('scanning', 'bytes hashed', (r) => bytes(r.end.bytesHashed)),
+    row('comparing', 'page comparisons', (r) => int(r.end.comparisons)),
+    row('comparing', 'bytes compared', (r) => bytes(r.end.bytesCompared)),
+    row('trees', 'stable tree nodes', (r) => (lastPass(r).stable ? int(lastPass(r).stable!.nodes) : NONE)),
+    row('trees', 'stable tree depth max / mean', (r) => depth(lastPass(r).stable)),
+    row('trees', 'unstable tree nodes', (r) => (lastPass(r).unstable ? int(lastPass(r).unstable!.nodes) : NONE)),
+    row('trees', 'unstable tree depth max / mean', (r) => depth(lastPass(r).unstable)),
+    row('buckets', 'hash buckets in use', (r) => (lastPass(r).buckets ? int(lastPass(r).buckets!.used) : NONE)),
+    row('buckets', 'hash chain length max / mean', (r) => {
+      const b = lastPass(r).buckets;
+      return b === null ? NONE : `${int(b.longest)} / ${b.mean.toFixed(2)}`;
+    }),
+    row('buckets', 'false hash matches', (r) => (r.era === 'v1:2008' ? int(r.end.falseHashMatches) : NONE)),
+    row('cow', 'copy-on-write breaks', (r) => int(r.end.cowBreaks)),
+    row('metadata', 'tracking items', (r) => int(r.end.trackingItems)),
+    row('metadata', 'metadata', (r) => bytes(r.end.metadataBytes)),
+    row('metadata', 'profit (saved - metadata)', (r) => bytes(profitBytes(r))),
+  ];
+}
+
+export function describePlan(c: Comparison): string {
+  const p = c.plan;
+  const after = c.workload.source?.startsWith('builtin:') || c.workload.source === null ? "after the workload's steps" : `after the steps of ${c.workload.source}`;
+  if (p.mode === 'passes') return p.passes ? `${after}: ${p.passes} more full pass${p.passes === 1 ? '' : 'es'}` : `the workload's steps only`;
+  return `${after}: passes until ${p.quietPasses} in a row change nothing (at most ${p.passes})`;
+}
+
+export function header(c: Comparison): string[] {
+  const w = c.workload;
+  return [
+    `${w.name}: ${w.description}`.trim(),
+    `${w.processes} processes, ${int(w.pages)} pages; batches of ${int(w.pagesToScan)} pages, one per ${c.plan.sleepMs} ms of virtual time; ${describePlan(c)}.`,
+  ];
+}
+
+export const NOTES = [
+  'Counts are totals over the whole run; tree depths and hash chains as at the end of the last pass.',
+  'Converged: the last pass that changed pages saved, KSM pages, merges or copy-on-write breaks, followed by 2 passes that changed nothing.',
+  "Metadata: the merger's tracking items (rmap_items, tree_items, hash entries, slots) at their era's struct sizes; profit = pages saved x 4 KiB - metadata.",
+];
+
+/** Pages saved per pass, configurations down, passes across (long runs elided in the middle). */
+export function perPassTable(c: Comparison, maxColumns = 12): string {
+  const n = Math.max(0, ...c.configurations.map((r) => r.passes.length));
+  if (n === 0) return '';
+  let cols = Array.from({ length: n }, (_, i) => i);
+  if (n > maxColumns) cols = [...cols.slice(0, maxColumns - 2), -1, n - 1];
+  const head = ['pages saved after pass', ...cols.map((i) => (i < 0 ? '...' : String(i + 1)))];
+  const body = c.configurations.map((r) => [r.label, ...cols.map((i) => (i < 0 ? '' : r.passes[i] !== undefined ? int(r.passes[i].pagesSaved) : ''))]);
+  return formatTable(head, body, head.map((_, i) => i > 0));
+}
+
+const COLORS = [asciichart.blue, asciichart.red, asciichart.green, asciichart.yellow, asciichart.magenta, asciichart.cyan, asciichart.lightgray, asciichart.white];
+const COLOR_NAMES = ['blue', 'red', 'green', 'yellow', 'magenta', 'cyan', 'gray', 'white'];
+
+/** Pages saved per pass as a terminal line chart, one line per configuration (colours on a terminal). */
+export function terminalChart(c: Comparison, opts: { color: boolean; width?: number; height?: number } = { color: false }): string {
+  const series = c.configurations.map((r) => r.passes.map((p) => p.pagesSaved));
+  const n = Math.max(0, ...series.map((s) => s.length));
+  if (n === 0) return '';
+  // Each pass gets the same number of columns (a step chart), about `width` in all.
+  const step = Math.max(1, Math.floor((opts.width ?? 60) / n));
+  const wide = series.map((s) => s.flatMap((v) => Array<number>(step).fill(v)));
+  const max = Math.max(1, ...series.flat());
+  const labelWidth = int(max).length + 1;
+  const plot = asciichart.plot(wide, {
+    height: opts.height ?? 10,
+    min: 0,
+    max,
+    colors: opts.color ? COLORS : undefined,
+    format: (x: number) => int(x).padStart(labelWidth),
+  });
+  const pad = ' '.repeat(labelWidth + 2);
+  const ticks: string[] = [];
+  let axis = '';
+  for (let i = 0; i < n; i++) {
+    const t = String(i + 1);
+    if (axis.length <= i * step) {
+      axis = axis.padEnd(i * step) + t;
+      ticks.push(t);
+    }
+  }
+  const legend = c.configurations.map((r, i) => {
+    const mark = opts.color ? `${COLORS[i % COLORS.length]}──${asciichart.reset}` : `(${COLOR_NAMES[i % COLOR_NAMES.length]})`;
+    return `${mark} ${r.label}: ${int(r.end.pagesSaved)}`;
+  });
+  const lines = ['pages saved per pass', plot, `${pad}${axis}  (pass)`, `${pad}${legend.join('   ')}`];
+  if (!opts.color && c.configurations.length > 1) lines.push(`${pad}(lines that coincide are drawn once; colours on a terminal, or --report FILE.html)`);
+  return lines.join('\n');
+}
+
+/** The whole text output: header, table, pages saved per pass, chart, notes. */
+export function formatComparison(c: Comparison, opts: { color: boolean } = { color: false }): string {
+  const head = ['metric', ...c.configurations.map((r) => r.label)];
+  const table = formatTable(
+    head,
+    rows(c).map((r) => [r.metric, ...r.values]),
+    head.map((_, i) => i > 0),
+  );
+  const out = [...header(c), '', table, '', perPassTable(c), '', terminalChart(c, opts), '', ...NOTES];
+  for (const r of c.configurations) for (const e of r.errors) out.push(`${r.label}: step ${e.step} refused by the era with ${e.errno}`);
+  return out.join('\n');
+}

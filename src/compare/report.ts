@@ -1,0 +1,240 @@
+/**
+ * A comparison as a self-contained HTML page: the table, pages saved per
+ * pass, and one Chart.js chart per family of metrics. Chart.js (its UMD
+ * build, from node_modules) is inlined when the report is written, and the
+ * page's Content-Security-Policy allows no request at all: it opens from a
+ * file, offline, in any browser.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Comparison } from './compare.js';
+import { FAMILIES, type Family, header, lastPass, NOTES, profitBytes, rows } from './format.js';
+import type { ConfigResult } from './run.js';
+
+interface Dataset {
+  label: string;
+  data: Array<number | null>;
+  /** The right-hand axis (a second unit). */
+  right?: boolean;
+}
+
+/** One chart: what the page's script hands to Chart.js. */
+export interface ChartSpec {
+  family: Family;
+  title: string;
+  type: 'line' | 'bar';
+  labels: string[];
+  datasets: Dataset[];
+  left: string;
+  right?: string;
+  note: string;
+}
+
+const MiB = 1024 * 1024;
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** The charts of a comparison, one per family, in FAMILIES order. */
+export function chartSpecs(c: Comparison): ChartSpec[] {
+  const rs = c.configurations;
+  const labels = rs.map((r) => r.label);
+  const per = (f: (r: ConfigResult) => number | null) => rs.map(f);
+  const tree = (r: ConfigResult, which: 'stable' | 'unstable', k: 'maxDepth' | 'meanDepth') => {
+    const s = lastPass(r)[which];
+    return s === null ? null : round(s[k]);
+  };
+  const bucket = (r: ConfigResult, k: 'longest' | 'mean') => {
+    const b = lastPass(r).buckets;
+    return b === null ? null : round(b[k]);
+  };
+  const passes = Math.max(0, ...rs.map((r) => r.passes.length));
+  const specs: Record<Family, Omit<ChartSpec, 'family' | 'title'>> = {
+    savings: {
+      type: 'line',
+      labels: Array.from({ length: passes }, (_, i) => String(i + 1)),
+      datasets: rs.map((r) => ({ label: r.label, data: Array.from({ length: passes }, (_, i) => r.passes[i]?.pagesSaved ?? null) })),
+      left: 'pages saved',
+      note: 'Pages saved (registered present pages minus the distinct frames behind them) at the end of each pass.',
+    },
+    convergence: {
+      type: 'bar',
+      labels,
+      datasets: [
+        { label: 'passes to converge', data: per((r) => r.converged?.pass ?? null) },
+        { label: 'virtual time to converge (s)', data: per((r) => (r.converged ? round(r.converged.virtualMs / 1000, 3) : null)), right: true },
+      ],
+      left: 'passes',
+      right: 'seconds of virtual time',
+      note: `The last pass that changed anything, followed by ${c.plan.quietPasses} that changed nothing; virtual time is its batches x ${c.plan.sleepMs} ms. No bar: not converged.`,
+    },
+    scanning: {
+      type: 'bar',
+      labels,
+      datasets: [
+        { label: 'pages scanned', data: per((r) => r.end.pagesScanned) },
+        { label: 'checksums computed', data: per((r) => r.end.checksums) },
+        { label: 'bytes hashed (MiB)', data: per((r) => round(r.end.bytesHashed / MiB)), right: true },
+      ],
+      left: 'count',
+      right: 'MiB',
+      note: 'Totals over the run. The hash merger hashes every page it scans (bucket hash) and HMAC-SHA1s 128 bytes of each page pair it tries.',
+    },
+    comparing: {
+      type: 'bar',
+      labels,
+      datasets: [
+        { label: 'page comparisons', data: per((r) => r.end.comparisons) },
+        { label: 'bytes compared (MiB)', data: per((r) => round(r.end.bytesCompared / MiB)), right: true },
+      ],
+      left: 'comparisons',
+      right: 'MiB',
+      note: 'memcmp of two pages (tree walks, the final check before a merge; the hash merger: its digest-and-memcmp check), and the bytes read up to the first difference.',
+    },
+    trees: {
+      type: 'bar',
+      labels,
+      datasets: [
+        { label: 'stable tree, max depth', data: per((r) => tree(r, 'stable', 'maxDepth')) },
+        { label: 'stable tree, mean depth', data: per((r) => tree(r, 'stable', 'meanDepth')) },
+        { label: 'unstable tree, max depth', data: per((r) => tree(r, 'unstable', 'maxDepth')) },
+        { label: 'unstable tree, mean depth', data: per((r) => tree(r, 'unstable', 'meanDepth')) },
+      ],
+      left: 'depth (root = 1)',
+      note: 'Red-black trees at the end of the last pass (the 2009 mergers: just before the unstable tree is flushed). The hash merger has none.',
+    },
+    buckets: {
+      type: 'bar',
+      labels,
+      datasets: [
+        { label: 'longest chain', data: per((r) => bucket(r, 'longest')) },
+        { label: 'mean chain (used buckets)', data: per((r) => bucket(r, 'mean')) },
+        { label: 'false hash matches', data: per((r) => (r.era === 'v1:2008' ? r.end.falseHashMatches : null)), right: true },
+      ],
+      left: 'entries per bucket',
+      right: 'false matches',
+      note: 'The hash merger only: page_hash chains at the end of the last pass, and bucket-mates tried whose contents differed.',
+    },
+    cow: {
+      type: 'bar',
+      labels,
+      datasets: [{ label: 'copy-on-write breaks', data: per((r) => r.end.cowBreaks) }],
+      left: 'breaks',
+      note: 'Copy-on-write faults that copied a page mapped more than once: writes to merged pages, and the mergers breaking their own KSM pages.',
+    },
+    metadata: {
+      type: 'bar',
+      labels,
+      datasets: [
+        { label: 'metadata (KiB)', data: per((r) => round(r.end.metadataBytes / 1024, 1)) },
+        { label: 'pages saved (KiB)', data: per((r) => r.end.pagesSaved * 4) },
+        { label: 'profit (KiB)', data: per((r) => round(profitBytes(r) / 1024, 1)) },
+      ],
+      left: 'KiB',
+      note: "Tracking items at their era's struct sizes (x86_64) at the end; profit = pages saved x 4 KiB - metadata.",
+    },
+  };
+  return (Object.keys(FAMILIES) as Family[]).map((family) => ({ family, title: FAMILIES[family], ...specs[family] }));
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** JSON that is safe inside a <script> element. */
+const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+
+/** Chart.js's UMD build, read from node_modules. */
+function chartJsSource(): string {
+  const main = createRequire(import.meta.url).resolve('chart.js');
+  return readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8').replace(/<\/script/gi, '<\\/script');
+}
+
+/** Builds the Chart.js charts from the specs (runs in the page). */
+const PAGE_SCRIPT = `
+(function () {
+  var specs = JSON.parse(document.getElementById('ksm-charts').textContent);
+  var palette = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+  window.ksmCharts = {};
+  specs.forEach(function (s) {
+    var canvas = document.getElementById('chart-' + s.family);
+    var scales = { y: { beginAtZero: true, title: { display: true, text: s.left } } };
+    if (s.right) scales.y1 = { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: s.right } };
+    if (s.type === 'line') scales.x = { title: { display: true, text: 'pass' } };
+    window.ksmCharts[s.family] = new Chart(canvas, {
+      type: s.type,
+      data: {
+        labels: s.labels,
+        datasets: s.datasets.map(function (d, i) {
+          var color = palette[i % palette.length];
+          return { label: d.label, data: d.data, yAxisID: d.right ? 'y1' : 'y', borderColor: color, backgroundColor: s.type === 'line' ? color : color + 'cc', stepped: s.type === 'line' ? 'after' : false, spanGaps: false, pointRadius: 2 };
+        })
+      },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' } }, scales: scales }
+    });
+  });
+  document.documentElement.setAttribute('data-charts', String(specs.length));
+})();
+`;
+
+/** The report: one self-contained HTML document. */
+export function renderReport(c: Comparison, command?: string): string {
+  const specs = chartSpecs(c);
+  const table = rows(c);
+  const th = c.configurations.map((r) => `<th>${esc(r.label)}</th>`).join('');
+  const body = table.map((r) => `<tr><td>${esc(r.metric)}</td>${r.values.map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`).join('\n');
+  const passes = Math.max(0, ...c.configurations.map((r) => r.passes.length));
+  const perPass = c.configurations
+    .map((r) => `<tr><td>${esc(r.label)}</td>${Array.from({ length: passes }, (_, i) => `<td>${r.passes[i] ? r.passes[i].pagesSaved.toLocaleString('en-US') : ''}</td>`).join('')}</tr>`)
+    .join('\n');
+  const charts = specs
+    .map((s) => `<section class="chart" data-family="${s.family}"><h2>${esc(s.title)}</h2><div class="box"><canvas id="chart-${s.family}" role="img" aria-label="${esc(s.title)}"></canvas></div><p class="note">${esc(s.note)}</p></section>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ksmctl compare: ${esc(c.workload.name)}</title>
+<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin: 0.2em 0; }
+table { border-collapse: collapse; margin: 1em 0; font-variant-numeric: tabular-nums; }
+td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; } td:first-child, th:first-child { text-align: left; }
+th { background: #f3f3f3; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1.2em; }
+.chart { border: 1px solid #ddd; border-radius: 6px; padding: 0.8em; }
+.box { position: relative; height: 300px; }
+.note, .meta { color: #555; font-size: 0.92em; }
+code { background: #f3f3f3; padding: 1px 4px; }
+</style>
+</head>
+<body>
+<h1>KSM eras compared: ${esc(c.workload.name)}</h1>
+${header(c)
+  .map((l) => `<p class="meta">${esc(l)}</p>`)
+  .join('\n')}
+${command ? `<p class="meta">Produced by <code>${esc(command)}</code></p>` : ''}
+<table id="metrics">
+<thead><tr><th>metric</th>${th}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>
+<div class="charts">
+${charts}
+</div>
+<h2>Pages saved after each pass</h2>
+<table id="per-pass">
+<thead><tr><th>configuration</th>${Array.from({ length: passes }, (_, i) => `<th>${i + 1}</th>`).join('')}</tr></thead>
+<tbody>
+${perPass}
+</tbody>
+</table>
+${NOTES.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
+<script type="application/json" id="ksm-charts">${scriptJson(specs)}</script>
+<script type="application/json" id="ksm-comparison">${scriptJson(c)}</script>
+<script>${chartJsSource()}</script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
