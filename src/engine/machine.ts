@@ -12,15 +12,33 @@ export class Process {
   /** errno of the last failed call made through a libc-style wrapper. */
   errno = 0;
   exited = false;
+  /** Real and effective gid (default: the uid's own group). */
+  gid: number;
+  /** Supplementary groups. */
+  groups: number[] = [];
+  /**
+   * Effective capabilities as a bit mask (src/kernel/cred.ts); undefined:
+   * what exec gives, the full set for uid 0 and none for anyone else.
+   */
+  caps: bigint | undefined = undefined;
 
   constructor(
     readonly pid: number,
     readonly name: string,
     readonly mm: Mm,
-    /** Real and effective uid (no setuid in this model). */
-    readonly uid: number,
+    /** Real and effective uid (Machine.setuid changes both). */
+    public uid: number,
     readonly parent: number,
-  ) {}
+  ) {
+    this.gid = uid;
+  }
+}
+
+/** Credentials of a new process besides its uid. */
+export interface SpawnCred {
+  gid?: number;
+  groups?: readonly number[];
+  caps?: bigint;
 }
 
 export class Machine {
@@ -29,9 +47,16 @@ export class Machine {
   readonly processes = new Map<number, Process>();
   private nextPid = 100;
 
-  /** Starts a new process with an empty address space (as after exec). */
-  spawn(name: string, uid = 0): Process {
+  /**
+   * Starts a new process with an empty address space (as after exec), as
+   * user `uid` (group, supplementary groups and capabilities as `cred` says,
+   * exec's defaults otherwise).
+   */
+  spawn(name: string, uid = 0, cred: SpawnCred = {}): Process {
     const p = new Process(this.nextPid++, name, this.memory.createMm(), uid, 1);
+    if (cred.gid !== undefined) p.gid = cred.gid;
+    if (cred.groups !== undefined) p.groups = [...cred.groups];
+    if (cred.caps !== undefined) p.caps = cred.caps;
     this.processes.set(p.pid, p);
     return p;
   }
@@ -42,8 +67,23 @@ export class Machine {
     const mm = this.memory.fork(parent.mm);
     if (typeof mm === 'number') return mm;
     const child = new Process(this.nextPid++, name, mm, parent.uid, parent.pid);
+    child.gid = parent.gid;
+    child.groups = [...parent.groups];
+    child.caps = parent.caps;
     this.processes.set(child.pid, child);
     return child;
+  }
+
+  /**
+   * setuid(2) by a process with CAP_SETUID (root): real and effective uid
+   * become `uid`; leaving uid 0 clears the capabilities (the kernel's
+   * cap_emulate_setxuid). Returns 0, or -EPERM for anyone else changing uid.
+   */
+  setuid(p: Process, uid: number): number {
+    if (p.uid !== 0 && uid !== p.uid) return -ERRNO.EPERM;
+    if (p.uid === 0 && uid !== 0) p.caps = 0n;
+    p.uid = uid;
+    return 0;
   }
 
   /** exit(): the process drops its address space (mmput). */

@@ -7,20 +7,30 @@
  */
 import { PAGE_SIZE } from '../engine/constants.js';
 import { ERRNO } from '../engine/errno.js';
+import { type Cred, genericPermission, MAY_READ, MAY_WRITE } from './cred.js';
 
 export interface SysfsAttr {
   name: string;
   /** 0644 for KSM_ATTR, 0444 for KSM_ATTR_RO. */
   mode: number;
   show(): string;
-  /** Gets the buffer and the byte count; returns count (or another byte count) or -errno. */
+  /**
+   * Gets the buffer and the byte count; returns count (or another byte
+   * count) or -errno. Absent on a file with a write bit: kobj_attr_store
+   * answers -EIO.
+   */
   store?(buf: string, count: number): number;
 }
 
-/** Who is calling: the permission checks need the uid (and CAP_DAC_OVERRIDE for root). */
-export interface Caller {
-  uid: number;
-}
+/**
+ * Who is calling: the permission checks need the uid, the groups and the
+ * capabilities (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH; see cred.ts). A
+ * Process is one.
+ */
+export type Caller = Cred;
+
+/** sysfs inodes belong to root:root. */
+const SYSFS_OWNER = { uid: 0, gid: 0 };
 
 export class SysfsDir {
   private readonly attrs = new Map<string, SysfsAttr>();
@@ -48,25 +58,33 @@ export class SysfsDir {
     return this.attrs.get(name) ?? -ERRNO.ENOENT;
   }
 
-  /** open(O_RDONLY) + read(): the text of the file, or -errno. */
+  /**
+   * open(O_RDONLY) + read(): the text of the file, or -errno. The VFS check
+   * (generic_permission on root:root and the file's mode), then
+   * sysfs_open_file's: no read bit at all is EACCES even for root.
+   */
   read(path: string, caller: Caller): string | number {
     const a = this.lookup(path);
     if (typeof a === 'number') return a;
-    // The files are owned by root; others need the "other" read bit.
-    if (caller.uid !== 0 && !(a.mode & 0o004)) return -ERRNO.EACCES;
+    const denied = genericPermission({ ...SYSFS_OWNER, mode: a.mode }, caller, MAY_READ);
+    if (denied) return denied;
+    if (!(a.mode & 0o444)) return -ERRNO.EACCES;
     return a.show();
   }
 
   /**
    * open(O_WRONLY) + write(): returns the byte count store returned, or -errno.
-   * sysfs_open_file refuses a file with no write bit or no store method with
-   * EACCES, even for root.
+   * The VFS check first (a user without CAP_DAC_OVERRIDE needs a write bit
+   * of its class), then sysfs_open_file refuses a file with no write bit
+   * with EACCES, even for root; a file with a write bit but no store method
+   * opens, and the write gets -EIO from kobj_attr_store.
    */
   write(path: string, data: string, caller: Caller): number {
     const a = this.lookup(path);
     if (typeof a === 'number') return a;
-    if (!(a.mode & 0o222) || !a.store) return -ERRNO.EACCES;
-    if (caller.uid !== 0 && !(a.mode & 0o002)) return -ERRNO.EACCES;
+    const denied = genericPermission({ ...SYSFS_OWNER, mode: a.mode }, caller, MAY_WRITE);
+    if (denied) return denied;
+    if (!(a.mode & 0o222)) return -ERRNO.EACCES;
     let count = data.length; // one char per byte: callers pass latin1 text
     if (count === 0) return 0;
     // fill_write_buffer: at most PAGE_SIZE - 1 bytes reach the store method.
@@ -75,6 +93,7 @@ export class SysfsDir {
       count = PAGE_SIZE - 1;
       buf = data.slice(0, count);
     }
+    if (!a.store) return -ERRNO.EIO;
     // The buffer is a C string: store sees it up to the first NUL.
     const nul = buf.indexOf('\0');
     return a.store(nul >= 0 ? buf.slice(0, nul) : buf, count);

@@ -25,10 +25,12 @@ import {
   type KsmdState,
   PAGE_ABSENT,
   PAGE_MERGED,
+  PAGE_STATE_LABELS,
   PAGE_UNSCANNED,
   type ProcessInfo,
   type SessionEraInfo,
   type SessionSupport,
+  type StateLabel,
   type WorkTotals,
 } from './session.js';
 
@@ -72,10 +74,10 @@ export abstract class BaseSession implements EraSession {
   protected abstract spawnProcess(name: string): Process;
   /** mmap(NULL, bytes, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0): address or -errno. */
   protected abstract mmap(p: Process, bytes: number): number;
-  /** The era's registration of one region: its result (0 or -errno) and the call as issued. */
-  protected abstract register(p: Process, addr: number, bytes: number): { result: number; call: CallRecord };
-  /** The era's unregistration of one region (0 or -errno), or undefined if the era had none. */
-  protected abstract unregister(p: Process, addr: number, bytes: number): { result: number; call: CallRecord } | undefined;
+  /** The era's registration of one region: its result (0 or -errno) and the calls as issued. */
+  protected abstract register(p: Process, addr: number, bytes: number): { result: number; calls: CallRecord[] };
+  /** The era's unregistration of all of a process's registered regions: the calls, and whether it worked. */
+  protected abstract unregister(p: Process, regions: SessionRegion[]): { ok: boolean; calls: CallRecord[] };
   protected abstract exitProcess(p: Process): void;
   /**
    * Marks the pages the merger tracks: for each page of `ranges` (registered
@@ -92,6 +94,14 @@ export abstract class BaseSession implements EraSession {
   abstract unmerge(): CallRecord;
   abstract setPagesToScan(n: number): CallRecord;
   abstract setSleep(micros: number): CallRecord;
+
+  readonly stateLabels: readonly StateLabel[] = PAGE_STATE_LABELS;
+  /**
+   * The era's registration pins the address space, so an exited process's
+   * regions stay registered, scanned and counted in pages_saved (as the
+   * workload runner's EraDriver.exitKeepsRegistration).
+   */
+  protected readonly exitKeepsRegistration: boolean = false;
 
   protected readonly procs = new Map<number, SessionProc>();
   protected workload: Workload | undefined;
@@ -117,17 +127,15 @@ export abstract class BaseSession implements EraSession {
       switch (step.kind) {
         case 'register':
           proc.regions.forEach((r, i) => {
-            if (step.region === undefined || step.region === i) calls.push(this.registerRegion(proc, r));
+            if (step.region === undefined || step.region === i) calls.push(...this.registerRegion(proc, r));
           });
           break;
-        case 'unregister':
-          for (const r of proc.regions) {
-            const u = this.unregister(proc.p, r.addr, r.pages * PAGE_SIZE);
-            if (u === undefined) break;
-            calls.push(u.call);
-            if (u.result >= 0) r.registered = false;
-          }
+        case 'unregister': {
+          const u = this.unregister(proc.p, proc.regions.filter((r) => r.registered));
+          calls.push(...u.calls);
+          if (u.ok) for (const r of proc.regions) r.registered = false;
           break;
+        }
         case 'write': {
           const r = proc.regions[step.region];
           this.memory.writePage(proc.p.mm, r.addr + step.page * PAGE_SIZE, internPage(this.memory, step.content));
@@ -163,10 +171,10 @@ export abstract class BaseSession implements EraSession {
     return proc;
   }
 
-  private registerRegion(proc: SessionProc, r: SessionRegion): CallRecord {
-    const { result, call } = this.register(proc.p, r.addr, r.pages * PAGE_SIZE);
+  private registerRegion(proc: SessionProc, r: SessionRegion): CallRecord[] {
+    const { result, calls } = this.register(proc.p, r.addr, r.pages * PAGE_SIZE);
     if (result >= 0) r.registered = true;
-    return call;
+    return calls;
   }
 
   // ------------------------------------------------------------ time
@@ -209,7 +217,8 @@ export abstract class BaseSession implements EraSession {
   }
 
   pagesSaved(): number {
-    return this.memory.pagesSaved(this.live().flatMap((s) => this.ranges(s))).saved;
+    const counted = [...this.procs.values()].filter((s) => !s.p.exited || this.exitKeepsRegistration);
+    return this.memory.pagesSaved(counted.flatMap((s) => this.ranges(s))).saved;
   }
 
   processes(): ProcessInfo[] {
@@ -338,7 +347,7 @@ export abstract class BaseSession implements EraSession {
       text: `[pid ${proc.p.pid}] mmap(NULL, ${r.pages * PAGE_SIZE}, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x${r.addr.toString(16)}`,
       ok: true,
     }));
-    for (const r of proc.regions) calls.push(this.registerRegion(proc, r));
+    for (const r of proc.regions) calls.push(...this.registerRegion(proc, r));
     return { pid: proc.p.pid, calls };
   }
 

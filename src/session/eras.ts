@@ -5,6 +5,7 @@
  * simply not listed.
  */
 import type { EraSession, SessionEraInfo } from './session.js';
+import { V1_2008_INFO, V1_2009_INFO, V1Session } from './v1.js';
 import { V2_INFO, V2Session } from './v2.js';
 import { V3_INFO, V3Session } from './v3.js';
 
@@ -13,6 +14,8 @@ export interface SessionEra extends SessionEraInfo {
 }
 
 export const SESSION_ERAS: SessionEra[] = [
+  { ...V1_2008_INFO, create: () => new V1Session('2008') },
+  { ...V1_2009_INFO, create: () => new V1Session('2009') },
   { ...V2_INFO, create: () => new V2Session() },
   { ...V3_INFO, create: () => new V3Session() },
 ];

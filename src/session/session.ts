@@ -30,7 +30,21 @@ export const PAGE_UNSTABLE = 3;
 /** Mapped to a KSM page. */
 export const PAGE_MERGED = 4;
 export type PageState = 0 | 1 | 2 | 3 | 4;
-export const PAGE_STATE_NAMES = ['absent', 'not yet scanned', 'volatile', 'unstable tree', 'merged'] as const;
+
+/** How the memory map names a state: in full, and short for narrow legends. */
+export interface StateLabel {
+  long: string;
+  short: string;
+}
+
+/** The labels of the tree mergers' states, by PAGE_* value. */
+export const PAGE_STATE_LABELS: readonly StateLabel[] = [
+  { long: 'not present', short: 'absent' },
+  { long: 'not yet scanned', short: 'unscanned' },
+  { long: 'volatile', short: 'volatile' },
+  { long: 'in the unstable tree', short: 'unstable' },
+  { long: 'merged into a KSM page', short: 'merged' },
+];
 
 /** One line of the call log: a call as the era's program issued it, and whether it succeeded. */
 export interface CallRecord {
@@ -113,6 +127,8 @@ export interface EraSession {
   readonly support: SessionSupport;
   /** The names of the era's counters, in display order (see `counters`). */
   readonly counterNames: readonly string[];
+  /** What each PAGE_* state means in this era's merger (the memory map's legend). */
+  readonly stateLabels: readonly StateLabel[];
 
   /**
    * Creates the workload's processes and regions, writes their contents,

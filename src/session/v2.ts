@@ -13,8 +13,9 @@ import type { Mm } from '../engine/memory/mm.js';
 import { KSM_SYSFS_DIR, MADV_SHAREABLE, MADV_UNSHAREABLE, ksm_control_flags_run } from '../v2-madvise/constants.js';
 import { V2Kernel } from '../v2-madvise/kernel.js';
 import type { Workload } from '../workload/schema.js';
-import { BaseSession, echoCall, madviseCall, REGION_FLAGS, REGION_PROT, type StateRange } from './base.js';
-import { type CallRecord, type CounterValue, type Knobs, PAGE_ABSENT, PAGE_MERGED, PAGE_UNSTABLE, PAGE_VOLATILE, type SessionEraInfo } from './session.js';
+import { markTree2009 } from './tree-2009.js';
+import { BaseSession, echoCall, madviseCall, REGION_FLAGS, REGION_PROT, type SessionRegion, type StateRange } from './base.js';
+import { type CallRecord, type CounterValue, type Knobs, type SessionEraInfo } from './session.js';
 
 export const V2_COUNTERS = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const;
 
@@ -33,6 +34,8 @@ export class V2Session extends BaseSession {
   readonly support = { unmerge: false };
   readonly counterNames = V2_COUNTERS;
   readonly kernel = new V2Kernel();
+  /** A registered mm is pinned (get_task_mm) and scanned after its process exits. */
+  protected override readonly exitKeepsRegistration = true;
 
   protected get machine() {
     return this.kernel.machine;
@@ -60,37 +63,26 @@ export class V2Session extends BaseSession {
 
   protected register(p: Process, addr: number, bytes: number) {
     const result = this.kernel.madvise(p, addr, bytes, MADV_SHAREABLE);
-    return { result, call: madviseCall(p, addr, bytes, 'MADV_SHAREABLE', result) };
+    return { result, calls: [madviseCall(p, addr, bytes, 'MADV_SHAREABLE', result)] };
   }
 
   /** MADV_UNSHAREABLE was "not currently implemented": the kernel refuses it. */
-  protected unregister(p: Process, addr: number, bytes: number) {
-    const result = this.kernel.madvise(p, addr, bytes, MADV_UNSHAREABLE);
-    return { result, call: madviseCall(p, addr, bytes, 'MADV_UNSHAREABLE', result) };
+  protected unregister(p: Process, regions: SessionRegion[]) {
+    const calls: CallRecord[] = [];
+    for (const r of regions) {
+      const result = this.kernel.madvise(p, r.addr, r.pages * PAGE_SIZE, MADV_UNSHAREABLE);
+      calls.push(madviseCall(p, r.addr, r.pages * PAGE_SIZE, 'MADV_UNSHAREABLE', result));
+      if (result < 0) return { ok: false, calls };
+    }
+    return { ok: true, calls };
   }
 
   protected exitProcess(p: Process): void {
     this.kernel.exit(p);
   }
 
-  /**
-   * The 2009 merger's items, found through its rmap hash: an item inserted
-   * into the current unstable tree (its tree_item of this generation) is
-   * unstable; any other item not merged is volatile.
-   */
   protected markTracked(mm: Mm, ranges: StateRange[], out: Uint8Array): void {
-    const ksm = this.kernel.ksm;
-    const { items, trees } = ksm;
-    for (const r of ranges) {
-      for (let addr = r.start, k = r.offset; addr < r.end; addr += PAGE_SIZE, k++) {
-        const s = out[k];
-        if (s === PAGE_MERGED || s === PAGE_ABSENT) continue;
-        const item = ksm.getRmapItem(mm, addr);
-        if (!item) continue;
-        const t = items.treeItem[item];
-        out[k] = !items.stableTree[item] && t && trees.gen[t] === ksm.unstableGen ? PAGE_UNSTABLE : PAGE_VOLATILE;
-      }
-    }
+    markTree2009(this.kernel.ksm, mm, ranges, out);
   }
 
   private read(name: string): number {

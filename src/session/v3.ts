@@ -10,7 +10,7 @@ import { NODE_FLAG, STABLE_FLAG } from '../engine/merge/mainline-2632.js';
 import { KSM_RUN_MERGE, KSM_RUN_STOP, KSM_RUN_UNMERGE, KSM_SYSFS_DIR, MADV_MERGEABLE, MADV_UNMERGEABLE } from '../v3-sysfs/constants.js';
 import { V3Kernel } from '../v3-sysfs/kernel.js';
 import { PAGE_SIZE } from '../engine/constants.js';
-import { BaseSession, echoCall, madviseCall, REGION_FLAGS, REGION_PROT, type StateRange } from './base.js';
+import { BaseSession, echoCall, madviseCall, REGION_FLAGS, REGION_PROT, type SessionRegion, type StateRange } from './base.js';
 import { type CallRecord, type CounterValue, type Knobs, PAGE_ABSENT, PAGE_MERGED, PAGE_UNSTABLE, PAGE_VOLATILE, type SessionEraInfo } from './session.js';
 
 export const V3_COUNTERS = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const;
@@ -50,12 +50,17 @@ export class V3Session extends BaseSession {
 
   protected register(p: Process, addr: number, bytes: number) {
     const result = this.kernel.madvise(p, addr, bytes, MADV_MERGEABLE);
-    return { result, call: madviseCall(p, addr, bytes, 'MADV_MERGEABLE', result) };
+    return { result, calls: [madviseCall(p, addr, bytes, 'MADV_MERGEABLE', result)] };
   }
 
-  protected unregister(p: Process, addr: number, bytes: number) {
-    const result = this.kernel.madvise(p, addr, bytes, MADV_UNMERGEABLE);
-    return { result, call: madviseCall(p, addr, bytes, 'MADV_UNMERGEABLE', result) };
+  protected unregister(p: Process, regions: SessionRegion[]) {
+    const calls: CallRecord[] = [];
+    for (const r of regions) {
+      const result = this.kernel.madvise(p, r.addr, r.pages * PAGE_SIZE, MADV_UNMERGEABLE);
+      calls.push(madviseCall(p, r.addr, r.pages * PAGE_SIZE, 'MADV_UNMERGEABLE', result));
+      if (result < 0) return { ok: false, calls };
+    }
+    return { ok: true, calls };
   }
 
   protected exitProcess(p: Process): void {

@@ -4,13 +4,13 @@
  * maps keys to commands through the key table, and lays the presentational
  * panels out for the terminal's size.
  */
-import { Box, useApp, useInput, useStdout } from 'ink';
+import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { SessionEra } from '../session/eras.js';
 import type { CallRecord, EraSession } from '../session/session.js';
 import type { Churn } from '../workload/builtin.js';
 import type { Workload } from '../workload/schema.js';
-import { commandFor, keyName, keyOf } from './keys.js';
+import { commandFor, keyName, keyNames, keyOf } from './keys.js';
 import { layout } from './layout.js';
 import { TuiModel } from './model.js';
 import { Footer, Header } from './panels/bars.js';
@@ -42,6 +42,10 @@ export interface AppProps {
 }
 
 type Mode = 'main' | 'help' | 'era';
+
+/** Below this the panels cannot be laid out; 80×24 is the size the layout is made for. */
+const MIN_COLUMNS = 60;
+const MIN_ROWS = 16;
 
 /** stdout's size, updated on resize (unless fixed by props). */
 function useTerminalSize(columns?: number, rows?: number): { columns: number; rows: number } {
@@ -97,17 +101,21 @@ export function App(props: AppProps) {
 
   useInput(
     (input, key) => {
-      const command = commandFor(keyName(input, key));
-      if (command === undefined) return;
-      if (command === 'quit') {
-        exit();
-        return;
+      // Keys that arrive together run in order until one changes the mode.
+      for (const name of keyNames(input, key)) {
+        const command = commandFor(name);
+        if (command === undefined) continue;
+        if (command === 'quit') {
+          exit();
+          return;
+        }
+        if (command === 'help' || command === 'era') {
+          if (command === 'era') setHighlighted(Math.max(0, model.eras.findIndex((e) => e.id === model.session.info.id)));
+          setMode(command);
+          break;
+        }
+        model.run(command);
       }
-      if (command === 'help') setMode('help');
-      else if (command === 'era') {
-        setHighlighted(Math.max(0, model.eras.findIndex((e) => e.id === model.session.info.id)));
-        setMode('era');
-      } else model.run(command);
       refresh();
     },
     { isActive: mode === 'main' },
@@ -137,6 +145,14 @@ export function App(props: AppProps) {
     },
     { isActive: mode === 'era' },
   );
+
+  if (size.columns < MIN_COLUMNS || size.rows < MIN_ROWS) {
+    return (
+      <Text>
+        ksmctl needs a terminal of at least {MIN_COLUMNS}×{MIN_ROWS} (this one is {size.columns}×{size.rows}); q quits.
+      </Text>
+    );
+  }
 
   const s = model.session;
   const processes = s.processes();
@@ -211,6 +227,7 @@ export function App(props: AppProps) {
                   name={selected?.name}
                   pid={selected?.pid}
                   states={states}
+                  labels={s.stateLabels}
                 />
               </Box>
             </Box>

@@ -59,13 +59,21 @@ export const KEY_TABLE: readonly Binding[] = [
 
 /** The name of a key press in the table's terms, or undefined for keys the table never uses. */
 export function keyName(input: string, key: Key): string | undefined {
-  if (key.upArrow) return 'up';
-  if (key.downArrow) return 'down';
-  if (key.return) return 'enter';
-  if (key.escape) return 'escape';
-  if (input === ' ') return 'space';
-  if (key.ctrl || key.meta) return undefined;
-  return input.length === 1 ? input : undefined;
+  return keyNames(input, key)[0];
+}
+
+/**
+ * The key names of one input event: keys typed faster than the terminal is
+ * read (or sent together, as `tmux send-keys j c` does) arrive as one
+ * string of several characters, each a key.
+ */
+export function keyNames(input: string, key: Key): string[] {
+  if (key.upArrow) return ['up'];
+  if (key.downArrow) return ['down'];
+  if (key.return) return ['enter'];
+  if (key.escape) return ['escape'];
+  if (key.ctrl || key.meta) return [];
+  return [...input].map((c) => (c === ' ' ? 'space' : c));
 }
 
 const BY_KEY = new Map<string, Command>(KEY_TABLE.flatMap((b) => b.keys.map((k) => [k, b.command] as const)));

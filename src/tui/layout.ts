@@ -22,7 +22,7 @@ export interface Layout {
 
 export function layout(columns: number, rows: number, counters: number, processes: number): Layout {
   const width = Math.max(60, columns);
-  const height = Math.max(20, rows - 1);
+  const height = Math.max(15, rows - 1);
   const bodyHeight = height - 2;
   const logHeight = height >= 40 ? 10 : height >= 30 ? 7 : 5;
   const mainHeight = bodyHeight - logHeight;

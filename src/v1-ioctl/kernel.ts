@@ -12,7 +12,8 @@
  */
 import { Ksmd } from '../engine/clock.js';
 import { ERRNO } from '../engine/errno.js';
-import { Machine, type Process } from '../engine/machine.js';
+import { Machine, type Process, type SpawnCred } from '../engine/machine.js';
+import { genericPermission } from '../kernel/cred.js';
 import { Hash2008, type KsmAllocSite } from '../engine/merge/hash-2008.js';
 import { KSM_DEVICE_PATH, MAY_READ, MAY_WRITE, O_ACCMODE, O_CLOEXEC, O_DIRECTORY, O_RDONLY, O_RDWR, O_WRONLY } from './constants.js';
 import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIOQSIZE, O_NONBLOCK } from './constants.js';
@@ -70,7 +71,6 @@ export class V1Kernel {
   readonly deviceNode: DeviceNode;
   readonly ramPages: number;
   private readonly files = new Map<number, FdTable>();
-  private readonly gids = new Map<number, number>();
 
   constructor(opts: V1KernelOptions = {}) {
     const abi = opts.abi ?? 'both';
@@ -122,11 +122,14 @@ export class V1Kernel {
 
   // ------------------------------------------------------------ processes
 
-  /** A new process (as after exec) with an empty address space and no open files. */
-  spawn(name: string, uid = 0, gid = uid): Process {
-    const p = this.machine.spawn(name, uid);
+  /**
+   * A new process (as after exec) with an empty address space and no open
+   * files, of user `uid` and group `gid` (`cred`: supplementary groups,
+   * capabilities).
+   */
+  spawn(name: string, uid = 0, gid = uid, cred: SpawnCred = {}): Process {
+    const p = this.machine.spawn(name, uid, { ...cred, gid });
     this.files.set(p.pid, new FdTable());
-    this.gids.set(p.pid, gid);
     return p;
   }
 
@@ -136,7 +139,6 @@ export class V1Kernel {
     const child = this.machine.fork(p);
     if (typeof child === 'number') return child;
     this.files.set(child.pid, this.fdTable(p).fork());
-    this.gids.set(child.pid, this.gids.get(p.pid) ?? p.uid);
     return child;
   }
 
@@ -160,7 +162,7 @@ export class V1Kernel {
   }
 
   gid(p: Process): number {
-    return this.gids.get(p.pid) ?? p.uid;
+    return p.gid;
   }
 
   // ------------------------------------------------------------ system calls
@@ -179,7 +181,10 @@ export class V1Kernel {
   /**
    * open(2). Only /dev/ksm exists in this file system. The access mode asks
    * for read and/or write permission on the node (mode 3, "ioctl only", asks
-   * for both); root passes (CAP_DAC_OVERRIDE); the driver has no open method.
+   * for both), checked by generic_permission against the node's owner,
+   * group and mode (root passes by CAP_DAC_OVERRIDE); the driver has no open
+   * method, so nothing else is checked, ever: whoever opens the node may
+   * issue every ioctl of the device, KSM_START_STOP_KTHREAD included.
    */
   open(p: Process, path: string, flags: number): number {
     if (p.exited) return -ERRNO.ESRCH;
@@ -187,7 +192,8 @@ export class V1Kernel {
     if (flags & O_DIRECTORY) return -ERRNO.ENOTDIR;
     const acc = flags & O_ACCMODE;
     const want = acc === O_RDONLY ? MAY_READ : acc === O_WRONLY ? MAY_WRITE : acc === O_RDWR ? MAY_READ | MAY_WRITE : MAY_READ | MAY_WRITE;
-    if (!this.permitted(p, want)) return -ERRNO.EACCES;
+    const denied = genericPermission(this.deviceNode, p, want);
+    if (denied) return denied;
     const table = this.fdTable(p);
     const fd = table.getUnusedFd();
     if (fd < 0) return fd;
@@ -195,12 +201,9 @@ export class V1Kernel {
     return fd;
   }
 
-  /** generic_permission on the device node. */
-  private permitted(p: Process, want: number): boolean {
-    if (p.uid === 0) return true; // CAP_DAC_OVERRIDE
-    const n = this.deviceNode;
-    const bits = p.uid === n.uid ? (n.mode >> 6) & 7 : this.gid(p) === n.gid ? (n.mode >> 3) & 7 : n.mode & 7;
-    return (bits & want) === want;
+  /** chown/chmod of the device node (by root, as udev rules or an administrator do). */
+  setDeviceNode(node: Partial<DeviceNode>): void {
+    Object.assign(this.deviceNode, node);
   }
 
   close(p: Process, fd: number): number {

@@ -7,7 +7,8 @@
  */
 import { Ksmd } from '../engine/clock.js';
 import { ERRNO } from '../engine/errno.js';
-import { Machine, type Process } from '../engine/machine.js';
+import { Machine, type Process, type SpawnCred } from '../engine/machine.js';
+import { ROOT } from '../kernel/cred.js';
 import { Tree2009 } from '../engine/merge/tree-2009.js';
 import type { SysfsDir } from '../kernel/sysfs.js';
 import { ksm_control_flags_run } from './constants.js';
@@ -66,8 +67,9 @@ export class V2Kernel implements KthreadKnobs {
     if (this.ksmdFlags & ksm_control_flags_run) this.ksm.ksmScanStart(this.kthreadPagesToScan >>> 0);
   }
 
-  spawn(name: string, uid = 0): Process {
-    return this.machine.spawn(name, uid);
+  /** A new process (as after exec) of user `uid`; `cred` sets its group, groups and capabilities. */
+  spawn(name: string, uid = 0, cred?: SpawnCred): Process {
+    return this.machine.spawn(name, uid, cred);
   }
 
   fork(p: Process): Process | number {
@@ -102,14 +104,14 @@ export class V2Kernel implements KthreadKnobs {
     return sysMadvise2009({ memory: this.memory, ksm: this.ksm }, p.mm, addr, length, advice);
   }
 
-  /** Reads a sysfs file as process p: its text, or -errno. */
+  /** Reads a sysfs file as process p (absent: root): its text, or -errno. */
   readSysfs(path: string, p?: Process): string | number {
-    return this.sysfs.read(path, { uid: p?.uid ?? 0 });
+    return this.sysfs.read(path, p ?? ROOT);
   }
 
-  /** Writes a sysfs file as process p (`echo VALUE > FILE` writes "VALUE\n"): bytes written or -errno. */
+  /** Writes a sysfs file as process p (absent: root; `echo VALUE > FILE` writes "VALUE\n"): bytes written or -errno. */
   writeSysfs(path: string, text: string, p?: Process): number {
-    return this.sysfs.write(path, text, { uid: p?.uid ?? 0 });
+    return this.sysfs.write(path, text, p ?? ROOT);
   }
 
   /** Lets virtual time pass, in microseconds: kksmd runs every batch due meanwhile. */

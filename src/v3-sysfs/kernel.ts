@@ -6,7 +6,8 @@
  */
 import { Ksmd } from '../engine/clock.js';
 import { ERRNO } from '../engine/errno.js';
-import { Machine, type Process } from '../engine/machine.js';
+import { Machine, type Process, type SpawnCred } from '../engine/machine.js';
+import { ROOT } from '../kernel/cred.js';
 import { Mainline2632 } from '../engine/merge/mainline-2632.js';
 import type { SysfsDir } from '../kernel/sysfs.js';
 import { madvise2632 } from './madvise.js';
@@ -33,8 +34,9 @@ export class V3Kernel {
     return this.machine.memory;
   }
 
-  spawn(name: string, uid = 0): Process {
-    return this.machine.spawn(name, uid);
+  /** A new process (as after exec) of user `uid`; `cred` sets its group, groups and capabilities. */
+  spawn(name: string, uid = 0, cred?: SpawnCred): Process {
+    return this.machine.spawn(name, uid, cred);
   }
 
   fork(p: Process): Process | number {
@@ -65,12 +67,12 @@ export class V3Kernel {
 
   /** Reads a sysfs file as process p: its text, or -errno. */
   readSysfs(path: string, p?: Process): string | number {
-    return this.sysfs.read(path, { uid: p?.uid ?? 0 });
+    return this.sysfs.read(path, p ?? ROOT);
   }
 
   /** Writes a sysfs file as process p (`echo VALUE > FILE` writes "VALUE\n"): bytes written or -errno. */
   writeSysfs(path: string, text: string, p?: Process): number {
-    return this.sysfs.write(path, text, { uid: p?.uid ?? 0 });
+    return this.sysfs.write(path, text, p ?? ROOT);
   }
 
   /** Lets virtual time pass: ksmd runs every batch due meanwhile. */

@@ -112,6 +112,8 @@ test.serial('processes: select with j/k, churn breaks copy-on-write, exit and a 
   t.regex(f, /▶\s+104 guest-e\s+1024\s+0\s+0/);
   f = await tui.press(KEY.up);
   t.regex(f, /▶\s+103 guest-d/);
+  f = await tui.press('kk');
+  t.regex(f, /▶\s+100 guest-a/, 'keys that arrive together each count');
   tui.unmount();
 });
 
@@ -119,9 +121,11 @@ test.serial('the era switch restarts the workload under v2 and back under v3', a
   const tui = await openTui({ before: (p) => p.session.advance(1_000_000) });
   let f = await tui.press('e');
   t.regex(f, /Restart guests-live under another era/);
-  t.regex(f, /1 {2}v2 2009 +madvise\(MADV_SHAREABLE\)/);
-  t.regex(f, /2 {2}v3 2\.6\.32 +\(running\)/);
-  f = await tui.press('1');
+  t.regex(f, /1 {2}v1 2008 +\/dev\/ksm ioctls \(Nov 2008 ABI\)/);
+  t.regex(f, /2 {2}v1 2009 +\/dev\/ksm ioctls \(Mar 2009 ABI\)/);
+  t.regex(f, /3 {2}v2 2009 +madvise\(MADV_SHAREABLE\)/);
+  t.regex(f, /4 {2}v3 2\.6\.32 +\(running\)/);
+  f = await tui.press('3');
   t.regex(f, /^ ksmctl · v2 2009 · guests-live · t 0\.000s/m);
   t.regex(f, /Counters · v2 2009/);
   t.is(counter(f, 'pages_shared'), 0);
@@ -134,11 +138,28 @@ test.serial('the era switch restarts the workload under v2 and back under v3', a
   f = await tui.press('[');
   t.regex(f, /│echo 10000 > \/sys\/kernel\/mm\/ksm\/sleep\s+│/, 'v2 sleeps in microseconds');
   f = await tui.press('e', KEY.down, KEY.enter);
-  t.regex(f, /^ ksmctl · v3 2\.6\.32/m);
+  t.regex(f, /^ ksmctl · v3 2\.6\.32/m, 'down from v2 is v3');
   t.regex(f, /MADV_MERGEABLE\) = 0/);
   f = await tui.press('e', KEY.escape);
   t.regex(f, /^ ksmctl · v3 2\.6\.32/m);
   t.regex(f, /Counters · v3/);
+  tui.unmount();
+});
+
+test.serial('under v1 the controls are KSM_START_STOP_KTHREAD ioctls on ksmctl\'s fd 3, shown whole', async (t) => {
+  const tui = await openTui();
+  let f = await tui.press('e', '1');
+  t.regex(f, /^ ksmctl · v1 2008 · guests-live/m);
+  t.regex(f, /│\[pid 104\] ioctl\(4, KSM_REGISTER_MEMORY_REGION, \{npages=128, pad=0,\s+│\n│ {4}addr=0x2aaaaae2d000\}\) = 0\s+│/, 'long calls wrap');
+  f = await tui.press('+');
+  t.regex(f, /│ioctl\(3, KSM_START_STOP_KTHREAD, \{sleep=20000, pages_to_scan=200,\s+│\n│ {4}max_pages_to_merge=200, flags=1\}\) = 0\s+│/);
+  t.regex(f, /200 pages every 20 ms/);
+  f = await tui.press('e', '2', 's');
+  t.regex(f, /^ ksmctl · v1 2009/m);
+  t.regex(f, /│ioctl\(3, KSM_START_STOP_KTHREAD, \{sleep=20000, pages_to_scan=100, flags=0,\s+│\n│ {4}pad=0, reserved_bits=0\}\) = 0\s+│/);
+  t.regex(f, /ksmd stopped/);
+  f = await tui.press('n');
+  t.regex(f, /ksmd is stopped: no batch to run/);
   tui.unmount();
 });
 
@@ -184,6 +205,8 @@ test.serial('the screen fits 80×24 and 160×48 exactly, one line short of the t
   t.regex(f, /│\s+2\.000s {2}\[pid 103\] madvise/, 'wide logs show the virtual time of each call');
   f = await tui.resize(80, 24);
   t.is(lines(f).length, 23);
+  f = await tui.resize(50, 12);
+  t.regex(f, /needs a terminal of at least 60×16 \(this\s+one is 50×12\)/);
   tui.unmount();
 });
 

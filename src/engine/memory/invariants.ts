@@ -9,7 +9,12 @@ import { FRAME_KSM } from './frames.js';
 import type { Memory } from './memory.js';
 import { PTE_WRITE } from './mm.js';
 
-export function checkMemory(memory: Memory, pins: ReadonlyMap<number, number> = new Map()): string[] {
+/**
+ * `pins`: references to frames held outside the page tables (by frame);
+ * `contentPins`: references to contents held outside the frames (a test's
+ * record of what each page must read, by content id).
+ */
+export function checkMemory(memory: Memory, pins: ReadonlyMap<number, number> = new Map(), contentPins: ReadonlyMap<number, number> = new Map()): string[] {
   const problems: string[] = [];
   const fr = memory.frames;
   const maps = new Map<number, number>();
@@ -26,7 +31,8 @@ export function checkMemory(memory: Memory, pins: ReadonlyMap<number, number> = 
       }
     }
   }
-  const contentRefs = new Map<number, number>([[memory.zero, 1]]);
+  const contentRefs = new Map<number, number>(contentPins);
+  contentRefs.set(memory.zero, (contentRefs.get(memory.zero) ?? 0) + 1);
   for (let f = 1; f < fr.limit; f++) {
     if (!fr.isUsed(f)) continue;
     const m = maps.get(f) ?? 0;

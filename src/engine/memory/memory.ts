@@ -24,6 +24,26 @@ export interface MemoryHooks {
   exit?(mm: Mm): void;
 }
 
+/**
+ * The two points of try_to_merge_one_page (every era) where the seeds hold
+ * no lock that keeps the page's owner from writing it: after the page was
+ * write-protected (write_protect_page / page_wrprotect, then unlock_page)
+ * and before pages_identical; and after pages_identical and before
+ * replace_page takes the page-table lock. A write fault that lands there
+ * must make the merge fail (pages_identical, or replace_page's pte_same).
+ */
+export type MergeWindow = 'write-protected' | 'compared';
+
+export interface MergeWindowEvent {
+  window: MergeWindow;
+  /** The mapping being merged: its mm, and the address of oldpage in it. */
+  vma: Vma;
+  addr: number;
+  /** The page to be replaced, and the KSM page (or new KSM page) to map instead. */
+  oldpage: number;
+  newpage: number;
+}
+
 /** A range of one mm's address space [start, end). */
 export interface Range {
   mm: Mm;
@@ -38,6 +58,11 @@ export class Memory {
   /** The same mms by id, as an array, for the scanner's hot paths. */
   readonly mmById: Mm[] = [];
   hooks: MemoryHooks = {};
+  /**
+   * Called by the mergers at each MergeWindow of every merge attempt, when
+   * set (tests and fuzzers: a process writes there); null costs one check.
+   */
+  mergeWindow: ((e: MergeWindowEvent) => void) | null = null;
   private nextMmId = 1;
   /** Copy-on-write faults taken on pages mapped more than once (a statistic). */
   cowBreaks = 0;
@@ -285,13 +310,16 @@ export class Memory {
   /**
    * replace_page: map the KSM page `kf` read-only at addr in place of `old`
    * (which must still be mapped there), marking kf PageKsm
-   * (page_add_ksm_rmap). Refuses a kf whose content differs from old's: that
-   * would make merging visible.
+   * (page_add_ksm_rmap). The entry must still be the write-protected one
+   * writeProtect left (pte_same(*ptep, orig_pte)): a write fault since then
+   * made it writable (do_wp_page reused the page) or pointed it at a copy,
+   * and the replace fails. Refuses a kf whose content differs from old's:
+   * that would make merging visible.
    */
   replacePage(vma: Vma, addr: number, old: number, kf: number): boolean {
     const fr = this.frames;
     const i = vma.index(addr);
-    if (vma.frames[i] !== old) return false;
+    if (vma.frames[i] !== old || vma.pte[i] & PTE_WRITE) return false;
     if (fr.content[old] !== fr.content[kf]) throw new Error('replace_page: contents differ');
     fr.flags[kf] |= FRAME_KSM;
     fr.mapcount[kf]++;

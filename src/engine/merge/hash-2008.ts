@@ -613,7 +613,13 @@ export class Hash2008 {
         const protectedOk = this.memory.writeProtect(vma, pageAddr, oldpage, 2);
         if (writable && !(vma.pte[i] & PTE_WRITE)) this.mutations++;
         if (protectedOk) {
-          if (this.pagesIdentical(oldpage, newpage, isNew)) ret = this.memory.replacePage(vma, pageAddr, oldpage, newpage) ? 0 : 1;
+          // unlock_page(oldpage): the owner may write from here on (a test's hook).
+          const window = this.memory.mergeWindow;
+          if (window !== null) window({ window: 'write-protected', vma, addr: pageAddr, oldpage, newpage });
+          if (this.pagesIdentical(oldpage, newpage, isNew)) {
+            if (window !== null) window({ window: 'compared', vma, addr: pageAddr, oldpage, newpage });
+            ret = this.memory.replacePage(vma, pageAddr, oldpage, newpage) ? 0 : 1;
+          }
           if (ret === 0) this.mutations++;
         }
       }

@@ -345,9 +345,13 @@ export class Mainline2632 {
     this.stats.mergeAttempts++;
     // write_protect_page: the caller holds one reference to oldpage (follow_page).
     if (!this.memory.writeProtect(vma, addr, oldpage, 1)) return -ERRNO.EFAULT;
+    // unlock_page(oldpage): the owner may write from here on (a test's hook).
+    const window = this.memory.mergeWindow;
+    if (window !== null) window({ window: 'write-protected', vma, addr, oldpage, newpage });
     this.stats.comparisons++;
     this.stats.bytesCompared += PAGE_SIZE;
     if (this.memory.frames.content[oldpage] !== this.memory.frames.content[newpage]) return -ERRNO.EFAULT;
+    if (window !== null) window({ window: 'compared', vma, addr, oldpage, newpage });
     return this.memory.replacePage(vma, addr, oldpage, newpage) ? 0 : -ERRNO.EFAULT;
   }
 

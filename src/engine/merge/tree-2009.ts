@@ -471,7 +471,11 @@ export class Tree2009 {
       // writable only if nobody but its mappings, the caller's
       // get_user_pages and this function's get_page holds it.
       if (!this.memory.writeProtect(vma, pageAddrInVma, oldpage, 2)) break out;
+      // unlock_page(oldpage): the owner may write from here on (a test's hook).
+      const window = this.memory.mergeWindow;
+      if (window !== null) window({ window: 'write-protected', vma, addr: pageAddrInVma, oldpage, newpage });
       if (this.pagesIdentical(oldpage, newpage)) {
+        if (window !== null) window({ window: 'compared', vma, addr: pageAddrInVma, oldpage, newpage });
         ret = this.memory.replacePage(vma, pageAddrInVma, oldpage, newpage) ? 0 : 1;
       }
     }

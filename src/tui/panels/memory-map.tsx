@@ -5,17 +5,12 @@
  * pages are in.
  */
 import { Box, Text } from 'ink';
-import { PAGE_ABSENT, PAGE_MERGED, PAGE_UNSCANNED, PAGE_UNSTABLE, PAGE_VOLATILE } from '../../session/session.js';
+import { PAGE_ABSENT, PAGE_MERGED, PAGE_STATE_LABELS, PAGE_UNSCANNED, PAGE_UNSTABLE, PAGE_VOLATILE, type StateLabel } from '../../session/session.js';
 import { Panel } from './panel.js';
 
 export const STATE_GLYPH = [' ', '·', '░', '▒', '█'] as const;
 export const STATE_COLOR = ['gray', 'gray', 'yellow', 'cyan', 'green'] as const;
-const LEGEND: Array<[number, string, string]> = [
-  [PAGE_UNSCANNED, 'not yet scanned', 'unscanned'],
-  [PAGE_VOLATILE, 'volatile', 'volatile'],
-  [PAGE_UNSTABLE, 'in the unstable tree', 'unstable'],
-  [PAGE_MERGED, 'merged into a KSM page', 'merged'],
-];
+const LEGEND = [PAGE_UNSCANNED, PAGE_VOLATILE, PAGE_UNSTABLE, PAGE_MERGED];
 
 export interface MemoryMapProps {
   width: number;
@@ -24,6 +19,8 @@ export interface MemoryMapProps {
   name?: string;
   pid?: number;
   states: Uint8Array;
+  /** The era's names of the states (its merger's own terms). */
+  labels?: readonly StateLabel[];
 }
 
 /** The states of `cells` cells covering `states`, `per` pages each: the majority state of each (ties go to the later state). */
@@ -41,7 +38,7 @@ export function cellStates(states: Uint8Array, per: number): Uint8Array {
   return out;
 }
 
-export function MemoryMapPanel({ width, height, name, pid, states }: MemoryMapProps) {
+export function MemoryMapPanel({ width, height, name, pid, states, labels = PAGE_STATE_LABELS }: MemoryMapProps) {
   const inner = width - 2;
   const rows = Math.max(1, height - 3);
   const per = Math.max(1, Math.ceil(states.length / (inner * rows)));
@@ -79,11 +76,11 @@ export function MemoryMapPanel({ width, height, name, pid, states }: MemoryMapPr
         ))}
       </Box>
       <Text wrap="truncate-end">
-        {LEGEND.map(([s, longLabel, short], i) => (
+        {LEGEND.map((s, i) => (
           <Text key={s}>
             {i > 0 ? ' ' : ''}
             <Text color={STATE_COLOR[s]}>{STATE_GLYPH[s]}</Text>
-            {long ? ` ${longLabel}` : short}
+            {long ? ` ${labels[s].long}` : labels[s].short}
           </Text>
         ))}
       </Text>
