@@ -19,7 +19,8 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else if (e instanceof CliError) {
-    io.err(`ksmctl: ${e.message}`);
+    // An empty message: the command printed its own output and only sets the status.
+    if (e.message !== '') io.err(`ksmctl: ${e.message}`);
     process.exitCode = e.exitCode;
   } else {
     const msg = e instanceof Error ? e.message : String(e);

@@ -1,0 +1,196 @@
+/**
+ * The simulated host behind `ksmctl host`: one machine of an era that lives
+ * between commands. A workload, if given, is booted into it (its processes
+ * mapped, filled and registered through the era's own calls, as the TUI's
+ * sessions do) and then left running; the legacy ksmctl verbs run the
+ * era's ksmctl program on it, scripts run on it and may leave processes
+ * behind (pause()), and time passes on it.
+ *
+ * Time: with the `real` clock, the virtual clock follows the wall clock:
+ * before each command the machine catches up with the time elapsed since the
+ * last one, ksmd's batches included, within a budget of computing time (a
+ * machine that cannot keep up falls behind, as a loaded one would). With the
+ * `manual` clock, time passes only when a script sleeps or waits, or on a
+ * `sleep` request (tests).
+ */
+import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../engine/constants.js';
+import { KSM_DEVICE_PATH, O_RDWR } from '../v1-ioctl/constants.js';
+import * as h2008 from '../v1-ioctl/linux-ksm-2008.js';
+import * as h2009 from '../v1-ioctl/linux-ksm-2009.js';
+import * as v2c from '../v2-madvise/constants.js';
+import * as v3c from '../v3-sysfs/constants.js';
+import { fillRegion } from '../workload/fill.js';
+import type { Workload } from '../workload/schema.js';
+import { encodeStruct } from '../kernel/cstruct.js';
+import { runKsmctl } from '../script/ksmctl.js';
+import { runScript } from '../script/run.js';
+import { Runtime, type Sink, type Task } from '../script/runtime.js';
+import { createSystem, type EraName, type EraSystem } from '../script/system.js';
+import type { HeaderAbi } from '../script/constants.js';
+import type { HostProcess, HostState, OutputChunk } from './protocol.js';
+
+export type ClockMode = 'real' | 'manual';
+
+export interface HostMachineOptions {
+  era: EraName;
+  abi?: HeaderAbi;
+  workload?: Workload;
+  clock?: ClockMode;
+  /** Wall clock in ms (tests pass their own). */
+  wallNow?: () => number;
+}
+
+/** Computing time one catch-up may take before the virtual clock is let fall behind. */
+const CATCH_UP_BUDGET_MS = 250;
+/** Virtual time advanced per step of a catch-up. */
+const CATCH_UP_STEP_US = 50_000;
+
+class Collector implements Sink {
+  chunks: OutputChunk[] = [];
+  trace(line: string): void {
+    this.chunks.push({ fd: 2, text: `${line}\n` });
+  }
+  stdout(text: string): void {
+    this.chunks.push({ fd: 1, text });
+  }
+  stderr(text: string): void {
+    this.chunks.push({ fd: 2, text });
+  }
+}
+
+export class HostMachine {
+  readonly sys: EraSystem;
+  readonly clockMode: ClockMode;
+  readonly workloadName: string | null;
+  /** Processes started here (workload guests, script processes), by pid. */
+  private readonly procs = new Map<number, string>();
+  private readonly wallNow: () => number;
+  private wallBase: number;
+  private virtualBase: number;
+  commands = 0;
+
+  constructor(opts: HostMachineOptions) {
+    this.sys = createSystem({ era: opts.era, abi: opts.abi });
+    this.clockMode = opts.clock ?? 'real';
+    this.wallNow = opts.wallNow ?? Date.now;
+    this.workloadName = opts.workload?.name ?? null;
+    if (opts.workload) this.boot(opts.workload);
+    this.wallBase = this.wallNow();
+    this.virtualBase = this.sys.machine.clock.now;
+  }
+
+  /** Starts the workload's processes and registers them as its steps say (up to its first scan step). */
+  private boot(w: Workload): void {
+    const rt = new Runtime(this.sys, new Collector(), false);
+    const tasks = new Map<string, { t: Task; regions: Array<{ addr: number; pages: number }>; sma: number }>();
+    for (const { name, regions } of w.processes) {
+      const t = rt.spawn(name);
+      this.procs.set(t.pid, name);
+      const rs: Array<{ addr: number; pages: number }> = [];
+      for (const region of regions) {
+        const addr = t.mmap(0, region.pages * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        if (addr < 0) throw new Error(`${name}: mmap of ${region.pages} pages failed`);
+        fillRegion(this.sys.memory, t.proc.mm, addr, region);
+        rs.push({ addr, pages: region.pages });
+      }
+      tasks.set(name, { t, regions: rs, sma: -1 });
+    }
+    for (const step of w.steps) {
+      if (step.kind === 'scan' || step.kind === 'fullScans') break;
+      if (step.kind !== 'register') continue;
+      const p = tasks.get(step.proc);
+      if (p === undefined) continue;
+      p.regions.forEach((r, i) => {
+        if (step.region === undefined || step.region === i) this.register(p, r);
+      });
+    }
+  }
+
+  private register(p: { t: Task; sma: number }, r: { addr: number; pages: number }): void {
+    const t = p.t;
+    if (this.sys.era === 'v1') {
+      const h = this.sys.abi === '2008' ? h2008 : h2009;
+      if (p.sma < 0) {
+        const fd = t.open(KSM_DEVICE_PATH, O_RDWR);
+        if (fd < 0) return;
+        p.sma = t.ioctl(fd, h.KSM_CREATE_SHARED_MEMORY_AREA, { kind: 'none' }).r;
+        if (p.sma < 0) return;
+      }
+      const layout = h.ksm_memory_region.layout;
+      t.ioctl(p.sma, h.KSM_REGISTER_MEMORY_REGION, { kind: 'bytes', bytes: encodeStruct(layout, { npages: r.pages, addr: BigInt(r.addr) }), layout });
+    } else {
+      t.madvise(r.addr, r.pages * PAGE_SIZE, this.sys.era === 'v2' ? v2c.MADV_SHAREABLE : v3c.MADV_MERGEABLE);
+    }
+  }
+
+  /** Real clock: catch up with the wall clock (within the budget). */
+  sync(): void {
+    if (this.clockMode !== 'real') return;
+    const target = this.virtualBase + (this.wallNow() - this.wallBase) * 1000;
+    const start = Date.now();
+    const clock = this.sys.machine.clock;
+    while (clock.now < target) {
+      this.sys.advanceTo(Math.min(target, clock.now + CATCH_UP_STEP_US));
+      if (Date.now() - start > CATCH_UP_BUDGET_MS) break;
+    }
+    // Whatever was not done is not owed: the machine fell behind.
+    this.wallBase = this.wallNow();
+    this.virtualBase = clock.now;
+  }
+
+  /** After a command that moved the virtual clock itself (sleep, a script), the wall clock restarts from there. */
+  private rebase(): void {
+    this.wallBase = this.wallNow();
+    this.virtualBase = this.sys.machine.clock.now;
+  }
+
+  ksmctl(args: string[]): { output: OutputChunk[]; status: number } {
+    this.sync();
+    this.commands++;
+    const out = new Collector();
+    const rt = new Runtime(this.sys, out, false);
+    const r = runKsmctl(rt, args);
+    this.procs.set(r.pid, 'ksmctl');
+    this.rebase();
+    return { output: out.chunks, status: r.status };
+  }
+
+  run(file: string, source: string, trace: boolean, defines?: Record<string, string>): { output: OutputChunk[]; status: number } {
+    this.sync();
+    this.commands++;
+    const out = new Collector();
+    const before = new Set(this.sys.machine.processes.keys());
+    const r = runScript(file, source, { system: this.sys, sink: out, trace, defines });
+    for (const [pid, p] of this.sys.machine.processes) if (!before.has(pid)) this.procs.set(pid, p.name);
+    if (r.error !== undefined) out.stderr(`${r.error}\n`);
+    this.rebase();
+    return { output: out.chunks, status: r.status };
+  }
+
+  sleep(micros: number): void {
+    this.sync();
+    this.sys.advanceTo(this.sys.machine.clock.now + Math.max(0, micros));
+    this.rebase();
+  }
+
+  state(): Omit<HostState, keyof import('./protocol.js').HostInfo> {
+    this.sync();
+    const processes: HostProcess[] = [...this.sys.machine.processes.values()].map((p) => ({ pid: p.pid, name: p.name, alive: !p.exited }));
+    const counters: Record<string, number> = {};
+    const sysfs = this.sys.sysfs;
+    if (sysfs !== null) {
+      for (const name of sysfs.names()) {
+        const v = sysfs.read(name, { uid: 0 });
+        if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) counters[name] = Number(v.trim());
+      }
+    }
+    return {
+      now: this.sys.machine.clock.now,
+      fullScans: this.sys.fullScans(),
+      ksmd: this.sys.ksmds().map((k) => ({ wakeAt: k.wakeAt, batches: k.batches })),
+      counters,
+      processes,
+      commands: this.commands,
+    };
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The functions a script can call besides its own, with their argument
+ * counts (checked before the script runs) and what they are.
+ */
+
+export interface BuiltinInfo {
+  min: number;
+  max: number;
+  /** Must be a statement of its own (`f(...)` or `v = f(...)`): the process waits, forks or blocks there. */
+  statement?: boolean;
+  /** A system call whose failure the script must look at: called as a bare statement, a failure is an error. */
+  checked?: boolean;
+  doc: string;
+}
+
+const INF = Number.POSITIVE_INFINITY;
+
+export const BUILTINS: Readonly<Record<string, BuiltinInfo>> = {
+  open: { min: 2, max: 3, checked: true, doc: 'open(path, flags[, mode]): a file descriptor (/dev/ksm in the v1 era)' },
+  close: { min: 1, max: 1, checked: true, doc: 'close(fd)' },
+  ioctl: { min: 2, max: 3, checked: true, doc: 'ioctl(fd, request[, arg]): arg is &struct_var, {field: value, ...}, x"raw bytes" or an address' },
+  mmap: { min: 6, max: 6, checked: true, doc: 'mmap(addr, length, prot, flags, fd, offset) of anonymous memory' },
+  munmap: { min: 2, max: 2, checked: true, doc: 'munmap(addr, length)' },
+  madvise: { min: 3, max: 3, checked: true, doc: 'madvise(addr, length, advice)' },
+  memalign: { min: 2, max: 2, checked: true, doc: 'memalign(alignment, size): an address, or 0 (NULL) with errno' },
+  free: { min: 1, max: 1, doc: 'free(ptr) of a memalign block' },
+  fork: { min: 0, max: 0, statement: true, checked: true, doc: 'fork(): 0 in the child, its pid in the parent; the child runs first' },
+  exit: { min: 1, max: 1, doc: 'exit(status): the process ends' },
+  _exit: { min: 1, max: 1, doc: '_exit(status)' },
+  pause: { min: 0, max: 0, statement: true, doc: 'pause(): the process sleeps forever (its memory stays; with --host it lives on in the host)' },
+  sleep: { min: 1, max: 1, statement: true, doc: 'sleep(seconds) on the virtual clock: ksmd runs meanwhile' },
+  usleep: { min: 1, max: 1, statement: true, doc: 'usleep(microseconds) on the virtual clock' },
+  wait_full_scans: { min: 1, max: 1, statement: true, doc: 'wait_full_scans(n): the virtual clock runs until the scanner completes n more passes' },
+  full_scans: { min: 0, max: 0, doc: 'full_scans(): passes completed so far (full_scans, or the scan cursor\'s wraps in the eras without that counter)' },
+  ksm_pages: { min: 2, max: 2, doc: 'ksm_pages(addr, n): how many of the n pages at addr map a KSM page now (an observation of the simulated memory, not a system call)' },
+  getpid: { min: 0, max: 0, doc: 'getpid()' },
+  printf: { min: 1, max: INF, doc: 'printf(format, ...): to stdout' },
+  puts: { min: 1, max: 1, doc: 'puts(s)' },
+  perror: { min: 1, max: 1, doc: 'perror(s): "s: strerror(errno)" to stderr' },
+  strerror: { min: 1, max: 1, doc: 'strerror(errnum): the message' },
+  memset: { min: 3, max: 3, doc: 'memset(addr, byte, n)' },
+  page: { min: 1, max: 1, doc: 'page(addr) = CONTENT writes the whole page at addr ("zero", {fill: b}, {seed: s}, {tail: n})' },
+  pages: { min: 2, max: 2, doc: 'pages(addr, n) = CONTENT writes n pages (also {seedFrom: s}, {tailFrom: n}, {cycle: [...]})' },
+};
+
+export function arityText(name: string, b: BuiltinInfo): string {
+  const n = (k: number) => `${k} argument${k === 1 ? '' : 's'}`;
+  if (b.min === b.max) return `${name}() takes ${n(b.min)}`;
+  if (b.max === INF) return `${name}() takes at least ${n(b.min)}`;
+  return `${name}() takes ${b.min} to ${n(b.max)}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * The symbolic constants a script can name, built from the front ends' own
+ * constant modules (no number is written here): the two linux/ksm.h headers
+ * of the /dev/ksm era, the mman/fcntl values of every era, the errno names,
+ * and the struct layouts of each header.
+ *
+ * Names common to several modules must agree (a test checks the table
+ * builds). The two ksm.h headers disagree on purpose (the ioctl numbers
+ * changed between them), so `KSM_*` names and the struct names resolve in the
+ * header the script includes.
+ */
+import * as engine from '../engine/constants.js';
+import { ERRNO } from '../engine/errno.js';
+import type { StructLayout } from '../kernel/cstruct.js';
+import * as v1 from '../v1-ioctl/constants.js';
+import * as h2008 from '../v1-ioctl/linux-ksm-2008.js';
+import * as h2009 from '../v1-ioctl/linux-ksm-2009.js';
+import * as v2 from '../v2-madvise/constants.js';
+import * as v3 from '../v3-sysfs/constants.js';
+
+export type HeaderAbi = '2008' | '2009';
+
+export interface Header {
+  abi: HeaderAbi;
+  /** What a message calls it. */
+  title: string;
+  /** The file names that select it in `#include`. */
+  files: readonly string[];
+  constants: ReadonlyMap<string, bigint>;
+  structs: ReadonlyMap<string, StructLayout>;
+}
+
+function numbers(mod: Record<string, unknown>): Array<[string, bigint]> {
+  return Object.entries(mod)
+    .filter(([, v]) => typeof v === 'number' && Number.isInteger(v))
+    .map(([k, v]) => [k, BigInt(v as number)]);
+}
+
+function structsOf(mod: Record<string, unknown>): Map<string, StructLayout> {
+  const m = new Map<string, StructLayout>();
+  for (const v of Object.values(mod)) {
+    const layout = (v as { layout?: StructLayout } | null)?.layout;
+    if (typeof v === 'function' && layout !== undefined && typeof layout.name === 'string') m.set(layout.name.replace(/^struct /, ''), layout);
+  }
+  return m;
+}
+
+/** Constants every era shares (mman, fcntl, errno, page size), checked for agreement. */
+function buildCommon(): Map<string, bigint> {
+  const m = new Map<string, bigint>();
+  const add = (source: string, entries: Array<[string, bigint]>) => {
+    for (const [k, v] of entries) {
+      const prev = m.get(k);
+      if (prev !== undefined && prev !== v) throw new Error(`constant ${k}: ${prev} and ${v} (${source})`);
+      m.set(k, v);
+    }
+  };
+  add('engine/constants', numbers(engine));
+  add('v1-ioctl/constants', numbers(v1));
+  add('v2-madvise/constants', numbers(v2).filter(([k]) => k !== 'ksm_control_flags_run'));
+  add('v3-sysfs/constants', numbers(v3));
+  add('errno', Object.entries(ERRNO).map(([k, v]) => [k, BigInt(v)]));
+  add('stddef', [['NULL', 0n]]);
+  return m;
+}
+
+export const COMMON: ReadonlyMap<string, bigint> = buildCommon();
+
+export const HEADERS: Readonly<Record<HeaderAbi, Header>> = {
+  '2008': {
+    abi: '2008',
+    title: 'the Nov 2008 linux/ksm.h (seed 001)',
+    files: ['ksm-2008.h', 'linux/ksm-2008.h'],
+    constants: new Map(numbers(h2008)),
+    structs: structsOf(h2008),
+  },
+  '2009': {
+    abi: '2009',
+    title: 'the Mar 2009 linux/ksm.h (seed 002)',
+    files: ['ksm-2009.h', 'linux/ksm-2009.h'],
+    constants: new Map(numbers(h2009)),
+    structs: structsOf(h2009),
+  },
+};
+
+/** The header an `#include` names, or undefined for any other file (`ksm.h`, `stdio.h`: the run's default). */
+export function headerOfInclude(file: string): Header | undefined {
+  return Object.values(HEADERS).find((h) => h.files.includes(file));
+}
+
+/** Every name a script could mean, for "did you mean" hints. */
+export function allNames(): string[] {
+  return [...new Set([...COMMON.keys(), ...HEADERS['2008'].constants.keys(), ...HEADERS['2009'].constants.keys()])];
+}
+
+/** The closest known name within a small edit distance, if any. */
+export function suggest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(name.length / 4)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(name.toUpperCase(), c.toUpperCase(), bestD);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) >= cap) return cap;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}

@@ -1,0 +1,238 @@
+/**
+ * Simulated processes as a C program sees them through libc: each call goes
+ * to the era's kernel (system.ts), is echoed in strace form, and returns
+ * what the C wrapper returns (the value, or -1 with `errno` set). Scripts
+ * and the original ksmctl programs both run on this.
+ *
+ * Struct arguments of ioctl are passed as C passes `&var`: the bytes are
+ * stored on the process's stack page (mapped at the top of user space when
+ * the process starts, as exec would), the call gets their address, and the
+ * bytes the kernel left there are read back.
+ */
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../engine/constants.js';
+import { ERRNO, strerror } from '../engine/errno.js';
+import type { Process } from '../engine/machine.js';
+import { TASK_SIZE } from '../engine/memory/mm.js';
+import type { StructLayout } from '../kernel/cstruct.js';
+import { O_CREAT } from '../v1-ioctl/constants.js';
+import { formatResult, formatStruct, hex, mapFlags, openFlags, pointer, protFlags, quote, requestLayout, requestName } from './strace.js';
+import type { EraSystem } from './system.js';
+
+/** Where a run's output goes: trace lines (strace's stderr), and the processes' stdout and stderr. */
+export interface Sink {
+  trace(line: string): void;
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** The stack page every process gets: the last page of user space. */
+export const STACK_ADDR = TASK_SIZE - PAGE_SIZE;
+
+/** An ioctl's third argument. */
+export type IoctlArg =
+  | { kind: 'none' }
+  | { kind: 'value'; value: bigint }
+  /** Bytes passed by address on the stack, shown decoded when `layout` fits them. */
+  | { kind: 'bytes'; bytes: Uint8Array; layout: StructLayout | null };
+
+/** The machine-wide side of a run: the era's kernel, where output goes, and the strace -f pid prefixes. */
+export class Runtime {
+  /** Set once a second process is traced: every line then starts with `[pid N] `, as strace -f prints. */
+  multi = false;
+  private traced = 0;
+
+  constructor(
+    readonly sys: EraSystem,
+    readonly sink: Sink,
+    /** Whether calls are echoed at all. */
+    readonly tracing = true,
+  ) {}
+
+  /** A new process (as after fork + exec), with its stack page. */
+  spawn(name: string, uid = 0): Task {
+    return this.adopt(this.sys.spawn(name, uid), true);
+  }
+
+  /** Wraps a process the kernel created (spawn or fork). */
+  adopt(p: Process, mapStack: boolean): Task {
+    if (mapStack) {
+      const r = this.sys.mmap(p, STACK_ADDR, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+      if (r < 0) throw new Error(`pid ${p.pid}: no stack page (${r})`);
+    }
+    if (++this.traced > 1) this.multi = true;
+    return new Task(this, p);
+  }
+
+  trace(pid: number, line: string): void {
+    if (this.tracing) this.sink.trace(this.multi ? `[pid ${pid}] ${line}` : line);
+  }
+}
+
+/** One process, called as C calls libc. */
+export class Task {
+  errno = 0;
+  exitStatus: number | null = null;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly proc: Process,
+  ) {}
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  get sys(): EraSystem {
+    return this.rt.sys;
+  }
+
+  /** Echoes `call = result` and returns the C wrapper's value. */
+  private ret(call: string, r: number, hexResult = false): number {
+    this.rt.trace(this.pid, `${call} = ${formatResult(r, hexResult)}`);
+    if (r < 0) {
+      this.errno = -r;
+      return -1;
+    }
+    return r;
+  }
+
+  open(path: string, flags: number, mode?: number): number {
+    const m = flags & O_CREAT && mode !== undefined ? `, 0${mode.toString(8)}` : '';
+    return this.ret(`open(${quote(path, 4096)}, ${openFlags(flags)}${m})`, this.sys.open(this.proc, path, flags));
+  }
+
+  close(fd: number): number {
+    return this.ret(`close(${fd})`, this.sys.close(this.proc, fd));
+  }
+
+  /** ioctl(fd, request, arg): the result, and for a struct argument the bytes it holds afterwards. */
+  ioctl(fd: number, request: number, arg: IoctlArg): { r: number; out: Uint8Array | null } {
+    const name = requestName(request);
+    if (arg.kind === 'none') return { r: this.ret(`ioctl(${fd}, ${name})`, this.sys.ioctl(this.proc, fd, request >>> 0, 0n)), out: null };
+    if (arg.kind === 'value') {
+      const shown = requestLayout(request) ? pointer(arg.value) : String(arg.value);
+      return { r: this.ret(`ioctl(${fd}, ${name}, ${shown})`, this.sys.ioctl(this.proc, fd, request >>> 0, BigInt.asUintN(64, arg.value))), out: null };
+    }
+    const len = arg.bytes.length;
+    if (len > PAGE_SIZE) throw new RangeError(`an ioctl argument of ${len} bytes does not fit the stack page`);
+    const memory = this.sys.memory;
+    if (this.proc.exited) return { r: this.ret(`ioctl(${fd}, ${name}, ...)`, -ERRNO.ESRCH), out: null };
+    if (memory.writeBytes(this.proc.mm, STACK_ADDR, arg.bytes) < 0) throw new Error(`pid ${this.pid}: the stack page is not writable`);
+    const show = (b: Uint8Array) => (arg.layout && b.length >= arg.layout.size ? formatStruct(arg.layout, b) : hex(STACK_ADDR));
+    const before = show(arg.bytes);
+    const r = this.sys.ioctl(this.proc, fd, request >>> 0, BigInt(STACK_ADDR));
+    let out: Uint8Array | null = null;
+    if (!this.proc.exited) {
+      const back = memory.readBytes(this.proc.mm, STACK_ADDR, len);
+      if (typeof back !== 'number') out = back;
+    }
+    const after = out !== null ? show(out) : before;
+    return { r: this.ret(`ioctl(${fd}, ${name}, ${before === after ? before : `${before} => ${after}`})`, r), out };
+  }
+
+  mmap(addr: number, length: number, prot: number, flags: number, fd = -1, offset = 0): number {
+    const r = this.sys.mmap(this.proc, addr, length, prot, flags);
+    const v = this.ret(`mmap(${pointer(addr)}, ${length}, ${protFlags(prot)}, ${mapFlags(flags)}, ${fd}, ${offset})`, r, true);
+    return v;
+  }
+
+  munmap(addr: number, length: number): number {
+    return this.ret(`munmap(${pointer(addr)}, ${length})`, this.sys.munmap(this.proc, addr, length));
+  }
+
+  madvise(addr: number, length: number, advice: number): number {
+    const name = this.sys.adviceNames.get(advice) ?? String(advice);
+    return this.ret(`madvise(${pointer(addr)}, ${length}, ${name})`, this.sys.madvise(this.proc, addr, length, advice));
+  }
+
+  /**
+   * memalign(alignment, size) as glibc serves a request this large: one
+   * anonymous mapping with room to align, trimmed at both ends. Returns the
+   * address, or 0 with errno.
+   */
+  memalign(alignment: number, size: number): number {
+    if (!Number.isSafeInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0) {
+      this.errno = ERRNO.EINVAL;
+      return 0;
+    }
+    const align = Math.max(alignment, PAGE_SIZE);
+    const len = Math.max(PAGE_SIZE, Math.ceil(size / PAGE_SIZE) * PAGE_SIZE);
+    const raw = this.mmap(0, len + align - PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    if (raw < 0) {
+      this.errno = ERRNO.ENOMEM;
+      return 0;
+    }
+    const addr = Math.ceil(raw / align) * align;
+    if (addr > raw) this.munmap(raw, addr - raw);
+    const end = raw + len + align - PAGE_SIZE;
+    if (end > addr + len) this.munmap(addr + len, end - (addr + len));
+    return addr;
+  }
+
+  /** fork(): the child's Task (in the parent), or null with errno. */
+  fork(): Task | null {
+    const r = this.sys.fork(this.proc);
+    if (typeof r === 'number') {
+      this.ret('fork()', r);
+      return null;
+    }
+    const child = this.rt.adopt(r, false);
+    this.rt.trace(this.pid, `fork() = ${r.pid}`);
+    return child;
+  }
+
+  /** write(fd, text): the program's output (fd 1 stdout, fd 2 stderr). */
+  write(fd: 1 | 2, text: string): number {
+    const n = Buffer.byteLength(text, 'utf8');
+    this.rt.trace(this.pid, `write(${fd}, ${quote(text)}, ${n}) = ${n}`);
+    if (fd === 1) this.rt.sink.stdout(text);
+    else this.rt.sink.stderr(text);
+    return n;
+  }
+
+  /** perror(s) */
+  perror(s: string): void {
+    this.write(2, `${s ? `${s}: ` : ''}${strerror(this.errno)}\n`);
+  }
+
+  /** `cat FILE`: open + read; the text, or null with errno. */
+  readFile(path: string): string | null {
+    const r = this.sys.readFile(this.proc, path);
+    if (typeof r === 'number') {
+      this.ret(`read(${quote(path, 4096)})`, r);
+      return null;
+    }
+    this.rt.trace(this.pid, `read(${quote(path, 4096)}, ${quote(r)}, ${PAGE_SIZE}) = ${r.length}`);
+    return r;
+  }
+
+  /** `echo VALUE > FILE`: open + write; the count written, or -1 with errno. */
+  writeFile(path: string, text: string): number {
+    return this.ret(`write(${quote(path, 4096)}, ${quote(text)}, ${text.length})`, this.sys.writeFile(this.proc, path, text));
+  }
+
+  /** nanosleep's echo (the time passes in the scheduler). */
+  traceSleep(micros: number): void {
+    const sec = Math.floor(micros / 1e6);
+    const nsec = Math.round((micros - sec * 1e6) * 1000);
+    this.rt.trace(this.pid, `nanosleep({tv_sec=${sec}, tv_nsec=${nsec}}, NULL) = 0`);
+  }
+
+  /** exit(status): exit_group, then the process is gone. */
+  exit(status: number): void {
+    if (this.proc.exited) return;
+    this.rt.trace(this.pid, `exit_group(${status}) = ?`);
+    this.exitStatus = status & 0xff;
+    this.sys.exit(this.proc);
+    this.rt.trace(this.pid, `+++ exited with ${status & 0xff} +++`);
+  }
+
+  /** The process dies of a signal (SIGSEGV: a NULL dereference). */
+  killedBy(signal: 'SIGSEGV', addr = 0): void {
+    if (this.proc.exited) return;
+    this.rt.trace(this.pid, `--- ${signal} {si_signo=${signal}, si_code=SEGV_MAPERR, si_addr=${pointer(addr)}} ---`);
+    this.exitStatus = 128 + 11;
+    this.sys.exit(this.proc);
+    this.rt.trace(this.pid, `+++ killed by ${signal} +++`);
+  }
+}
