@@ -3,13 +3,15 @@
  * in commands/ that returns data or text, so it can be tested in-process.
  */
 import { existsSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AppProps } from '../tui/app.js';
 import { eraNames } from '../workload/eras.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { noTerminalMessage, prepareTui, tuiEraNames } from './commands/tui.js';
 import { formatRun, resolveWorkload, workloadRun } from './commands/workload-run.js';
 import { addScriptCommands } from './commands/script.js';
+import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
+import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 
 export interface Io {
   out(text: string): void;
@@ -59,6 +61,40 @@ export function buildProgram(io: Io): Command {
     .action((file: string, opts: { era: string; abi?: string; json?: boolean }) => {
       const w = resolveWorkload(file, existsSync);
       io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi }), opts.json === true));
+    });
+  program
+    .command('workloads')
+    .description('list the built-in workloads and their parameters')
+    .option('--json', 'print the list as JSON')
+    .action((opts: { json?: boolean }) => io.out(formatWorkloads(listWorkloads(), opts.json === true)));
+
+  const count = (min: number) => (v: string) => {
+    if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > 1 << 20) throw new InvalidArgumentError(`expected an integer from ${min} to ${1 << 20}`);
+    return Number(v);
+  };
+  program
+    .command('compare')
+    .description('run one workload under several eras side by side: pages saved, convergence, hashing and comparison work, tree and bucket shapes, copy-on-write breaks, metadata')
+    .argument('<workload>', 'workload file, or builtin:NAME[:key=value,...] (ksmctl workloads lists them)')
+    .option('--eras <list>', 'comma-separated eras: v1:2008 (hash table), v1:2009, v2, v3', DEFAULT_ERAS)
+    .option('--checksum <list>', "run every era with each of these page checksums instead of its own: lookup2, lookup3, xxhash (an experiment, not era behaviour)")
+    .addOption(new Option('--passes <n>', "exactly N more full passes after the workload's steps").argParser(count(0)).conflicts('untilConverged'))
+    .option('--until-converged', "after the workload's steps, passes until 2 in a row change nothing (the default)")
+    .option('--max-passes <n>', 'the most passes --until-converged runs', count(1), 50)
+    .option('--jobs <n>', 'configurations run at once, one worker thread each (default: all of them)', count(1))
+    .option('--json', 'print the comparison as JSON')
+    .option('--report <file.html>', 'also write a self-contained HTML report with one chart per family of metrics')
+    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string }) => {
+      const color = io.isTTY;
+      const bars = io.isTTY && process.stderr.isTTY
+        ? (await import('../compare/progress.js')).progressBars
+        : undefined;
+      const c = await runCompare(spec, opts, existsSync, bars && ((labels, expected, open) => bars(labels, { stream: process.stderr, expectedPasses: expected, open })));
+      if (opts.report !== undefined) {
+        writeReport(c, opts.report, ['ksmctl', ...process.argv.slice(2)].join(' '));
+        io.err(`HTML report: ${opts.report}`);
+      }
+      io.out(formatCompare(c, { json: opts.json === true, color }));
     });
   addScriptCommands(program, io);
   return program;
