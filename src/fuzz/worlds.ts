@@ -92,6 +92,8 @@ export abstract class World {
   }
   /** Passes of the scanner so far (full_scans, or wraps). */
   abstract passes(): number;
+  /** The address space under the scan cursor (ksmd's, or the 2008 SCAN fd's), or null. */
+  abstract cursorMm(): Mm | null;
   /** Successful merges so far. */
   abstract merges(): number;
 
@@ -279,6 +281,9 @@ export class V3World extends World {
   passes(): number {
     return this.k.ksm.scan.seqnr;
   }
+  cursorMm(): Mm | null {
+    return this.k.ksm.scan.mmSlot.mm;
+  }
   merges(): number {
     return this.k.ksm.stats.merges;
   }
@@ -333,6 +338,9 @@ export class V2World extends World {
   }
   passes(): number {
     return this.k.ksm.wraps;
+  }
+  cursorMm(): Mm | null {
+    return this.k.ksm.scan.slotIndex?.mm ?? null;
   }
   merges(): number {
     return this.k.ksm.stats.merges;
@@ -448,10 +456,18 @@ export class V1World extends World {
   protected override framePins(): ReadonlyMap<number, number> {
     return this.k.ksm2009?.tree.leakedRefs ?? new Map();
   }
+  /** The 2008 SCAN fd's cursor. */
+  scanCursor() {
+    const f = this.k.fdTable(this.admin.proc).get(this.scanFd);
+    return f === null ? null : KsmDevice.scanCursor(f);
+  }
   passes(): number {
     if (this.abi === '2009') return this.k.ksm2009!.tree.wraps;
-    const f = this.k.fdTable(this.admin.proc).get(this.scanFd);
-    return (f === null ? null : KsmDevice.scanCursor(f))?.wraps ?? 0;
+    return this.scanCursor()?.wraps ?? 0;
+  }
+  cursorMm(): Mm | null {
+    if (this.abi === '2009') return this.k.ksm2009!.tree.scan.slotIndex?.mm ?? null;
+    return this.scanCursor()?.slotIndex?.mm ?? null;
   }
   merges(): number {
     return this.abi === '2008' ? this.k.ksm2008!.stats.merges : this.k.ksm2009!.tree.stats.merges;

@@ -58,10 +58,12 @@ const MAX_GUESTS = 1024;
 const MAX_PAGES = 1 << 22;
 
 const common = {
-  batch: { name: 'batch', default: 1000, min: 1, max: 1 << 30, doc: 'pagesToScan: pages per scanner batch' } as ParamSpec,
+  batch: { name: 'batch', default: 0, min: 0, max: 1 << 30, doc: 'pagesToScan: pages per scanner batch (0: 1000, or all the pages if fewer, so no batch spans two passes)' } as ParamSpec,
   passes: { name: 'passes', default: 3, min: 1, max: 1 << 20, doc: 'full passes of the final fullScans step' } as ParamSpec,
 };
 
+/** The batch parameter: as given, or 1000 pages, or all the pages if fewer (the 2008/2009 scanners run on past a pass's end within a batch). */
+const batchOf = (p: Params, pages: number) => (p.batch as number) || Math.max(1, Math.min(1000, pages));
 const guestNames = (n: number) => Array.from({ length: n }, (_, g) => `guest-${g}`);
 const registerAll = (n: number) => guestNames(n).map((g) => ({ register: g }));
 const pct = (pages: number, percent: number) => Math.round((pages * percent) / 100);
@@ -104,7 +106,7 @@ export const GENERATORS: readonly Generator[] = [
         doc: {
           name: spec,
           description: `${n} guests of ${pages} pages booted from one image: ${zero} zero pages, ${image} image pages shared by all, ${priv} private pages each.`,
-          pagesToScan: p.batch,
+          pagesToScan: batchOf(p, n * pages),
           processes,
           steps: [...registerAll(n), { fullScans: p.passes }],
         },
@@ -126,7 +128,7 @@ export const GENERATORS: readonly Generator[] = [
         doc: {
           name: spec,
           description: `The worst case of the ksmpages.c program (March 2009 review thread) at ${n} x ${p.pages} pages: page i of every process is zero except its last 8 bytes, which hold i.`,
-          pagesToScan: p.batch,
+          pagesToScan: batchOf(p, n * (p.pages as number)),
           processes: Object.fromEntries(guestNames(n).map((g) => [g, [{ pages: p.pages, content: { tailFrom: 0 } }]])),
           steps: [...registerAll(n), { fullScans: p.passes }],
         },
@@ -152,7 +154,7 @@ export const GENERATORS: readonly Generator[] = [
         doc: {
           name: spec,
           description: `${n} guests of ${pages} pages: ${zero} zero pages and ${rest} private random pages each.`,
-          pagesToScan: p.batch,
+          pagesToScan: batchOf(p, n * pages),
           processes: Object.fromEntries(
             guestNames(n).map((g, i) => [
               g,
@@ -197,7 +199,7 @@ export const GENERATORS: readonly Generator[] = [
         doc: {
           name: spec,
           description: `${n} guests of ${pages} pages: ${stable} image pages shared by all, ${hot} hot pages rewritten ${rounds} times (after each pass), each time with contents equal across guests.`,
-          pagesToScan: p.batch,
+          pagesToScan: batchOf(p, n * pages),
           processes: Object.fromEntries(guests.map((g) => [g, regions])),
           steps,
         },
@@ -222,7 +224,7 @@ export const GENERATORS: readonly Generator[] = [
         doc: {
           name: spec,
           description: `${n} processes of ${p.pages} pages, every page one of ${distinct} content${distinct === 1 ? '' : 's'}: ${n * (p.pages as number)} mappings of ${distinct} page${distinct === 1 ? '' : 's'}.`,
-          pagesToScan: p.batch,
+          pagesToScan: batchOf(p, n * (p.pages as number)),
           processes: Object.fromEntries(guestNames(n).map((g) => [g, [{ pages: p.pages, content: distinct === 1 ? cycle[0] : { cycle } }]])),
           steps: [...registerAll(n), { fullScans: p.passes }],
         },
@@ -274,7 +276,7 @@ function buildFromFiles(p: Params, spec: string): Generated {
     doc: {
       name: spec,
       description: `${n} guests of ${pages} pages loaded from ${files}: ${common} pages common to all, ${own} of each guest's own${count < want ? ` (the ${count} pages read wrap around)` : ''}.`,
-      pagesToScan: p.batch,
+      pagesToScan: batchOf(p, n * pages),
       processes,
       steps: [...registerAll(n), { fullScans: p.passes }],
     },
