@@ -8,7 +8,8 @@ import type { AppProps } from '../tui/app.js';
 import { eraNames } from '../workload/eras.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { noTerminalMessage, prepareTui, tuiEraNames } from './commands/tui.js';
-import { formatRun, resolveWorkload, workloadRun } from './commands/workload-run.js';
+import { collect, formatRun, resolveWorkload, workloadRun } from './commands/workload-run.js';
+import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addScriptCommands } from './commands/script.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
@@ -57,10 +58,13 @@ export function buildProgram(io: Io): Command {
     .argument('<file>', `workload file, or builtin:NAME (${DEFAULT_WORKLOAD})`)
     .addOption(new Option('--era <era>', 'API era').choices(eraNames()).default('v3'))
     .addOption(new Option('--abi <abi>', 'the ioctl ABI of --era v1: 2008 (Nov 2008, hash-table merger) or 2009 (Mar 2009, tree merger); default 2008').choices(['2008', '2009']))
+    .addOption(new Option('--kernel <version>', "the kernel version of --era v3 (default: the workload's \"kernel\", else 2.6.32)").choices(KERNEL_VERSIONS))
+    .option('--sysfs <name=value>', '--era v3: write /sys/kernel/mm/ksm/NAME before the first step (repeatable)', collect)
+    .option('--node <proc[:region]=node>', "--era v3: the NUMA node of a process's regions, or of one region (repeatable)", collect)
     .option('--json', 'print exactly the JSON of the workload schema')
-    .action((file: string, opts: { era: string; abi?: string; json?: boolean }) => {
+    .action((file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; json?: boolean }) => {
       const w = resolveWorkload(file, existsSync);
-      io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi }), opts.json === true));
+      io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node }), opts.json === true));
     });
   program
     .command('workloads')

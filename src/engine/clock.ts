@@ -50,6 +50,14 @@ export class Ksmd {
   }
 
   /**
+   * Ends a sleep between batches early: the next batch is due now (6.x's
+   * sleep_millisecs store wakes ksm_iter_wait). A waiting ksmd is not woken.
+   */
+  kick(): void {
+    if (this.nextWake !== null && this.nextWake > this.clock.now) this.nextWake = this.clock.now;
+  }
+
+  /**
    * Runs every batch due up to time `t` (µs) and leaves the clock at t; with
    * maxBatches, stops after that many batches, leaving the clock at the last one.
    */

@@ -67,3 +67,69 @@ export function kstrtoul(s: string, base = 10): bigint | number {
 }
 
 export const UINT_MAX = 0xffffffffn;
+
+const LLONG_MAX = (1n << 63n) - 1n;
+const INT_MAX = 0x7fffffffn;
+const INT_MIN = -0x80000000n;
+
+/**
+ * _kstrtoull (lib/kstrtox.c): digits then at most one newline, no sign.
+ * -ERANGE on overflow, -EINVAL otherwise.
+ */
+function kstrtoullNoSign(s: string, base: number): bigint | number {
+  return s.startsWith('+') ? -ERRNO.EINVAL : kstrtoul(s, base);
+}
+
+/** kstrtouint: kstrtoull, then -ERANGE when the value does not fit an unsigned int. */
+export function kstrtouint(s: string, base = 10): bigint | number {
+  const v = kstrtoul(s, base);
+  if (typeof v === 'number') return v;
+  return v > UINT_MAX ? -ERRNO.ERANGE : v;
+}
+
+/**
+ * kstrtoll / kstrtoint (lib/kstrtox.c): a leading '-' (parsed without a
+ * further sign) or kstrtoull's optional '+'; -ERANGE when out of range.
+ */
+export function kstrtoll(s: string, base = 10): bigint | number {
+  if (s[0] === '-') {
+    const v = kstrtoullNoSign(s.slice(1), base);
+    if (typeof v === 'number') return v;
+    if (v > LLONG_MAX + 1n) return -ERRNO.ERANGE;
+    return -v;
+  }
+  const v = kstrtoul(s, base);
+  if (typeof v === 'number') return v;
+  return v > LLONG_MAX ? -ERRNO.ERANGE : v;
+}
+
+export function kstrtoint(s: string, base = 10): bigint | number {
+  const v = kstrtoll(s, base);
+  if (typeof v === 'number') return v;
+  return v > INT_MAX || v < INT_MIN ? -ERRNO.ERANGE : v;
+}
+
+/**
+ * kstrtobool (lib/kstrtox.c of 5.x/6.x): looks at the first one or two
+ * characters only: y/Y/t/T/1 and "on" are true, n/N/f/F/0 and "of(f)" are
+ * false; anything else, the empty string included, is -EINVAL.
+ */
+export function kstrtobool(s: string): boolean | number {
+  switch (s[0]) {
+    case 'y': case 'Y': case 't': case 'T': case '1':
+      return true;
+    case 'n': case 'N': case 'f': case 'F': case '0':
+      return false;
+    case 'o': case 'O':
+      if (s[1] === 'n' || s[1] === 'N') return true;
+      if (s[1] === 'f' || s[1] === 'F') return false;
+      break;
+  }
+  return -ERRNO.EINVAL;
+}
+
+/** sysfs_streq: equal, except that either may end with one newline. */
+export function sysfsStreq(s1: string, s2: string): boolean {
+  const strip = (s: string) => (s.endsWith('\n') ? s.slice(0, -1) : s);
+  return strip(s1) === strip(s2);
+}

@@ -24,3 +24,34 @@ export const KSM_SYSFS_DIR = '/sys/kernel/mm/ksm';
 export const KSM_RUN_STOP = 0;
 export const KSM_RUN_MERGE = 1;
 export const KSM_RUN_UNMERGE = 2;
+/** KSM_RUN_OFFLINE (3.9 and later): set by the memory hot-remove notifier, never writable. */
+export const KSM_RUN_OFFLINE = 4;
+
+/** asm-generic/mman-common.h advice values added after 2.6.32 (3.9 has up to MADV_DODUMP). */
+export const MADV_FREE = 8;
+export const MADV_HUGEPAGE = 14;
+export const MADV_NOHUGEPAGE = 15;
+export const MADV_DONTDUMP = 16;
+export const MADV_DODUMP = 17;
+export const MADV_WIPEONFORK = 18;
+export const MADV_KEEPONFORK = 19;
+export const MADV_COLD = 20;
+export const MADV_PAGEOUT = 21;
+export const MADV_POPULATE_READ = 22;
+export const MADV_POPULATE_WRITE = 23;
+export const MADV_DONTNEED_LOCKED = 24;
+export const MADV_COLLAPSE = 25;
+export const MADV_HWPOISON = 100;
+export const MADV_SOFT_OFFLINE = 101;
+export const MADV_GUARD_INSTALL = 102;
+export const MADV_GUARD_REMOVE = 103;
+
+/** linux/prctl.h (6.4 and later): process-wide KSM. */
+export const PR_SET_MEMORY_MERGE = 67;
+export const PR_GET_MEMORY_MERGE = 68;
+
+/** The memory hot-remove notifier actions KSM handles (linux/memory.h). */
+export const MEM_GOING_OFFLINE = 'going-offline';
+export const MEM_OFFLINE = 'offline';
+export const MEM_CANCEL_OFFLINE = 'cancel-offline';
+export type MemoryAction = typeof MEM_GOING_OFFLINE | typeof MEM_OFFLINE | typeof MEM_CANCEL_OFFLINE;

@@ -36,6 +36,8 @@ export interface Run {
 export interface Region {
   pages: number;
   runs: Run[];
+  /** The NUMA node its pages are allocated on (an extension of this repository; absent: node 0). */
+  node?: number;
 }
 export type Step =
   | { index: number; kind: 'register'; proc: string; region?: number }
@@ -59,6 +61,13 @@ export interface Workload {
   /** In file order. */
   processes: Array<{ name: string; regions: Region[] }>;
   steps: Step[];
+  /**
+   * Extensions of this repository (docs/workload-extensions.md): the kernel
+   * version the v3 era should run ("2.6.32", "3.9", "6.18"), and
+   * /sys/kernel/mm/ksm files to write before the first step, in file order.
+   */
+  kernel?: string;
+  sysfs?: Array<[name: string, value: string]>;
   /** The file it was read from, if any. */
   source?: string;
 }
@@ -73,6 +82,10 @@ export const STEP_KINDS: readonly StepKind[] = [
   'snapshot',
 ];
 export const DEFAULT_PAGES_TO_SCAN = 100;
+/** The kernel versions a workload may name (v3-sysfs/kernels.ts). */
+export const WORKLOAD_KERNELS: readonly string[] = ['2.6.32', '3.9', '6.18'];
+/** NUMA node numbers a region may name (CONFIG_NODES_SHIFT 10). */
+const MAX_NODE = 1023n;
 export const DEFAULT_HASH_TABLES: Readonly<HashTables> = Object.freeze({
   pageHash: 4099,
   rmapHash: 4099,
@@ -308,9 +321,14 @@ function intIn(v: JsonValue | undefined, lo: bigint, hi: bigint, where: string, 
   return n;
 }
 
-function onlyKeys(obj: JsonObject, allowed: readonly string[], where: string): void {
+/**
+ * Refuses keys outside `allowed`, and outside `extensions` (this
+ * repository's additions, accepted but not listed, so that messages stay
+ * those of workload.py).
+ */
+function onlyKeys(obj: JsonObject, allowed: readonly string[], where: string, extensions: readonly string[] = []): void {
   for (const k of obj.keys()) {
-    if (!allowed.includes(k)) fail(where, `unknown key ${dumpString(k)} (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(k) && !extensions.includes(k)) fail(where, `unknown key ${dumpString(k)} (allowed: ${allowed.join(', ')})`);
   }
 }
 
@@ -371,19 +389,25 @@ function parseRun(obj: JsonValue, where: string): Run {
   return { pages, content: parseContent(obj.get('content'), `${where}.content`, pages, false) };
 }
 
-function makeRegion(runs: Run[]): Region {
-  return { pages: runs.reduce((s, r) => s + r.pages, 0), runs };
+function makeRegion(runs: Run[], node?: number): Region {
+  const r: Region = { pages: runs.reduce((s, r) => s + r.pages, 0), runs };
+  if (node !== undefined) r.node = node;
+  return r;
 }
 
 function parseRegion(obj: JsonValue, where: string): Region {
   if (!isObject(obj)) fail(where, 'a region must be an object');
+  // "node" (an extension): the NUMA node of the region's pages.
+  const node = obj.has('node') ? Number(intIn(obj.get('node'), 0n, MAX_NODE, where, 'node')) : undefined;
   if (obj.has('runs')) {
-    onlyKeys(obj, ['runs'], where);
+    onlyKeys(obj, ['runs'], where, ['node']);
     const runs = obj.get('runs');
     if (!Array.isArray(runs) || runs.length === 0) fail(where, 'runs must be a non-empty list');
-    return makeRegion(runs.map((r, k) => parseRun(r, `${where}.runs[${k}]`)));
+    return makeRegion(runs.map((r, k) => parseRun(r, `${where}.runs[${k}]`)), node);
   }
-  return makeRegion([parseRun(obj, where)]);
+  if (node === undefined) return makeRegion([parseRun(obj, where)]);
+  const run = new JsonObject(new Map([...obj.entries].filter(([k]) => k !== 'node')));
+  return makeRegion([parseRun(run, where)], node);
 }
 
 interface StepContext {
@@ -477,6 +501,18 @@ function parseStep(i: number, obj: JsonValue, ctx: StepContext): Step {
   }
 }
 
+/** "sysfs" (an extension): file name -> value (an integer or a string), written in file order. */
+function parseSysfs(v: JsonValue | undefined): Array<[string, string]> {
+  if (!isObject(v)) fail('top level', 'sysfs must be an object mapping /sys/kernel/mm/ksm file names to values');
+  return [...v.entries].map(([name, value]) => {
+    if (!/^[a-z_]+$/.test(name)) fail('sysfs', `not a /sys/kernel/mm/ksm file name: ${dumpString(name)}`);
+    if (typeof value === 'string') return [name, value];
+    const n = value instanceof JsonNumber ? value.integer() : null;
+    if (n === null) fail(`sysfs.${name}`, `the value must be an integer or a string, got ${dump(value)}`);
+    return [name, n.toString()];
+  });
+}
+
 /** "dir/two-guests.json" -> "two-guests" (os.path.splitext(os.path.basename(p))[0]). */
 function baseName(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
@@ -487,7 +523,7 @@ function baseName(path: string): string {
 
 function parseDocument(doc: JsonValue, source: string | undefined): Workload {
   if (!isObject(doc)) fail('top level', 'a workload must be a JSON object');
-  onlyKeys(doc, ['name', 'description', 'pagesToScan', 'hashTables', 'processes', 'steps'], 'top level');
+  onlyKeys(doc, ['name', 'description', 'pagesToScan', 'hashTables', 'processes', 'steps'], 'top level', ['kernel', 'sysfs']);
   const ht = doc.has('hashTables') ? doc.get('hashTables') : new JsonObject(new Map());
   if (!isObject(ht)) fail('top level', 'hashTables must be an object');
   onlyKeys(ht, ['pageHash', 'rmapHash', 'sha1Cache'], 'hashTables');
@@ -525,6 +561,12 @@ function parseDocument(doc: JsonValue, source: string | undefined): Workload {
   const ctx: StepContext = { processes: byName, exited: new Map() };
   const parsed = steps.map((s, i) => parseStep(i, s, ctx));
   const w: Workload = { name, description, pagesToScan, hashTables, processes, steps: parsed };
+  if (doc.has('kernel')) {
+    const k = doc.get('kernel');
+    if (typeof k !== 'string' || !WORKLOAD_KERNELS.includes(k)) fail('top level', `kernel must be one of ${WORKLOAD_KERNELS.map((v) => `"${v}"`).join(', ')}, got ${dump(k)}`);
+    w.kernel = k;
+  }
+  if (doc.has('sysfs')) w.sysfs = parseSysfs(doc.get('sysfs'));
   if (source !== undefined) w.source = source;
   return w;
 }
@@ -648,16 +690,20 @@ export function workloadToJson(w: Workload): unknown {
   }
   const procs: Array<[string, unknown]> = w.processes.map((p) => [
     p.name,
-    p.regions.map((r) =>
-      r.runs.length === 1
+    p.regions.map((r) => {
+      const region: Record<string, unknown> = r.runs.length === 1
         ? { pages: r.runs[0].pages, content: contentToJson(r.runs[0].content) }
-        : { runs: r.runs.map((run) => ({ pages: run.pages, content: contentToJson(run.content) })) },
-    ),
+        : { runs: r.runs.map((run) => ({ pages: run.pages, content: contentToJson(run.content) })) };
+      if (r.node !== undefined) region.node = r.node;
+      return region;
+    }),
   ]);
   // A plain object, unless a name looks like an array index: a JS object would move it first.
   const ordered = new OrderedJson(procs);
   doc.processes = procs.some(([k]) => /^(?:0|[1-9][0-9]{0,9})$/.test(k) && Number(k) < 2 ** 32 - 1) ? ordered : ordered.toJSON();
   doc.steps = w.steps.map(stepToJson);
+  if (w.kernel !== undefined) doc.kernel = w.kernel;
+  if (w.sysfs !== undefined) doc.sysfs = new OrderedJson(w.sysfs.map(([k, v]) => [k, /^(?:0|[1-9][0-9]{0,14})$/.test(v) ? Number(v) : v]));
   return doc;
 }
 

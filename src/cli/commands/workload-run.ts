@@ -1,7 +1,8 @@
 /**
- * `ksmctl workload run FILE [--era E] [--abi A] [--json]`: run a workload
- * file under one era (and, for v1, one ABI) and print its snapshots, as a
- * table or as the schema's JSON.
+ * `ksmctl workload run FILE [--era E] [--abi A] [--kernel K] [--sysfs N=V]
+ * [--node P[:R]=N] [--json]`: run a workload file under one era (for v1, one
+ * ABI; for v3, one kernel version, knobs and NUMA nodes) and print its
+ * snapshots, as a table or as the schema's JSON.
  */
 import { COUNTER_NAMES } from '../../workload/driver.js';
 import { eraNames, findEra } from '../../workload/eras.js';
@@ -16,7 +17,38 @@ export interface WorkloadRunOptions {
   era: string;
   /** The ABI of an era that has several (v1: 2008 or 2009); the era's default when absent. */
   abi?: string;
+  /** The kernel version of an era that has several (v3); the workload's "kernel", else the era's default, when absent. */
+  kernel?: string;
+  /** --sysfs NAME=VALUE, in order (v3). */
+  sysfs?: string[];
+  /** --node PROC[:REGION]=NODE (v3). */
+  node?: string[];
   json?: boolean;
+}
+
+/** Commander's collector of a repeatable option. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--sysfs NAME=VALUE` strings as pairs. */
+export function parseSysfsOptions(list: readonly string[]): Array<[string, string]> {
+  return list.map((a) => {
+    const m = /^([a-z_]+)=(.*)$/s.exec(a);
+    if (m === null) throw new CliError(`--sysfs needs NAME=VALUE (a /sys/kernel/mm/ksm file), got "${a}"`, 2);
+    return [m[1], m[2]];
+  });
+}
+
+/** `--node PROC[:REGION]=NODE` strings as a map from "PROC" or "PROC:REGION". */
+export function parseNodeOptions(list: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const a of list) {
+    const m = /^(.+?)(?::([0-9]+))?=([0-9]+)$/s.exec(a);
+    if (m === null || Number(m[3]) > 1023) throw new CliError(`--node needs PROC=NODE or PROC:REGION=NODE (NODE 0..1023), got "${a}"`, 2);
+    out.set(m[2] === undefined ? m[1] : `${m[1]}:${Number(m[2])}`, Number(m[3]));
+  }
+  return out;
 }
 
 /** A workload from a file path, or a built-in one named `builtin:NAME` (or just NAME when no such file exists). */
@@ -49,8 +81,17 @@ export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
       if (era.abis === undefined) throw new CliError(`--abi applies to --era v1 only (era ${era.name} has one ABI)`);
       if (!era.abis.includes(opts.abi)) throw new CliError(`era ${era.name} has no ABI "${opts.abi}" (known: ${era.abis.join(', ')})`);
     }
+    if (opts.kernel !== undefined) {
+      if (era.kernels === undefined) throw new CliError(`--kernel applies to --era v3 only (era ${era.name} has one kernel)`);
+      if (!era.kernels.includes(opts.kernel)) throw new CliError(`era ${era.name} has no kernel "${opts.kernel}" (known: ${era.kernels.join(', ')})`);
+    }
+    if ((opts.sysfs?.length || opts.node?.length) && era.kernels === undefined) throw new CliError(`--sysfs and --node apply to --era v3 only`);
+    // A kernel named by the workload file applies to the eras that have kernels; --kernel wins.
+    const kernel = opts.kernel ?? (era.kernels !== undefined ? w.kernel : undefined);
+    const sysfs = opts.sysfs?.length ? parseSysfsOptions(opts.sysfs) : undefined;
+    const nodes = opts.node?.length ? parseNodeOptions(opts.node) : undefined;
     const preload = builtinPreload(w);
-    return runWorkload(w, era.create({ abi: opts.abi }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
+    return runWorkload(w, era.create({ abi: opts.abi, kernel, sysfs, nodes }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
   } catch (e) {
     if (e instanceof WorkloadError) throw new CliError(e.message, 2);
     throw e;

@@ -288,6 +288,19 @@ export class Memory {
     this.doWpPage(vma, i, f);
   }
 
+  /**
+   * An unshare fault (FAULT_FLAG_UNSHARE, Linux 5.19 and later) at addr: a
+   * page mapped there read-only and shared (a KSM page, or the zero page 6.x
+   * KSM maps) is replaced by a private copy, even if the VMA does not allow
+   * writes. Nothing happens to an unmapped or writable entry.
+   */
+  unsharePage(vma: Vma, addr: number): void {
+    const i = vma.index(addr);
+    const f = vma.frames[i];
+    if (f === 0 || vma.pte[i] & PTE_WRITE) return;
+    this.doWpPage(vma, i, f);
+  }
+
   // ---------------------------------------------------------------- KSM primitives
 
   /**
@@ -314,14 +327,15 @@ export class Memory {
    * writeProtect left (pte_same(*ptep, orig_pte)): a write fault since then
    * made it writable (do_wp_page reused the page) or pointed it at a copy,
    * and the replace fails. Refuses a kf whose content differs from old's:
-   * that would make merging visible.
+   * that would make merging visible. With markKsm false, kf is mapped as it
+   * is (6.x maps the zero page this way when use_zero_pages is set).
    */
-  replacePage(vma: Vma, addr: number, old: number, kf: number): boolean {
+  replacePage(vma: Vma, addr: number, old: number, kf: number, markKsm = true): boolean {
     const fr = this.frames;
     const i = vma.index(addr);
     if (vma.frames[i] !== old || vma.pte[i] & PTE_WRITE) return false;
     if (fr.content[old] !== fr.content[kf]) throw new Error('replace_page: contents differ');
-    fr.flags[kf] |= FRAME_KSM;
+    if (markKsm) fr.flags[kf] |= FRAME_KSM;
     fr.mapcount[kf]++;
     fr.get(kf);
     vma.frames[i] = kf;

@@ -63,9 +63,13 @@ export class RmapItems implements RbStore {
     this.right[id] = 0;
     this.parent[id] = 0;
     this.color[id] = 0;
+    this.clearExtra(id);
     this.used++;
     return id;
   }
+
+  /** Zeroes the fields a subclass adds (kmem_cache_zalloc zeroes the whole struct). */
+  protected clearExtra(_id: number): void {}
 
   release(id: number): void {
     this.mm[id] = 0;
@@ -100,7 +104,7 @@ export class RmapItems implements RbStore {
     return this.mm.length * RmapItems.BYTES_PER_ITEM;
   }
 
-  private grow(min: number, exact = 0): void {
+  protected grow(min: number, exact = 0): void {
     const n = exact || nextCapacity(this.mm.length, min);
     this.mm = growInt32(this.mm, n);
     this.address = growFloat64(this.address, n);
