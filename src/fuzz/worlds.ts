@@ -378,6 +378,11 @@ export class V1World extends World {
 
   protected spawnProcess(name: string, uid: number) {
     const libc = new Libc(this.k, this.k.spawn(name, uid));
+    // The C library maps the page its ioctl structs live on at the first
+    // struct argument: make that happen now, before the program maps (and
+    // unmaps pieces of) its regions, so no munmap of a region can take it.
+    libc.ioctl(-1, h2009.KSM_GET_INFO_KTHREAD, new h2009.ksm_kthread_info());
+    libc.errno = 0;
     return { p: libc.proc, libc };
   }
   protected forkProcess(wp: WorldProc) {

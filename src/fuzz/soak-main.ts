@@ -1,0 +1,93 @@
+/**
+ * npm run soak -- [--seed N] [--ops N] [--world I] [--check-every N] [--eras v3,v2,...]
+ *
+ * Runs the soak (src/fuzz/soak.ts) and prints what it covered: operations
+ * per kind and per era, worlds, merges, passes, writes inside merges,
+ * invariant checks, time, and the seed to replay it with. Exits 1 on the
+ * first violation, printing the world to replay alone.
+ */
+import { ERA_IDS, type EraId } from './worlds.js';
+import { runSoak, SOAK_OPS, SoakFailure, type SoakReport } from './soak.js';
+
+export interface SoakArgs {
+  seed: number;
+  ops: number;
+  world?: number;
+  checkEvery: number;
+  eras: EraId[];
+}
+
+export function parseSoakArgs(argv: string[], defaultSeed: number): SoakArgs {
+  const args: SoakArgs = { seed: defaultSeed, ops: 10_000_000, checkEvery: 1, eras: [...ERA_IDS] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const int = () => {
+      const v = val();
+      if (!/^[0-9_]+$/.test(v)) throw new Error(`${a}: not a number: ${v}`);
+      return Number(v.replace(/_/g, ''));
+    };
+    if (a === '--seed') args.seed = int() >>> 0;
+    else if (a === '--ops') args.ops = int();
+    else if (a === '--world') args.world = int();
+    else if (a === '--check-every') args.checkEvery = Math.max(1, int());
+    else if (a === '--eras') {
+      const list = val().split(',');
+      for (const e of list) if (!(ERA_IDS as readonly string[]).includes(e)) throw new Error(`--eras: no era ${e} (${ERA_IDS.join(', ')})`);
+      args.eras = list as EraId[];
+    } else throw new Error(`unknown option ${a} (--seed, --ops, --world, --check-every, --eras)`);
+  }
+  return args;
+}
+
+export function formatSoak(r: SoakReport, eras: readonly EraId[] = ERA_IDS): string {
+  const lines = [
+    `soak seed ${r.seed}: ${r.ops.toLocaleString('en-US')} operations in ${r.worlds} worlds, ${r.checks.toLocaleString('en-US')} invariant checks, 0 violations, ${(r.ms / 1000).toFixed(1)} s (${((r.ms * 1000) / Math.max(1, r.ops)).toFixed(1)} µs/op)`,
+    'per era:',
+  ];
+  for (const e of eras) {
+    const x = r.perEra[e];
+    lines.push(`  ${e.padEnd(8)} ${String(x.worlds).padStart(6)} worlds ${x.ops.toLocaleString('en-US').padStart(12)} ops ${x.merges.toLocaleString('en-US').padStart(10)} merges ${x.passes.toLocaleString('en-US').padStart(12)} passes`);
+  }
+  lines.push('per operation:');
+  for (const o of SOAK_OPS) lines.push(`  ${o.padEnd(12)} ${r.perOp[o].toLocaleString('en-US').padStart(12)}`);
+  lines.push(`writes inside a merge: ${r.raceWrites.toLocaleString('en-US')}; calls refused with an errno: ${r.refused.toLocaleString('en-US')}`);
+  lines.push(`replay: npm run soak -- --seed ${r.seed} --ops ${r.ops}`);
+  return lines.join('\n');
+}
+
+function main(): void {
+  let args: SoakArgs;
+  try {
+    args = parseSoakArgs(process.argv.slice(2), (Date.now() ^ (process.pid << 16)) >>> 0);
+  } catch (e) {
+    process.stderr.write(`soak: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(`soak seed ${args.seed}, ${args.ops.toLocaleString('en-US')} operations${args.world !== undefined ? `, world ${args.world} only` : ''}, eras ${args.eras.join(', ')}\n`);
+  try {
+    const r = runSoak({
+      seed: args.seed,
+      ops: args.ops,
+      world: args.world,
+      checkEvery: args.checkEvery,
+      eras: args.eras,
+      progressEvery: 500_000,
+      onProgress: (done, rep) => process.stderr.write(`  ${done.toLocaleString('en-US')} ops, ${(rep.ms / 1000).toFixed(0)} s\n`),
+    });
+    process.stdout.write(formatSoak(r, args.eras) + '\n');
+  } catch (e) {
+    if (e instanceof SoakFailure) {
+      const eras = args.eras.length === ERA_IDS.length ? '' : ` --eras ${args.eras.join(',')}`;
+      process.stderr.write(e.message + eras + '\n');
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main();
