@@ -19,12 +19,11 @@ import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { HostClient, hostRequest, HostUnreachable } from '../../host/client.js';
-import { HostMachine, type ClockMode } from '../../host/machine.js';
+import type { ClockMode } from '../../host/machine.js';
 import { ensureSocketDir, socketPath } from '../../host/paths.js';
 import type { HostInfo, HostResponse, OutputChunk } from '../../host/protocol.js';
-import { HostServer } from '../../host/server.js';
+import type { HostServer } from '../../host/server.js';
 import type { HeaderAbi } from '../../script/constants.js';
-import { DefineError, runScript } from '../../script/run.js';
 import { ERA_NAMES, type EraName } from '../../script/system.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../program.js';
@@ -109,6 +108,8 @@ export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io)
     w.flush();
     return r.status ?? 0;
   }
+  // The parser (chevrotain and its lodash) loads only when a script runs: every other command starts faster.
+  const { DefineError, runScript } = await import('../../script/run.js');
   let result;
   try {
     result = runScript(file, source, {
@@ -287,6 +288,7 @@ export async function hostServe(spec: string | undefined, opts: HostStartOptions
   if (!(ERA_NAMES as readonly string[]).includes(opts.era)) throw new CliError(`unknown era "${opts.era}"`);
   if (opts.abi !== undefined && opts.era !== 'v1') throw new CliError(`--abi applies to --era v1 only`);
   const w = spec === undefined ? undefined : resolveWorkload(spec, existsSync);
+  const [{ HostMachine }, { HostServer }] = await Promise.all([import('../../host/machine.js'), import('../../host/server.js')]);
   const machine = new HostMachine({ era: opts.era as EraName, abi: opts.abi as HeaderAbi | undefined, workload: w, clock: opts.clock as ClockMode });
   const server = new HostServer({
     socket: path,
