@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { preflight } from '../workload/runner.js';
 import { totalPages } from '../workload/schema.js';
 import type { Configuration } from './configs.js';
-import { type CompareInput, type ConfigResult, plannedWorkload, type Plan, type Progress, QUIET_PASSES, runConfiguration, SLEEP_MS } from './run.js';
+import { type CompareInput, type ConfigResult, plannedWorkload, type Plan, type Progress, QUIET_PASSES, runConfiguration, scannableAtEnd, SLEEP_MS } from './run.js';
 import type { WorkerData, WorkerMessage } from './worker.js';
 
 export interface Comparison {
@@ -21,7 +21,8 @@ export interface Comparison {
     /** from-files: the files loaded. */
     files?: string[];
   };
-  plan: Plan & { sleepMs: number; quietPasses: number };
+  /** appended: whether the plan's passes ran (none when every process exited or unregistered in the steps). */
+  plan: Plan & { sleepMs: number; quietPasses: number; appended: boolean };
   configurations: ConfigResult[];
 }
 
@@ -116,7 +117,7 @@ export async function compare(input: CompareInput, configs: readonly Configurati
       pages: totalPages(w),
       pagesToScan: w.pagesToScan,
     },
-    plan: { ...plan, sleepMs: SLEEP_MS, quietPasses: QUIET_PASSES },
+    plan: { ...plan, sleepMs: SLEEP_MS, quietPasses: QUIET_PASSES, appended: plan.passes > 0 && scannableAtEnd(w) },
     configurations: results,
   };
   if (input.preload !== undefined) comparison.workload.files = input.preload.sources;

@@ -100,6 +100,7 @@ export function rows(c: Comparison): Row[] {
 export function describePlan(c: Comparison): string {
   const p = c.plan;
   const after = c.workload.source?.startsWith('builtin:') || c.workload.source === null ? "after the workload's steps" : `after the steps of ${c.workload.source}`;
+  if (p.passes > 0 && !p.appended) return `the workload's steps only (nothing is left registered after them: no pass added)`;
   if (p.mode === 'passes') return p.passes ? `${after}: ${p.passes} more full pass${p.passes === 1 ? '' : 'es'}` : `the workload's steps only`;
   return `${after}: passes until ${p.quietPasses} in a row change nothing (at most ${p.passes})`;
 }
@@ -107,7 +108,7 @@ export function describePlan(c: Comparison): string {
 export function header(c: Comparison): string[] {
   const w = c.workload;
   return [
-    `${w.name}: ${w.description}`.trim(),
+    w.description ? `${w.name}: ${w.description}` : w.name,
     `${w.processes} processes, ${int(w.pages)} pages; batches of ${int(w.pagesToScan)} pages, one per ${c.plan.sleepMs} ms of virtual time; ${describePlan(c)}.`,
   ];
 }
