@@ -62,7 +62,7 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
     const memory = this.machine.memory;
     let ksm: AnyMerger;
     if (kernel === '6.18') ksm = new Mainline618(memory, this.machine.clock, { ...DEFAULTS_618 }, this.numaNodes);
-    else if (kernel === '3.9') ksm = new Mainline39(memory, { ...DEFAULTS_39 }, this.numaNodes);
+    else if (kernel === '3.9') ksm = new Mainline39(memory, { ...DEFAULTS_39 }, this.numaNodes, this.machine.clock);
     else ksm = new Mainline2632(memory);
     this.ksm = ksm as MergerOf<K>;
     const sleepMicros = ksm instanceof Mainline2632 ? () => ksm.sleepMillisecs * 1000 : () => ksm.sleepMicros();

@@ -32,6 +32,7 @@
  * them, except that tree walks take one only for the page they keep.
  */
 import { PAGE_SIZE, VM_DONTEXPAND, VM_HUGETLB, VM_IO, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_NONLINEAR, VM_PFNMAP, VM_SHARED } from '../constants.js';
+import type { VirtualClock } from '../clock.js';
 import { ERRNO } from '../errno.js';
 import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
 import { ChecksumCache } from '../memory/checksum-cache.js';
@@ -114,11 +115,14 @@ export class Mainline39 {
   readonly scan: { mmSlot: MmSlot; address: number; rmapItem: number; seqnr: number };
   readonly stats: MergeStats = newMergeStats();
 
+  /** The modelled CPU cost of one scanned page, in ns; the virtual clock (if given) runs meanwhile. */
+  scanCostNs = 2000;
+
   private checksums: ChecksumCache;
   private treePage = 0;
   private scanPage = 0;
 
-  constructor(readonly memory: Memory, tunables: Tunables39, numaNodes = 1) {
+  constructor(readonly memory: Memory, tunables: Tunables39, numaNodes = 1, readonly clock: VirtualClock | null = null) {
     this.pagesToScan = tunables.pagesToScan;
     this.sleepMillisecs = tunables.sleepMillisecs;
     this.run = tunables.run;
@@ -829,8 +833,13 @@ export class Mainline39 {
     }
   }
 
-  /** ksm_do_scan: one batch of up to scanNpages pages; it ends early when a full scan completes. */
+  /**
+   * ksm_do_scan: one batch of up to scanNpages pages; it ends early when a
+   * full scan completes. Each page costs ksmd scanCostNs of CPU time, during
+   * which the virtual clock runs (as in the 6.18 model).
+   */
   ksmDoScan(scanNpages: number): void {
+    const costUs = this.scanCostNs / 1000;
     while (scanNpages-- > 0) {
       const item = this.scanGetNextRmapItem();
       if (!item) return;
@@ -838,6 +847,7 @@ export class Mainline39 {
       this.stats.pagesScanned++;
       this.cmpAndMergePage(page, item);
       this.putPage(page);
+      if (this.clock !== null) this.clock.now += costUs;
     }
   }
 

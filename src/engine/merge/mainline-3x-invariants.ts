@@ -1,0 +1,102 @@
+/**
+ * The 3.9 and 6.18 mergers' bookkeeping recomputed from their data
+ * structures: every stable node (regular, or a dup of a chain) with items
+ * counts one in pages_shared and the rest of its items in pages_sharing;
+ * unstable nodes are the items with UNSTABLE_FLAG; rmap_items are the items
+ * on the mm_slots' lists (sorted by address); each listed item points back
+ * to its node; a node's page points back to it (or the node is stale); 6.18
+ * also keeps rmap_hlist_len, the chain and dup counts and per-mm counters.
+ * Tests run it after every pass; benchmarks never do.
+ */
+import { rbFirst, rbNext } from '../rbtree.js';
+import type { Mainline39 } from './mainline-39.js';
+import type { Mainline618 } from './mainline-618.js';
+import { DUP, IN_TREE, STABLE_NODE_CHAIN } from './stable-nodes.js';
+
+const UNSTABLE_FLAG = 0x100;
+const STABLE_FLAG = 0x200;
+
+export function checkMainline3x(ksm: Mainline39 | Mainline618): string[] {
+  const problems: string[] = [];
+  const it = ksm.items;
+  const n = ksm.nodes;
+  const is618 = 'stableNodeChains' in ksm;
+  let items = 0;
+  let unstable = 0;
+  const perMmItems = new Map<number, number>();
+  const perMmMerging = new Map<number, number>();
+  for (const slot of ksm.slotList()) {
+    let prevAddr = -1;
+    for (let i = it.lnext[slot.rmapList]; i !== slot.rmapList; i = it.lnext[i]) {
+      items++;
+      const mm = it.mm[i];
+      perMmItems.set(mm, (perMmItems.get(mm) ?? 0) + 1);
+      if (it.address[i] <= prevAddr) problems.push(`mm ${slot.mm?.id}: rmap_list not sorted at 0x${it.address[i].toString(16)}`);
+      prevAddr = it.address[i];
+      if (mm !== slot.mm?.id) problems.push(`item ${i} on mm ${slot.mm?.id}'s list points to mm ${mm}`);
+      const f = it.flags[i];
+      if (f & UNSTABLE_FLAG && f & STABLE_FLAG) problems.push(`item ${i} is both stable and unstable`);
+      if (f & UNSTABLE_FLAG) unstable++;
+      if (f & STABLE_FLAG) perMmMerging.set(mm, (perMmMerging.get(mm) ?? 0) + 1);
+    }
+  }
+  let shared = 0;
+  let sharing = 0;
+  let chains = 0;
+  let dups = 0;
+  const fr = ksm.memory.frames;
+  const checkNode = (node: number, where: string) => {
+    let len = 0;
+    for (let i = n.hlist[node], prev = 0; i; prev = i, i = it.hnext[i]) {
+      len++;
+      if (it.hprev[i] !== prev) problems.push(`${where} ${node}: item ${i}'s hlist prev is ${it.hprev[i]}, not ${prev}`);
+      if (it.head[i] !== node) problems.push(`${where} ${node}: item ${i} points to node ${it.head[i]}`);
+      if (!(it.flags[i] & STABLE_FLAG)) problems.push(`${where} ${node}: item ${i} lacks STABLE_FLAG`);
+    }
+    if (len) {
+      shared++;
+      sharing += len - 1;
+    }
+    if (is618 && n.len[node] !== len) problems.push(`${where} ${node}: rmap_hlist_len ${n.len[node]}, ${len} items`);
+    const f = n.kpfn[node];
+    // A node whose page no longer points back is stale: allowed (pruned when met), but its items must be gone with it.
+    if (fr.isUsed(f) && fr.isKsm(f) && fr.owner[f] !== node && len) problems.push(`${where} ${node}: page ${f} points to node ${fr.owner[f]}`);
+  };
+  const roots = ksm.rootStableTree.slice(0, ksm.ksmNrNodeIds);
+  roots.forEach((root, nid) => {
+    for (let node = rbFirst(n, root); node; node = rbNext(n, node)) {
+      if (n.kind[node] !== IN_TREE) problems.push(`node ${node} in tree ${nid} has kind ${n.kind[node]}`);
+      if (n.len[node] === STABLE_NODE_CHAIN) {
+        chains++;
+        for (let d = n.hlist[node], prev = 0; d; prev = d, d = n.lnext[d]) {
+          dups++;
+          if (n.kind[d] !== DUP) problems.push(`chain ${node}: dup ${d} has kind ${n.kind[d]}`);
+          if (n.lprev[d] !== prev || n.up[d] !== node) problems.push(`chain ${node}: dup ${d} links wrong`);
+          checkNode(d, 'dup');
+        }
+      } else {
+        if (n.nid[node] !== nid) problems.push(`node ${node} in tree ${nid} has nid ${n.nid[node]}`);
+        checkNode(node, 'node');
+      }
+    }
+  });
+  for (let node = n.lnext[ksm.migrateNodes]; node !== ksm.migrateNodes; node = n.lnext[node]) checkNode(node, 'migrate node');
+  const check = (name: string, counted: number, kept: number) => {
+    if (counted !== kept) problems.push(`${name}: counter says ${kept}, recomputed ${counted}`);
+  };
+  check('pages_shared', shared, ksm.pagesShared);
+  check('pages_sharing', sharing, ksm.pagesSharing);
+  check('pages_unshared', unstable, ksm.pagesUnshared);
+  check('rmap_items', items, ksm.rmapItems);
+  if (is618) {
+    const k = ksm as Mainline618;
+    check('stable_node_chains', chains, k.stableNodeChains);
+    check('stable_node_dups', dups, k.stableNodeDups);
+    for (const mm of ksm.memory.mms.values()) {
+      if (mm.exiting) continue;
+      check(`mm ${mm.id} ksm_rmap_items`, perMmItems.get(mm.id) ?? 0, k.mmKsmRmapItems(mm));
+      check(`mm ${mm.id} ksm_merging_pages`, perMmMerging.get(mm.id) ?? 0, k.mmKsmMergingPages(mm));
+    }
+  }
+  return problems;
+}
