@@ -6,9 +6,16 @@ import { type ChecksumName, CHECKSUM_NAMES } from '../engine/hash/page-checksum.
 import type { EraDriver } from '../workload/driver.js';
 import { findEra } from '../workload/eras.js';
 
-/** The eras of a comparison: v1 once per ABI, since each ABI has its own merger. */
-export const ERA_SPECS = ['v1:2008', 'v1:2009', 'v2', 'v3'] as const;
+/**
+ * The eras of a comparison: v1 once per ABI and v3 once per kernel version,
+ * since each has its own merger (`v3` is 2.6.32, the era's first).
+ */
+export const ERA_SPECS = ['v1:2008', 'v1:2009', 'v2', 'v3', 'v3:3.9', 'v3:6.18'] as const;
 export type EraSpec = (typeof ERA_SPECS)[number];
+/** What --eras defaults to: the API eras as they first shipped. */
+export const DEFAULT_ERA_SPECS: readonly EraSpec[] = ['v1:2008', 'v1:2009', 'v2', 'v3'];
+/** Other spellings of an era. */
+const ALIASES: Record<string, EraSpec> = { v1: 'v1:2008', 'v3:2.6.32': 'v3' };
 
 /** The checksums `--checksum` offers (lookup2-bytes gives lookup2's values over a whole page). */
 export const COMPARE_CHECKSUMS: readonly ChecksumName[] = CHECKSUM_NAMES.filter((c) => c !== 'lookup2-bytes');
@@ -19,7 +26,7 @@ export interface EraFacts {
   /** The same, short, for table columns. */
   short: string;
   /** Which kind of merger: the probes and rows that apply. */
-  kind: 'hash' | 'tree2009' | 'mainline';
+  kind: 'hash' | 'tree2009' | 'mainline' | 'mainline3x';
   /** The era's own page checksum. */
   checksum: string;
 }
@@ -29,6 +36,8 @@ export const ERA_FACTS: Record<EraSpec, EraFacts> = {
   'v1:2009': { merger: 'trees, Mar 2009 (seed 002)', short: '2009 trees', kind: 'tree2009', checksum: 'lookup2' },
   v2: { merger: 'trees, Apr 2009 (seed 000)', short: '2009 trees', kind: 'tree2009', checksum: 'lookup2' },
   v3: { merger: 'trees, Linux 2.6.32 (seed 003)', short: '2.6.32 trees', kind: 'mainline', checksum: 'lookup2' },
+  'v3:3.9': { merger: 'trees per NUMA node, stable_nodes, Linux 3.9 (seed 004)', short: '3.9 trees', kind: 'mainline3x', checksum: 'lookup3' },
+  'v3:6.18': { merger: 'trees with stable_node chains, Linux 6.18', short: '6.18 trees', kind: 'mainline3x', checksum: 'xxhash' },
 };
 
 export interface Configuration {
@@ -51,11 +60,11 @@ function list(text: string): string[] {
     .filter((s) => s !== '');
 }
 
-/** `v1:2008,v2` -> the eras, in the order given (`v1` alone is its default ABI, 2008). */
+/** `v1:2008,v2` -> the eras, in the order given (`v1` alone is its default ABI, 2008; `v3` is 2.6.32). */
 export function parseEras(text: string): EraSpec[] {
   const out: EraSpec[] = [];
   for (const item of list(text)) {
-    const e = (item === 'v1' ? 'v1:2008' : item) as EraSpec;
+    const e = (ALIASES[item] ?? item) as EraSpec;
     if (!ERA_SPECS.includes(e)) throw new CompareInputError(`unknown era "${item}" in --eras (known: ${ERA_SPECS.join(', ')})`);
     if (out.includes(e)) throw new CompareInputError(`era ${e} given twice in --eras`);
     out.push(e);
@@ -85,8 +94,9 @@ export function configurations(eras: readonly EraSpec[], checksums: readonly Che
 
 /** A fresh driver for a configuration. */
 export function createDriver(c: Configuration): EraDriver {
-  const [name, abi] = c.era.split(':');
+  const [name, variant] = c.era.split(':');
   const info = findEra(name);
   if (info === undefined) throw new Error(`no era ${name}`);
-  return info.create({ abi, checksum: c.checksum ?? undefined });
+  const checksum = c.checksum ?? undefined;
+  return name === 'v3' ? info.create({ kernel: variant, checksum }) : info.create({ abi: variant, checksum });
 }

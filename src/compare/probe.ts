@@ -15,24 +15,38 @@
  * | Apr 2009 (000) | ksm_mem_slot | list_head link, mm, addr, npages | 40 |
  * | Mar 2009 (002), Nov 2008 (001) | ksm_mem_slot | list_head link, list_head sma_link, mm, addr, npages | 56 |
  * | Nov 2008 (001) | page_hash_item + rmap_item (allocated in pairs) | hlist_node, mm, addr; hlist_node, page_hash_item, oldindex | 32 + 32 |
+ * | 3.9 (004) | rmap_item | rmap_list, union {anon_vma; nid}, mm, address, oldchecksum, union {rb_node; {head, hlist_node}} | 64 |
+ * | 3.9 (004) | stable_node | union {rb_node; {head, list_head}}, hlist_head, kpfn, nid | 48 |
+ * | 3.9 (004) | mm_slot | hlist_node, list_head mm_list, rmap_list, mm | 48 |
+ * | 6.18 | ksm_rmap_item | as 3.9's, with age and remaining_skips beside oldchecksum | 64 |
+ * | 6.18 | ksm_stable_node | union {rb_node; {head, {hlist_node hlist_dup, list_head}}}, hlist_head, union {kpfn; chain_prune_time}, rmap_hlist_len, nid | 64 |
+ * | 6.18 | ksm_mm_slot | struct mm_slot {hlist_node, list_head, mm}, rmap_list | 48 |
  *
+ * The 3.9 and 6.18 stable_nodes are counted as allocated (chains and dups
+ * of 6.18 included); their trees are one per NUMA node when
+ * merge_across_nodes is 0, and their shapes are taken over all of them.
  * Tables sized at module load (2008's page_hash, rmap_hash and sha1 cache,
  * 2009's rmap_hash, 2.6.32's mm_slots_hash) are left out: they do not grow
  * with the memory merged.
  */
 import type { Mainline2632 } from '../engine/merge/mainline-2632.js';
+import { Mainline39 } from '../engine/merge/mainline-39.js';
+import { Mainline618 } from '../engine/merge/mainline-618.js';
+import type { RbRoot } from '../engine/rbtree.js';
 import type { Hash2008 } from '../engine/merge/hash-2008.js';
 import type { MergeStats } from '../engine/merge/stats.js';
 import type { Tree2009 } from '../engine/merge/tree-2009.js';
 import type { EraDriver } from '../workload/driver.js';
 import { V1Driver } from '../workload/drivers/v1.js';
 import { V2Driver } from '../workload/drivers/v2.js';
-import { V3Driver } from '../workload/drivers/v3.js';
+import { MainlineDriver, V3Driver } from '../workload/drivers/v3.js';
 
 export const STRUCT_BYTES = {
   mainline: { rmapItem: 64, mmSlot: 56 },
   tree2009: { rmapItem: 64, treeItem: 32, memSlot000: 40, memSlot002: 56 },
   hash2008: { entry: 32 + 32, memSlot: 56 },
+  mainline39: { rmapItem: 64, stableNode: 48, mmSlot: 48 },
+  mainline618: { rmapItem: 64, stableNode: 64, mmSlot: 48 },
 } as const;
 
 /** Depths of an rb-tree's nodes, the root at depth 1. */
@@ -95,6 +109,39 @@ export function treeShape(s: { left: Int32Array; right: Int32Array }, root: numb
   return { nodes: count, maxDepth: max, meanDepth: sum / count };
 }
 
+/** The shape of several trees taken as one forest (per-NUMA-node roots). */
+export function forestShape(s: { left: Int32Array; right: Int32Array }, roots: readonly RbRoot[]): TreeShape {
+  let nodes = 0;
+  let sum = 0;
+  let maxDepth = 0;
+  for (const r of roots) {
+    const t = treeShape(s, r.node);
+    nodes += t.nodes;
+    sum += t.meanDepth * t.nodes;
+    maxDepth = Math.max(maxDepth, t.maxDepth);
+  }
+  return { nodes, maxDepth, meanDepth: nodes ? sum / nodes : 0 };
+}
+
+function mainline3xProbe(ksm: Mainline39 | Mainline618, sizes: { rmapItem: number; stableNode: number; mmSlot: number }): MergerProbe {
+  return {
+    stats: () => ksm.stats,
+    trees: () => ({ stable: forestShape(ksm.nodes, ksm.rootStableTree), unstable: forestShape(ksm.items, ksm.rootUnstableTree) }),
+    buckets: () => null,
+    metadata: () => {
+      const slots = ksm.slots.byMm.size;
+      // The pool's one list head (migrate_nodes, a static list_head in the kernel) is no stable_node.
+      const stableNodes = Math.max(0, ksm.nodes.used - 1);
+      return {
+        items: ksm.rmapItems + stableNodes + slots,
+        bytes: ksm.rmapItems * sizes.rmapItem + stableNodes * sizes.stableNode + slots * sizes.mmSlot,
+      };
+    },
+    // ksm_do_scan stops at the end of a pass, before the next one resets the unstable trees.
+    onPassEnd: () => {},
+  };
+}
+
 function mainlineProbe(ksm: Mainline2632): MergerProbe {
   return {
     stats: () => ksm.stats,
@@ -149,6 +196,12 @@ function hash2008Probe(ksm: Hash2008): MergerProbe {
 /** The probe of a driver's merger; call after setup (v1 loads its module there). */
 export function probeDriver(d: EraDriver): MergerProbe {
   if (d instanceof V3Driver) return mainlineProbe(d.kernel.ksm);
+  if (d instanceof MainlineDriver) {
+    const ksm = d.kernel.ksm;
+    if (ksm instanceof Mainline618) return mainline3xProbe(ksm, STRUCT_BYTES.mainline618);
+    if (ksm instanceof Mainline39) return mainline3xProbe(ksm, STRUCT_BYTES.mainline39);
+    return mainlineProbe(ksm);
+  }
   if (d instanceof V2Driver) return tree2009Probe(d.kernel.ksm);
   if (d instanceof V1Driver) {
     if (d.kernel.ksm2008) return hash2008Probe(d.kernel.ksm2008);

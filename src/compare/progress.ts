@@ -31,7 +31,7 @@ export function progressBars(labels: readonly string[], opts: { stream: NodeJS.W
     cliProgress.Presets.shades_classic,
   );
   const total = Math.max(1, opts.expectedPasses) * SCALE;
-  const bars = labels.map((l) => multi.create(total, 0, { label: l.padEnd(width), status: 'starting' }));
+  const bars = labels.map((l) => multi.create(total, 0, { label: l.padEnd(width), status: 'setting up' }));
   return {
     update(i, p) {
       const bar = bars[i];

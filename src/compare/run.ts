@@ -263,6 +263,7 @@ export function runConfiguration(input: CompareInput, config: Configuration, pla
         endOfPassHook = true;
         probe.onPassEnd(() => pending.push(probe!.trees()));
       }
+      onProgress?.({ passes: 0, pagesSaved: 0 });
     },
     onSnapshot,
     stop,

@@ -1,12 +1,12 @@
 /** One configuration of a comparison: what each metric counts, convergence, checksums swapped, determinism. */
 import test from 'ava';
 import { compare } from '../../src/compare/compare.js';
-import { CompareInputError, configurations, ERA_SPECS, parseChecksums, parseEras } from '../../src/compare/configs.js';
+import { CompareInputError, configurations, DEFAULT_ERA_SPECS, type EraSpec, parseChecksums, parseEras } from '../../src/compare/configs.js';
 import { STRUCT_BYTES, treeShape } from '../../src/compare/probe.js';
 import { type ConfigResult, convergence, type PassRecord, type Plan, runConfiguration, SLEEP_MS } from '../../src/compare/run.js';
 import { builtinWorkload } from '../../src/workload/builtin.js';
 
-const run = (spec: string, era: (typeof ERA_SPECS)[number], plan: Plan = { mode: 'until-converged', passes: 20 }, checksum: string | null = null): ConfigResult => {
+const run = (spec: string, era: EraSpec, plan: Plan = { mode: 'until-converged', passes: 20 }, checksum: string | null = null): ConfigResult => {
   const [config] = configurations([era], checksum === null ? null : parseChecksums(checksum));
   return runConfiguration({ workload: builtinWorkload(spec)! }, config, plan);
 };
@@ -15,7 +15,7 @@ const GUESTS = 'identical-guests:n=2,pages=256,passes=1';
 
 test('--eras and --checksum lists: order kept, v1 alone is v1:2008, unknown names refused', (t) => {
   t.deepEqual(parseEras('v3, v1,v2'), ['v3', 'v1:2008', 'v2']);
-  t.throws(() => parseEras('v4'), { instanceOf: CompareInputError, message: /unknown era "v4" in --eras \(known: v1:2008, v1:2009, v2, v3\)/ });
+  t.throws(() => parseEras('v4'), { instanceOf: CompareInputError, message: /unknown era "v4" in --eras \(known: v1:2008, v1:2009, v2, v3, v3:3.9, v3:6.18\)/ });
   t.throws(() => parseEras('v2,v2'), { instanceOf: CompareInputError, message: /given twice/ });
   t.throws(() => parseChecksums('md5'), { instanceOf: CompareInputError, message: /unknown checksum "md5" in --checksum \(known: lookup2, lookup3, xxhash\)/ });
   t.deepEqual(
@@ -23,7 +23,7 @@ test('--eras and --checksum lists: order kept, v1 alone is v1:2008, unknown name
     ['v2+lookup3', 'v2+xxhash', 'v3+lookup3', 'v3+xxhash'],
   );
   t.deepEqual(
-    configurations([...ERA_SPECS], null).map((c) => c.label),
+    configurations(DEFAULT_ERA_SPECS, null).map((c) => c.label),
     ['v1:2008', 'v1:2009', 'v2', 'v3'],
   );
 });
@@ -129,7 +129,7 @@ test('a swapped checksum changes no tree result (32-bit checksums do not collide
 
 test('the same comparison twice, in worker threads, gives the same numbers', async (t) => {
   const w = builtinWorkload('volatile-churn:n=2,pages=64,hot=25,rounds=2')!;
-  const configs = configurations([...ERA_SPECS], null);
+  const configs = configurations(DEFAULT_ERA_SPECS, null);
   const plan: Plan = { mode: 'until-converged', passes: 10 };
   const a = await compare({ workload: w }, configs, plan);
   const b = await compare({ workload: w }, configs, plan);
@@ -141,3 +141,21 @@ test('the same comparison twice, in worker threads, gives the same numbers', asy
     ['v1:2008', 'v1:2009', 'v2', 'v3'],
   );
 });
+
+test('v3 kernel versions compare too: 6.18 splits a page mapped more than max_page_sharing (256) times, 3.9 does not', (t) => {
+  const spec = 'many-sharers:n=4,pages=128'; // 512 mappings of one page
+  const v39 = run(spec, 'v3:3.9');
+  const v618 = run(spec, 'v3:6.18');
+  t.is(v39.checksum, 'lookup3');
+  t.is(v618.checksum, 'xxhash');
+  t.like(v39.end, { pagesSaved: 511, pagesShared: 1 });
+  t.like(v618.end, { pagesSaved: 510, pagesShared: 2 });
+  // 512 rmap_items, one stable_node, 4 mm_slots.
+  t.is(v39.end.metadataBytes, 512 * STRUCT_BYTES.mainline39.rmapItem + STRUCT_BYTES.mainline39.stableNode + 4 * STRUCT_BYTES.mainline39.mmSlot);
+  // 6.18: a chain and its two dups.
+  t.is(v618.end.metadataBytes, 512 * STRUCT_BYTES.mainline618.rmapItem + 3 * STRUCT_BYTES.mainline618.stableNode + 4 * STRUCT_BYTES.mainline618.mmSlot);
+  t.is(lastPassOf(v618).stable!.nodes, 1);
+  t.deepEqual(parseEras('v3:2.6.32,v3:6.18'), ['v3', 'v3:6.18']);
+});
+
+const lastPassOf = (r: ConfigResult) => r.passes[r.passes.length - 1];

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type Comparison, compare } from '../../compare/compare.js';
-import { CompareInputError, configurations, ERA_SPECS, parseChecksums, parseEras } from '../../compare/configs.js';
+import { CompareInputError, configurations, DEFAULT_ERA_SPECS, parseChecksums, parseEras } from '../../compare/configs.js';
 import { formatComparison } from '../../compare/format.js';
 import type { ProgressBars } from '../../compare/progress.js';
 import { renderReport } from '../../compare/report.js';
@@ -17,7 +17,7 @@ import { type Workload, WorkloadError } from '../../workload/schema.js';
 import { CliError } from '../errors.js';
 import { resolveWorkload } from './workload-run.js';
 
-export const DEFAULT_ERAS = ERA_SPECS.join(',');
+export const DEFAULT_ERAS = DEFAULT_ERA_SPECS.join(',');
 
 export interface CompareCliOptions {
   eras?: string;
