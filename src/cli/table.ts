@@ -1,7 +1,9 @@
 /** Plain aligned text tables for the terminal. */
 export function formatTable(header: string[], rows: Array<Array<string | number>>, alignRight: boolean[] = []): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  // A loop, not Math.max(...column): a run can have a million snapshot rows, past the argument limit.
+  const widths = header.map(() => 0);
+  for (const r of cells) for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c], (r[c] ?? '').length);
   return cells
     .map((r) =>
       r

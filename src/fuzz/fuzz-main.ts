@@ -1,0 +1,72 @@
+/**
+ * npm run fuzz -- [--seed N] [--inputs N] [--target a,b] [--session K] [--check-every N]
+ *
+ * Runs every fuzz target (src/fuzz/targets.ts; `--target` to choose) with N
+ * inputs each (default 100,000) and prints what it covered: inputs,
+ * sessions, invariant checks and the outcome histogram of each target, the
+ * time and the seed. Exits 1 on the first failure, printing the session to
+ * replay alone.
+ */
+import { FuzzFailure, formatFuzz, runFuzz } from './fuzz.js';
+import { findTarget, type FuzzTarget, TARGETS } from './targets.js';
+
+export interface FuzzArgs {
+  seed: number;
+  inputs: number;
+  targets: FuzzTarget[];
+  session?: number;
+  checkEvery: number;
+}
+
+export function parseFuzzArgs(argv: string[], defaultSeed: number): FuzzArgs {
+  const args: FuzzArgs = { seed: defaultSeed, inputs: 100_000, targets: [...TARGETS], checkEvery: 20 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const int = () => {
+      const v = val();
+      if (!/^[0-9_]+$/.test(v)) throw new Error(`${a}: not a number: ${v}`);
+      return Number(v.replace(/_/g, ''));
+    };
+    if (a === '--seed') args.seed = int() >>> 0;
+    else if (a === '--inputs') args.inputs = int();
+    else if (a === '--session') args.session = int();
+    else if (a === '--check-every') args.checkEvery = Math.max(1, int());
+    else if (a === '--target') {
+      args.targets = val()
+        .split(',')
+        .map((n) => {
+          const t = findTarget(n);
+          if (t === undefined) throw new Error(`--target: no target ${n} (${TARGETS.map((x) => x.name).join(', ')})`);
+          return t;
+        });
+    } else throw new Error(`unknown option ${a} (--seed, --inputs, --target, --session, --check-every)`);
+  }
+  return args;
+}
+
+function main(): void {
+  let args: FuzzArgs;
+  try {
+    args = parseFuzzArgs(process.argv.slice(2), (Date.now() ^ (process.pid << 16)) >>> 0);
+  } catch (e) {
+    process.stderr.write(`fuzz: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(`fuzz seed ${args.seed}, ${args.session !== undefined ? `session ${args.session} of` : `${args.inputs.toLocaleString('en-US')} inputs for`} each of ${args.targets.map((t) => t.name).join(', ')}\n`);
+  try {
+    process.stdout.write(formatFuzz(runFuzz({ seed: args.seed, inputs: args.inputs, targets: args.targets, session: args.session, checkEvery: args.checkEvery })) + '\n');
+  } catch (e) {
+    if (e instanceof FuzzFailure) {
+      process.stderr.write(e.message + '\n');
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -1,0 +1,520 @@
+/**
+ * Fuzz targets: one per front end and per parser. Each feeds random,
+ * mostly hostile input to one entry point and checks the answer against
+ * what the era's kernel could say (its errno, or a seed's positive oddity),
+ * never an exception; every few inputs, the memory model's and the merger's
+ * invariants are recomputed.
+ *
+ * An input belongs to a session (a fresh kernel every SESSION inputs) and is
+ * generated from (seed, target, session), so any failure replays with
+ * `npm run fuzz -- --seed S --target T --session K`.
+ */
+import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../engine/constants.js';
+import { ERRNO, errnoName } from '../engine/errno.js';
+import type { Process } from '../engine/machine.js';
+import { checkMemory } from '../engine/memory/invariants.js';
+import { checkHash2008 } from '../engine/merge/hash-2008-invariants.js';
+import { checkMainline2632 } from '../engine/merge/mainline-2632-invariants.js';
+import { checkTree2009 } from '../engine/merge/tree-2009-invariants.js';
+import { _IOC } from '../kernel/ioctl.js';
+import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIOQSIZE, KSM_DEVICE_PATH, O_RDWR } from '../v1-ioctl/constants.js';
+import { requestTable } from '../v1-ioctl/device.js';
+import { V1Kernel } from '../v1-ioctl/kernel.js';
+import * as h2008 from '../v1-ioctl/linux-ksm-2008.js';
+import * as h2009 from '../v1-ioctl/linux-ksm-2009.js';
+import { V2Kernel } from '../v2-madvise/kernel.js';
+import { V3Kernel } from '../v3-sysfs/kernel.js';
+import { WorkloadError } from '../workload/errors.js';
+import { ERAS } from '../workload/eras.js';
+import { runWorkload } from '../workload/runner.js';
+import { parseWorkloadText, totalPages } from '../workload/schema.js';
+import { Rng } from './rng.js';
+
+/** Inputs per session: a fresh kernel after this many. */
+export const SESSION = 200;
+
+/** What one input did, for the coverage histogram ("EINVAL", "ok", "+22", ...). */
+export type Outcome = string;
+
+export interface FuzzTarget {
+  name: string;
+  /** What is fuzzed, for the report. */
+  what: string;
+  /** A new session (a fresh kernel); its run() takes one input at a time. */
+  session(rng: Rng): FuzzSession;
+}
+
+export interface FuzzSession {
+  /** Generates and feeds one input; returns its outcome; throws FuzzViolation on a wrong answer. */
+  run(rng: Rng): Outcome;
+  /** Invariant problems of the session's kernel (recomputed). */
+  problems(): string[];
+  /** The input run() fed last (for a report of a hang or a crash). */
+  lastInput?: string;
+}
+
+export class FuzzViolation extends Error {
+  constructor(readonly input: string, detail: string) {
+    super(`${detail}\n  input: ${input}`);
+    this.name = 'FuzzViolation';
+  }
+}
+
+/** The name of a syscall result: "ok" (0), "+N" (positive), or the errno's name. */
+function outcome(r: number): Outcome {
+  if (!Number.isInteger(r)) return `non-integer ${r}`;
+  return r === 0 ? 'ok' : r > 0 ? `+${r > 99 ? 'N' : r}` : errnoName(-r);
+}
+
+function expectOneOf(input: string, r: number, allowed: readonly number[], what: string): Outcome {
+  const o = outcome(r);
+  if (r < 0 && !allowed.includes(-r)) throw new FuzzViolation(input, `${what} returned ${o}, not an errno this call can give (${allowed.map(errnoName).join(', ')})`);
+  if (!Number.isInteger(r)) throw new FuzzViolation(input, `${what} returned ${r}`);
+  return o;
+}
+
+// ---------------------------------------------------------------- hostile numbers and text
+
+/** A number from the edges: 0, ±1, powers of two and their neighbours, page multiples, huge. */
+export function edgeNumber(rng: Rng): number {
+  switch (rng.int(8)) {
+    case 0:
+      return rng.pick([0, 1, -1, 4095, 4096, 4097, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 47, 2 ** 53 - 1, -(2 ** 31)]);
+    case 1:
+      return 2 ** rng.int(64) + rng.range(-2, 2);
+    case 2:
+      return rng.int(64) * PAGE_SIZE;
+    case 3:
+      return -rng.int(1 << 20);
+    case 4:
+      return rng.int(0x100000000) * PAGE_SIZE;
+    default:
+      return rng.int(1 << 24);
+  }
+}
+
+/** The text of a sysfs write: digits, signs, blanks, newlines, huge numbers, garbage, NULs, long. */
+export function hostileText(rng: Rng): string {
+  const digits = (n: number) => Array.from({ length: n }, () => String(rng.int(10))).join('');
+  switch (rng.int(12)) {
+    case 0:
+      return `${rng.int(100)}\n`;
+    case 1:
+      return `${rng.int(5)}`;
+    case 2:
+      return `-${rng.int(1000)}\n`;
+    case 3:
+      return `+${rng.int(1000)}\n`;
+    case 4:
+      return `${digits(rng.range(10, 40))}\n`;
+    case 5:
+      return rng.pick([' 1\n', '1 \n', '1\n\n', '\n', '', '\t1', '1\r\n', '0x10\n', '1e3\n', '0001\n', '4294967295\n', '4294967296\n', '18446744073709551615\n', '18446744073709551616\n']);
+    case 6:
+      return `${rng.int(10)}\0${rng.int(10)}\n`;
+    case 7:
+      return 'x'.repeat(rng.range(4090, 5000));
+    case 8:
+      return `${digits(rng.range(4095, 4200))}`;
+    case 9:
+      return String.fromCharCode(...rng.bytes(rng.range(1, 24)));
+    case 10:
+      return `${rng.int(3)}${rng.pick(['\n', ' ', 'k', '.', ',', '\0'])}`;
+    default:
+      return `${rng.u32()}${rng.chance(0.5) ? '\n' : ''}`;
+  }
+}
+
+// ---------------------------------------------------------------- v1: ioctl on every fd type
+
+const REQUESTS = requestTable();
+const GENERIC = [FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE];
+const GENERIC_NAMES = new Map([[FIOCLEX, 'FIOCLEX'], [FIONCLEX, 'FIONCLEX'], [FIONBIO, 'FIONBIO'], [FIOASYNC, 'FIOASYNC'], [FIOQSIZE, 'FIOQSIZE']]);
+const KNOWN = [...REQUESTS.keys(), ...GENERIC];
+
+/** Every errno a /dev/ksm-era ioctl can return to user space (the seeds' handlers and do_vfs_ioctl). */
+const IOCTL_ERRNOS = [ERRNO.EBADF, ERRNO.EINVAL, ERRNO.EFAULT, ERRNO.ENOMEM, ERRNO.EMFILE, ERRNO.EPERM, ERRNO.EAGAIN, ERRNO.ENOTTY];
+
+export const ioctlTarget: FuzzTarget = {
+  name: 'ioctl',
+  what: 'v1 ioctl(2): random request numbers and struct bytes on the /dev/ksm fd, SMA fds, SCAN fds and bad fds, 2008 / 2009 / both-ABI drivers',
+  session(rng) {
+    const abi = rng.pick(['2008', '2009', 'both'] as const);
+    const k = new V1Kernel({ abi, pageHashSize: rng.pick([1, 13, 4099]) });
+    const p = k.spawn('fuzz');
+    const buf = k.mmap(p, 0, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    const region = k.mmap(p, 0, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    for (let i = 0; i < 8; i++) k.memory.writeBytes(p.mm, region + i * PAGE_SIZE, new Uint8Array([i % 3]));
+    const dev = k.open(p, KSM_DEVICE_PATH, O_RDWR);
+    const kinds = new Map<number, 'device' | 'sma' | 'scan'>([[dev, 'device']]);
+    const mkSma = () => {
+      const fd = k.ioctl(p, dev, h2008.KSM_CREATE_SHARED_MEMORY_AREA);
+      if (fd >= 0) kinds.set(fd, 'sma');
+    };
+    mkSma();
+    if (abi !== '2009') {
+      const fd = k.ioctl(p, dev, h2008.KSM_CREATE_SCAN);
+      if (fd >= 0) kinds.set(fd, 'scan');
+    }
+    return {
+      lastInput: '',
+      run(r) {
+        // Keep the fd table small: new fds come from CREATE_* requests.
+        for (const e of k.fdTable(p).entries()) if (!kinds.has(e.fd)) kinds.set(e.fd, e.file.path.includes('ksm-scan') ? 'scan' : e.file.path.includes('ksm-sma') ? 'sma' : 'device');
+        if (kinds.size > 40) for (const fd of [...kinds.keys()].slice(10)) if (k.close(p, fd) === 0) kinds.delete(fd);
+        if (r.chance(0.05)) mkSma();
+        const live = [...kinds.keys()];
+        // Each kind of fd as often as the others, and now and then a bad one.
+        const ofKind = (kd: string) => live.filter((f) => kinds.get(f) === kd);
+        const pool = r.chance(0.93) ? ofKind(r.pick(['device', 'sma', 'scan'])) : [];
+        const fd = pool.length ? r.pick(pool) : r.pick([-1, 1000, 2 ** 31 - 1, 77]);
+        let req: number;
+        switch (r.int(4)) {
+          case 0:
+          case 1:
+            req = r.pick(KNOWN);
+            if (r.chance(0.2)) req = (req ^ (1 << r.int(32))) >>> 0;
+            break;
+          case 2:
+            req = _IOC(r.int(4), r.chance(0.8) ? 0xab : r.int(256), r.int(0x50), r.int(64));
+            break;
+          default:
+            req = r.u32();
+        }
+        // The argument: a struct of random bytes in the buffer (sometimes a plausible one), or a bad address.
+        let arg: bigint;
+        const a = r.int(10);
+        if (a < 5) {
+          const bytes = r.bytes(32);
+          if (r.chance(0.5)) {
+            // A plausible struct: small npages / pages_to_scan, an address in the region.
+            const dv = new DataView(bytes.buffer);
+            dv.setUint32(0, r.chance(0.5) ? r.int(16) : r.u32(), true);
+            dv.setUint32(4, r.int(64), true);
+            dv.setBigUint64(8, BigInt(region + r.range(-2, 9) * PAGE_SIZE), true);
+            if (r.chance(0.5)) dv.setUint32(8, r.int(3), true);
+            dv.setUint32(12, r.int(4), true);
+          }
+          k.memory.writeBytes(p.mm, buf, bytes);
+          arg = BigInt(buf + (r.chance(0.1) ? r.int(8) : 0));
+        } else if (a === 5) arg = BigInt(buf + 2 * PAGE_SIZE - r.range(1, 23)); // the struct runs off the mapping
+        else if (a === 6) arg = 0n;
+        else if (a === 7) arg = r.u64();
+        else if (a === 8) arg = 0xffff880000000000n + BigInt(r.int(1 << 20));
+        else arg = BigInt(region + r.int(8 * PAGE_SIZE));
+        const input = `${abi} ioctl(${fd} [${kinds.get(fd) ?? 'bad'}], 0x${req.toString(16)}, 0x${arg.toString(16)})`;
+        this.lastInput = input;
+        const res = k.ioctl(p, fd, req, arg);
+        const o = expectOneOf(input, res, IOCTL_ERRNOS, 'ioctl');
+        const kind = kinds.get(fd);
+        if (kind === undefined && res !== -ERRNO.EBADF) throw new FuzzViolation(input, `a bad fd gave ${o}, not EBADF`);
+        const info = REQUESTS.get(req);
+        if (kind !== undefined && !GENERIC.includes(req) && (info === undefined || (abi !== 'both' && info.abi !== 'both' && info.abi !== abi))) {
+          // A number this driver does not know: the seeds' default cases.
+          const want = kind === 'device' ? -ERRNO.EINVAL : ERRNO.EINVAL;
+          if (res !== want) throw new FuzzViolation(input, `an unknown request on a ${kind} fd gave ${o}, not ${outcome(want)}`);
+        }
+        // Positive results: an fd from KSM_CREATE_*, the API version (1), and the seeds' +EPERM (1) and +EINVAL (22).
+        if (res > 0 && res !== 1 && res !== 22 && !info?.name.startsWith('KSM_CREATE')) {
+          throw new FuzzViolation(input, `a positive result ${res} from ${info?.name ?? 'an unknown request'}`);
+        }
+        if (r.chance(0.1)) {
+          // A batch of kksmd, and a KSM_SCAN, over whatever got registered.
+          k.sleep(r.range(1, 5));
+        }
+        return `${kind ?? 'bad-fd'} ${info?.name ?? GENERIC_NAMES.get(req) ?? 'unknown'}: ${o}`;
+      },
+      problems() {
+        return [
+          ...checkMemory(k.memory, k.ksm2009?.tree.leakedRefs ?? new Map()),
+          ...(k.ksm2008 ? checkHash2008(k.ksm2008) : []),
+          ...(k.ksm2009 ? checkTree2009(k.ksm2009.tree) : []),
+        ];
+      },
+    };
+  },
+};
+
+// ---------------------------------------------------------------- v2, v3: madvise ranges
+
+/** sys_madvise's errnos in 2.6.29/2.6.32 (madvise_behavior_valid, the walk, madvise_vma, ksm_madvise). */
+const MADVISE_ERRNOS = [ERRNO.EINVAL, ERRNO.ENOMEM, ERRNO.EAGAIN, ERRNO.EBADF, ERRNO.EACCES, ERRNO.EIO, ERRNO.EPERM, ERRNO.ESRCH];
+
+function madviseTarget(era: 'v2' | 'v3'): FuzzTarget {
+  return {
+    name: `madvise-${era}`,
+    what: `${era} madvise(2): random ranges (unaligned, overflowing, unmapped, partly mapped) and advice values over private, shared and read-only mappings`,
+    session(rng) {
+      const k = era === 'v2' ? new V2Kernel() : new V3Kernel();
+      const procs: Process[] = [k.spawn('a', 0), k.spawn('b', 1000)];
+      const maps: Array<{ p: Process; addr: number; len: number }> = [];
+      const mapSome = (p: Process) => {
+        const len = rng.range(1, 16) * PAGE_SIZE;
+        const flags = rng.chance(0.8) ? MAP_PRIVATE : MAP_SHARED;
+        const prot = rng.chance(0.8) ? PROT_READ | PROT_WRITE : PROT_READ;
+        const addr = k.mmap(p, 0, len, prot, flags | MAP_ANONYMOUS);
+        if (addr < 0) return;
+        maps.push({ p, addr, len });
+        if (prot & PROT_WRITE) for (let i = 0; i < len; i += PAGE_SIZE) if (rng.chance(0.7)) k.memory.writeBytes(p.mm, addr + i, new Uint8Array([rng.int(3)]));
+      };
+      for (const p of procs) for (let i = 0; i < 3; i++) mapSome(p);
+      return {
+        lastInput: '',
+        run(r) {
+          if (r.chance(0.03)) mapSome(r.pick(procs));
+          if (r.chance(0.02) && maps.length) {
+            const m = r.pick(maps);
+            k.munmap(m.p, m.addr + r.int(m.len / PAGE_SIZE) * PAGE_SIZE, PAGE_SIZE * r.range(1, 3));
+          }
+          const m = maps.length ? r.pick(maps) : { p: procs[0], addr: 0x10000, len: PAGE_SIZE };
+          let start: number;
+          let len: number;
+          switch (r.int(6)) {
+            case 0: // exactly a mapping
+              start = m.addr;
+              len = m.len;
+              break;
+            case 1: // partly mapped: spills past the end or starts before
+              start = m.addr + r.range(-4, 4) * PAGE_SIZE;
+              len = m.len + r.range(1, 8) * PAGE_SIZE;
+              break;
+            case 2: // unaligned
+              start = m.addr + r.range(1, 4095);
+              len = r.range(1, m.len);
+              break;
+            case 3: // overflowing or negative lengths
+              start = m.addr;
+              len = r.pick([-1, -PAGE_SIZE, 2 ** 64 - 1, 2 ** 63, 2 ** 53, -(2 ** 53), 0, 1]);
+              break;
+            case 4: // unmapped or absurd starts
+              start = r.pick([0, 4096, 2 ** 47, 2 ** 47 - PAGE_SIZE, 2 ** 64 - PAGE_SIZE, 2 ** 53, m.addr + 64 * PAGE_SIZE]);
+              len = r.range(0, 4) * PAGE_SIZE;
+              break;
+            default:
+              start = edgeNumber(r);
+              len = edgeNumber(r);
+          }
+          const advice = r.chance(0.6) ? r.pick([12, 13, 12, 0, 1, 2, 3, 4, 9, 10, 11, 14, 100]) : r.chance(0.5) ? edgeNumber(r) : r.u32() | 0;
+          const p = m.p.exited ? procs[0] : m.p;
+          const input = `${era} madvise(pid ${p.pid}, 0x${start.toString(16)}, ${len}, ${advice})`;
+          this.lastInput = input;
+          const res = k.madvise(p, start, len, advice);
+          const o = expectOneOf(input, res, MADVISE_ERRNOS, 'madvise');
+          if (res > 0) throw new FuzzViolation(input, `madvise returned ${res}`);
+          // sys_madvise's first checks, independently of the model.
+          if (Number.isSafeInteger(start) && start % PAGE_SIZE !== 0 && res !== -ERRNO.EINVAL && (era === 'v3' ? [12, 13, 0, 1, 2, 3, 4, 9, 10, 11].includes(advice) : true)) {
+            throw new FuzzViolation(input, `an unaligned start gave ${o}, not EINVAL`);
+          }
+          if (r.chance(0.1)) {
+            if (k instanceof V3Kernel) k.ksm.ksmDoScan(r.range(1, 50));
+            else k.ksm.ksmScanStart(r.range(1, 50));
+          }
+          return `advice ${[12, 13].includes(advice) ? advice : 'other'}: ${o}`;
+        },
+        problems() {
+          return [...checkMemory(k.memory, k instanceof V2Kernel ? k.ksm.leakedRefs : new Map()), ...(k instanceof V3Kernel ? checkMainline2632(k.ksm) : checkTree2009(k.ksm))];
+        },
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- v2, v3: sysfs writes
+
+/** What strict_strtoul (2.6.29-2.6.32) accepts: digits, at most one trailing newline; the value wraps at 2^64. */
+function strictOracle(s: string): bigint | null {
+  const m = /^([0-9]+)\n?$/.exec(s);
+  return m ? BigInt(m[1]) & ((1n << 64n) - 1n) : null;
+}
+
+function sysfsTarget(era: 'v2' | 'v3'): FuzzTarget {
+  return {
+    name: `sysfs-${era}`,
+    what: `${era} /sys/kernel/mm/ksm writes: huge numbers, negatives, signs, whitespace, newlines, garbage, NULs, > PAGE_SIZE, by root and by a user; each answer checked against strict_strtoul's rules and read back`,
+    session() {
+      const k = era === 'v2' ? new V2Kernel() : new V3Kernel();
+      const user = k.spawn('user', 1000);
+      const root = k.spawn('root', 0);
+      const names = k.sysfs.names();
+      const bogus = ['nonexistent', '../run', '', 'run/'];
+      return {
+        lastInput: '',
+        run(r) {
+          const name = r.chance(0.9) ? r.pick(names) : r.pick(bogus);
+          const text = hostileText(r);
+          const who = r.chance(0.15) ? user : root;
+          const shown = text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}... (${text.length} bytes)` : JSON.stringify(text);
+          const input = `${era} uid ${who.uid} write(${name}, ${shown})`;
+          this.lastInput = input;
+          const before = k.readSysfs(name, root);
+          const res = k.writeSysfs(name, text, who);
+          const o = expectOneOf(input, res, [ERRNO.EINVAL, ERRNO.EACCES, ERRNO.ENOENT, ERRNO.EIO, ERRNO.ENOMEM, ERRNO.ERESTARTSYS], 'write');
+          const mode = k.sysfs.mode(name);
+          if (mode === undefined) {
+            if (res !== -ERRNO.ENOENT) throw new FuzzViolation(input, `a missing file gave ${o}`);
+            return 'ENOENT';
+          }
+          if (who.uid !== 0 || !(mode & 0o200)) {
+            if (res !== -ERRNO.EACCES) throw new FuzzViolation(input, `a write without permission gave ${o}, not EACCES`);
+            if (k.readSysfs(name, root) !== before) throw new FuzzViolation(input, 'a refused write changed the file');
+            return `${name}: EACCES`;
+          }
+          if (text.length === 0) {
+            if (res !== 0) throw new FuzzViolation(input, `an empty write gave ${o}`);
+            return 'empty';
+          }
+          // What the store sees: at most PAGE_SIZE - 1 bytes, up to the first NUL.
+          let buf = text.length >= PAGE_SIZE ? text.slice(0, PAGE_SIZE - 1) : text;
+          const nul = buf.indexOf('\0');
+          if (nul >= 0) buf = buf.slice(0, nul);
+          const count = Math.min(text.length, PAGE_SIZE - 1);
+          const v = strictOracle(buf);
+          const after = k.readSysfs(name, root);
+          if (era === 'v2') {
+            // 000: a failed parse returns 0 and changes nothing; otherwise the value as an int.
+            if (v === null) {
+              if (res !== 0 || after !== before) throw new FuzzViolation(input, `v2: a malformed write gave ${o} (want 0) and read back ${JSON.stringify(after)}`);
+              return `${name}: 0 (refused)`;
+            }
+            if (res !== count) throw new FuzzViolation(input, `v2: a valid write gave ${o}, not ${count}`);
+            const int = Number(BigInt.asIntN(32, v));
+            const want = name === 'sleep' ? String(int >>> 0) : BigInt.asUintN(64, BigInt(int)).toString();
+            if (after !== `${want}\n`) throw new FuzzViolation(input, `v2: read back ${JSON.stringify(after)}, want ${want}`);
+            return `${name}: count`;
+          }
+          // 003: -EINVAL for a parse error, > UINT_MAX (but max_kernel_pages), run > 2.
+          const limit = name === 'max_kernel_pages' ? (1n << 64n) - 1n : name === 'run' ? 2n : 0xffffffffn;
+          if (v === null || v > limit) {
+            if (res !== -ERRNO.EINVAL || after !== before) throw new FuzzViolation(input, `v3: gave ${o} and read back ${JSON.stringify(after)}; want EINVAL and no change`);
+            return `${name}: EINVAL`;
+          }
+          if (res !== count) throw new FuzzViolation(input, `v3: a valid write gave ${o}, not ${count}`);
+          if (after !== `${v}\n`) throw new FuzzViolation(input, `v3: read back ${JSON.stringify(after)}, want ${v}`);
+          // Keep ksmd cheap for the next inputs.
+          if (name === 'run' && v === 2n) k.writeSysfs('run', '0\n', root);
+          return `${name}: count`;
+        },
+        problems() {
+          return [...checkMemory(k.memory, k instanceof V2Kernel ? k.ksm.leakedRefs : new Map()), ...(k instanceof V3Kernel ? checkMainline2632(k.ksm) : checkTree2009(k.ksm))];
+        },
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- workload JSON
+
+const CONTENT_FORMS = (r: Rng): unknown =>
+  r.pick<() => unknown>([
+    () => 'zero',
+    () => ({ fill: r.chance(0.8) ? r.int(256) : edgeNumber(r) }),
+    () => ({ seed: r.chance(0.8) ? r.int(10) : edgeNumber(r) }),
+    () => ({ tail: r.chance(0.8) ? r.int(10) : r.u64().toString() }),
+    () => ({ seedFrom: r.int(100) }),
+    () => ({ tailFrom: r.int(100) }),
+    () => ({ cycle: [{ seed: 1 }, 'zero'] }),
+    () => ({ cycle: [] }),
+  ])();
+
+const BAD_CONTENT = (r: Rng): unknown => r.pick([null, 7, 'one', [], {}, { seed: -1 }, { fill: 256 }, { seed: 1, fill: 2 }]);
+const CONTENT = (r: Rng): unknown => (r.chance(0.97) ? CONTENT_FORMS(r) : BAD_CONTENT(r));
+
+/** A random workload document: mostly well formed, with one or two things wrong. */
+function randomWorkload(r: Rng): unknown {
+  const procs: Record<string, unknown> = {};
+  const names = ['a', 'b', 'c'].slice(0, r.range(1, 3));
+  for (const n of names) {
+    procs[n] = Array.from({ length: r.range(1, 2) }, () =>
+      r.chance(0.8) ? { pages: r.chance(0.97) ? r.range(1, 12) : edgeNumber(r), content: CONTENT(r) } : { runs: [{ pages: r.range(1, 4), content: CONTENT(r) }, { pages: r.range(0, 3), content: CONTENT(r) }] },
+    );
+  }
+  const proc = () => (r.chance(0.97) ? r.pick(names) : r.pick(['zz', '', 7, null]));
+  const steps = Array.from({ length: r.range(0, 10) }, () =>
+    r.pick<() => unknown>([
+      () => ({ register: proc() }),
+      () => ({ register: proc(), region: r.chance(0.95) ? r.int(2) : edgeNumber(r) }),
+      () => ({ unregister: proc() }),
+      () => ({ scan: r.chance(0.95) ? r.range(0, 50) : edgeNumber(r) }),
+      () => ({ fullScans: r.chance(0.95) ? r.range(0, 3) : edgeNumber(r) }),
+      () => ({ write: { proc: proc(), region: r.int(2), page: r.chance(0.95) ? r.int(4) : edgeNumber(r), content: CONTENT(r) } }),
+      () => ({ exit: proc() }),
+      () => ({ snapshot: r.chance(0.95) ? `s${r.int(9)}` : r.pick([7, null, '']) }),
+      () => (r.chance(0.3) ? r.pick([{}, { bogus: 1 }, { scan: 1, exit: 'a' }, [], 'scan']) : { scan: 1 }),
+    ])(),
+  );
+  const doc: Record<string, unknown> = { name: r.chance(0.97) ? 'fuzz' : r.pick([7, '', null]), processes: procs, steps };
+  if (r.chance(0.3)) doc.pagesToScan = r.chance(0.9) ? r.range(1, 50) : edgeNumber(r);
+  if (r.chance(0.2)) doc.hashTables = { pageHash: r.chance(0.9) ? r.range(1, 100) : edgeNumber(r) };
+  if (r.chance(0.05)) doc[r.pick(['extra', 'description', 'steps'])] = r.pick([1, 'x', null, []]);
+  return doc;
+}
+
+/** Bytes of a document mangled: cut short, a character changed, garbage. */
+function mangle(r: Rng, text: string): string {
+  switch (r.int(5)) {
+    case 0:
+      return text.slice(0, r.int(text.length + 1));
+    case 1: {
+      const i = r.int(text.length + 1);
+      return text.slice(0, i) + r.pick(['{', '}', ',', '"', ':', '\\', '\u0000', '\ufeff', ']', '1e999', '-']) + text.slice(i);
+    }
+    case 2:
+      return String.fromCharCode(...r.bytes(r.range(0, 64)));
+    case 3:
+      return '['.repeat(r.range(100, 3000));
+    default:
+      return text.replace(/[0-9]+/, String(edgeNumber(r)));
+  }
+}
+
+export const workloadJsonTarget: FuzzTarget = {
+  name: 'workload-json',
+  what: 'workload files: random documents (mostly well formed, one thing wrong) and mangled text; parsed, and when small enough run under every era',
+  session() {
+    let runs = 0;
+    return {
+      lastInput: '',
+      run(r) {
+        let text = JSON.stringify(randomWorkload(r), null, r.chance(0.5) ? 2 : 0);
+        if (r.chance(0.3)) text = mangle(r, text);
+        const input = text.length > 2000 ? `${text.slice(0, 2000)}... (${text.length} chars)` : text;
+        this.lastInput = input;
+        let w;
+        try {
+          w = parseWorkloadText(text, 'fuzz.json');
+        } catch (e) {
+          if (e instanceof WorkloadError) {
+            if (e.message.includes('\n')) throw new FuzzViolation(input, `a multi-line error message: ${e.message}`);
+            return `rejected: ${e.kind}`;
+          }
+          throw new FuzzViolation(input, `the parser threw ${(e as Error).name}: ${(e as Error).message}`);
+        }
+        // Run only what is quick: a batch far larger than the memory completes a pass per page
+        // of it, and the schema records a snapshot per pass (see test/fuzz/found.test.ts).
+        if (totalPages(w) > 256 || w.pagesToScan > 2000 || w.steps.some((s) => s.kind === 'fullScans' && s.count > 3) || w.steps.some((s) => s.kind === 'scan' && s.pages > 5000)) {
+          return 'accepted (too big to run)';
+        }
+        for (const era of ERAS) {
+          for (const abi of era.abis ?? [undefined]) {
+            try {
+              runWorkload(w, era.create({ abi }));
+              runs++;
+            } catch (e) {
+              if (e instanceof WorkloadError) continue;
+              throw new FuzzViolation(input, `${era.name}${abi ? ` ${abi}` : ''}: the run threw ${(e as Error).name}: ${(e as Error).message}`);
+            }
+          }
+        }
+        return 'accepted and run';
+      },
+      problems() {
+        return runs < 0 ? ['impossible'] : [];
+      },
+    };
+  },
+};
+
+export const TARGETS: FuzzTarget[] = [ioctlTarget, madviseTarget('v2'), madviseTarget('v3'), sysfsTarget('v2'), sysfsTarget('v3'), workloadJsonTarget];
+
+export function findTarget(name: string): FuzzTarget | undefined {
+  return TARGETS.find((t) => t.name === name);
+}

@@ -1,0 +1,30 @@
+/**
+ * What the fuzzers and the soak found, kept as regression tests.
+ */
+import test from 'ava';
+import { formatTable } from '../../src/cli/table.js';
+import { formatRun } from '../../src/cli/commands/workload-run.js';
+import { V2Driver } from '../../src/workload/drivers/v2.js';
+import { runWorkload } from '../../src/workload/runner.js';
+import { parseWorkloadText } from '../../src/workload/schema.js';
+
+test('formatTable copes with 300,000 rows (it took Math.max of a spread column: "Maximum call stack size exceeded")', (t) => {
+  const rows = Array.from({ length: 300_000 }, (_, i) => [i, 'x']);
+  const out = formatTable(['n', 's'], rows, [true, false]);
+  t.is(out.split('\n').length, 300_001);
+  t.true(out.endsWith('299999  x'));
+});
+
+test('workload run: a batch far larger than memory completes a pass per page, one snapshot each, and the table prints', (t) => {
+  // Found by the workload-json fuzzer: pagesToScan 5911301 on 8 pages gave 738,912 passes in the
+  // first call of a fullScans step (SCHEMA.md: one snapshot per completed pass); the table crashed.
+  const w = parseWorkloadText(JSON.stringify({
+    name: 'huge-batch',
+    processes: { b: [{ pages: 2, content: { tailFrom: 91 } }, { runs: [{ pages: 3, content: { tail: 7 } }, { pages: 3, content: { tail: 8 } }] }] },
+    steps: [{ register: 'b' }, { fullScans: 1 }],
+    pagesToScan: 200_000,
+  }));
+  const r = runWorkload(w, new V2Driver());
+  t.true(r.snapshots.length > 20_000);
+  t.notThrows(() => formatRun(r, false));
+});

@@ -1,0 +1,55 @@
+/**
+ * The fuzzers' bounded run in CI (npm run fuzz does 100,000 inputs per
+ * target): every target, a fixed seed, a few seconds in all.
+ */
+import test from 'ava';
+import { FuzzFailure, formatFuzz, runFuzz } from '../../src/fuzz/fuzz.js';
+import { parseFuzzArgs } from '../../src/fuzz/fuzz-main.js';
+import { Rng } from '../../src/fuzz/rng.js';
+import { type FuzzTarget, FuzzViolation, TARGETS } from '../../src/fuzz/targets.js';
+
+for (const target of TARGETS) {
+  const inputs = target.name === 'workload-json' ? 400 : 1000;
+  test(`fuzz ${target.name}: ${inputs} inputs, only the era's answers, invariants intact`, (t) => {
+    const r = runFuzz({ seed: 20090416, inputs, targets: [target] });
+    t.log(formatFuzz(r, 6));
+    t.is(r.targets[0].inputs, inputs);
+    t.true(r.targets[0].outcomes.size >= 3, 'the inputs reach several different answers');
+  });
+}
+
+test('a wrong answer is reported with the seed, target and session that replay it', (t) => {
+  const bad: FuzzTarget = {
+    name: 'bad',
+    what: 'a target that finds a bug at its 5th input',
+    session: () => {
+      let n = 0;
+      return {
+        run: () => {
+          if (++n === 5) throw new FuzzViolation('input 5', 'madvise returned +3');
+          return 'ok';
+        },
+        problems: () => [],
+      };
+    },
+  };
+  const e = t.throws(() => runFuzz({ seed: 9, inputs: 50, targets: [bad] }), { instanceOf: FuzzFailure });
+  t.regex(e!.message, /target bad, session 0, input 4, seed 9: madvise returned \+3/);
+  t.regex(e!.message, /npm run fuzz -- --seed 9 --target bad --session 0/);
+});
+
+test('a session replays alone, the same', (t) => {
+  const a = runFuzz({ seed: 3, inputs: 400, targets: [TARGETS[0]] });
+  const b = runFuzz({ seed: 3, inputs: 0, targets: [TARGETS[0]], session: 1 });
+  t.is(b.targets[0].inputs, 200);
+  t.true(a.targets[0].outcomes.size > 0);
+  const r1 = new Rng(5);
+  const r2 = new Rng(5);
+  t.deepEqual([r1.u32(), r1.int(10), r1.float()], [r2.u32(), r2.int(10), r2.float()]);
+});
+
+test('fuzz arguments', (t) => {
+  t.like(parseFuzzArgs(['--seed', '4', '--inputs', '10_000', '--target', 'ioctl,sysfs-v3'], 1), { seed: 4, inputs: 10000 });
+  t.deepEqual(parseFuzzArgs(['--target', 'ioctl'], 1).targets.map((x) => x.name), ['ioctl']);
+  t.throws(() => parseFuzzArgs(['--target', 'nope'], 1), { message: /no target nope/ });
+});
