@@ -308,6 +308,9 @@ export class Hash2008 {
   private readonly random: SeededRandom;
   private readonly failAlloc: (site: KsmAllocSite) => boolean;
   private hashes: ChecksumCache;
+  /** HMAC digests of page_hash() by content id, for the key in digestsKey. */
+  private readonly digests = new Map<number, Uint8Array>();
+  private digestsKey: Uint8Array | null = null;
 
   constructor(readonly memory: Memory, opts: Hash2008Options) {
     const free = Math.max(0, Math.floor(opts.nrFreeBufferPages));
@@ -324,6 +327,7 @@ export class Hash2008 {
     this.failAlloc = opts.failAlloc ?? (() => false);
     // jhash(addr, PAGE_SIZE, 17): the byte form of the lookup2 generation.
     this.hashes = new ChecksumCache(memory.contents, pageChecksum('lookup2-bytes'));
+    memory.contents.onContentFreed((id) => this.digests.delete(id));
   }
 
   /**
@@ -537,7 +541,18 @@ export class Hash2008 {
     const c = this.memory.contents;
     const id = this.memory.frames.content[f];
     this.stats.bytesHashed += PAGEHASH_LEN;
-    return pageHmac(this.tfm!.hmacKey, c.slabOf(id), c.offsetOf(id));
+    // The digest is a function of the content and the key alone, so it is
+    // computed once per content (the seed recomputes it every time).
+    let d = this.digests.get(id);
+    if (d === undefined) {
+      if (this.digestsKey !== this.tfm!.hmacKey) {
+        this.digests.clear();
+        this.digestsKey = this.tfm!.hmacKey;
+      }
+      d = pageHmac(this.tfm!.hmacKey, c.slabOf(id), c.offsetOf(id));
+      this.digests.set(id, d);
+    }
+    return d;
   }
 
   /**
@@ -565,7 +580,7 @@ export class Hash2008 {
     return this.memcmpTail(oldpage, newpage) === 0;
   }
 
-  /** memcmp(old + PAGEHASH_LEN, new + PAGEHASH_LEN, PAGE_SIZE - PAGEHASH_LEN) */
+  /** memcmp(old + PAGEHASH_LEN, new + PAGEHASH_LEN, PAGE_SIZE - PAGEHASH_LEN), word by word. */
   private memcmpTail(f1: number, f2: number): number {
     const c = this.memory.contents;
     const a = this.memory.frames.content[f1];
@@ -574,15 +589,26 @@ export class Hash2008 {
       this.stats.bytesCompared += PAGE_SIZE - PAGEHASH_LEN;
       return 0;
     }
-    const sa = c.slabOf(a);
-    const sb = c.slabOf(b);
-    const oa = c.offsetOf(a);
-    const ob = c.offsetOf(b);
-    for (let i = PAGEHASH_LEN; i < PAGE_SIZE; i++) {
-      const d = sa[oa + i] - sb[ob + i];
-      if (d !== 0) {
-        this.stats.bytesCompared += i - PAGEHASH_LEN + 1;
-        return d;
+    // The whole-page compare skips a common leading run in O(1); when the
+    // first difference lies in the tail, it is the tail's first difference.
+    const sign = c.compare(a, b);
+    if (c.lastCompareBytes > PAGEHASH_LEN) {
+      this.stats.bytesCompared += c.lastCompareBytes - PAGEHASH_LEN;
+      return sign;
+    }
+    const wa = c.wordsOf(a);
+    const wb = c.wordsOf(b);
+    const oa = c.offsetOf(a) >>> 2;
+    const ob = c.offsetOf(b) >>> 2;
+    for (let i = PAGEHASH_LEN >>> 2; i < PAGE_SIZE >>> 2; i++) {
+      const x = wa[oa + i];
+      const y = wb[ob + i];
+      if (x !== y) {
+        // Little-endian words: the lowest differing byte is the first in memory.
+        let k = 0;
+        while (((x >>> (8 * k)) & 0xff) === ((y >>> (8 * k)) & 0xff)) k++;
+        this.stats.bytesCompared += i * 4 + k - PAGEHASH_LEN + 1;
+        return ((x >>> (8 * k)) & 0xff) - ((y >>> (8 * k)) & 0xff);
       }
     }
     this.stats.bytesCompared += PAGE_SIZE - PAGEHASH_LEN;
