@@ -8,7 +8,7 @@ import type { AppProps } from '../tui/app.js';
 import { eraNames } from '../workload/eras.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { noTerminalMessage, prepareTui, tuiEraNames } from './commands/tui.js';
-import { collect, formatRun, resolveWorkload, workloadRun } from './commands/workload-run.js';
+import { collect, formatRun, parseUid, resolveWorkload, workloadRun } from './commands/workload-run.js';
 import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addScriptCommands } from './commands/script.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
@@ -61,10 +61,11 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--kernel <version>', "the kernel version of --era v3 (default: the workload's \"kernel\", else 2.6.32)").choices(KERNEL_VERSIONS))
     .option('--sysfs <name=value>', '--era v3: write /sys/kernel/mm/ksm/NAME before the first step (repeatable)', collect)
     .option('--node <proc[:region]=node>', "--era v3: the NUMA node of a process's regions, or of one region (repeatable)", collect)
+    .addOption(new Option('--user <uid>', "run the workload's processes as this user (default 0, root); the era's permission checks apply, and refused calls are listed under errors").argParser(parseUid))
     .option('--json', 'print exactly the JSON of the workload schema')
-    .action((file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; json?: boolean }) => {
+    .action((file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean }) => {
       const w = resolveWorkload(file, existsSync);
-      io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node }), opts.json === true));
+      io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
     });
   program
     .command('workloads')

@@ -19,6 +19,8 @@ export interface EraOptions {
   sysfs?: ReadonlyArray<readonly [string, string]>;
   /** NUMA nodes of regions, "proc" or "proc:region" -> node, overriding the workload's (v3). */
   nodes?: ReadonlyMap<string, number>;
+  /** The uid the workload's processes run as (`--user`; default 0, root). The administrator's setup stays root's. */
+  uid?: number;
 }
 
 export interface EraInfo {
@@ -36,12 +38,12 @@ export const ERAS: EraInfo[] = [
     name: 'v1',
     summary: '/dev/ksm ioctls: --abi 2008 (Nov 2008, hash-table merger, seed 001; the default) or --abi 2009 (Mar 2009, tree merger, seed 002)',
     abis: [V1_DEFAULT_ABI, ...V1_ABIS.filter((a) => a !== V1_DEFAULT_ABI)],
-    create: (opts) => new V1Driver((opts?.abi ?? V1_DEFAULT_ABI) as (typeof V1_ABIS)[number], { checksum: opts?.checksum }),
+    create: (opts) => new V1Driver((opts?.abi ?? V1_DEFAULT_ABI) as (typeof V1_ABIS)[number], { checksum: opts?.checksum, uid: opts?.uid }),
   },
   {
     name: 'v2',
     summary: 'madvise(MADV_SHAREABLE) + /sys/kernel/mm/ksm (4 files), April 2009 "alternative userspace" patch, tree merger (seed 000)',
-    create: (opts) => new V2Driver({ checksum: opts?.checksum }),
+    create: (opts) => new V2Driver({ checksum: opts?.checksum, uid: opts?.uid }),
   },
   {
     name: 'v3',
@@ -49,7 +51,7 @@ export const ERAS: EraInfo[] = [
     kernels: [DEFAULT_KERNEL, ...KERNEL_VERSIONS.filter((k) => k !== DEFAULT_KERNEL)],
     create: (opts) => {
       const kernel = (opts?.kernel ?? DEFAULT_KERNEL) as KernelVersion;
-      const common = { checksum: opts?.checksum, sysfs: opts?.sysfs, nodes: opts?.nodes };
+      const common = { checksum: opts?.checksum, sysfs: opts?.sysfs, nodes: opts?.nodes, uid: opts?.uid };
       return kernel === '2.6.32' ? new V3Driver(common) : new MainlineDriver({ ...common, kernel });
     },
   },

@@ -136,7 +136,11 @@ export function runWorkload(w: Workload, driver: EraDriver, opts: RunOptions = {
           driver.scan(w.pagesToScan);
           const passes = driver.passes() - before;
           if (passes === 0 && driver.pagesScanned() === scanned && ++idle > 3) {
-            throw new Error(`step ${step.index}: the ${driver.era} scanner makes no progress (nothing left to scan)`);
+            // Nothing is registered after all: the era refused every registration
+            // (a user without access to /dev/ksm, say). The step cannot complete;
+            // it is listed with the answer ksm_scan_start gives an empty slot list.
+            errors.push({ step: step.index, errno: 'EAGAIN' });
+            break;
           }
           for (let k = 0; k < passes; k++) snapshot(`${step.index}.pass${++done}`, step.index);
         }

@@ -4,6 +4,7 @@
  * ABI; for v3, one kernel version, knobs and NUMA nodes) and print its
  * snapshots, as a table or as the schema's JSON.
  */
+import { InvalidArgumentError } from 'commander';
 import { COUNTER_NAMES } from '../../workload/driver.js';
 import { eraNames, findEra } from '../../workload/eras.js';
 import { builtinNames, builtinWorkload } from '../../workload/builtin.js';
@@ -23,7 +24,15 @@ export interface WorkloadRunOptions {
   sysfs?: string[];
   /** --node PROC[:REGION]=NODE (v3). */
   node?: string[];
+  /** --user UID: the workload's processes run as this user (default 0, root). */
+  user?: number;
   json?: boolean;
+}
+
+/** Commander's parser of --user: a uid_t other than -1. */
+export function parseUid(v: string): number {
+  if (!/^[0-9]+$/.test(v) || Number(v) > 0xfffffffe) throw new InvalidArgumentError('expected a user id from 0 to 4294967294');
+  return Number(v);
 }
 
 /** Commander's collector of a repeatable option. */
@@ -91,7 +100,7 @@ export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
     const sysfs = opts.sysfs?.length ? parseSysfsOptions(opts.sysfs) : undefined;
     const nodes = opts.node?.length ? parseNodeOptions(opts.node) : undefined;
     const preload = builtinPreload(w);
-    return runWorkload(w, era.create({ abi: opts.abi, kernel, sysfs, nodes }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
+    return runWorkload(w, era.create({ abi: opts.abi, kernel, sysfs, nodes, uid: opts.user }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
   } catch (e) {
     if (e instanceof WorkloadError) throw new CliError(e.message, 2);
     throw e;

@@ -16,6 +16,10 @@
  * - exit: the process exits; its fds close, and the release of its SMA file
  *   unregisters its regions (the seeds' only cleanup).
  *
+ * The workload's processes run as `uid` (--user): a user without access to
+ * the /dev/ksm node (root:root 0660) gets EACCES at open and registers
+ * nothing. The 2008 scanner program is the administrator's (root).
+ *
  * Neither ABI exposes a counter: every counter is derived (SCHEMA.md).
  */
 import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../engine/constants.js';
@@ -63,8 +67,12 @@ export class V1Driver implements EraDriver {
   /** The merger's page checksum (bucket hash of the 2008 merger) instead of the era's own: an experiment, not era behaviour. */
   private readonly checksum: ChecksumName | undefined;
 
-  constructor(readonly abi: KsmAbi = V1_DEFAULT_ABI, opts: { checksum?: ChecksumName } = {}) {
+  /** The uid of the workload's processes (--user): the /dev/ksm node's mode decides what they may do. */
+  private readonly uid: number;
+
+  constructor(readonly abi: KsmAbi = V1_DEFAULT_ABI, opts: { checksum?: ChecksumName; uid?: number } = {}) {
     this.checksum = opts.checksum;
+    this.uid = opts.uid ?? 0;
     if (!V1_ABIS.includes(abi)) throw new RangeError(`v1: no ABI ${String(abi)} (${V1_ABIS.join(', ')})`);
     this.title =
       abi === '2008'
@@ -93,7 +101,7 @@ export class V1Driver implements EraDriver {
       k.ksm2009?.tree.useChecksum(this.checksum);
     }
     for (const { name, regions } of w.processes) {
-      const c = new Libc(k, k.spawn(name));
+      const c = new Libc(k, k.spawn(name, this.uid));
       const proc: Proc = { c, regions: [], dev: -1, sma: -1 };
       for (const region of regions) {
         const len = region.pages * PAGE_SIZE;

@@ -33,8 +33,12 @@ export class V2Driver implements EraDriver {
   readonly exitKeepsRegistration = true;
   private readonly procs = new Map<string, Proc>();
 
-  /** opts.checksum: the merger's page checksum instead of the 2009 one (an experiment, not era behaviour). */
-  constructor(opts: { checksum?: ChecksumName } = {}) {
+  /** The uid of the workload's processes (--user). */
+  private readonly uid: number;
+
+  /** opts.checksum: the merger's page checksum instead of the 2009 one (an experiment, not era behaviour); opts.uid: the processes' user. */
+  constructor(opts: { checksum?: ChecksumName; uid?: number } = {}) {
+    this.uid = opts.uid ?? 0;
     if (opts.checksum !== undefined) this.kernel.ksm.useChecksum(opts.checksum);
   }
 
@@ -49,7 +53,7 @@ export class V2Driver implements EraDriver {
     const r = k.writeSysfs('pages_to_scan', `${w.pagesToScan}\n`);
     if (r <= 0) throw new Error(`echo ${w.pagesToScan} > pages_to_scan failed: ${r}`);
     for (const { name, regions } of w.processes) {
-      const p = k.spawn(name);
+      const p = k.spawn(name, this.uid);
       const proc: Proc = { p, regions: [] };
       for (const region of regions) {
         const len = region.pages * PAGE_SIZE;

@@ -40,6 +40,8 @@ export interface MainlineDriverOptions<K extends KernelVersion> {
   sysfs?: ReadonlyArray<readonly [string, string]>;
   /** NUMA nodes of regions, overriding the workload's (--node PROC[:REGION]=N): key "proc" or "proc:region". */
   nodes?: ReadonlyMap<string, number>;
+  /** The uid of the workload's processes (--user; default root). */
+  uid?: number;
 }
 
 /** The v3 driver of any kernel version; V3Driver below is the 2.6.32 one. */
@@ -108,7 +110,7 @@ export class MainlineDriver<K extends KernelVersion = KernelVersion> implements 
     k.memory.frames.reserve(total + 1);
     k.ksm.items.reserve(total + w.processes.length + 1);
     for (const { name, regions } of w.processes) {
-      const p = k.spawn(name);
+      const p = k.spawn(name, this.opts.uid ?? 0);
       const proc: Proc = { p, regions: [] };
       regions.forEach((region, i) => {
         const len = region.pages * PAGE_SIZE;
