@@ -86,6 +86,13 @@ export class Machine {
     return 0;
   }
 
+  /** setgid(2): root (CAP_SETGID) sets any group, others only their own. 0 or -EPERM. */
+  setgid(p: Process, gid: number): number {
+    if (p.uid !== 0 && gid !== p.gid) return -ERRNO.EPERM;
+    p.gid = gid;
+    return 0;
+  }
+
   /** exit(): the process drops its address space (mmput). */
   exit(p: Process): void {
     if (p.exited) return;

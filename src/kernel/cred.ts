@@ -16,6 +16,8 @@ import { ERRNO } from '../engine/errno.js';
 /** include/linux/capability.h: the capabilities a KSM era's paths consult. */
 export const CAP_DAC_OVERRIDE = 1;
 export const CAP_DAC_READ_SEARCH = 2;
+/** chmod of a file one does not own. */
+export const CAP_FOWNER = 3;
 /** Named by the 002 review thread's proposed fix; no seed checks it. */
 export const CAP_SYS_ADMIN = 21;
 

@@ -7,7 +7,7 @@
  */
 import { PAGE_SIZE } from '../engine/constants.js';
 import { ERRNO } from '../engine/errno.js';
-import { type Cred, genericPermission, MAY_READ, MAY_WRITE } from './cred.js';
+import { CAP_FOWNER, capable, type Cred, genericPermission, MAY_READ, MAY_WRITE } from './cred.js';
 
 export interface SysfsAttr {
   name: string;
@@ -56,6 +56,18 @@ export class SysfsDir {
   lookup(path: string): SysfsAttr | number {
     const name = path.startsWith(this.path + '/') ? path.slice(this.path.length + 1) : path.includes('/') ? '' : path;
     return this.attrs.get(name) ?? -ERRNO.ENOENT;
+  }
+
+  /**
+   * chmod(2) of an attribute (sysfs_setattr): its owner (root) or a caller
+   * with CAP_FOWNER may change the permission bits. 0 or -errno.
+   */
+  chmod(path: string, mode: number, caller: Caller): number {
+    const a = this.lookup(path);
+    if (typeof a === 'number') return a;
+    if (caller.uid !== SYSFS_OWNER.uid && !capable(caller, CAP_FOWNER)) return -ERRNO.EPERM;
+    a.mode = mode & 0o7777;
+    return 0;
   }
 
   /**

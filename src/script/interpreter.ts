@@ -73,6 +73,8 @@ export interface InterpreterOptions {
   name: string;
   /** Definitions from the command line (`-D NAME=VALUE`): they win over the script's #define of the same name. */
   defines?: ReadonlyMap<string, Expr>;
+  /** The first process's uid (`ksmctl run --user`; default 0, root). */
+  uid?: number;
 }
 
 /** The result of a run: which processes are still alive (paused), and whether an expect failed. */
@@ -100,7 +102,7 @@ export class Interpreter {
 
   /** Runs the script to its end; throws a ScriptError (runtime or expect). */
   run(): RunOutcome {
-    const task = this.rt.spawn(this.opts.name);
+    const task = this.rt.spawn(this.opts.name, this.opts.uid ?? 0);
     const main = new Ctx(task, new Map());
     for (const [name, e] of this.opts.defines ?? []) main.globals.set(name, { value: this.eval(main, e), type: null });
     const body = [...this.prog.body];
@@ -886,6 +888,14 @@ export class Interpreter {
       }
       case 'getpid':
         return BigInt(t.pid);
+      case 'getuid':
+        return BigInt(t.proc.uid);
+      case 'setuid':
+        return BigInt(t.setuid(this.num(c, a[0])));
+      case 'setgid':
+        return BigInt(t.setgid(this.num(c, a[0])));
+      case 'chmod':
+        return BigInt(t.chmod(this.str(c, a[0]), this.num(c, a[1])));
       case 'full_scans':
         return BigInt(this.sys.fullScans());
       case 'ksm_pages':

@@ -37,6 +37,8 @@ export interface ScriptRunOptions {
   system?: EraSystem;
   /** `-D NAME=VALUE` definitions (VALUE an expression); they win over the script's #define. */
   defines?: Record<string, string>;
+  /** The program's uid (`--user`; default 0, root). */
+  uid?: number;
 }
 
 export interface ScriptRunResult {
@@ -131,7 +133,7 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
     checkProgram(prog, { header: settings.header, defined: defines.keys() });
     const sys = opts.system ?? createSystem({ era: settings.era, abi: settings.abi });
     const rt = new Runtime(sys, opts.sink, opts.trace === true);
-    const out = new Interpreter(prog, rt, { header: settings.header, name: programName(file), defines }).run();
+    const out = new Interpreter(prog, rt, { header: settings.header, name: programName(file), defines, uid: opts.uid }).run();
     return { status: 0, alive: out.alive, settings };
   } catch (e) {
     if (e instanceof ScriptError) return { status: e.kind === 'expect' ? 1 : 2, error: formatScriptError(file, source, e), alive: [], settings };

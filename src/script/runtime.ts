@@ -206,6 +206,21 @@ export class Task {
     return r;
   }
 
+  /** setuid(uid): 0, or -1 with errno. */
+  setuid(uid: number): number {
+    return this.ret(`setuid(${uid})`, this.proc.exited ? -ERRNO.ESRCH : this.sys.machine.setuid(this.proc, uid));
+  }
+
+  /** setgid(gid): 0, or -1 with errno. */
+  setgid(gid: number): number {
+    return this.ret(`setgid(${gid})`, this.proc.exited ? -ERRNO.ESRCH : this.sys.machine.setgid(this.proc, gid));
+  }
+
+  /** chmod(path, mode): 0, or -1 with errno. */
+  chmod(path: string, mode: number): number {
+    return this.ret(`chmod(${quote(path, 4096)}, 0${mode.toString(8)})`, this.sys.chmod?.(this.proc, path, mode) ?? -ERRNO.ENOENT);
+  }
+
   /** `echo VALUE > FILE`: open + write; the count written, or -1 with errno. */
   writeFile(path: string, text: string): number {
     return this.ret(`write(${quote(path, 4096)}, ${quote(text)}, ${text.length})`, this.sys.writeFile(this.proc, path, text));

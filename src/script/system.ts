@@ -65,6 +65,8 @@ export interface EraSystem {
   readFile(p: Process, path: string): string | number;
   /** open + write of a sysfs file: the count written, or -errno. */
   writeFile(p: Process, path: string, text: string): number;
+  /** chmod of /dev/ksm (v1) or of a sysfs file (v2, v3): 0 or -errno. */
+  chmod?(p: Process, path: string, mode: number): number;
   /** Runs every ksmd batch due up to time t (µs) and leaves the clock there. */
   advanceTo(t: number): void;
   /** When ksmd's next batch is due (µs), or null while it waits for work. */
@@ -142,6 +144,9 @@ class V1System implements EraSystem {
   readFile(_p: Process, _path: string) {
     return -ERRNO.ENOENT;
   }
+  chmod(p: Process, path: string, mode: number) {
+    return this.kernel.chmod(p, path, mode);
+  }
   writeFile(_p: Process, _path: string, _text: string) {
     return -ERRNO.ENOENT;
   }
@@ -182,6 +187,10 @@ abstract class MadviseSystem implements EraSystem {
   }
   spawn(name: string, uid = 0) {
     return this.k.spawn(name, uid);
+  }
+  chmod(p: Process, path: string, mode: number) {
+    if (p.exited) return -ERRNO.ESRCH;
+    return this.k.sysfs.chmod(path, mode, p);
   }
   fork(p: Process) {
     return this.k.fork(p);

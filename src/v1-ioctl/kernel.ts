@@ -13,7 +13,7 @@
 import { Ksmd } from '../engine/clock.js';
 import { ERRNO } from '../engine/errno.js';
 import { Machine, type Process, type SpawnCred } from '../engine/machine.js';
-import { genericPermission } from '../kernel/cred.js';
+import { CAP_FOWNER, capable, genericPermission } from '../kernel/cred.js';
 import { Hash2008, type KsmAllocSite } from '../engine/merge/hash-2008.js';
 import { KSM_DEVICE_PATH, MAY_READ, MAY_WRITE, O_ACCMODE, O_CLOEXEC, O_DIRECTORY, O_RDONLY, O_RDWR, O_WRONLY } from './constants.js';
 import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIOQSIZE, O_NONBLOCK } from './constants.js';
@@ -199,6 +199,19 @@ export class V1Kernel {
     if (fd < 0) return fd;
     table.install(fd, new KFile(KSM_DEVICE_PATH, this.device.chardevOps, null, flags & ~O_CLOEXEC), (flags & O_CLOEXEC) !== 0);
     return fd;
+  }
+
+  /**
+   * chmod(2) of /dev/ksm: its owner or a caller with CAP_FOWNER changes the
+   * permission bits (what an administrator does to let users register
+   * memory, and so, in this era, to let them stop kksmd). 0 or -errno.
+   */
+  chmod(p: Process, path: string, mode: number): number {
+    if (p.exited) return -ERRNO.ESRCH;
+    if (path !== KSM_DEVICE_PATH) return -ERRNO.ENOENT;
+    if (p.uid !== this.deviceNode.uid && !capable(p, CAP_FOWNER)) return -ERRNO.EPERM;
+    this.deviceNode.mode = mode & 0o7777;
+    return 0;
   }
 
   /** chown/chmod of the device node (by root, as udev rules or an administrator do). */

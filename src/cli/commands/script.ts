@@ -27,7 +27,7 @@ import type { HeaderAbi } from '../../script/constants.js';
 import { ERA_NAMES, type EraName } from '../../script/system.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../program.js';
-import { resolveWorkload } from './workload-run.js';
+import { parseUid, resolveWorkload } from './workload-run.js';
 
 /** Exit with a status and nothing more to say (the command printed its own output). */
 export function exitStatus(status: number): void {
@@ -67,6 +67,8 @@ export interface ScriptRunCliOptions {
   define?: string[];
   host?: boolean;
   socket?: string;
+  /** --user UID: the program runs as this user. */
+  user?: number;
 }
 
 function parseDefineOptions(list: string[] = []): Record<string, string> {
@@ -95,6 +97,7 @@ export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io)
   const w = new LineWriter(io);
   if (opts.host) {
     if (opts.era !== undefined || opts.abi !== undefined) throw new CliError('--era and --abi do not apply with --host: the host has its era (ksmctl host start --era ...)');
+    if (opts.user !== undefined) throw new CliError('--user does not apply with --host (a script there runs as the host\'s root; use setuid() in the script)');
     const path = socketPath(opts.socket);
     let r: HostResponse;
     try {
@@ -117,6 +120,7 @@ export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io)
       abi: opts.abi,
       trace: opts.trace === true,
       defines,
+      uid: opts.user,
       sink: { trace: (line) => w.write(2, `${line}\n`), stdout: (t) => w.write(1, t), stderr: (t) => w.write(2, t) },
     });
   } catch (e) {
@@ -334,6 +338,7 @@ export function addScriptCommands(program: Command, io: Io): void {
     .option('--trace', 'print every simulated system call on stderr, strace style')
     .option('-D, --define <NAME=VALUE...>', "define NAME as VALUE (an expression), over the script's #define")
     .option('--host', 'run on the ksmctl host (ksmctl host start) instead of a fresh machine')
+    .addOption(new Option('--user <uid>', 'run the program as this user (default 0, root): the era\'s permission checks apply').argParser(parseUid))
     .addOption(socketOpt())
     .action(async (file: string, opts: ScriptRunCliOptions) => exitStatus(await scriptRun(file, opts, io)));
 
