@@ -236,6 +236,8 @@ export class Ref2632 {
   ksmRun = KSM_RUN_MERGE;
 
   private nextItemId = 1;
+  /** Pages ksm_do_scan has looked at (a statistic for the workload runner; no effect). */
+  pagesScanned = 0;
   /** How often each interesting branch of the seed was taken (coverage for the tests; no effect). */
   readonly events = new Map<string, number>();
 
@@ -893,6 +895,7 @@ export class Ref2632 {
     while (n--) {
       const rmapItem = this.scanGetNextRmapItem(page);
       if (!rmapItem) return;
+      this.pagesScanned++;
       if (!this.PageKsm(page[0]) || !this.inStableTree(rmapItem)) {
         this.cmpAndMergePage(page[0], rmapItem);
       } else if (this.pageMapcount(page[0]) === 1) {
