@@ -292,7 +292,10 @@ export class Memory {
    * An unshare fault (FAULT_FLAG_UNSHARE, Linux 5.19 and later) at addr: a
    * page mapped there read-only and shared (a KSM page, or the zero page 6.x
    * KSM maps) is replaced by a private copy, even if the VMA does not allow
-   * writes. Nothing happens to an unmapped or writable entry.
+   * writes. Nothing happens to an unmapped or writable entry. (The kernel
+   * maps the copy read-only but exclusive, so a later write takes it
+   * without copying; here it is mapped writable at once if the VMA allows
+   * writes: nothing can tell the two apart.)
    */
   unsharePage(vma: Vma, addr: number): void {
     const i = vma.index(addr);

@@ -655,7 +655,11 @@ export class Mainline39 {
     else this.pagesShared++;
   }
 
-  /** rmap_item->head as compared in cmp_and_merge_page: NULL unless the item is listed from a stable node. */
+  /**
+   * rmap_item->head as cmp_and_merge_page compares it. Deliberate deviation:
+   * the C compares a stale pointer left by remove_node_from_stable_tree;
+   * here it reads as NULL once STABLE_FLAG is gone.
+   */
   private itemHead(item: number): number {
     return this.items.flags[item] & STABLE_FLAG ? this.items.head[item] : 0;
   }

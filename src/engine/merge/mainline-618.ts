@@ -283,7 +283,13 @@ export class Mainline618 {
     return Math.max(0, this.rmapItems - this.pagesShared - this.pagesSharing - this.pagesUnshared);
   }
 
-  /** ksm_zero_pages: the mappings of the zero page KSM made (only KSM maps that frame here). */
+  /**
+   * ksm_zero_pages: the mappings of the zero page KSM made (only KSM maps
+   * that frame here). Deliberate deviation (ksm_map_zero_page /
+   * ksm_might_unmap_zero_page keep a counter, which fork does not raise
+   * although the child maps the same zero pages): here the count is the
+   * frame's mapcount, forked copies included.
+   */
   get ksmZeroPages(): number {
     return this.zeroFrame === 0 ? 0 : this.memory.frames.mapcount[this.zeroFrame];
   }
@@ -1235,7 +1241,13 @@ export class Mainline618 {
     }
   }
 
-  /** rmap_item->head as the C reads it: a stale pointer once STABLE_FLAG is gone, compared only. */
+  /**
+   * rmap_item->head as cmp_and_merge_page compares it. Deliberate deviation:
+   * after remove_node_from_stable_tree the C leaves a stale pointer there
+   * (only the flags are cleared) and compares it; here it reads as NULL once
+   * STABLE_FLAG is gone, as a freed node's memory cannot come back as a node
+   * of the page at this address without this item.
+   */
   private itemHead(item: number): number {
     return this.items.flags[item] & STABLE_FLAG ? this.items.head[item] : 0;
   }
