@@ -7,7 +7,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AppProps } from '../tui/app.js';
 import { eraNames } from '../workload/eras.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
-import { noTerminalMessage, prepareTui, tuiEraNames } from './commands/tui.js';
+import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiTarget, tuiEraNames } from './commands/tui.js';
+import { socketPath } from '../host/paths.js';
 import { collect, formatRun, parseUid, resolveWorkload, workloadRun } from './commands/workload-run.js';
 import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addScriptCommands } from './commands/script.js';
@@ -31,7 +32,31 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError('(ksmctl --help lists the commands)');
 
   // The TUI on a terminal; elsewhere, a note on stderr and the workload's table.
-  const tui = async (spec: string | undefined, opts: { era: string; abi?: string }) => {
+  const tui = async (spec: string | undefined, opts: { era: string; abi?: string }, target: TuiTarget = { privateAsked: false }) => {
+    // Attached to the running host, unless a private session is asked for.
+    const path = hostToTry({ ...target, privateAsked: target.privateAsked || spec !== undefined }, socketPath);
+    if (path !== null) {
+      if (!io.isTTY || io.tui === undefined) {
+        if (await hostAnswers(path)) {
+          io.err(noTerminalHostMessage(path));
+          const { hostStatus } = await import('./commands/script.js');
+          await hostStatus({ socket: path }, io);
+          return;
+        }
+        if (target.host === true) throw noHostError(path);
+      } else {
+        const props = await attachTui(path);
+        if (props !== null) {
+          try {
+            await io.tui(props);
+          } finally {
+            props.session.close();
+          }
+          return;
+        }
+        if (target.host === true) throw noHostError(path);
+      }
+    }
     if (!io.isTTY || io.tui === undefined) {
       io.err(noTerminalMessage(spec));
       const w = resolveWorkload(spec ?? `builtin:${DEFAULT_WORKLOAD}`, existsSync);
@@ -49,7 +74,12 @@ export function buildProgram(io: Io): Command {
     .argument('[workload]', `workload file, or builtin:NAME (${DEFAULT_TUI_WORKLOAD})`)
     .addOption(new Option('--era <era>', 'API era').choices(tuiEraNames()).default('v3'))
     .addOption(new Option('--abi <abi>', 'the ioctl ABI of --era v1: 2008 (Nov 2008, hash-table merger) or 2009 (Mar 2009, tree merger); default 2008').choices(['2008', '2009']))
-    .action((spec: string | undefined, opts: { era: string; abi?: string }) => tui(spec, opts));
+    .option('--host', 'attach to the running ksmctl host (the default when one answers and no WORKLOAD, --era or --abi is given); fail if none does')
+    .option('--no-host', 'a private session even when a ksmctl host runs')
+    .option('--socket <path>', 'the host socket (default: $KSMCTL_HOST, or host.sock in a per-user runtime directory)')
+    .action((spec: string | undefined, opts: { era: string; abi?: string; host?: boolean; socket?: string }, cmd: Command) =>
+      tui(spec, opts, { host: opts.host, socket: opts.socket, privateAsked: cmd.getOptionValueSource('era') === 'cli' || opts.abi !== undefined }),
+    );
 
   const workload = program.command('workload').description('run workload files (shared/workloads/SCHEMA.md)');
   workload

@@ -27,7 +27,10 @@ import { runScript } from '../script/run.js';
 import { Runtime, type Sink, type Task } from '../script/runtime.js';
 import { createSystem, type EraName, type EraSystem } from '../script/system.js';
 import type { HeaderAbi } from '../script/constants.js';
-import type { HostProcess, HostState, OutputChunk } from './protocol.js';
+import { KernelView, type ViewAction, type ViewKernel } from '../session/kernel-view.js';
+import type { CallRecord } from '../session/session.js';
+import type { HostProcess, HostState, HostView, OutputChunk, ViewRequest } from './protocol.js';
+import { HostSink, HostTrace } from './trace.js';
 
 export type ClockMode = 'real' | 'manual';
 
@@ -68,9 +71,13 @@ export class HostMachine {
   private wallBase: number;
   private virtualBase: number;
   commands = 0;
+  /** Every call the host's programs issued, for live views. */
+  readonly trace: HostTrace;
+  private liveView: KernelView | null = null;
 
   constructor(opts: HostMachineOptions) {
     this.sys = createSystem({ era: opts.era, abi: opts.abi });
+    this.trace = new HostTrace(() => this.sys.machine.clock.now);
     this.clockMode = opts.clock ?? 'real';
     this.wallNow = opts.wallNow ?? Date.now;
     this.workloadName = opts.workload?.name ?? null;
@@ -81,7 +88,7 @@ export class HostMachine {
 
   /** Starts the workload's processes and registers them as its steps say (up to its first scan step). */
   private boot(w: Workload): void {
-    const rt = new Runtime(this.sys, new Collector(), false);
+    const rt = new Runtime(this.sys, this.sink(new Collector(), false), true);
     const tasks = new Map<string, { t: Task; regions: Array<{ addr: number; pages: number }>; sma: number }>();
     for (const { name, regions } of w.processes) {
       const t = rt.spawn(name);
@@ -123,6 +130,16 @@ export class HostMachine {
     }
   }
 
+  /** A command's sink: output to `out`, every call to the host's trace (and to `out` when `echo`). */
+  private sink(out: Sink, echo: boolean): HostSink {
+    const before = new Set(this.sys.machine.processes.keys());
+    const first = () => {
+      for (const pid of this.sys.machine.processes.keys()) if (!before.has(pid)) return pid;
+      return 0;
+    };
+    return new HostSink(out, this.trace, echo, first);
+  }
+
   /** Real clock: catch up with the wall clock (within the budget). */
   sync(): void {
     if (this.clockMode !== 'real') return;
@@ -148,7 +165,7 @@ export class HostMachine {
     this.sync();
     this.commands++;
     const out = new Collector();
-    const rt = new Runtime(this.sys, out, false);
+    const rt = new Runtime(this.sys, this.sink(out, false), true);
     const r = runKsmctl(rt, args);
     this.procs.set(r.pid, 'ksmctl');
     this.rebase();
@@ -160,7 +177,7 @@ export class HostMachine {
     this.commands++;
     const out = new Collector();
     const before = new Set(this.sys.machine.processes.keys());
-    const r = runScript(file, source, { system: this.sys, sink: out, trace, defines });
+    const r = runScript(file, source, { system: this.sys, sink: this.sink(out, trace), trace: true, defines });
     for (const [pid, p] of this.sys.machine.processes) if (!before.has(pid)) this.procs.set(pid, p.name);
     if (r.error !== undefined) out.stderr(`${r.error}\n`);
     this.rebase();
@@ -171,6 +188,66 @@ export class HostMachine {
     this.sync();
     this.sys.advanceTo(this.sys.machine.clock.now + Math.max(0, micros));
     this.rebase();
+  }
+
+  /** The live view of the kernel (created on first use). */
+  private get view(): KernelView {
+    if (this.liveView === null) {
+      const kernel = (this.sys as EraSystem & { kernel: ViewKernel }).kernel;
+      this.liveView = new KernelView(kernel, this.sys.abi);
+    }
+    return this.liveView;
+  }
+
+  /** What a live view shows: the era's counters, knobs and ksmd, the processes, one process's page states, the trace asked for. */
+  viewState(req: ViewRequest = {}): HostView {
+    this.sync();
+    return this.snapshot(req);
+  }
+
+  private snapshot(req: ViewRequest): HostView {
+    const v = this.view;
+    const s = v.session;
+    const view: HostView = {
+      era: s.info,
+      support: s.support,
+      counterNames: [...s.counterNames],
+      stateLabels: [...s.stateLabels],
+      clock: this.clockMode,
+      now: this.sys.machine.clock.now,
+      counters: s.counters(),
+      knobs: s.knobs(),
+      ksmd: s.ksmdState(),
+      work: s.work(),
+      pagesSaved: v.pagesSaved(),
+      processes: v.processes(),
+      trace: this.trace.read(req.since, req.limit),
+    };
+    if (req.pid !== undefined) {
+      const p = this.sys.machine.processes.get(req.pid);
+      if (p !== undefined && !p.exited) view.states = { pid: req.pid, data: Buffer.from(v.pageStates(req.pid)).toString('base64') };
+    }
+    return view;
+  }
+
+  /**
+   * A control of an attached view: the era's own call, logged in the trace;
+   * or, on the manual clock only, ksmd's next batch (`step`) or `value` µs
+   * of virtual time (`advance`, at most maxBatches batches). The calls made,
+   * the batches run, and the view after it.
+   */
+  control(action: ViewAction, value: number | undefined, maxBatches: number | undefined, req: ViewRequest = {}): { calls: CallRecord[]; batches: number; view: HostView } {
+    if ((action === 'step' || action === 'advance') && this.clockMode !== 'manual') {
+      throw new HostRefusal(`virtual time follows the wall clock on this host (${this.clockMode} clock): it steps only with --clock manual`);
+    }
+    const v = this.view;
+    if (action === 'unmerge' && !v.session.support.unmerge) throw new HostRefusal(`${v.session.info.label} has no unmerge control`);
+    this.sync();
+    this.commands++;
+    const r = v.act(action, value, maxBatches);
+    for (const c of r.calls) this.trace.push(c.text, c.ok);
+    this.rebase();
+    return { ...r, view: this.snapshot(req) };
   }
 
   state(): Omit<HostState, keyof import('./protocol.js').HostInfo> {
@@ -194,3 +271,6 @@ export class HostMachine {
     };
   }
 }
+
+/** A request the host turns down (answered as an error, not an internal one). */
+export class HostRefusal extends Error {}

@@ -5,6 +5,8 @@
  * order across all clients, each to completion (the simulated machine is
  * never seen half-way through a command).
  */
+import type { ViewAction } from '../session/kernel-view.js';
+import type { CallRecord, CounterValue, Knobs, KsmdState, ProcessInfo, SessionEraInfo, SessionSupport, StateLabel, WorkTotals } from '../session/session.js';
 
 export type HostRequest =
   | { id: number; op: 'ping' }
@@ -15,7 +17,59 @@ export type HostRequest =
   | { id: number; op: 'run'; file: string; source: string; trace?: boolean; defines?: Record<string, string> }
   /** Lets virtual time pass (manual clock). */
   | { id: number; op: 'sleep'; micros: number }
+  /** What a live view shows (the attached TUI): see ViewRequest. */
+  | ({ id: number; op: 'view' } & ViewRequest)
+  /**
+   * A control of the era's own API, logged in the host's trace as the era's
+   * program issued it, or (manual clock only) ksmd's time: `step` runs the
+   * next batch, `advance` lets `value` µs pass (at most `maxBatches`
+   * batches). Answers the calls made, and the view as after it.
+   */
+  | ({ id: number; op: 'control'; action: ViewAction; value?: number; maxBatches?: number } & ViewRequest)
   | { id: number; op: 'shutdown' };
+
+/** What a view request asks for beside the kernel's state. */
+export interface ViewRequest {
+  /** The process whose page states to send (the memory map's). */
+  pid?: number;
+  /** Trace lines from this sequence number on; absent: the last `limit` lines. */
+  since?: number;
+  /** The most trace lines to send (default 200; the newest are kept). */
+  limit?: number;
+}
+
+/** One line of the host's trace: a call one of its programs issued, as strace (or the shell) shows it. */
+export interface TraceLine {
+  /** Sequence number, from 0 since the host started. */
+  seq: number;
+  /** Virtual time of the call, µs. */
+  at: number;
+  text: string;
+  /** False for a failed call (`= -1 ...`, a write error). */
+  ok: boolean;
+}
+
+/** The host's kernel as a live view shows it (src/session/kernel-view.ts). */
+export interface HostView {
+  era: SessionEraInfo;
+  support: SessionSupport;
+  counterNames: string[];
+  stateLabels: StateLabel[];
+  clock: 'real' | 'manual';
+  /** Virtual time, µs since boot. */
+  now: number;
+  counters: CounterValue[];
+  knobs: Knobs;
+  ksmd: KsmdState;
+  work: WorkTotals;
+  pagesSaved: number;
+  /** Live processes in pid order. */
+  processes: ProcessInfo[];
+  /** The asked process's page states (PAGE_* bytes, base64), when it is live. */
+  states?: { pid: number; data: string };
+  /** Trace lines asked for, oldest first; `next` is the sequence number to ask from next; `dropped`: lines skipped (too many, or gone from the host's buffer). */
+  trace: { lines: TraceLine[]; next: number; dropped: number };
+}
 
 /** Output of a command, in the order it was written. */
 export interface OutputChunk {
@@ -52,5 +106,5 @@ export interface HostState extends HostInfo {
 }
 
 export type HostResponse =
-  | { id: number; ok: true; info?: HostInfo; state?: HostState; output?: OutputChunk[]; status?: number }
+  | { id: number; ok: true; info?: HostInfo; state?: HostState; output?: OutputChunk[]; status?: number; view?: HostView; calls?: CallRecord[]; batches?: number }
   | { id: number; ok: false; error: string };

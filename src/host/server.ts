@@ -8,8 +8,9 @@
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { type HostMachine } from './machine.js';
-import type { HostInfo, HostRequest, HostResponse } from './protocol.js';
+import { VIEW_ACTIONS } from '../session/kernel-view.js';
+import { type HostMachine, HostRefusal } from './machine.js';
+import type { HostInfo, HostRequest, HostResponse, ViewRequest } from './protocol.js';
 
 export interface HostServerOptions {
   socket: string;
@@ -109,6 +110,21 @@ export class HostServer {
           if (typeof req.micros !== 'number' || !(req.micros >= 0)) return { id, ok: false, error: 'sleep: micros must be a number >= 0' };
           m.sleep(req.micros);
           return { id, ok: true };
+        case 'view': {
+          const bad = badViewRequest(req);
+          if (bad) return { id, ok: false, error: `view: ${bad}` };
+          return { id, ok: true, view: m.viewState(req) };
+        }
+        case 'control': {
+          if (!VIEW_ACTIONS.includes(req.action)) return { id, ok: false, error: `control: unknown action ${JSON.stringify(req.action)} (${VIEW_ACTIONS.join(', ')})` };
+          const needsValue = req.action === 'pagesToScan' || req.action === 'sleep' || req.action === 'advance';
+          if (needsValue && !isCount(req.value)) return { id, ok: false, error: `control ${req.action}: value must be an integer >= 0` };
+          if (req.maxBatches !== undefined && !(isCount(req.maxBatches) && req.maxBatches > 0)) return { id, ok: false, error: 'control: maxBatches must be an integer > 0' };
+          const bad = badViewRequest(req);
+          if (bad) return { id, ok: false, error: `control: ${bad}` };
+          const r = m.control(req.action, req.value, req.maxBatches, req);
+          return { id, ok: true, calls: r.calls, batches: r.batches, view: r.view };
+        }
         case 'shutdown':
           this.stopping = true;
           setImmediate(() => this.stop());
@@ -117,6 +133,7 @@ export class HostServer {
           return { id, ok: false, error: `unknown op ${JSON.stringify((req as { op?: unknown }).op)}` };
       }
     } catch (e) {
+      if (e instanceof HostRefusal) return { id, ok: false, error: e.message };
       // A bug in the simulation must not take the host down with a half-told story.
       return { id, ok: false, error: `internal error: ${e instanceof Error ? e.message : String(e)}` };
     }
@@ -134,4 +151,16 @@ export class HostServer {
     }
     this.opts.onStop?.();
   }
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** What is wrong with a view request's fields, or null. */
+function badViewRequest(r: ViewRequest): string | null {
+  if (r.pid !== undefined && !isCount(r.pid)) return 'pid must be an integer >= 0';
+  if (r.since !== undefined && !isCount(r.since)) return 'since must be an integer >= 0';
+  if (r.limit !== undefined && !isCount(r.limit)) return 'limit must be an integer >= 0';
+  return null;
 }

@@ -185,6 +185,10 @@ abstract class MadviseSystem implements EraSystem {
   get sysfs() {
     return this.k.sysfs;
   }
+  /** The front end itself, for live views that read its merger (the host's view for an attached TUI). */
+  get kernel(): V2Kernel | V3Kernel {
+    return this.k;
+  }
   spawn(name: string, uid = 0) {
     return this.k.spawn(name, uid);
   }

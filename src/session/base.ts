@@ -233,7 +233,8 @@ export abstract class BaseSession implements EraSession {
     });
   }
 
-  private countMerged(r: Range): number {
+  /** Pages of a registered range mapped to a KSM page. */
+  countMerged(r: Range): number {
     const flags = this.memory.frames.flags;
     let n = 0;
     for (const v of r.mm.vmas) {
@@ -250,7 +251,16 @@ export abstract class BaseSession implements EraSession {
   pageStates(pid: number, out?: Uint8Array): Uint8Array {
     const proc = this.procs.get(pid);
     if (proc === undefined || proc.p.exited) return new Uint8Array(0);
-    const ranges = this.ranges(proc);
+    return this.statesOf(proc.p.mm, this.ranges(proc), out);
+  }
+
+  /**
+   * The states of the pages of `ranges` (ranges of mm, in address order, not
+   * overlapping), as pageStates gives them for a process of the session:
+   * for a kernel the session adopted (src/session/kernel-view.ts), its
+   * processes are not the session's own.
+   */
+  statesOf(mm: Mm, ranges: readonly Range[], out?: Uint8Array): Uint8Array {
     const stateRanges: StateRange[] = [];
     let total = 0;
     for (const r of ranges) {
@@ -261,7 +271,7 @@ export abstract class BaseSession implements EraSession {
     states.fill(PAGE_ABSENT);
     const flags = this.memory.frames.flags;
     for (const sr of stateRanges) {
-      for (const v of proc.p.mm.vmas) {
+      for (const v of mm.vmas) {
         if (v.end <= sr.start || v.start >= sr.end) continue;
         const from = Math.max(v.start, sr.start);
         const base = sr.offset + (from - sr.start) / PAGE_SIZE;
@@ -272,7 +282,7 @@ export abstract class BaseSession implements EraSession {
         }
       }
     }
-    this.markTracked(proc.p.mm, stateRanges, states);
+    this.markTracked(mm, stateRanges, states);
     return states;
   }
 

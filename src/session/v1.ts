@@ -46,6 +46,8 @@ import {
   type SessionEraInfo,
   type StateLabel,
 } from './session.js';
+import type { Range } from '../engine/memory/memory.js';
+import { slotRanges } from './registered.js';
 import { markTree2009 } from './tree-2009.js';
 
 export const V1_COUNTERS = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const;
@@ -117,12 +119,40 @@ export class V1Session extends BaseSession {
   protected override startup(w: Workload): CallRecord[] {
     const ht = w.hashTables;
     this.k = new V1Kernel({ abi: this.abi, pageHashSize: ht.pageHash, rmapHashSize: ht.rmapHash, sha1HashSize: ht.sha1Cache });
-    const ctl = new Libc(this.k, this.program('ksmctl'));
+    const calls = this.openControl();
+    calls.push(this.startStop({ sleep: STARTUP_SLEEP_MICROS, pagesToScan: w.pagesToScan, run: true }));
+    return calls;
+  }
+
+  /**
+   * Takes over a kernel that already runs (the ksmctl host's) instead of
+   * loading a workload: the counters, knobs, page states and controls then
+   * work on it. Nothing is called until a control is used (openControl).
+   */
+  adopt(kernel: V1Kernel): void {
+    if (this.k !== null) throw new Error('v1: the session already has a kernel');
+    if ((this.abi === '2008' ? kernel.ksm2008 : kernel.ksm2009) === null) throw new Error(`v1: the kernel has no ${this.abi} driver loaded`);
+    this.k = kernel;
+  }
+
+  /** ksmctl starts and opens /dev/ksm (fd 3), once: the fd every KSM_START_STOP_KTHREAD goes to. The calls made. */
+  openControl(): CallRecord[] {
+    if (this.ctl !== null) return [];
+    const ctl = new Libc(this.kernel, this.program('ksmctl'));
     this.ctl = ctl;
     const calls: CallRecord[] = [];
     this.ctlFd = this.traced(ctl, calls, false, () => ctl.open(KSM_DEVICE_PATH, O_RDWR));
-    calls.push(this.startStop({ sleep: STARTUP_SLEEP_MICROS, pagesToScan: w.pagesToScan, run: true }));
     return calls;
+  }
+
+  /** The pid of the ksmctl program holding /dev/ksm, or 0 before openControl. */
+  get controlPid(): number {
+    return this.ctl?.pid ?? 0;
+  }
+
+  /** What the kernel holds as registered in mm, whoever registered it: its slots on the driver's list. */
+  registeredRanges(mm: Mm): Range[] {
+    return slotRanges(mm, this.abi === '2008' ? this.kernel.ksm2008!.slots : this.kernel.ksm2009!.tree.slots);
   }
 
   /** A process started from a shell: stdin, stdout and stderr open on its terminal. */

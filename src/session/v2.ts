@@ -13,6 +13,8 @@ import type { Mm } from '../engine/memory/mm.js';
 import { KSM_SYSFS_DIR, MADV_SHAREABLE, MADV_UNSHAREABLE, ksm_control_flags_run } from '../v2-madvise/constants.js';
 import { V2Kernel } from '../v2-madvise/kernel.js';
 import type { Workload } from '../workload/schema.js';
+import type { Range } from '../engine/memory/memory.js';
+import { slotRanges } from './registered.js';
 import { markTree2009 } from './tree-2009.js';
 import { BaseSession, echoCall, madviseCall, REGION_FLAGS, REGION_PROT, type SessionRegion, type StateRange } from './base.js';
 import { type CallRecord, type CounterValue, type Knobs, type SessionEraInfo } from './session.js';
@@ -33,7 +35,18 @@ export class V2Session extends BaseSession {
   readonly info = V2_INFO;
   readonly support = { unmerge: false };
   readonly counterNames = V2_COUNTERS;
-  readonly kernel = new V2Kernel();
+  readonly kernel: V2Kernel;
+
+  /** A fresh kernel, or one that already runs (the ksmctl host's), which the session then views and steers. */
+  constructor(kernel?: V2Kernel) {
+    super();
+    this.kernel = kernel ?? new V2Kernel();
+  }
+
+  /** What the kernel holds as registered in mm, whoever registered it: its slots on the merger's list. */
+  registeredRanges(mm: Mm): Range[] {
+    return slotRanges(mm, this.kernel.ksm.slots);
+  }
   /** A registered mm is pinned (get_task_mm) and scanned after its process exits. */
   protected override readonly exitKeepsRegistration = true;
 

@@ -10,6 +10,8 @@ import { NODE_FLAG, STABLE_FLAG } from '../engine/merge/mainline-2632.js';
 import { KSM_RUN_MERGE, KSM_RUN_STOP, KSM_RUN_UNMERGE, KSM_SYSFS_DIR, MADV_MERGEABLE, MADV_UNMERGEABLE } from '../v3-sysfs/constants.js';
 import { V3Kernel } from '../v3-sysfs/kernel.js';
 import { PAGE_SIZE } from '../engine/constants.js';
+import type { Range } from '../engine/memory/memory.js';
+import { mergeableRanges } from './registered.js';
 import { BaseSession, echoCall, madviseCall, REGION_FLAGS, REGION_PROT, type SessionRegion, type StateRange } from './base.js';
 import { type CallRecord, type CounterValue, type Knobs, PAGE_ABSENT, PAGE_MERGED, PAGE_UNSTABLE, PAGE_VOLATILE, type SessionEraInfo } from './session.js';
 
@@ -26,7 +28,18 @@ export class V3Session extends BaseSession {
   readonly info = V3_INFO;
   readonly support = { unmerge: true };
   readonly counterNames = V3_COUNTERS;
-  readonly kernel = new V3Kernel();
+  readonly kernel: V3Kernel;
+
+  /** A fresh 2.6.32 kernel, or one that already runs (the ksmctl host's), which the session then views and steers. */
+  constructor(kernel?: V3Kernel) {
+    super();
+    this.kernel = kernel ?? new V3Kernel();
+  }
+
+  /** What the kernel holds as registered in mm, whoever registered it: the VMAs flagged VM_MERGEABLE. */
+  registeredRanges(mm: Mm): Range[] {
+    return mergeableRanges(mm);
+  }
 
   protected get machine() {
     return this.kernel.machine;

@@ -10,7 +10,7 @@ import type { SessionEra } from '../session/eras.js';
 import type { CallRecord, EraSession } from '../session/session.js';
 import type { Churn } from '../workload/builtin.js';
 import type { Workload } from '../workload/schema.js';
-import { commandFor, keyName, keyNames, keyOf } from './keys.js';
+import { type Command, commandFor, keyName, keyNames, keyOf } from './keys.js';
 import { layout } from './layout.js';
 import { TuiModel } from './model.js';
 import { Footer, Header } from './panels/bars.js';
@@ -42,6 +42,10 @@ export interface AppProps {
 }
 
 type Mode = 'main' | 'help' | 'era';
+
+/** Keys that do nothing attached to a host (its processes and its era are its programs'), and those a real clock adds. */
+const ATTACHED_UNAVAILABLE: Command[] = ['churn', 'autoChurn', 'exitProcess', 'spawnGuest', 'era'];
+const REAL_CLOCK_UNAVAILABLE: Command[] = ['faster', 'slower', 'pause', 'step'];
 
 /** Below this the panels cannot be laid out; 80×24 is the size the layout is made for. */
 const MIN_COLUMNS = 60;
@@ -86,6 +90,9 @@ export function App(props: AppProps) {
   const size = useTerminalSize(props.columns, props.rows);
   const mapBuffer = useRef(new Uint8Array(0));
 
+  // Answers of an attached host arrive between ticks and key presses.
+  useEffect(() => model.subscribe(() => setVersion(model.version)), [model]);
+
   useEffect(() => {
     if (tickMs <= 0) return;
     let last = performance.now();
@@ -108,6 +115,10 @@ export function App(props: AppProps) {
         if (command === 'quit') {
           exit();
           return;
+        }
+        if (command === 'era' && model.remote !== null) {
+          model.run(command);
+          continue;
         }
         if (command === 'help' || command === 'era') {
           if (command === 'era') setHighlighted(Math.max(0, model.eras.findIndex((e) => e.id === model.session.info.id)));
@@ -169,6 +180,8 @@ export function App(props: AppProps) {
     states = s.pageStates(selected.pid, mapBuffer.current);
   }
   const workloadName = model.workload?.name ?? 'attached';
+  const remote = model.remote;
+  const unavailable = remote === null ? [] : remote.clock === 'manual' ? ATTACHED_UNAVAILABLE : [...ATTACHED_UNAVAILABLE, ...REAL_CLOCK_UNAVAILABLE];
 
   return (
     <Box flexDirection="column" width={L.width} height={L.height}>
@@ -183,9 +196,10 @@ export function App(props: AppProps) {
         ksmd={ksmd}
         autoChurn={model.autoChurn}
         churns={(props.churn?.length ?? 0) > 0}
+        attached={remote === null ? undefined : { socket: remote.socket, clock: remote.clock, gone: remote.error !== null }}
       />
       {mode === 'help' ? (
-        <HelpPanel width={L.width} height={L.bodyHeight} />
+        <HelpPanel width={L.width} height={L.bodyHeight} unavailable={unavailable} />
       ) : (
         <>
           {mode === 'era' ? (
@@ -232,10 +246,17 @@ export function App(props: AppProps) {
               </Box>
             </Box>
           )}
-          <LogPanel width={L.width} height={L.logHeight} lines={model.log} times={L.logTimes} era={s.info.label} />
+          <LogPanel
+            width={L.width}
+            height={L.logHeight}
+            lines={model.log}
+            times={L.logTimes}
+            era={s.info.label}
+            title={remote === null ? undefined : `Calls · the host's trace · ${s.info.label}`}
+          />
         </>
       )}
-      <Footer width={L.width} />
+      <Footer width={L.width} omit={unavailable} />
     </Box>
   );
 }

@@ -8,6 +8,7 @@ import type { Churn } from '../workload/builtin.js';
 import type { Workload } from '../workload/schema.js';
 import { SESSION_ERAS, type SessionEra } from '../session/eras.js';
 import type { CallRecord, EraSession } from '../session/session.js';
+import { AttachedSession, defaultPid } from './attached.js';
 import type { Command } from './keys.js';
 
 export interface LogLine extends CallRecord {
@@ -68,6 +69,10 @@ export class TuiModel {
   private churnDebt = new Map<number, number>();
   /** Pids of guests started from the TUI: they churn like the workload's first process. */
   private spawned = new Set<number>();
+  /** The host's session when the TUI is attached to a ksmctl host, else null. */
+  readonly remote: AttachedSession | null;
+  private readonly listeners = new Set<() => void>();
+  private hostError: string | null = null;
 
   constructor(session: EraSession, opts: ModelOptions = {}) {
     this.session = session;
@@ -75,16 +80,38 @@ export class TuiModel {
     this.workload = opts.workload;
     this.churnSpecs = opts.churn ?? [];
     this.speed = opts.speed ?? 1;
-    this.paused = opts.paused ?? false;
+    this.remote = session instanceof AttachedSession ? session : null;
+    // Attached to a host whose clock is manual, time moves when the user says so.
+    this.paused = opts.paused ?? this.remote?.clock === 'manual';
     this.addLog(opts.loadCalls ?? []);
+    if (this.remote !== null) {
+      this.remote.onUpdate(() => this.absorbRemote());
+      this.absorbRemote();
+      return;
+    }
     this.selectFirst();
     this.sample();
+  }
+
+  /** Hears of changes that come from outside tick and run (an attached host's answers); returns the unsubscribe. */
+  subscribe(f: () => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  /** Virtual time can be steered from here: a private session, or a host with a manual clock. */
+  get timeSteerable(): boolean {
+    return this.remote === null || this.remote.clock === 'manual';
   }
 
   // ------------------------------------------------------------ time
 
   /** A real-time tick of `realMs` milliseconds: virtual time runs `speed` times as fast, unless paused. */
   tick(realMs: number): void {
+    if (this.remote !== null) {
+      this.tickRemote(realMs);
+      return;
+    }
     if (this.paused) return;
     const s = this.session;
     const before = s.now();
@@ -142,6 +169,11 @@ export class TuiModel {
 
   /** Carries out a command of the key table (help, quit and era are the app's). */
   run(command: Command): void {
+    if (this.remote !== null) {
+      this.runRemote(this.remote, command);
+      this.version++;
+      return;
+    }
     const s = this.session;
     switch (command) {
       case 'startStop':
@@ -220,6 +252,112 @@ export class TuiModel {
     this.addLog(calls);
     this.selectFirst();
     this.sample();
+  }
+
+  // ------------------------------------------------------------ attached to a host
+
+  /** Attached: a manual clock advances by this tick's share (when not paused); otherwise the host is asked how it is. */
+  private tickRemote(realMs: number): void {
+    const r = this.remote!;
+    if (r.clock === 'manual' && !this.paused) {
+      const want = Math.max(1, Math.round(realMs * 1000 * this.speed));
+      const maxBatches = Math.max(1, Math.ceil(PAGES_PER_TICK / Math.max(1, r.knobs().pagesToScan)));
+      // The last advance is still running: the host cannot keep up.
+      if (!r.requestAdvance(want, maxBatches)) this.lagging = true;
+    } else {
+      r.poll();
+    }
+  }
+
+  /** An answer of the host: its new trace lines into the log, a sample of its counters. */
+  private absorbRemote(): void {
+    const r = this.remote!;
+    const { lines, dropped } = r.takeCalls();
+    if (dropped > 0) this.note(`… ${dropped} earlier call${dropped === 1 ? '' : 's'} of the host not shown`);
+    for (const l of lines) this.log.push({ text: l.text, ok: l.ok, at: l.at });
+    if (this.log.length > LOG_LINES) this.log.splice(0, this.log.length - LOG_LINES);
+    if (r.error !== null && r.error !== this.hostError) {
+      this.hostError = r.error;
+      this.note(`host: ${r.error}`);
+    }
+    this.lagging = r.clock === 'manual' && !this.paused && r.lagging;
+    if (!this.selected()) {
+      this.selectedPid = defaultPid(r.processes());
+    }
+    // Samples follow the host's clock; an answer at the same virtual time replaces the last one.
+    const last = this.samples[this.samples.length - 1];
+    if (last !== undefined && last.t === r.now()) this.samples.pop();
+    this.sample();
+    for (const f of this.listeners) f();
+  }
+
+  private sendRemote(action: Parameters<AttachedSession['control']>[0], value?: number, then?: (batches: number) => void): void {
+    void this.remote!.control(action, value).then((res) => {
+      if (!res.ok) this.note(`host: ${res.error}`);
+      else then?.(res.batches);
+      for (const f of this.listeners) f();
+    });
+  }
+
+  /** Commands when attached: the era's controls go to the host; time only on a manual clock; the processes are the host's programs'. */
+  private runRemote(r: AttachedSession, command: Command): void {
+    const realClock = 'virtual time follows the host\'s real clock: speed, pause and step need a host started with --clock manual';
+    const notHere = 'is not available attached to a host: its processes belong to their programs';
+    switch (command) {
+      case 'startStop':
+        this.sendRemote(r.knobs().run ? 'stop' : 'start');
+        break;
+      case 'unmerge':
+        if (r.support.unmerge) this.sendRemote('unmerge');
+        else this.note(`${r.info.label} has no unmerge control`);
+        break;
+      case 'pagesUp':
+      case 'pagesDown': {
+        const n = ladder(PAGES_TO_SCAN_STEPS, r.knobs().pagesToScan, command === 'pagesUp' ? 1 : -1);
+        if (n !== undefined) this.sendRemote('pagesToScan', n);
+        break;
+      }
+      case 'sleepUp':
+      case 'sleepDown': {
+        const ms = ladder(SLEEP_MS_STEPS, r.knobs().sleepMicros / 1000, command === 'sleepUp' ? 1 : -1);
+        if (ms !== undefined) this.sendRemote('sleep', ms * 1000);
+        break;
+      }
+      case 'faster':
+      case 'slower':
+        if (r.clock === 'manual') this.speed = ladder(SPEEDS, this.speed, command === 'faster' ? 1 : -1) ?? this.speed;
+        else this.note(realClock);
+        break;
+      case 'pause':
+        if (r.clock === 'manual') this.paused = !this.paused;
+        else this.note(realClock);
+        break;
+      case 'step':
+        if (r.clock === 'manual') this.sendRemote('step', undefined, (batches) => batches === 0 && this.note(`ksmd is ${r.ksmdState()}: no batch to run`));
+        else this.note(realClock);
+        break;
+      case 'selectUp':
+      case 'selectDown':
+        this.moveSelection(command === 'selectUp' ? -1 : 1);
+        break;
+      case 'churn':
+        this.note(`churn ${notHere}`);
+        break;
+      case 'autoChurn':
+        this.note(`the workload's churn ${notHere}`);
+        break;
+      case 'exitProcess':
+        this.note(`exit ${notHere}`);
+        break;
+      case 'spawnGuest':
+        this.note(`a new guest ${notHere}`);
+        break;
+      case 'era':
+        this.note(`the era is the host's (${r.info.label}): ksmctl tui --no-host runs a private session of another`);
+        break;
+      default:
+        return;
+    }
   }
 
   // ------------------------------------------------------------ selection and log

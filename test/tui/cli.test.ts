@@ -1,8 +1,15 @@
 /** `ksmctl` and `ksmctl tui`: what they open on a terminal, and what they do without one. */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildProgram, type Io } from '../../src/cli/program.js';
+import { HostMachine } from '../../src/host/machine.js';
+import { HostServer } from '../../src/host/server.js';
 import type { AppProps } from '../../src/tui/app.js';
-import { ksmctl, STACK } from '../helpers/cli.js';
+import { AttachedSession } from '../../src/tui/attached.js';
+import { KSMCTL, ksmctl, STACK } from '../helpers/cli.js';
 
 /** Runs the program in-process on a pretend terminal; the TUI's props are captured instead of opened. */
 async function onTerminal(args: string[]): Promise<{ props: AppProps | undefined; out: string[]; err: string[] }> {
@@ -43,5 +50,81 @@ test('an unknown era for the TUI exits 2 with a one-line error', (t) => {
   const r = ksmctl(['tui', '--era', 'v9']);
   t.is(r.status, 2);
   t.regex(r.stderr, /--era.*v9/);
+  t.notRegex(r.stderr, STACK);
+});
+
+// ------------------------------------------------------------ attached to a ksmctl host
+
+async function inProcessHost(t: ExecutionContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-'));
+  const socket = join(dir, 'h.sock');
+  const machine = new HostMachine({ era: 'v1', abi: '2009', clock: 'manual' });
+  const server = new HostServer({ socket, machine, info: { era: 'v1', abi: '2009', title: machine.sys.title, workload: null, clock: 'manual' } });
+  await server.listen();
+  t.teardown(() => {
+    server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return socket;
+}
+
+/** The built ksmctl, run without waiting synchronously (an in-process host must answer meanwhile). */
+function ksmctlAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [KSMCTL, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (e, stdout, stderr) => {
+      resolve({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('with a host running, ksmctl tui attaches to it; a WORKLOAD, --era or --no-host open a private session', async (t) => {
+  const socket = await inProcessHost(t);
+  const attached = await onTerminal(['tui', '--socket', socket]);
+  t.true(attached.props?.session instanceof AttachedSession);
+  t.is(attached.props?.session.info.id, 'v1-2009', "the host's era");
+  t.is(attached.props?.workload, undefined);
+  (attached.props?.session as AttachedSession).close();
+  t.true((await onTerminal(['tui', '--socket', socket, '--host'])).props?.session instanceof AttachedSession);
+  for (const args of [['--no-host'], ['builtin:guests'], ['--era', 'v2'], ['--era', 'v1', '--abi', '2009']]) {
+    const { props } = await onTerminal(['tui', '--socket', socket, ...args]);
+    t.false(props?.session instanceof AttachedSession, args.join(' '));
+    t.truthy(props?.workload, args.join(' '));
+  }
+});
+
+// Serial (AVA runs serial tests before the others): it sets $KSMCTL_HOST for this process.
+test.serial('ksmctl alone attaches to the host of $KSMCTL_HOST; without a terminal it says so and prints the host status', async (t) => {
+  const socket = await inProcessHost(t);
+  const before = process.env.KSMCTL_HOST;
+  process.env.KSMCTL_HOST = socket;
+  t.teardown(() => {
+    if (before === undefined) delete process.env.KSMCTL_HOST;
+    else process.env.KSMCTL_HOST = before;
+  });
+  const { props } = await onTerminal([]);
+  t.true(props?.session instanceof AttachedSession);
+  (props?.session as AttachedSession).close();
+  const r = await ksmctlAsync([], { KSMCTL_HOST: socket });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stderr, `ksmctl: the TUI needs a terminal (stdin and stdout must be TTYs); a host runs on ${socket}, \`ksmctl host status\` shows it. Running it:\n`);
+  t.regex(r.stdout, /^host pid \d+, v1: \/dev\/ksm, the Mar 2009 driver \(seed 002\), manual clock, socket /);
+});
+
+test('ksmctl tui --host with no host answering, or with a WORKLOAD, is a one-line error and exit 2', async (t) => {
+  const none = join(tmpdir(), 'ksmctl-none', 'no.sock');
+  for (const tty of [false, true]) {
+    if (tty) {
+      const err = await t.throwsAsync(onTerminal(['tui', '--host', '--socket', none]));
+      t.is(err?.message, `no ksmctl host on ${none} (start one with: ksmctl host start)`);
+      continue;
+    }
+    const r = await ksmctlAsync(['tui', '--host', '--socket', none]);
+    t.is(r.status, 2);
+    t.is(r.stderr, `ksmctl: no ksmctl host on ${none} (start one with: ksmctl host start)\n`);
+    t.is(r.stdout, '');
+  }
+  const r = await ksmctlAsync(['tui', 'builtin:guests', '--host']);
+  t.is(r.status, 2);
+  t.is(r.stderr, "ksmctl: --host shows the host's own era and processes: it takes no WORKLOAD, --era or --abi\n");
   t.notRegex(r.stderr, STACK);
 });

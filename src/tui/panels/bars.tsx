@@ -15,13 +15,40 @@ export interface HeaderProps {
   ksmd: KsmdState;
   autoChurn: boolean;
   churns: boolean;
+  /** Attached to a ksmctl host: its socket and clock (in place of the workload); gone once it stopped answering. */
+  attached?: { socket: string; clock: 'real' | 'manual'; gone?: boolean };
 }
 
-export function Header({ width, era, workload, now, speedFactor, paused, lagging, ksmd, autoChurn, churns }: HeaderProps) {
-  const left = ` ksmctl · ${era} · ${workload} · t ${seconds(now)} · ${speed(speedFactor)}${lagging ? ' (lagging)' : ''}`;
-  const churn = churns ? ` · churn ${autoChurn ? 'on' : 'off'}` : '';
-  const state = paused ? ' PAUSED ' : ` ${ksmd} `;
+/** A path cut in the middle to `width` characters (its end, the file name, kept). */
+export function elidePath(path: string, width: number): string {
+  if (path.length <= width) return path;
+  if (width <= 1) return '…';
+  const tail = Math.min(path.length - 1, Math.max(Math.ceil((width - 1) * 0.6), width - 1 - 8));
+  return `${path.slice(0, width - 1 - tail)}…${path.slice(path.length - tail)}`;
+}
+
+export function Header({ width, era, workload, now, speedFactor, paused, lagging, ksmd, autoChurn, churns, attached }: HeaderProps) {
+  const state = attached?.gone ? ' HOST GONE ' : paused ? ' PAUSED ' : ` ${ksmd} `;
   const room = Math.max(0, width - state.length);
+  let left: string;
+  if (attached === undefined) {
+    left = ` ksmctl · ${era} · ${workload} · t ${seconds(now)} · ${speed(speedFactor)}${lagging ? ' (lagging)' : ''}`;
+  } else {
+    // The socket whole if it fits: the name of the program goes first, then the separators; then the path's middle.
+    const lag = lagging ? ' (lagging)' : '';
+    const clock = attached.clock === 'real' ? 'real clock' : `manual clock ${speed(speedFactor)}${lag}`;
+    const short = attached.clock === 'real' ? 'real clock' : `manual ${speed(speedFactor)}${lag}`;
+    const variants: Array<[string, string]> = [
+      [` ksmctl · ${era} · attached to host `, ` · t ${seconds(now)} · ${clock}`],
+      [` ${era} · attached to host `, ` · t ${seconds(now)} · ${clock}`],
+      [` ${era} · attached to host `, ` · ${seconds(now)} ${short}`],
+      [` ${era} · attached to host `, ` · ${seconds(now)}${attached.clock === 'real' ? '' : ` ${speed(speedFactor)}${lag}`}`],
+    ];
+    const fits = variants.find(([head, tail]) => head.length + attached.socket.length + tail.length <= room);
+    const [head, tail] = fits ?? variants[variants.length - 1];
+    left = head + elidePath(attached.socket, Math.max(12, room - head.length - tail.length)) + tail;
+  }
+  const churn = churns ? ` · churn ${autoChurn ? 'on' : 'off'}` : '';
   return (
     <Box width={width}>
       <Text inverse bold>
@@ -52,19 +79,20 @@ const FOOTER: Array<[Command, Command?]> = [
 ];
 
 /** "? help  q quit  s start/stop  +/- pages ...", the keys taken from the key table. */
-export function footerText(): string {
+export function footerText(omit: readonly Command[] = []): string {
   const binding = (c: Command) => KEY_TABLE.find((b) => b.command === c)!;
-  return FOOTER.map(([a, b]) => {
+  return FOOTER.filter(([a]) => !omit.includes(a)).map(([a, b]) => {
     const first = binding(a);
     const keys = b === undefined ? showKey(first.keys[0]) : `${showKey(first.keys[0])}/${showKey(binding(b).keys[0])}`;
     return `${keys} ${first.hint ?? binding(b!).hint}`;
   }).join('  ');
 }
 
-export function Footer({ width }: { width: number }) {
+/** `omit`: commands not available here (attached to a host), left out. */
+export function Footer({ width, omit }: { width: number; omit?: readonly Command[] }) {
   return (
     <Text dimColor wrap="truncate-end">
-      {fit(` ${footerText()}`, width)}
+      {fit(` ${footerText(omit)}`, width)}
     </Text>
   );
 }

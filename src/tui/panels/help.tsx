@@ -1,10 +1,11 @@
 /** The help overlay: the key table, as the input handler uses it. */
 import { Box, Text } from 'ink';
 import { fit } from '../format.js';
-import { KEY_TABLE, showKey } from '../keys.js';
+import { type Command, KEY_TABLE, showKey } from '../keys.js';
 import { Panel } from './panel.js';
 
-export function HelpPanel({ width, height }: { width: number; height: number }) {
+/** `unavailable`: commands that do nothing here (attached to a host), marked as such. */
+export function HelpPanel({ width, height, unavailable = [] }: { width: number; height: number; unavailable?: readonly Command[] }) {
   const inner = width - 2;
   const rows = Math.max(1, height - 2);
   const keysW = 12;
@@ -22,7 +23,7 @@ export function HelpPanel({ width, height }: { width: number; height: number }) 
                 <Text bold color="yellow">
                   {fit(b.keys.map(showKey).join(' '), keysW)}
                 </Text>
-                {fit(b.help, colW - keysW - 1)}
+                {unavailable.includes(b.command) ? <Text dimColor>{fit(`(attached: unavailable) ${b.help}`, colW - keysW - 1)}</Text> : fit(b.help, colW - keysW - 1)}
               </Text>
             ))}
           </Box>

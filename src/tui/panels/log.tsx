@@ -15,6 +15,8 @@ export interface LogProps {
   /** Put the virtual time in front of each line. */
   times: boolean;
   era: string;
+  /** In place of the era's title (attached: the host's trace). */
+  title?: string;
 }
 
 /** Breaks text into rows of at most `width` characters, after a space where one is near the end; continuations are indented. */
@@ -33,7 +35,7 @@ export function wrapCall(text: string, width: number, indent = 4): string[] {
   return rows.map((r, i) => (i === 0 ? r : ' '.repeat(indent) + r));
 }
 
-export function LogPanel({ width, height, lines, times, era }: LogProps) {
+export function LogPanel({ width, height, lines, times, era, title }: LogProps) {
   const inner = width - 2;
   const rows = Math.max(1, height - 2);
   const shown: Array<{ key: string; text: string; line: LogLine; last: boolean }> = [];
@@ -46,7 +48,7 @@ export function LogPanel({ width, height, lines, times, era }: LogProps) {
     }
   }
   return (
-    <Panel title={`Calls · as a ${era} program issues them`} width={width} height={height} color="yellow">
+    <Panel title={title ?? `Calls · as a ${era} program issues them`} width={width} height={height} color="yellow">
       {shown.map(({ key, text, line, last }) => (
         <Text key={key} color={!line.ok ? 'red' : line.note ? 'gray' : undefined} bold={last && !line.note}>
           {fit(text, inner)}
