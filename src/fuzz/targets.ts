@@ -9,6 +9,9 @@
  * generated from (seed, target, session), so any failure replays with
  * `npm run fuzz -- --seed S --target T --session K`.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../engine/constants.js';
 import { ERRNO, errnoName } from '../engine/errno.js';
 import type { Process } from '../engine/machine.js';
@@ -28,6 +31,8 @@ import { WorkloadError } from '../workload/errors.js';
 import { ERAS } from '../workload/eras.js';
 import { runWorkload } from '../workload/runner.js';
 import { parseWorkloadText, totalPages } from '../workload/schema.js';
+import { BUILTINS } from '../script/builtins.js';
+import { runScript } from '../script/run.js';
 import { Rng } from './rng.js';
 
 /** Inputs per session: a fresh kernel after this many. */
@@ -513,7 +518,103 @@ export const workloadJsonTarget: FuzzTarget = {
   },
 };
 
-export const TARGETS: FuzzTarget[] = [ioctlTarget, madviseTarget('v2'), madviseTarget('v3'), sysfsTarget('v2'), sysfsTarget('v3'), workloadJsonTarget];
+// ---------------------------------------------------------------- script text
+
+/** The example scripts, found from this file upwards (src/fuzz in the sources, dist/src/fuzz when built). */
+function exampleScripts(): Array<{ name: string; text: string }> {
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  for (let i = 0; i < 5 && !existsSync(join(dir, 'examples', 'scripts')); i++) dir = join(dir, '..');
+  const out: Array<{ name: string; text: string }> = [];
+  for (const sub of ['scripts', 'permissions']) {
+    const d = join(dir, 'examples', sub);
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d).filter((x) => x.endsWith('.ksm')).sort()) out.push({ name: f, text: readFileSync(join(d, f), 'utf8') });
+  }
+  return out;
+}
+
+const TOKEN = /\s+|\/\*[\s\S]*?\*\/|"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*|0x[0-9a-fA-F]+|[0-9]+[A-Za-z]*|==|!=|<=|>=|&&|\|\||<<|>>|->|\+\+|--|[+\-*\/%=<>!&|^~?:;,.(){}\[\]#]|./g;
+
+const VOCAB = [
+  ...Object.keys(BUILTINS), 'int', 'char', 'unsigned', 'long', 'struct', 'if', 'else', 'for', 'while', 'return', 'break', 'continue', 'sizeof', 'expect', 'echo', 'cat', 'print', 'ksmctl',
+  '#define', '#include', '#pragma', 'era', 'abi', 'v1', 'v2', 'v3', '2008', '2009', 'NULL', 'PAGE_SIZE', 'MADV_MERGEABLE', 'MADV_UNMERGEABLE', 'MADV_SHAREABLE', 'O_RDWR', 'KSM_CREATE_SHARED_MEMORY_AREA',
+  'KSM_REGISTER_MEMORY_REGION', 'KSM_START_STOP_KTHREAD', 'KSM_GET_INFO_KTHREAD', 'KSM_SCAN', 'errno', 'EINVAL', '"/dev/ksm"', '"/sys/kernel/mm/ksm/run"', 'x"00ff"', '{fill: 1}', '"zero"',
+  '(', ')', '{', '}', '[', ']', ';', ',', '=', '==', '&', '*', '->', '.', '+', '-', '<<', '!', '?', ':', '\n', '"', '/*', '*/',
+];
+
+const TIME_CALLS = new Set(['sleep', 'usleep', 'wait_full_scans']);
+
+/** 1-4 token-level mutations of a script: delete, duplicate, swap, replace (numbers by small or edge values). */
+function mutateScript(r: Rng, text: string): string {
+  const toks = text.match(TOKEN) ?? [];
+  const n = r.range(1, 4);
+  for (let k = 0; k < n && toks.length; k++) {
+    const i = r.int(toks.length);
+    switch (r.int(5)) {
+      case 0:
+        toks.splice(i, 1);
+        break;
+      case 1:
+        toks.splice(i, 0, toks[i]);
+        break;
+      case 2: {
+        const j = r.int(toks.length);
+        [toks[i], toks[j]] = [toks[j], toks[i]];
+        break;
+      }
+      case 3:
+        toks[i] = r.pick(VOCAB);
+        break;
+      default: {
+        // A number: the argument of a call that lets virtual time pass stays small.
+        const nums = toks.map((t, x) => (/^[0-9]/.test(t) ? x : -1)).filter((x) => x >= 0);
+        if (!nums.length) break;
+        const x = r.pick(nums);
+        const before = toks.slice(Math.max(0, x - 4), x).join('');
+        const timed = [...TIME_CALLS].some((c) => before.includes(`${c}(`));
+        toks[x] = timed ? String(r.int(3)) : r.chance(0.5) ? String(r.int(65)) : r.pick(['0', '1', '4095', '4096', '0x7fffffff', '0xffffffff', '4294967296', '18446744073709551615', '99999999999999999999999']);
+      }
+    }
+  }
+  return toks.join('');
+}
+
+export const scriptTarget: FuzzTarget = {
+  name: 'script',
+  what: 'ksmctl run: the example scripts mutated token by token, token soup and random bytes; a run ends with status 0, 1 (an expect) or 2 (file:line:col and a caret), never an exception',
+  session() {
+    const examples = exampleScripts();
+    if (!examples.length) throw new Error('no example scripts found');
+    return {
+      lastInput: '',
+      run(r) {
+        let text: string;
+        const kind = r.int(20);
+        if (kind < 17) text = mutateScript(r, r.pick(examples).text);
+        else if (kind < 19) text = Array.from({ length: r.range(3, 60) }, () => r.pick(VOCAB)).join(r.pick([' ', '', '\n']));
+        else text = String.fromCharCode(...r.bytes(r.range(0, 200)));
+        this.lastInput = text.length > 4000 ? `${text.slice(0, 4000)}... (${text.length} chars)` : text;
+        let res;
+        try {
+          res = runScript('fuzz.ksm', text, { sink: { trace: () => {}, stdout: () => {}, stderr: () => {} }, maxSteps: 20000 });
+        } catch (e) {
+          throw new FuzzViolation(this.lastInput, `runScript threw ${(e as Error).stack ?? e}`);
+        }
+        if (res.status === 2) {
+          if (!res.error?.startsWith('fuzz.ksm:')) throw new FuzzViolation(this.lastInput, `an error without its place: ${res.error}`);
+          const m = /^fuzz\.ksm:\d+:\d+: ([a-z_#]+(?: [a-z]+)?)/i.exec(res.error);
+          return `status 2: ${m ? m[1] : 'error'}`;
+        }
+        return `status ${res.status}`;
+      },
+      problems() {
+        return [];
+      },
+    };
+  },
+};
+
+export const TARGETS: FuzzTarget[] = [ioctlTarget, madviseTarget('v2'), madviseTarget('v3'), sysfsTarget('v2'), sysfsTarget('v3'), workloadJsonTarget, scriptTarget];
 
 export function findTarget(name: string): FuzzTarget | undefined {
   return TARGETS.find((t) => t.name === name);

@@ -75,6 +75,8 @@ export interface InterpreterOptions {
   defines?: ReadonlyMap<string, Expr>;
   /** The first process's uid (`ksmctl run --user`; default 0, root). */
   uid?: number;
+  /** Statements all processes may run in all before a runtime error (the fuzzer's bound on endless loops); none by default. */
+  maxSteps?: number;
 }
 
 /** The result of a run: which processes are still alive (paused), and whether an expect failed. */
@@ -85,6 +87,8 @@ export interface RunOutcome {
 }
 
 export class Interpreter {
+  /** Statements run so far (InterpreterOptions.maxSteps). */
+  private steps = 0;
   private readonly ctxs: Ctx[] = [];
   private readonly header: Header;
 
@@ -196,7 +200,11 @@ export class Interpreter {
       switch (f.k) {
         case 'block':
           if (f.i >= f.stmts.length) c.frames.pop();
-          else this.exec(c, f.stmts[f.i++]);
+          else {
+            const s = f.stmts[f.i++];
+            if (this.opts.maxSteps !== undefined && ++this.steps > this.opts.maxSteps) throw runtimeError(`more than ${this.opts.maxSteps} statements run (the limit of this run)`, s.loc);
+            this.exec(c, s);
+          }
           break;
         case 'loop': {
           const n = f.node;

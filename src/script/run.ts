@@ -39,6 +39,8 @@ export interface ScriptRunOptions {
   defines?: Record<string, string>;
   /** The program's uid (`--user`; default 0, root). */
   uid?: number;
+  /** A bound on the statements run (InterpreterOptions.maxSteps). */
+  maxSteps?: number;
 }
 
 export interface ScriptRunResult {
@@ -133,7 +135,7 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
     checkProgram(prog, { header: settings.header, defined: defines.keys() });
     const sys = opts.system ?? createSystem({ era: settings.era, abi: settings.abi });
     const rt = new Runtime(sys, opts.sink, opts.trace === true);
-    const out = new Interpreter(prog, rt, { header: settings.header, name: programName(file), defines, uid: opts.uid }).run();
+    const out = new Interpreter(prog, rt, { header: settings.header, name: programName(file), defines, uid: opts.uid, maxSteps: opts.maxSteps }).run();
     return { status: 0, alive: out.alive, settings };
   } catch (e) {
     if (e instanceof ScriptError) return { status: e.kind === 'expect' ? 1 : 2, error: formatScriptError(file, source, e), alive: [], settings };

@@ -28,3 +28,13 @@ test('workload run: a batch far larger than memory completes a pass per page, on
   t.true(r.snapshots.length > 20_000);
   t.notThrows(() => formatRun(r, false));
 });
+
+test('mmap of 16 TiB (a script\'s NPAGES 0xffffffff) is ENOMEM, as the heuristic overcommit answered, not a page table of that size', async (t) => {
+  const { V3Kernel } = await import('../../src/v3-sysfs/kernel.js');
+  const { V1Kernel } = await import('../../src/v1-ioctl/kernel.js');
+  const { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } = await import('../../src/engine/constants.js');
+  for (const k of [new V3Kernel(), new V1Kernel()]) {
+    const p = k.spawn('p');
+    t.is(k.mmap(p, 0, 0xffffffff * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS), -12);
+  }
+});

@@ -9,7 +9,7 @@ import { Rng } from '../../src/fuzz/rng.js';
 import { type FuzzTarget, FuzzViolation, TARGETS } from '../../src/fuzz/targets.js';
 
 for (const target of TARGETS) {
-  const inputs = target.name === 'workload-json' ? 400 : 1000;
+  const inputs = target.name === 'workload-json' || target.name === 'script' ? 300 : 1000;
   test(`fuzz ${target.name}: ${inputs} inputs, only the era's answers, invariants intact`, (t) => {
     const r = runFuzz({ seed: 20090416, inputs, targets: [target] });
     t.log(formatFuzz(r, 6));

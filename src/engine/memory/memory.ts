@@ -59,6 +59,13 @@ export class Memory {
   readonly mmById: Mm[] = [];
   hooks: MemoryHooks = {};
   /**
+   * The machine's RAM in pages, for mmap's overcommit check (256 GiB unless
+   * a front end says otherwise): the heuristic overcommit of 2.6.x refuses
+   * an accounted mapping larger than all of memory with ENOMEM, which keeps
+   * a program's 16 TiB request from allocating a page table of that size.
+   */
+  ramPages = 1 << 26;
+  /**
    * Called by the mergers at each MergeWindow of every merge attempt, when
    * set (tests and fuzzers: a process writes there); null costs one check.
    */
@@ -98,6 +105,8 @@ export class Memory {
     if (length <= 0 || !Number.isSafeInteger(length)) return -ERRNO.EINVAL;
     const len = roundUp(length);
     if (len > TASK_SIZE) return -ERRNO.ENOMEM;
+    // __vm_enough_memory (OVERCOMMIT_GUESS): an obvious overcommit of a private writable or shared mapping.
+    if ((type === MAP_SHARED || prot & PROT_WRITE) && len / PAGE_SIZE > this.ramPages) return -ERRNO.ENOMEM;
     if (flags & MAP_FIXED) {
       if (addr % PAGE_SIZE !== 0) return -ERRNO.EINVAL;
       if (addr + len > TASK_SIZE || addr < PAGE_SIZE) return -ERRNO.ENOMEM;
