@@ -6,7 +6,7 @@
  * invariant checks, time, and the seed to replay it with. Exits 1 on the
  * first violation, printing the world to replay alone.
  */
-import { ERA_IDS, type EraId } from './worlds.js';
+import { type EraId, SOAK_ERA_IDS } from './worlds.js';
 import { runSoak, SOAK_OPS, SoakFailure, type SoakReport } from './soak.js';
 
 export interface SoakArgs {
@@ -18,7 +18,7 @@ export interface SoakArgs {
 }
 
 export function parseSoakArgs(argv: string[], defaultSeed: number): SoakArgs {
-  const args: SoakArgs = { seed: defaultSeed, ops: 10_000_000, checkEvery: 1, eras: [...ERA_IDS] };
+  const args: SoakArgs = { seed: defaultSeed, ops: 10_000_000, checkEvery: 1, eras: [...SOAK_ERA_IDS] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -37,14 +37,14 @@ export function parseSoakArgs(argv: string[], defaultSeed: number): SoakArgs {
     else if (a === '--check-every') args.checkEvery = Math.max(1, int());
     else if (a === '--eras') {
       const list = val().split(',');
-      for (const e of list) if (!(ERA_IDS as readonly string[]).includes(e)) throw new Error(`--eras: no era ${e} (${ERA_IDS.join(', ')})`);
+      for (const e of list) if (!(SOAK_ERA_IDS as readonly string[]).includes(e)) throw new Error(`--eras: no era ${e} (${SOAK_ERA_IDS.join(', ')})`);
       args.eras = list as EraId[];
     } else throw new Error(`unknown option ${a} (--seed, --ops, --world, --check-every, --eras)`);
   }
   return args;
 }
 
-export function formatSoak(r: SoakReport, eras: readonly EraId[] = ERA_IDS): string {
+export function formatSoak(r: SoakReport, eras: readonly EraId[] = SOAK_ERA_IDS): string {
   const lines = [
     `soak seed ${r.seed}: ${r.ops.toLocaleString('en-US')} operations in ${r.worlds} worlds, ${r.checks.toLocaleString('en-US')} invariant checks, 0 violations, ${(r.ms / 1000).toFixed(1)} s (${((r.ms * 1000) / Math.max(1, r.ops)).toFixed(1)} µs/op)`,
     'per era:',
@@ -82,7 +82,7 @@ function main(): void {
     process.stdout.write(formatSoak(r, args.eras) + '\n');
   } catch (e) {
     if (e instanceof SoakFailure) {
-      const eras = args.eras.length === ERA_IDS.length ? '' : ` --eras ${args.eras.join(',')}`;
+      const eras = args.eras.length === SOAK_ERA_IDS.length ? '' : ` --eras ${args.eras.join(',')}`;
       process.stderr.write(e.message + eras + '\n');
       process.exit(1);
     }

@@ -21,7 +21,7 @@
 import { PAGE_SIZE } from '../engine/constants.js';
 import { ERRNO } from '../engine/errno.js';
 import { Rng } from './rng.js';
-import { ERA_IDS, type EraId, makeWorld, V1World, V2World, V3World, type World, type WorldProc } from './worlds.js';
+import { type EraId, makeWorld, SOAK_ERA_IDS, V1World, V2World, V3World, type World, type WorldProc } from './worlds.js';
 
 export const SOAK_OPS = [
   'spawn', 'mmap', 'munmap', 'write', 'writeBytes', 'register', 'registerOdd', 'unregister', 'scan', 'sleep',
@@ -103,7 +103,7 @@ export function worldSeed(seed: number, i: number): number {
 
 function emptyReport(seed: number): SoakReport {
   const perEra = {} as SoakReport['perEra'];
-  for (const e of ERA_IDS) perEra[e] = { worlds: 0, ops: 0, merges: 0, passes: 0 };
+  for (const e of SOAK_ERA_IDS) perEra[e] = { worlds: 0, ops: 0, merges: 0, passes: 0 };
   const perOp = {} as Record<SoakOp, number>;
   for (const o of SOAK_OPS) perOp[o] = 0;
   return { seed, ops: 0, worlds: 0, checks: 0, perEra, perOp, raceWrites: 0, refused: 0, ms: 0 };
@@ -112,7 +112,7 @@ function emptyReport(seed: number): SoakReport {
 export function runSoak(opts: SoakOptions): SoakReport {
   const report = emptyReport(opts.seed);
   const worldOps = opts.worldOps ?? 1500;
-  const eras = opts.eras ?? ERA_IDS;
+  const eras = opts.eras ?? SOAK_ERA_IDS;
   const t0 = performance.now();
   const progressEvery = opts.progressEvery ?? 100000;
   let nextProgress = progressEvery;
@@ -340,12 +340,17 @@ function knob(ctx: Ctx, byUser: boolean): string {
   const user = byUser ? w.procs.find((p) => p.p.uid !== 0) : undefined;
   if (byUser && user === undefined) return 'knob: no user';
   if (w instanceof V3World) {
-    const [file, value] = rng.pick([
-      ['run', `${rng.pick([0, 1, 1, 1, 2])}\n`],
-      ['pages_to_scan', `${rng.range(0, 60)}\n`],
-      ['sleep_millisecs', `${rng.range(2, 30)}\n`],
-      ['max_kernel_pages', `${rng.pick([0, 1, 2, 2000])}\n`],
-    ] as const);
+    const [file, value] = rng.pick(
+      ([
+        ['run', `${rng.pick([0, 1, 1, 1, 2])}\n`],
+        ['pages_to_scan', `${rng.range(0, 60)}\n`],
+        ['sleep_millisecs', `${rng.range(2, 30)}\n`],
+        ['max_kernel_pages', `${rng.pick([0, 1, 2, 2000])}\n`],
+        ['merge_across_nodes', `${rng.pick([0, 1])}\n`],
+        ['use_zero_pages', `${rng.pick([0, 1])}\n`],
+        ['smart_scan', `${rng.pick([0, 1])}\n`],
+      ] as const).filter(([f]) => w.k.sysfs.has(f)),
+    );
     const r = w.k.writeSysfs(file, value, user?.p);
     if (byUser && r !== -ERRNO.EACCES) throw new Error(`v3: a user's write to ${file} returned ${r}, not -EACCES`);
     refused(ctx, r);

@@ -30,16 +30,27 @@ import { MADV_SHAREABLE } from '../v2-madvise/constants.js';
 import { V2Kernel } from '../v2-madvise/kernel.js';
 import { MADV_MERGEABLE, MADV_UNMERGEABLE } from '../v3-sysfs/constants.js';
 import { V3Kernel } from '../v3-sysfs/kernel.js';
+import type { KernelVersion } from '../v3-sysfs/kernels.js';
+import { checkMainline3x } from '../engine/merge/mainline-3x-invariants.js';
+import { Mainline2632 } from '../engine/merge/mainline-2632.js';
+import { Mainline618 } from '../engine/merge/mainline-618.js';
 import { internPage } from '../workload/fill.js';
 
+/** The eras of the seeds (each with a merge-window hook in its merger). */
 export const ERA_IDS = ['v1-2008', 'v1-2009', 'v2', 'v3'] as const;
-export type EraId = (typeof ERA_IDS)[number];
+/** The later mainline kernels of the v3 era (their page lock closes the merge window: no hook). */
+export const LATER_IDS = ['v3-3.9', 'v3-6.18'] as const;
+/** What the soak draws from. */
+export const SOAK_ERA_IDS = [...ERA_IDS, ...LATER_IDS] as const;
+export type EraId = (typeof SOAK_ERA_IDS)[number];
 
 export const ERA_TITLES: Record<EraId, string> = {
   'v1-2008': 'v1 /dev/ksm, Nov 2008 ABI, hash-table merger (seed 001)',
   'v1-2009': 'v1 /dev/ksm, Mar 2009 ABI, tree merger (seed 002)',
   v2: 'v2 madvise(MADV_SHAREABLE) + sysfs, Apr 2009, tree merger (seed 000)',
   v3: 'v3 madvise(MADV_MERGEABLE) + sysfs, Linux 2.6.32 (seed 003)',
+  'v3-3.9': 'v3 madvise(MADV_MERGEABLE) + sysfs, Linux 3.9 (seed 004)',
+  'v3-6.18': 'v3 madvise(MADV_MERGEABLE) + sysfs, Linux 6.18',
 };
 
 export interface Region {
@@ -238,12 +249,15 @@ export abstract class World {
 // ---------------------------------------------------------------- v3
 
 export class V3World extends World {
-  readonly era = 'v3' as const;
-  readonly k = new V3Kernel();
-  readonly memory = this.k.memory;
+  readonly era: EraId;
+  readonly k: V3Kernel<KernelVersion>;
+  readonly memory: Memory;
 
-  constructor() {
+  constructor(readonly kernel: KernelVersion = '2.6.32') {
     super();
+    this.era = kernel === '2.6.32' ? 'v3' : kernel === '3.9' ? 'v3-3.9' : 'v3-6.18';
+    this.k = new V3Kernel<KernelVersion>({ kernel });
+    this.memory = this.k.memory;
     this.init();
   }
 
@@ -276,7 +290,12 @@ export class V3World extends World {
     this.k.sleep(ms);
   }
   protected mergerProblems(): string[] {
-    return checkMainline2632(this.k.ksm);
+    const ksm = this.k.ksm;
+    return ksm instanceof Mainline2632 ? checkMainline2632(ksm) : checkMainline3x(ksm);
+  }
+  protected override framePins(): ReadonlyMap<number, number> {
+    const ksm = this.k.ksm;
+    return ksm instanceof Mainline618 && ksm.zeroPageFrame ? new Map([[ksm.zeroPageFrame, 1]]) : new Map();
   }
   passes(): number {
     return this.k.ksm.scan.seqnr;
@@ -489,5 +508,9 @@ export function makeWorld(era: EraId, opts: { pageHashSize?: number } = {}): Wor
       return new V2World();
     case 'v3':
       return new V3World();
+    case 'v3-3.9':
+      return new V3World('3.9');
+    case 'v3-6.18':
+      return new V3World('6.18');
   }
 }

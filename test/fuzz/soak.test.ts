@@ -5,14 +5,14 @@
 import test from 'ava';
 import { runSoak, SoakFailure } from '../../src/fuzz/soak.js';
 import { formatSoak, parseSoakArgs } from '../../src/fuzz/soak-main.js';
-import { ERA_IDS } from '../../src/fuzz/worlds.js';
+import { SOAK_ERA_IDS } from '../../src/fuzz/worlds.js';
 
-test('a short soak: 10,000 operations over every era, zero invariant violations', (t) => {
-  const r = runSoak({ seed: 20091124, ops: 10_000, worldOps: 800 });
+test('a short soak: 12,000 operations over every era and kernel, zero invariant violations', (t) => {
+  const r = runSoak({ seed: 20091124, ops: 12_000, worldOps: 800 });
   t.log(formatSoak(r));
-  t.is(r.ops, 10_000);
-  t.is(r.checks, 10_000);
-  for (const e of ERA_IDS) {
+  t.is(r.ops, 12_000);
+  t.is(r.checks, 12_000);
+  for (const e of SOAK_ERA_IDS) {
     t.true(r.perEra[e].ops > 0, `${e} ran`);
     t.true(r.perEra[e].merges > 0, `${e} merged`);
   }
