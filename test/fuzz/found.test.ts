@@ -38,3 +38,10 @@ test('mmap of 16 TiB (a script\'s NPAGES 0xffffffff) is ENOMEM, as the heuristic
     t.is(k.mmap(p, 0, 0xffffffff * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS), -12);
   }
 });
+
+test('a 6.18 stable node whose page was freed and reused by another KSM page may keep its rmap_items until pruned (soak seed 20091124, world 1467)', async (t) => {
+  // The 3.x checker took this kernel state for a bug: the soak stopped at that world's operation 341.
+  const { runSoak } = await import('../../src/fuzz/soak.js');
+  const r = runSoak({ seed: 20091124, ops: 1500, world: 1467 });
+  t.is(r.perEra['v3-6.18'].ops, 1500);
+});
