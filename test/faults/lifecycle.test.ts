@@ -13,6 +13,11 @@ import { PAGE_SIZE } from '../../src/engine/constants.js';
 import { FRAME_KSM } from '../../src/engine/memory/frames.js';
 import { V1World, V2World, V3World, type World, type WorldProc } from '../../src/fuzz/worlds.js';
 import * as h2009 from '../../src/v1-ioctl/linux-ksm-2009.js';
+import type { V3Kernel } from '../../src/v3-sysfs/kernel.js';
+
+/** These scenarios are 2.6.32's (seed 003): a V3World on that kernel. */
+type V3World2632 = V3World & { k: V3Kernel<'2.6.32'> };
+const v3World = () => new V3World() as V3World2632;
 
 const N = 4;
 
@@ -65,7 +70,7 @@ function scans(t: ExecutionContext, w: World, n: number, budget: number, label: 
 // ---------------------------------------------------------------- a process exits in the middle of a scan batch
 
 test('v3 (003 __ksm_exit, scan_get_next_rmap_item): a process exits while ksmd\'s cursor sits on its mm_slot; the next batch frees all its rmap_items without using budget', (t) => {
-  const w = new V3World();
+  const w = v3World();
   const [a, b, c] = guests(w, ['a', 'b', 'c']);
   scans(t, w, 4, 100, 'pass');
   const ksm = w.k.ksm;
@@ -87,7 +92,7 @@ test('v3 (003 __ksm_exit, scan_get_next_rmap_item): a process exits while ksmd\'
 });
 
 test('v3 (003 __ksm_exit): a process whose slot the cursor is not on is moved just after the cursor, and cleaned up at the start of the next batch', (t) => {
-  const w = new V3World();
+  const w = v3World();
   const [a, , c] = guests(w, ['a', 'b', 'c']);
   scans(t, w, 4, 100, 'pass');
   cursorTo(t, w, a.wp);
@@ -101,7 +106,7 @@ test('v3 (003 __ksm_exit): a process whose slot the cursor is not on is moved ju
 });
 
 test('v3 (003 try_to_merge_two_pages, try_to_merge_with_ksm_page): the unstable-tree partner exits between the two replace_page calls; ksm_test_exit gives -EFAULT and break_cow undoes the first', (t) => {
-  const w = new V3World();
+  const w = v3World();
   const X = w.poolContent(7);
   const [a, b] = ['a', 'b'].map((n) => {
     const wp = w.spawn(n);
@@ -160,7 +165,7 @@ for (const abi of ['2008', '2009'] as const) {
 // ---------------------------------------------------------------- a region is unregistered while the cursor sits in it
 
 test('v3 (003 ksm_madvise, unmerge_ksm_pages, get_next_rmap_item): MADV_UNMERGEABLE of the VMA the cursor is in; counters stay until ksmd passes, then drop', (t) => {
-  const w = new V3World();
+  const w = v3World();
   const [a, b] = guests(w, ['a', 'b']);
   scans(t, w, 4, 100, 'pass');
   cursorTo(t, w, b.wp);
@@ -175,7 +180,7 @@ test('v3 (003 ksm_madvise, unmerge_ksm_pages, get_next_rmap_item): MADV_UNMERGEA
 });
 
 test('v3 (003 scan_get_next_rmap_item, remove_trailing_rmap_items): munmap of the region under the cursor', (t) => {
-  const w = new V3World();
+  const w = v3World();
   const [, b] = guests(w, ['a', 'b']);
   scans(t, w, 4, 100, 'pass');
   cursorTo(t, w, b.wp);
@@ -272,7 +277,7 @@ for (const abi of ['2008', '2009'] as const) {
 // ---------------------------------------------------------------- run=2 in the middle of a pass
 
 test('v3 (003 run_store, unmerge_and_remove_all_rmap_items): run=2 in the middle of a pass unmerges everything, zeroes the counters and full_scans; run=1 starts over', (t) => {
-  const w = new V3World();
+  const w = v3World();
   const [a, b, c] = guests(w, ['a', 'b', 'c']);
   scans(t, w, 4, 100, 'pass');
   cursorTo(t, w, b.wp);
@@ -292,7 +297,7 @@ test('v3 (003 run_store, unmerge_and_remove_all_rmap_items): run=2 in the middle
 });
 
 test('v3 (003 unmerge_and_remove_all_rmap_items): run=2 while an exited process waits for ksmd frees its slot', (t) => {
-  const w = new V3World();
+  const w = v3World();
   const [a, b] = guests(w, ['a', 'b', 'c']);
   scans(t, w, 4, 100, 'pass');
   cursorTo(t, w, a.wp);
@@ -324,7 +329,7 @@ test('v2 (000 run_store): 2 written to run in the middle of a pass is stored who
 // ---------------------------------------------------------------- a KSM page's last sharer goes away
 
 test('v3 (003 ksm_do_scan: page_mapcount == 1, break_cow, remove_rmap_item_from_tree): the other sharer exits; the lone KSM page is unshared', (t) => {
-  const w = new V3World();
+  const w = v3World();
   const X = w.poolContent(7);
   const [a, b] = ['a', 'b'].map((n) => {
     const wp = w.spawn(n);
@@ -342,7 +347,7 @@ test('v3 (003 ksm_do_scan: page_mapcount == 1, break_cow, remove_rmap_item_from_
 });
 
 test('v3 (003 stable_tree_search, get_ksm_page): every mapping of a KSM page goes; its stale stable node is pruned when a page of the same content is looked up', (t) => {
-  const w = new V3World();
+  const w = v3World();
   const [a, b] = guests(w, ['a', 'b']);
   scans(t, w, 4, 100, 'pass');
   w.munmap(a.wp, a.addr, N);

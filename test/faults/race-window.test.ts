@@ -28,6 +28,8 @@ const SEED_FN: Record<EraId, string> = {
   v2: '000 try_to_merge_one_page: page_wrprotect, pages_identical, replace_page',
   'v1-2009': '002 try_to_merge_one_page: page_wrprotect, pages_identical, replace_page',
   'v1-2008': '001 try_to_merge_one_page: page_wrprotect, pages_identical (HMAC-SHA1 + memcmp), replace_page',
+  'v3-3.9': '004 try_to_merge_one_page: write_protect_page, pages_identical, replace_page (pte_same)',
+  'v3-6.18': '6.18 try_to_merge_one_page: write_protect_page, pages_identical, replace_page (pte_same)',
 };
 
 function frameAt(w: World, wp: WorldProc, addr: number): number {
