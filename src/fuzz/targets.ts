@@ -555,7 +555,8 @@ function mutateScript(r: Rng, text: string): string {
         toks.splice(i, 1);
         break;
       case 1:
-        toks.splice(i, 0, toks[i]);
+        // Apart, so that a number is not glued to its copy (512 -> 512512: a 2 GiB guest, work not a bug).
+        toks.splice(i, 0, toks[i], ' ');
         break;
       case 2: {
         const j = r.int(toks.length);
