@@ -657,3 +657,50 @@ test('directed: stable_tree_insert meets a node whose pages went stale after sta
   // S is gone, no new node was kept, pages 0 and 1 are private again: four volatile items.
   t.deepEqual([c.pagesShared, c.pagesSharing, c.pagesUnshared, c.rmapItems, c.fullScans], [0, 0, 0, 4, 4]);
 });
+
+test('directed: stable_tree_search aborts on stale nodes above an equal node, so stable_tree_insert finds it and breaks both pages', (t) => {
+  // Four seed contents in memcmp order E < S2 < S1 < O make the stable tree
+  // S1 [S2 [E], O] when their pairs merge in the order S1, O, S2, E. Q and R
+  // (region 0, scanned first) hold E's content; they are registered after
+  // pass 1, so pass 2 only records their checksums. In pass 3 both find E
+  // through the stable tree, and each merge is made to fail (the owner
+  // rewrites the page, same bytes, after write_protect_page: replace_page's
+  // pte_same fails), so both keep their checksum and stay out of the trees.
+  // Then every page of S1 and S2 is rewritten. Pass 4: Q's stable_tree_search
+  // meets S1 with both items stale, erases it and returns NULL (the tree is
+  // now S2 [E, O]); Q goes into the unstable tree. R's search meets S2, stale:
+  // NULL again; R matches Q in the unstable tree, the two merge, and
+  // stable_tree_insert walks O -> E, finds E equal and returns NULL, so both
+  // pages are broken again [003 stable_tree_search, stable_tree_insert,
+  // cmp_and_merge_page].
+  const bytesOf = (code: number) => {
+    const m = new Memory();
+    return m.contents.bytes(internPage(m, pageSpec(code)));
+  };
+  const memcmp = (a: Uint8Array, b: Uint8Array) => {
+    for (let i = 0; i < PAGE_SIZE; i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return 0;
+  };
+  const [E, S2, S1, O] = [2, 3, 4, 5].sort((a, b) => memcmp(bytesOf(a), bytesOf(b)));
+  const layout: RegionSpec[][] = [[{ shared: false, pages: [E, E] }, { shared: false, pages: [S1, S1, O, O, S2, S2, E, E] }]];
+  const region = (r: number, advice: number): Op => ({ op: 'madvise', proc: 0, region: r, from: 0, len: 1, whole: true, advice });
+  const failOwnMerge: Op = { op: 'race', pages: 1, window: 'write-protected', nth: 0, content: E, self: true, page: 0 };
+  const rewrite = (page: number, content: number): Op => ({ op: 'write', proc: 0, region: 1, page, content });
+  const ops: Op[] = [
+    region(1, MADV_MERGEABLE),
+    { op: 'do-scan', pages: 30 },
+    region(0, MADV_MERGEABLE),
+    { op: 'do-scan', pages: 30 },
+    failOwnMerge,
+    failOwnMerge,
+    { op: 'do-scan', pages: 30 },
+    rewrite(0, 10), rewrite(1, 11), rewrite(4, 12), rewrite(5, 13),
+    { op: 'do-scan', pages: 30 },
+  ];
+  const w = runScenario(layout, false, ops);
+  t.is(w.ref.ksmScan.seqnr, 4);
+  t.is(w.ref.events.get('stable match: merge failed'), 2);
+  t.is(w.ref.events.get('stable_tree_search aborted on a stale node'), 2);
+  t.is(w.ref.events.get('stable_tree_insert found an equal node'), 1);
+  t.is(w.ref.events.get('stable_tree_insert failed: both broken'), 1);
+});
