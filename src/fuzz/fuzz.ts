@@ -87,7 +87,7 @@ export function runFuzz(opts: FuzzOptions): FuzzReport {
         }
         const dt = performance.now() - s;
         if (dt > rep.slowestMs) rep.slowestMs = dt;
-        if (dt > slowMs) fail(`an input took ${dt.toFixed(0)} ms (a hang)\n  input: ${session!.lastInput ?? '?'}`);
+        if (dt > (target.slowMs ?? slowMs)) fail(`an input took ${dt.toFixed(0)} ms (a hang)\n  input: ${session!.lastInput ?? '?'}`);
         rep.outcomes.set(o!, (rep.outcomes.get(o!) ?? 0) + 1);
         rep.inputs++;
         if ((index + 1) % checkEvery === 0 || index === n - 1) {

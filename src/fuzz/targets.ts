@@ -47,6 +47,8 @@ export interface FuzzTarget {
   what: string;
   /** A new session (a fresh kernel); its run() takes one input at a time. */
   session(rng: Rng): FuzzSession;
+  /** The time an input may take before it counts as a hang (default: the runner's). */
+  slowMs?: number;
 }
 
 export interface FuzzSession {
@@ -582,6 +584,8 @@ function mutateScript(r: Rng, text: string): string {
 
 export const scriptTarget: FuzzTarget = {
   name: 'script',
+  // wait_full_scans gives up after 2,000,000 ksmd batches with a clear error (pages_to_scan 0, say): seconds of work.
+  slowMs: 30_000,
   what: 'ksmctl run: the example scripts mutated token by token, token soup and random bytes; a run ends with status 0, 1 (an expect) or 2 (file:line:col and a caret), never an exception',
   session() {
     const examples = exampleScripts();
