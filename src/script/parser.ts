@@ -45,10 +45,15 @@ function unescape(body: string): string {
   });
 }
 
-function numberValue(image: string): bigint {
+function numberValue(image: string, loc: Loc): bigint {
   const digits = image.replace(/[uUlL]+$/, '');
   if (/^0[xX]/.test(digits)) return BigInt(digits);
-  if (digits.length > 1 && digits.startsWith('0')) return BigInt(`0o${digits.slice(1)}`);
+  if (digits.length > 1 && digits.startsWith('0')) {
+    // As gcc says it (an 8 or a 9 made BigInt('0o9') throw: found by the script fuzzer).
+    const bad = /[89]/.exec(digits);
+    if (bad) throw parseError(`invalid digit "${bad[0]}" in octal constant`, loc);
+    return BigInt(`0o${digits.slice(1)}`);
+  }
   return BigInt(digits);
 }
 
@@ -644,7 +649,7 @@ class ScriptParser extends EmbeddedActionsParser {
       {
         ALT: () => {
           const t = this.CONSUME(T.NumberLit);
-          return this.ACTION(() => ({ k: 'num', loc: this.loc(t), value: numberValue(t.image) }) as Expr);
+          return this.ACTION(() => ({ k: 'num', loc: this.loc(t), value: numberValue(t.image, this.loc(t)) }) as Expr);
         },
       },
       {

@@ -45,3 +45,11 @@ test('a 6.18 stable node whose page was freed and reused by another KSM page may
   const r = runSoak({ seed: 20091124, ops: 1500, world: 1467 });
   t.is(r.perEra['v3-6.18'].ops, 1500);
 });
+
+test('a script with 09 (an octal constant with a 9) is a parse error at its place, not an exception (BigInt("0o9"))', async (t) => {
+  const { runText } = await import('../helpers/script.js');
+  const r = runText('oct.ksm', 'int x = 09;\nprint x\n');
+  t.is(r.status, 2);
+  t.regex(r.error ?? '', /^oct\.ksm:1:9: invalid digit "9" in octal constant/);
+  t.is(runText('oct.ksm', 'int x = 010;\nprint x\n').stdout, '8\n');
+});
