@@ -31,8 +31,9 @@ function lookup2Words(page: Uint8Array, offset: number): number {
   return jhash2L2(w, (page.byteOffset + offset) >>> 2, WORDS_PER_PAGE, JHASH_INITVAL);
 }
 
+/** jhash(page, 4096, 17): equal to jhash2 over the page's words (above), which reads 4 times fewer elements. */
 function lookup2Bytes(page: Uint8Array, offset: number): number {
-  return jhashL2(page, offset, PAGE_SIZE, JHASH_INITVAL);
+  return lookup2Words(page, offset);
 }
 
 function lookup3Words(page: Uint8Array, offset: number): number {

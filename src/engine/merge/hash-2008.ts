@@ -47,9 +47,10 @@
  */
 import { PAGE_SIZE, VM_IO, VM_PFNMAP, VM_READ, VM_SHARED } from '../constants.js';
 import { ERRNO } from '../errno.js';
-import { PAGEHASH_LEN, pageHmac } from '../hash/hmac-sha1.js';
+import { PAGEHASH_LEN } from '../hash/hmac-sha1.js';
 import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
 import { SHA1_DIGEST_SIZE } from '../hash/sha1.js';
+import { ContentDigests, Sha1Cache } from './hash-2008-digests.js';
 import { jiffiesToUsecs, usecsToJiffies } from '../jiffies.js';
 import { ChecksumCache } from '../memory/checksum-cache.js';
 import { FRAME_ANON } from '../memory/frames.js';
@@ -242,13 +243,6 @@ class HashItems {
   }
 }
 
-/** struct sha1_item: a digest cached for the frame `pfn`. */
-interface Sha1Item {
-  sha1val: Uint8Array;
-  pfn: number;
-}
-
-const ZERO_DIGEST = new Uint8Array(SHA1_DIGEST_SIZE);
 
 /** unsigned long arithmetic on addresses: the page containing addr. */
 function pageStart(addr: number): number {
@@ -304,13 +298,12 @@ export class Hash2008 {
    */
   private readonly rmapHash = new Map<number, Map<number, number>>();
   /** sha1_hash: sparse; a missing entry is the zero-filled {pfn 0, digest 0} of vmalloc+memset. */
-  private readonly sha1Hash = new Map<number, Sha1Item>();
+  private readonly sha1Hash: Sha1Cache;
   private readonly random: SeededRandom;
   private readonly failAlloc: (site: KsmAllocSite) => boolean;
   private hashes: ChecksumCache;
-  /** HMAC digests of page_hash() by content id, for the key in digestsKey. */
-  private readonly digests = new Map<number, Uint8Array>();
-  private digestsKey: Uint8Array | null = null;
+  /** page_hash() by content id, for the current key. */
+  private readonly digests: ContentDigests;
 
   constructor(readonly memory: Memory, opts: Hash2008Options) {
     const free = Math.max(0, Math.floor(opts.nrFreeBufferPages));
@@ -327,7 +320,8 @@ export class Hash2008 {
     this.failAlloc = opts.failAlloc ?? (() => false);
     // jhash(addr, PAGE_SIZE, 17): the byte form of the lookup2 generation.
     this.hashes = new ChecksumCache(memory.contents, pageChecksum('lookup2-bytes'));
-    memory.contents.onContentFreed((id) => this.digests.delete(id));
+    this.digests = new ContentDigests(memory.contents);
+    this.sha1Hash = new Sha1Cache(this.nsha1sHash);
   }
 
   /**
@@ -382,7 +376,11 @@ export class Hash2008 {
    * no VM_READ: a read without force needs it). Called only for present pages.
    */
   private getUserPage(mm: Mm, addr: number): number {
-    const vma = mm.vmaAt(addr);
+    return this.getUserPageIn(mm.vmaAt(addr), addr);
+  }
+
+  /** getUserPage with the VMA containing addr (or null) already looked up. */
+  private getUserPageIn(vma: Vma | null, addr: number): number {
     if (vma === null || vma.flags & (VM_IO | VM_PFNMAP) || !(vma.flags & VM_READ)) return 0;
     const f = vma.frames[vma.index(pageStart(addr))];
     if (f === 0) return 0;
@@ -536,23 +534,12 @@ export class Hash2008 {
     if (e && this.items.oldindex[e] !== hashIndex) this.deleteEntry(e);
   }
 
-  /** page_hash: HMAC-SHA1 of the first PAGEHASH_LEN bytes of the page. */
-  private pageHash(f: number): Uint8Array {
-    const c = this.memory.contents;
-    const id = this.memory.frames.content[f];
+  /** page_hash: HMAC-SHA1 of the first PAGEHASH_LEN bytes of the page, as an offset into digests.digestWords. */
+  private pageHash(f: number): number {
     this.stats.bytesHashed += PAGEHASH_LEN;
     // The digest is a function of the content and the key alone, so it is
     // computed once per content (the seed recomputes it every time).
-    let d = this.digests.get(id);
-    if (d === undefined) {
-      if (this.digestsKey !== this.tfm!.hmacKey) {
-        this.digests.clear();
-        this.digestsKey = this.tfm!.hmacKey;
-      }
-      d = pageHmac(this.tfm!.hmacKey, c.slabOf(id), c.offsetOf(id));
-      this.digests.set(id, d);
-    }
-    return d;
+    return this.digests.of(this.memory.frames.content[f], this.tfm!.hmacKey);
   }
 
   /**
@@ -566,17 +553,15 @@ export class Hash2008 {
     // cannot bring about (both ways of scanning create the transform first);
     // a caller of this engine that scans directly gets one now.
     if (this.tfm === null && this.ksmTfmInit() !== 0) return false;
-    const oldDigest = this.pageHash(oldpage);
+    const oldAt = this.pageHash(oldpage);
     const index = newpage % this.nsha1sHash; // page_to_pfn(newpage) % nsha1s_hash
-    let sha1Item = this.sha1Hash.get(index);
-    if (isNew || (sha1Item?.pfn ?? 0) !== newpage) {
-      sha1Item = { sha1val: this.pageHash(newpage), pfn: newpage };
-      this.sha1Hash.set(index, sha1Item);
+    if (isNew || this.sha1Hash.pfn(index) !== newpage) {
+      const newAt = this.pageHash(newpage);
+      this.sha1Hash.set(index, newpage, this.digests.digestWords, newAt);
       this.mutations++;
     }
-    const digest = sha1Item?.sha1val ?? ZERO_DIGEST;
     this.stats.comparisons++;
-    for (let i = 0; i < SHA1_DIGEST_SIZE; i++) if (oldDigest[i] !== digest[i]) return false;
+    if (!this.sha1Hash.equals(index, this.digests.digestWords, oldAt)) return false;
     return this.memcmpTail(oldpage, newpage) === 0;
   }
 
@@ -662,11 +647,11 @@ export class Hash2008 {
    * mapped one page into it but the second page was not mapped we consider
    * it as a failure and return 1: the first stays mapped to the KsmPage).
    */
-  private tryToMergeTwoPages(mm1: Mm, page1: number, mm2: Mm, page2: number, addr1: number, addr2: number): number {
+  private tryToMergeTwoPages(mm1: Mm, page1: number, mm2: Mm, page2: number, addr1: number, addr2: number, vmaOfAddr2: Vma | null): number {
     // If page2 isn't shared (it isn't PageKsm) we have to allocate a new file
     // mapped page and make the two ptes of mm1(page1) and mm2(page2) point to
     // it. If page2 is shared, we can just make the pte of mm1(page1) point to page2.
-    if (this.pageKsm(page2, mm2.vmaAt(addr2))) {
+    if (this.pageKsm(page2, vmaOfAddr2)) {
       const vma = mm1.findVma(addr1);
       if (vma === null) return 1;
       return this.tryToMergeOnePage(mm1, vma, page1, page2, addr1, false);
@@ -726,17 +711,20 @@ export class Hash2008 {
         continue;
       }
       const hmm = this.mmOf(itemMm);
+      // One VMA lookup serves is_present_pte, get_user_pages and PageKsm below:
+      // nothing changes the mm between them.
+      const hvma = hmm.vmaAt(itemAddr);
       // If the page is swapped out or in swap cache we don't want to scan it.
-      if (!this.isPresentPte(hmm, itemAddr)) {
+      if (hvma === null || hvma.frames[hvma.index(pageStart(itemAddr))] === 0) {
         node = n;
         continue;
       }
-      const hashPage = this.getUserPage(hmm, itemAddr);
+      const hashPage = this.getUserPageIn(hvma, itemAddr);
       if (!hashPage) break; // npages != 1
       // Recalculate the page's hash index in case it has changed.
       if (this.calcHashIndex(hashPage) === hashIndex) {
         if (this.memory.frames.content[hashPage] !== this.memory.frames.content[page]) this.stats.falseHashMatches++;
-        const ret = this.tryToMergeTwoPages(mm, page, hmm, hashPage, addr, itemAddr);
+        const ret = this.tryToMergeTwoPages(mm, page, hmm, hashPage, addr, itemAddr, hvma);
         if (!ret) {
           this.putPage(hashPage);
           this.stats.merges++;
