@@ -69,3 +69,62 @@ test('internSpec generates a page once while it lives', (t) => {
   s.internSpec('f:3', fill);
   t.is(calls, 2);
 });
+
+function pageOf(word: number, last: number): Uint8Array {
+  const page = new Uint8Array(4096);
+  new Uint32Array(page.buffer).fill(word);
+  page[4095] = last;
+  return page;
+}
+
+test('trim() cuts the per-id arrays to the ids handed out and keeps every content, reference and free id', (t) => {
+  const s = new ContentStore();
+  const ids: number[] = [];
+  for (let i = 0; i < 3000; i++) ids.push(s.intern(pageOf(i % 7, i & 0xff), 0));
+  for (const id of ids) s.ref(id);
+  const freed = s.intern(pageOf(99, 1), 0);
+  s.unref(freed);
+  const limit = s.idLimit;
+  t.true(s.capacity > limit);
+  let trimmedTo = -1;
+  s.onCapacityTrimmed((n) => (trimmedTo = n));
+  const refsBefore = Array.from(s.refs.subarray(0, limit));
+  s.trim();
+  t.is(s.capacity, limit);
+  t.is(trimmedTo, limit);
+  t.deepEqual(Array.from(s.refs), refsBefore);
+  for (let i = 0; i < 3000; i++) {
+    t.deepEqual(s.bytes(ids[i]), pageOf(i % 7, i & 0xff));
+    // Interning the same bytes again finds the same id (the buckets survive).
+    t.is(s.intern(pageOf(i % 7, i & 0xff), 0), ids[i]);
+  }
+  t.is(s.compare(ids[0], ids[7]), -1);
+  // The freed id is handed out first, then the arrays grow again.
+  t.is(s.intern(pageOf(98, 2), 0), freed);
+  const next = s.intern(pageOf(98, 3), 0);
+  t.is(next, limit);
+  t.true(s.capacity > limit);
+  t.deepEqual(s.bytes(next), pageOf(98, 3));
+});
+
+test('a content id freed 65536 times (its 16-bit generation wraps) is not handed out for a stale spec', (t) => {
+  const s = new ContentStore();
+  const a = s.internSpec('a', (out) => out.fill(1));
+  s.unref(a);
+  // Cycle the same id through 65535 more contents: its generation comes back to the one 'a' was cached with.
+  for (let i = 1; i < 65536; i++) {
+    const id = s.intern(pageOf(i, 2), 0);
+    t.is(id, a);
+    s.unref(id);
+  }
+  const b = s.intern(pageOf(0x12345678, 9), 0);
+  t.is(b, a);
+  let calls = 0;
+  const again = s.internSpec('a', (out) => {
+    calls++;
+    out.fill(1);
+  });
+  t.is(calls, 1);
+  t.not(again, b);
+  t.deepEqual(s.bytes(again), new Uint8Array(4096).fill(1));
+});

@@ -3,30 +3,40 @@
  * interned, so a checksum is computed once per page version however many
  * times the scanner asks for it. The era still counts every call it makes
  * (stats), as if it had hashed the page.
+ *
+ * Layout (indexed by content id, as long as the content store's capacity,
+ * which it follows instead of growing on its own):
+ *   values[id]            the checksum of content id, when valid
+ *   valid[id >> 5]        bit id & 31 set when values[id] holds the checksum
+ *                         of the live content id; cleared when id is freed
  */
 import type { ContentStore } from './content-store.js';
-import { growUint32, growUint8, nextCapacity } from './content-store.js';
+import { growUint32 } from './content-store.js';
 
 export type PageHashFn = (page: Uint8Array, offset: number) => number;
 
 export class ChecksumCache {
-  private values = new Uint32Array(1024);
-  /** 1 when values[id] holds the checksum of the live content id; reset when the id is freed. */
-  private valid = new Uint8Array(1024);
+  private values = new Uint32Array(0);
+  private valid = new Uint32Array(0);
 
   constructor(private readonly contents: ContentStore, private readonly fn: PageHashFn) {
     contents.onContentFreed((id) => {
-      if (id < this.valid.length) this.valid[id] = 0;
+      if (id < this.values.length) this.valid[id >>> 5] &= ~(1 << (id & 31));
+    });
+    // Ids at or above the trimmed capacity were never handed out: nothing valid is lost.
+    contents.onCapacityTrimmed((n) => {
+      if (this.values.length > n) this.resize(n);
     });
   }
 
   /** The checksum of content `id`. */
   of(id: number): number {
-    if (id >= this.values.length) this.grow(id + 1);
-    if (this.valid[id] === 1) return this.values[id];
+    if (id >= this.values.length) this.resize(Math.max(this.contents.capacity, id + 1));
+    const bit = 1 << (id & 31);
+    if ((this.valid[id >>> 5] & bit) !== 0) return this.values[id];
     const v = this.fn(this.contents.slabOf(id), this.contents.offsetOf(id)) >>> 0;
     this.values[id] = v;
-    this.valid[id] = 1;
+    this.valid[id >>> 5] |= bit;
     return v;
   }
 
@@ -34,9 +44,8 @@ export class ChecksumCache {
     return this.values.byteLength + this.valid.byteLength;
   }
 
-  private grow(min: number): void {
-    const n = nextCapacity(this.values.length, min);
+  private resize(n: number): void {
     this.values = growUint32(this.values, n);
-    this.valid = growUint8(this.valid, n);
+    this.valid = growUint32(this.valid, (n + 31) >>> 5);
   }
 }

@@ -8,16 +8,26 @@
  *   refs[id]                  frames holding this content; 0 means free
  *   hash[id]                  the intern hash of the bytes
  *   chain[id]                 next id in the same intern bucket (0 ends)
- *   gen[id]                   bumped when the id is freed, so cached ids
- *                             (spec cache, checksum cache) can be validated
- *   head[id]                   the first word, kept densely so that most
+ *   gen[id]                   bumped when the id is freed, so that the spec
+ *                             cache's ids can be validated; 16 bits, and the
+ *                             spec cache is emptied whenever one wraps, so a
+ *                             stale entry can never match again
+ *   head[id]                  the first word, kept densely so that most
  *                             comparisons in a tree walk never touch the
  *                             page itself (a cache miss each)
  *   run[id]                   how many leading words equal the first word:
  *                             memcmp of two pages with the same first word
  *                             can start at the shorter run, which makes the
  *                             mostly-zero pages of the worst case O(1)
- *   buckets[h & mask]         first id of the bucket
+ *   buckets[h & mask]         first id of the bucket; the table doubles
+ *                             when there are more than two live ids per
+ *                             bucket (chains are walked on hash[] alone,
+ *                             so a longer chain costs little): 2 to 4 bytes
+ *                             per live content instead of 4 to 8
+ *
+ * The per-id arrays (20 bytes per id) grow by nextCapacity, and trim() cuts
+ * them to the ids handed out once a workload is set up, so that no growth
+ * slack is carried through the scans.
  *
  * Because contents are interned, two pages are identical exactly when their
  * content ids are equal: memcmp is only needed to order different pages.
@@ -36,7 +46,7 @@ export class ContentStore {
   refs = new Int32Array(1024);
   private hash = new Uint32Array(1024);
   private chain = new Int32Array(1024);
-  gen = new Uint32Array(1024);
+  gen = new Uint16Array(1024);
   private run = new Uint16Array(1024);
   private head = new Uint32Array(1024);
   private buckets = new Int32Array(1024);
@@ -52,6 +62,8 @@ export class ContentStore {
   private specCache = new Map<string | number, number>();
   /** Called with an id just before it is reused, so per-content caches can drop it. */
   private onFree: Array<(id: number) => void> = [];
+  /** Called after trim() with the new capacity, so per-content side tables can follow. */
+  private onTrim: Array<(capacity: number) => void> = [];
 
   /** The slab holding content `id` (a Uint8Array) and the byte offset of its page. */
   slabOf(id: number): Uint8Array {
@@ -77,9 +89,33 @@ export class ContentStore {
     this.onFree.push(fn);
   }
 
+  /** Registers a callback run after trim() with the new capacity. */
+  onCapacityTrimmed(fn: (capacity: number) => void): void {
+    this.onTrim.push(fn);
+  }
+
   /** Capacity in content ids (for per-content side tables that grow with the store). */
   get capacity(): number {
     return this.refs.length;
+  }
+
+  /** Ids handed out so far, plus one (ids at or above it have never been used). */
+  get idLimit(): number {
+    return this.nextId;
+  }
+
+  /**
+   * Cuts the per-id arrays down to the ids handed out so far: called once a
+   * workload's pages are all in, when few new contents are still to come, so
+   * that the growth slack is not carried through the scans. The contents,
+   * their ids and the free ids are unchanged; the next new id grows the
+   * arrays again as usual.
+   */
+  trim(): void {
+    const n = Math.max(this.nextId, 16);
+    if (n >= this.refs.length) return;
+    this.resize(n);
+    for (const fn of this.onTrim) fn(n);
   }
 
   /** Interns the page in `scratch` and returns its id, with one more reference. */
@@ -115,7 +151,7 @@ export class ContentStore {
     this.buckets[b] = id;
     this.refs[id] = 1;
     this.live++;
-    if (this.live > this.buckets.length) this.rehash();
+    if (this.live > this.buckets.length * 2) this.rehash();
     return id;
   }
 
@@ -168,7 +204,10 @@ export class ContentStore {
       this.chain[p] = this.chain[id];
     }
     this.chain[id] = 0;
+    // A wrapped generation could match a spec cache entry made 65536 frees ago.
+    // (++gen[id] would give 65536, not what the Uint16Array stores.)
     this.gen[id]++;
+    if (this.gen[id] === 0) this.specCache.clear();
     this.live--;
     for (const fn of this.onFree) fn(id);
     this.freeIds.push(id);
@@ -246,14 +285,16 @@ export class ContentStore {
   }
 
   private grow(min: number): void {
-    const n = nextCapacity(this.refs.length, min);
+    this.resize(nextCapacity(this.refs.length, min));
+  }
+
+  /** Reallocates the per-id arrays to `n` entries (n at least nextId). */
+  private resize(n: number): void {
     this.refs = growInt32(this.refs, n);
     this.chain = growInt32(this.chain, n);
     this.hash = growUint32(this.hash, n);
-    this.gen = growUint32(this.gen, n);
-    const run = new Uint16Array(n);
-    run.set(this.run);
-    this.run = run;
+    this.gen = growUint16(this.gen, n);
+    this.run = growUint16(this.run, n);
     this.head = growUint32(this.head, n);
   }
 
@@ -315,35 +356,43 @@ function byteOrder(x: number, y: number): number {
 
 /**
  * The capacity to grow an array of `cur` entries to so it holds `min`:
- * doubling while small, then by a quarter, so that a table of millions of
- * entries wastes at most a fifth of itself.
+ * doubling while small, then by a quarter from 64 Ki entries, so that a
+ * table of hundreds of thousands of entries wastes at most a fifth of itself
+ * (a few more copies while it grows cost far less than the slack).
  */
 export function nextCapacity(cur: number, min: number): number {
   let n = Math.max(cur, 16);
-  while (n < min) n = n < 1 << 20 ? n * 2 : Math.ceil((n * 1.25) / 1024) * 1024;
+  while (n < min) n = n < 1 << 16 ? n * 2 : Math.ceil((n * 1.25) / 1024) * 1024;
   return n;
 }
 
+/** A copy of `a` with `n` entries: zero-extended, or cut to its first n. */
 export function growInt32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(n);
-  b.set(a);
+  b.set(a.length > n ? a.subarray(0, n) : a);
   return b;
 }
 
 export function growUint32(a: Uint32Array, n: number): Uint32Array<ArrayBuffer> {
   const b = new Uint32Array(n);
-  b.set(a);
+  b.set(a.length > n ? a.subarray(0, n) : a);
+  return b;
+}
+
+export function growUint16(a: Uint16Array, n: number): Uint16Array<ArrayBuffer> {
+  const b = new Uint16Array(n);
+  b.set(a.length > n ? a.subarray(0, n) : a);
   return b;
 }
 
 export function growUint8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(n);
-  b.set(a);
+  b.set(a.length > n ? a.subarray(0, n) : a);
   return b;
 }
 
 export function growFloat64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
   const b = new Float64Array(n);
-  b.set(a);
+  b.set(a.length > n ? a.subarray(0, n) : a);
   return b;
 }

@@ -8,10 +8,16 @@
  *                (KSM's own while it works on the page, get_user_pages pins);
  *                the frame is freed when it drops to 0
  *   flags[f]     FRAME_* bits below
- *   node[f]      simulated NUMA node of the frame
+ *   node[f]      simulated NUMA node of the frame. Allocated at the first
+ *                frame placed on a node other than 0 (NUMA experiments
+ *                only); until then `node` reads 0 everywhere
  *   owner[f]     for KSM pages: the merger's own handle (3.x: the stable_node
  *                the page points back to through page->mapping); 0 otherwise.
  *                Allocated on first use: the older eras never need it.
+ *
+ * 13 bytes per frame without node and owner. The tables are sized by
+ * reserve() (a workload's pages, plus the KSM page a merge allocates before
+ * it frees the page it replaces) or grow by nextCapacity.
  */
 import type { ContentStore } from './content-store.js';
 import { growInt32, growUint8, nextCapacity } from './content-store.js';
@@ -23,12 +29,18 @@ export const FRAME_KSM = 2;
 /** The frame is allocated (not on the free list). */
 export const FRAME_USED = 4;
 
+/** What `node` is before any frame is placed off node 0: every index reads 0 (and it is never written). */
+const NODE_ZERO: { readonly [f: number]: number } = new Proxy(Object.freeze({}), {
+  get: () => 0,
+  set: () => false,
+});
+
 export class Frames {
   content = new Int32Array(1024);
   mapcount = new Int32Array(1024);
   refcount = new Int32Array(1024);
   flags = new Uint8Array(1024);
-  node = new Uint8Array(1024);
+  private nodeArray: Uint8Array | null = null;
   private ownerArray: Int32Array | null = null;
   private freeList: number[] = [];
   private next = 1;
@@ -55,7 +67,11 @@ export class Frames {
     this.mapcount[f] = 0;
     this.refcount[f] = 1;
     this.flags[f] = flags | FRAME_USED;
-    this.node[f] = node;
+    if (this.nodeArray !== null) this.nodeArray[f] = node;
+    else if (node !== 0) {
+      this.nodeArray = new Uint8Array(this.content.length);
+      this.nodeArray[f] = node;
+    }
     if (this.ownerArray !== null) this.ownerArray[f] = 0;
     this.used++;
     this.allocations++;
@@ -79,6 +95,16 @@ export class Frames {
     if (this.ownerArray !== null) this.ownerArray[f] = 0;
     this.used--;
     this.freeList.push(f);
+  }
+
+  /** node[f] (see the layout above): read-only here, set by alloc(). */
+  get node(): { readonly [f: number]: number } {
+    return this.nodeArray ?? NODE_ZERO;
+  }
+
+  /** node[f], without going through the proxy while no frame is off node 0. */
+  nodeOf(f: number): number {
+    return this.nodeArray === null ? 0 : this.nodeArray[f];
   }
 
   /** owner[f] (see the layout above), allocated on first use. */
@@ -113,7 +139,7 @@ export class Frames {
 
   memoryBytes(): number {
     return this.content.byteLength + this.mapcount.byteLength + this.refcount.byteLength
-      + this.flags.byteLength + this.node.byteLength + (this.ownerArray?.byteLength ?? 0);
+      + this.flags.byteLength + (this.nodeArray?.byteLength ?? 0) + (this.ownerArray?.byteLength ?? 0);
   }
 
   private grow(min: number, exact = 0): void {
@@ -122,7 +148,7 @@ export class Frames {
     this.mapcount = growInt32(this.mapcount, n);
     this.refcount = growInt32(this.refcount, n);
     this.flags = growUint8(this.flags, n);
-    this.node = growUint8(this.node, n);
+    if (this.nodeArray !== null) this.nodeArray = growUint8(this.nodeArray, n);
     if (this.ownerArray !== null) this.ownerArray = growInt32(this.ownerArray, n);
   }
 }

@@ -100,6 +100,8 @@ export class V1Driver implements EraDriver {
       k.ksm2008?.useChecksum(this.checksum);
       k.ksm2009?.tree.useChecksum(this.checksum);
     }
+    // Size the frame table for the whole workload at once (and the KSM page a merge allocates first).
+    k.memory.frames.reserve(w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0) + 1);
     for (const { name, regions } of w.processes) {
       const c = new Libc(k, k.spawn(name, this.uid));
       const proc: Proc = { c, regions: [], dev: -1, sma: -1 };
@@ -112,6 +114,8 @@ export class V1Driver implements EraDriver {
       }
       this.procs.set(name, proc);
     }
+    // The pages are in: the content store's growth slack would be carried through every scan.
+    k.memory.contents.trim();
     if (this.abi === '2008') {
       // A scanner program: KSM_SCAN runs in its context, on its own cursor.
       const s = new Libc(k, k.spawn('ksmscan'));

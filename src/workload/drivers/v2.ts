@@ -52,6 +52,8 @@ export class V2Driver implements EraDriver {
     // (the scan steps call ksm_scan_start with their budget directly).
     const r = k.writeSysfs('pages_to_scan', `${w.pagesToScan}\n`);
     if (r <= 0) throw new Error(`echo ${w.pagesToScan} > pages_to_scan failed: ${r}`);
+    // Size the frame table for the whole workload at once (and the KSM page a merge allocates first).
+    k.memory.frames.reserve(w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0) + 1);
     for (const { name, regions } of w.processes) {
       const p = k.spawn(name, this.uid);
       const proc: Proc = { p, regions: [] };
@@ -64,6 +66,8 @@ export class V2Driver implements EraDriver {
       }
       this.procs.set(name, proc);
     }
+    // The pages are in: the content store's growth slack would be carried through every scan.
+    k.memory.contents.trim();
   }
 
   private proc(name: string): Proc {

@@ -126,6 +126,8 @@ export class MainlineDriver<K extends KernelVersion = KernelVersion> implements 
       });
       this.procs.set(name, proc);
     }
+    // The pages are in: the content store's growth slack would be carried through every scan.
+    k.memory.contents.trim();
   }
 
   private proc(name: string): Proc {
