@@ -10,7 +10,8 @@
  *   flags[f]     FRAME_* bits below
  *   node[f]      simulated NUMA node of the frame. Allocated at the first
  *                frame placed on a node other than 0 (NUMA experiments
- *                only); until then `node` reads 0 everywhere
+ *                only), or when `node` is first used; nodeOf() reads 0
+ *                without allocating it
  *   owner[f]     for KSM pages: the merger's own handle (3.x: the stable_node
  *                the page points back to through page->mapping); 0 otherwise.
  *                Allocated on first use: the older eras never need it.
@@ -28,12 +29,6 @@ export const FRAME_ANON = 1;
 export const FRAME_KSM = 2;
 /** The frame is allocated (not on the free list). */
 export const FRAME_USED = 4;
-
-/** What `node` is before any frame is placed off node 0: every index reads 0 (and it is never written). */
-const NODE_ZERO: { readonly [f: number]: number } = new Proxy(Object.freeze({}), {
-  get: () => 0,
-  set: () => false,
-});
 
 export class Frames {
   content = new Int32Array(1024);
@@ -97,12 +92,17 @@ export class Frames {
     this.freeList.push(f);
   }
 
-  /** node[f] (see the layout above): read-only here, set by alloc(). */
-  get node(): { readonly [f: number]: number } {
-    return this.nodeArray ?? NODE_ZERO;
+  /**
+   * node[f] (see the layout above), allocated on first use: readers should
+   * prefer nodeOf(), which costs no table while every frame is on node 0 (a
+   * proxy reading 0 would cost a microsecond a read on the merge path).
+   */
+  get node(): Uint8Array {
+    if (this.nodeArray === null) this.nodeArray = new Uint8Array(this.content.length);
+    return this.nodeArray;
   }
 
-  /** node[f], without going through the proxy while no frame is off node 0. */
+  /** The NUMA node of frame f: 0 while no frame was ever placed off node 0. */
   nodeOf(f: number): number {
     return this.nodeArray === null ? 0 : this.nodeArray[f];
   }

@@ -510,7 +510,7 @@ export class Tree2009 {
       // kpage = alloc_page(GFP_HIGHUSER): not PageAnon, hence PageKsm.
       const content = fr.content[page1];
       this.memory.contents.ref(content);
-      const kpage = fr.alloc(content, 0, fr.node[page1]);
+      const kpage = fr.alloc(content, 0, fr.nodeOf(page1));
       this.mutations++;
       let vma = mm1.findVma(addr1);
       if (vma === null) {
