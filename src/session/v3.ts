@@ -93,7 +93,7 @@ export class V3Session extends BaseSession {
     const it = ksm.items;
     let ri = 0;
     for (let cur = it.lnext[slot.rmapList]; cur !== slot.rmapList; cur = it.lnext[cur]) {
-      const addr = it.address[cur];
+      const addr = it.addr(cur);
       while (ri < ranges.length && addr >= ranges[ri].end) ri++;
       if (ri === ranges.length) break;
       const r = ranges[ri];
@@ -101,7 +101,7 @@ export class V3Session extends BaseSession {
       const k = r.offset + (addr - r.start) / PAGE_SIZE;
       const s = out[k];
       if (s === PAGE_MERGED || s === PAGE_ABSENT) continue;
-      const flags = it.flags[cur];
+      const flags = it.flagsOf(cur);
       out[k] = flags & NODE_FLAG && !(flags & STABLE_FLAG) ? PAGE_UNSTABLE : PAGE_VOLATILE;
     }
   }

@@ -417,7 +417,7 @@ function walkEngine(s: Sink, w: Pair): void {
   const ksm: Mainline2632 = w.k.ksm;
   const it = ksm.items;
   const procOf = new Map(w.procs.map((p, i) => [p.ep.mm.id, i]));
-  const name = (item: number) => procOf.get(it.mm[item]) ?? 1000 + it.mm[item];
+  const name = (item: number) => procOf.get(it.mmId(item)) ?? 1000 + it.mmId(item);
   for (const f of ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const) {
     // The show functions themselves (readSysfs adds only the VFS permission checks).
     const a = w.k.sysfs.lookup(f);
@@ -430,13 +430,13 @@ function walkEngine(s: Sink, w: Pair): void {
   s.put('pages_to_scan', ksm.pagesToScan);
   for (const slot of ksm.slotList()) {
     s.put('slot', procOf.get(slot.mm!.id) ?? 1000 + slot.mm!.id);
-    for (let i = it.lnext[slot.rmapList]; i !== slot.rmapList; i = it.lnext[i]) walkItem(s, name(i), it.address[i], it.flags[i], () => it.word[i]);
+    for (let i = it.lnext[slot.rmapList]; i !== slot.rmapList; i = it.lnext[i]) walkItem(s, name(i), it.addr(i), it.flagsOf(i), () => it.word[i]);
   }
   const scan = ksm.scan;
   const atHead = scan.mmSlot === ksm.mmHead;
   s.put('cursor', atHead ? -1 : procOf.get(scan.mmSlot.mm!.id) ?? 1000 + scan.mmSlot.mm!.id);
   s.put('cursor-address', scan.address);
-  if (!atHead) s.put('cursor-item', scan.rmapItem === scan.mmSlot.rmapList ? -1 : it.address[scan.rmapItem]);
+  if (!atHead) s.put('cursor-item', scan.rmapItem === scan.mmSlot.rmapList ? -1 : it.addr(scan.rmapItem));
   s.put('seqnr', scan.seqnr);
   const tree = (n: number, stable: boolean): void => {
     if (!n) {
@@ -444,12 +444,12 @@ function walkEngine(s: Sink, w: Pair): void {
       return;
     }
     s.put('node', name(n));
-    s.put('addr', it.address[n]);
+    s.put('addr', it.addr(n));
     s.put('black', it.color[n]);
     if (stable) {
       for (let m = it.word[n]; m; m = it.word[m]) {
         s.put('member', name(m));
-        s.put('addr', it.address[m]);
+        s.put('addr', it.addr(m));
       }
     }
     tree(it.left[n], stable);

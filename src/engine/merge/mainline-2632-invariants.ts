@@ -17,10 +17,11 @@ export function checkMainline2632(ksm: Mainline2632): string[] {
     let prevAddr = -1;
     for (let i = it.lnext[slot.rmapList]; i !== slot.rmapList; i = it.lnext[i]) {
       items++;
-      if (it.address[i] <= prevAddr) problems.push(`mm ${slot.mm?.id}: rmap_list not sorted at 0x${it.address[i].toString(16)}`);
-      prevAddr = it.address[i];
-      if (it.mm[i] !== slot.mm?.id) problems.push(`item ${i} on mm ${slot.mm?.id}'s list points to mm ${it.mm[i]}`);
-      const f = it.flags[i];
+      const addr = it.addr(i);
+      if (addr <= prevAddr) problems.push(`mm ${slot.mm?.id}: rmap_list not sorted at 0x${addr.toString(16)}`);
+      prevAddr = addr;
+      if (it.mmId(i) !== slot.mm?.id) problems.push(`item ${i} on mm ${slot.mm?.id}'s list points to mm ${it.mmId(i)}`);
+      const f = it.flagsOf(i);
       if (f & NODE_FLAG && !(f & STABLE_FLAG)) unstable++;
     }
   }
@@ -28,11 +29,11 @@ export function checkMainline2632(ksm: Mainline2632): string[] {
   let sharing = 0;
   for (let n = rbFirst(it, ksm.stableRoot); n; n = rbNext(it, n)) {
     shared++;
-    if ((it.flags[n] & (NODE_FLAG | STABLE_FLAG)) !== (NODE_FLAG | STABLE_FLAG)) problems.push(`stable node ${n} has flags 0x${it.flags[n].toString(16)}`);
+    if ((it.flagsOf(n) & (NODE_FLAG | STABLE_FLAG)) !== (NODE_FLAG | STABLE_FLAG)) problems.push(`stable node ${n} has flags 0x${it.flagsOf(n).toString(16)}`);
     for (let m = it.word[n], p = n; m; p = m, m = it.word[m]) {
       sharing++;
       if (it.prev[m] !== p) problems.push(`stable list of node ${n}: item ${m}'s prev is ${it.prev[m]}, not ${p}`);
-      if ((it.flags[m] & (NODE_FLAG | STABLE_FLAG)) !== STABLE_FLAG) problems.push(`stable member ${m} has flags 0x${it.flags[m].toString(16)}`);
+      if ((it.flagsOf(m) & (NODE_FLAG | STABLE_FLAG)) !== STABLE_FLAG) problems.push(`stable member ${m} has flags 0x${it.flagsOf(m).toString(16)}`);
     }
   }
   const check = (name: string, counted: number, kept: number) => {

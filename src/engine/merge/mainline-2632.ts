@@ -162,11 +162,11 @@ export class Mainline2632 {
   // ------------------------------------------------------------ helpers
 
   private mmOf(item: number): Mm {
-    return this.memory.mmById[this.items.mm[item]];
+    return this.memory.mmById[this.items.mmId(item)];
   }
 
   private inStableTree(item: number): boolean {
-    return (this.items.flags[item] & STABLE_FLAG) !== 0;
+    return (this.items.flagsOf(item) & STABLE_FLAG) !== 0;
   }
 
   /** PageAnon in 2.6.32: KSM pages are anonymous too (PAGE_MAPPING_ANON|PAGE_MAPPING_KSM). */
@@ -240,9 +240,9 @@ export class Mainline2632 {
    * out before anything else happens.
    */
   private lookupMergeablePage(item: number): number {
-    const mm = this.memory.mmById[this.items.mm[item]];
+    const mm = this.memory.mmById[this.items.mmId(item)];
     if (mm.exiting) return 0;
-    const addr = this.items.address[item];
+    const addr = this.items.addr(item);
     const vma = this.vmaContaining(mm, addr);
     if (vma === null) return 0;
     if (!(vma.flags & VM_MERGEABLE) || !vma.anonVma) return 0;
@@ -259,13 +259,13 @@ export class Mainline2632 {
   /** remove_rmap_item_from_tree */
   removeRmapItemFromTree(item: number): void {
     const it = this.items;
-    const flags = it.flags[item];
+    const flags = it.flagsOf(item);
     if (flags & STABLE_FLAG) {
       const nextItem = it.word[item];
       if (flags & NODE_FLAG) {
         if (nextItem) {
           rbReplaceNode(it, item, nextItem, this.stableRoot);
-          it.flags[nextItem] |= NODE_FLAG;
+          it.orFlags(nextItem, NODE_FLAG);
           this.pagesSharing--;
         } else {
           rbErase(it, item, this.stableRoot);
@@ -287,7 +287,7 @@ export class Mainline2632 {
       if (age === 0) rbErase(it, item, this.unstableRoot);
       this.pagesUnshared--;
     }
-    it.flags[item] = 0;
+    it.setFlags(item, 0);
   }
 
   /**
@@ -451,7 +451,7 @@ export class Mainline2632 {
       else if (ret > 0) side = 'right';
       else return 0; // not a bug: our page was not yet write-protected when searched
     }
-    it.flags[item] |= NODE_FLAG | STABLE_FLAG;
+    it.orFlags(item, NODE_FLAG | STABLE_FLAG);
     it.word[item] = 0;
     rbLinkNode(it, item, parent, side, this.stableRoot);
     rbInsertColor(it, item, this.stableRoot);
@@ -486,7 +486,7 @@ export class Mainline2632 {
         return cur;
       }
     }
-    it.flags[item] |= NODE_FLAG | (this.scan.seqnr & SEQNR_MASK);
+    it.orFlags(item, NODE_FLAG | (this.scan.seqnr & SEQNR_MASK));
     rbLinkNode(it, item, parent, side, this.unstableRoot);
     rbInsertColor(it, item, this.unstableRoot);
     this.pagesUnshared++;
@@ -500,7 +500,7 @@ export class Mainline2632 {
     it.prev[item] = treeItem;
     if (it.word[treeItem]) it.prev[it.word[treeItem]] = item;
     it.word[treeItem] = item;
-    it.flags[item] |= STABLE_FLAG;
+    it.orFlags(item, STABLE_FLAG);
     this.pagesSharing++;
   }
 
@@ -517,7 +517,7 @@ export class Mainline2632 {
     let treeItem = this.stableTreeSearch(page);
     if (treeItem) {
       const p2 = this.page2;
-      const err = page === p2 ? 0 /* forked */ : this.tryToMergeWithKsmPage(this.mmOf(item), it.address[item], page, p2);
+      const err = page === p2 ? 0 /* forked */ : this.tryToMergeWithKsmPage(this.mmOf(item), it.addr(item), page, p2);
       this.putPage(p2);
       if (!err) {
         this.stats.merges++;
@@ -528,7 +528,7 @@ export class Mainline2632 {
 
     // A ksm page might have got here by fork, but its other references have
     // already been removed from the stable tree: break it.
-    if (this.pageKsm(page)) this.breakCow(this.mmOf(item), it.address[item]);
+    if (this.pageKsm(page)) this.breakCow(this.mmOf(item), it.addr(item));
 
     const checksum = this.calcChecksum(page);
     if (it.word[item] !== checksum) {
@@ -539,22 +539,22 @@ export class Mainline2632 {
     treeItem = this.unstableTreeSearchInsert(page, item);
     if (treeItem) {
       const p2 = this.page2;
-      const err = this.tryToMergeTwoPages(this.mmOf(item), it.address[item], page, this.mmOf(treeItem), it.address[treeItem], p2);
+      const err = this.tryToMergeTwoPages(this.mmOf(item), it.addr(item), page, this.mmOf(treeItem), it.addr(treeItem), p2);
       // As soon as we merge this page, we want to remove the rmap_item of the
       // page we have merged with from the unstable tree, and insert it
       // instead as new node in the stable tree.
       if (!err) {
         this.stats.merges++;
         rbErase(it, treeItem, this.unstableRoot);
-        it.flags[treeItem] &= ~NODE_FLAG;
+        it.clearFlags(treeItem, NODE_FLAG);
         this.pagesUnshared--;
         // If we fail to insert the page into the stable tree, we will have 2
         // virtual addresses pointing to a ksm page left outside the stable
         // tree, in which case we need to break_cow on both.
         if (this.stableTreeInsert(p2, treeItem)) this.stableTreeAppend(item, treeItem);
         else {
-          this.breakCow(this.mmOf(treeItem), it.address[treeItem]);
-          this.breakCow(this.mmOf(item), it.address[item]);
+          this.breakCow(this.mmOf(treeItem), it.addr(treeItem));
+          this.breakCow(this.mmOf(item), it.addr(item));
         }
       }
       this.putPage(p2);
@@ -568,18 +568,18 @@ export class Mainline2632 {
   private getNextRmapItem(slot: MmSlot, prev: number, addr: number): number {
     const it = this.items;
     for (let cur = it.lnext[prev]; cur !== slot.rmapList; cur = it.lnext[prev]) {
-      if (it.address[cur] === addr) {
+      const a = it.addr(cur);
+      if (a === addr) {
         if (!this.inStableTree(cur)) this.removeRmapItemFromTree(cur);
         return cur;
       }
-      if (it.address[cur] > addr) break;
+      if (a > addr) break;
       this.removeRmapItemFromTree(cur);
       it.unlinkAfter(prev);
       this.freeRmapItem(cur);
     }
     const item = this.allocRmapItem(); // it has already been zeroed
-    it.mm[item] = slot.mm!.id;
-    it.address[item] = addr;
+    it.setMmAddr(item, slot.mm!.id, addr);
     it.linkAfter(prev, item);
     return item;
   }
@@ -663,7 +663,7 @@ export class Mainline2632 {
         this.cmpAndMergePage(page, item);
       } else if (this.memory.frames.mapcount[page] === 1) {
         // Replace now-unshared ksm page by ordinary page.
-        this.breakCow(this.mmOf(item), this.items.address[item]);
+        this.breakCow(this.mmOf(item), this.items.addr(item));
         this.removeRmapItemFromTree(item);
         this.items.word[item] = this.calcChecksum(page);
       }

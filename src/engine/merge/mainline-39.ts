@@ -165,7 +165,7 @@ export class Mainline39 {
   // ------------------------------------------------------------ helpers
 
   private mmOf(item: number): Mm {
-    return this.memory.mmById[this.items.mm[item]];
+    return this.memory.mmById[this.items.mmId(item)];
   }
 
   /** PageAnon: KSM pages are anonymous too (PAGE_MAPPING_ANON|PAGE_MAPPING_KSM). */
@@ -241,7 +241,7 @@ export class Mainline39 {
     for (let item = n.hlist[node]; item; item = it.hnext[item]) {
       if (it.hnext[item]) this.pagesSharing--;
       else this.pagesShared--;
-      it.flags[item] = 0; // rmap_item->address &= PAGE_MASK
+      it.setFlags(item, 0); // rmap_item->address &= PAGE_MASK
     }
     if (n.kind[node] === MIGRATE) n.listDel(node);
     else rbErase(n, node, this.rootStableTree[n.nid[node]]);
@@ -276,7 +276,7 @@ export class Mainline39 {
   /** remove_rmap_item_from_tree */
   removeRmapItemFromTree(item: number): void {
     const it = this.items;
-    const flags = it.flags[item];
+    const flags = it.flagsOf(item);
     if (flags & STABLE_FLAG) {
       const node = it.head[item];
       const page = this.getKsmPage(node);
@@ -285,7 +285,7 @@ export class Mainline39 {
       this.putPage(page);
       if (this.nodes.hlist[node]) this.pagesSharing--;
       else this.pagesShared--;
-      it.flags[item] = 0;
+      it.setFlags(item, 0);
     } else if (flags & UNSTABLE_FLAG) {
       // Usually ksmd can and must skip the rb_erase, because
       // root_unstable_tree was already reset to RB_ROOT. But be careful
@@ -295,7 +295,7 @@ export class Mainline39 {
       if (age > 1) throw new Error(`BUG: unstable node of age ${age}`);
       if (!age) rbErase(it, item, this.rootUnstableTree[it.nid[item]]);
       this.pagesUnshared--;
-      it.flags[item] = 0;
+      it.setFlags(item, 0);
     }
   }
 
@@ -326,14 +326,14 @@ export class Mainline39 {
 
   /** break_cow */
   private breakCow(item: number): void {
-    const addr = this.items.address[item];
+    const addr = this.items.addr(item);
     const vma = this.findMergeableVma(this.mmOf(item), addr);
     if (vma) this.breakKsm(vma, addr);
   }
 
   /** get_mergeable_page, without its reference (the caller takes one on the page it keeps). */
   private lookupMergeablePage(item: number): number {
-    const addr = this.items.address[item];
+    const addr = this.items.addr(item);
     const vma = this.findMergeableVma(this.mmOf(item), addr);
     if (vma === null) return 0;
     const f = vma.frames[vma.index(addr)];
@@ -467,7 +467,7 @@ export class Mainline39 {
   /** try_to_merge_with_ksm_page */
   private tryToMergeWithKsmPage(item: number, page: number, kpage: number): number {
     const mm = this.mmOf(item);
-    const addr = this.items.address[item];
+    const addr = this.items.addr(item);
     if (this.ksmTestExit(mm)) return -ERRNO.EFAULT;
     const vma = mm.vmaAt(addr);
     if (vma === null) return -ERRNO.EFAULT;
@@ -630,7 +630,7 @@ export class Mainline39 {
         return cur;
       }
     }
-    it.flags[item] |= UNSTABLE_FLAG | (this.scan.seqnr & SEQNR_MASK);
+    it.orFlags(item, UNSTABLE_FLAG | (this.scan.seqnr & SEQNR_MASK));
     it.nid[item] = nid;
     rbLinkNode(it, item, parent, side, root);
     rbInsertColor(it, item, root);
@@ -645,7 +645,7 @@ export class Mainline39 {
   private stableTreeAppend(item: number, node: number): void {
     const it = this.items;
     it.head[item] = node;
-    it.flags[item] |= STABLE_FLAG;
+    it.orFlags(item, STABLE_FLAG);
     const first = this.nodes.hlist[node];
     it.hnext[item] = first;
     it.hprev[item] = 0;
@@ -661,7 +661,7 @@ export class Mainline39 {
    * here it reads as NULL once STABLE_FLAG is gone.
    */
   private itemHead(item: number): number {
-    return this.items.flags[item] & STABLE_FLAG ? this.items.head[item] : 0;
+    return this.items.flagsOf(item) & STABLE_FLAG ? this.items.head[item] : 0;
   }
 
   /**
@@ -741,15 +741,15 @@ export class Mainline39 {
   private getNextRmapItem(slot: MmSlot, prev: number, addr: number): number {
     const it = this.items;
     for (let cur = it.lnext[prev]; cur !== slot.rmapList; cur = it.lnext[prev]) {
-      if (it.address[cur] === addr) return cur;
-      if (it.address[cur] > addr) break;
+      const a = it.addr(cur);
+      if (a === addr) return cur;
+      if (a > addr) break;
       it.unlinkAfter(prev);
       this.removeRmapItemFromTree(cur);
       this.freeRmapItem(cur);
     }
     const item = this.allocRmapItem(); // It has already been zeroed
-    it.mm[item] = slot.mm!.id;
-    it.address[item] = addr;
+    it.setMmAddr(item, slot.mm!.id, addr);
     it.linkAfter(prev, item);
     return item;
   }

@@ -29,12 +29,13 @@ export function checkMainline3x(ksm: Mainline39 | Mainline618): string[] {
     let prevAddr = -1;
     for (let i = it.lnext[slot.rmapList]; i !== slot.rmapList; i = it.lnext[i]) {
       items++;
-      const mm = it.mm[i];
+      const mm = it.mmId(i);
       perMmItems.set(mm, (perMmItems.get(mm) ?? 0) + 1);
-      if (it.address[i] <= prevAddr) problems.push(`mm ${slot.mm?.id}: rmap_list not sorted at 0x${it.address[i].toString(16)}`);
-      prevAddr = it.address[i];
+      const addr = it.addr(i);
+      if (addr <= prevAddr) problems.push(`mm ${slot.mm?.id}: rmap_list not sorted at 0x${addr.toString(16)}`);
+      prevAddr = addr;
       if (mm !== slot.mm?.id) problems.push(`item ${i} on mm ${slot.mm?.id}'s list points to mm ${mm}`);
-      const f = it.flags[i];
+      const f = it.flagsOf(i);
       if (f & UNSTABLE_FLAG && f & STABLE_FLAG) problems.push(`item ${i} is both stable and unstable`);
       if (f & UNSTABLE_FLAG) unstable++;
       if (f & STABLE_FLAG) perMmMerging.set(mm, (perMmMerging.get(mm) ?? 0) + 1);
@@ -50,7 +51,7 @@ export function checkMainline3x(ksm: Mainline39 | Mainline618): string[] {
       len++;
       if (it.hprev[i] !== prev) problems.push(`${where} ${node}: item ${i}'s hlist prev is ${it.hprev[i]}, not ${prev}`);
       if (it.head[i] !== node) problems.push(`${where} ${node}: item ${i} points to node ${it.head[i]}`);
-      if (!(it.flags[i] & STABLE_FLAG)) problems.push(`${where} ${node}: item ${i} lacks STABLE_FLAG`);
+      if (!(it.flagsOf(i) & STABLE_FLAG)) problems.push(`${where} ${node}: item ${i} lacks STABLE_FLAG`);
     }
     if (len) {
       shared++;

@@ -370,7 +370,7 @@ export class Mainline618 {
   // ------------------------------------------------------------ helpers
 
   private mmOf(item: number): Mm {
-    return this.memory.mmById[this.items.mm[item]];
+    return this.memory.mmById[this.items.mmId(item)];
   }
 
   private mmAdd(counts: 'rmap' | 'merging', mmId: number, delta: number): void {
@@ -487,7 +487,7 @@ export class Mainline618 {
 
   private freeRmapItem(item: number): void {
     this.rmapItems--;
-    this.mmAdd('rmap', this.items.mm[item], -1);
+    this.mmAdd('rmap', this.items.mmId(item), -1);
     this.items.release(item);
   }
 
@@ -523,9 +523,9 @@ export class Mainline618 {
     for (let item = n.hlist[node]; item; item = it.hnext[item]) {
       if (it.hnext[item]) this.pagesSharing--;
       else this.pagesShared--;
-      this.mmAdd('merging', it.mm[item], -1);
+      this.mmAdd('merging', it.mmId(item), -1);
       n.len[node]--;
-      it.flags[item] = 0; // rmap_item->address &= PAGE_MASK
+      it.setFlags(item, 0); // rmap_item->address &= PAGE_MASK
     }
     if (n.kind[node] === MIGRATE) n.listDel(node);
     else this.stableNodeDupDel(node);
@@ -551,7 +551,7 @@ export class Mainline618 {
   /** remove_rmap_item_from_tree */
   removeRmapItemFromTree(item: number): void {
     const it = this.items;
-    const flags = it.flags[item];
+    const flags = it.flagsOf(item);
     if (flags & STABLE_FLAG) {
       const node = it.head[item];
       const folio = this.ksmGetFolio(node);
@@ -560,10 +560,10 @@ export class Mainline618 {
       this.putPage(folio);
       if (this.nodes.hlist[node] !== 0) this.pagesSharing--;
       else this.pagesShared--;
-      this.mmAdd('merging', it.mm[item], -1);
+      this.mmAdd('merging', it.mmId(item), -1);
       this.nodes.len[node]--;
       it.head[item] = 0;
-      it.flags[item] = 0;
+      it.setFlags(item, 0);
     } else if (flags & UNSTABLE_FLAG) {
       // Usually ksmd can and must skip the rb_erase, because
       // root_unstable_tree was already reset to RB_ROOT. But be careful
@@ -573,7 +573,7 @@ export class Mainline618 {
       if (age > 1) throw new Error(`BUG: unstable node of age ${age}`);
       if (!age) rbErase(it, item, this.rootUnstableTree[it.nid[item]]);
       this.pagesUnshared--;
-      it.flags[item] = 0;
+      it.setFlags(item, 0);
     }
   }
 
@@ -641,14 +641,14 @@ export class Mainline618 {
 
   /** break_cow */
   private breakCow(item: number): void {
-    const addr = this.items.address[item];
+    const addr = this.items.addr(item);
     const vma = this.findMergeableVma(this.mmOf(item), addr);
     if (vma) this.breakKsm(vma, addr);
   }
 
   /** get_mergeable_page, without its reference (the caller takes one on the page it keeps). */
   private lookupMergeablePage(item: number): number {
-    const addr = this.items.address[item];
+    const addr = this.items.addr(item);
     const vma = this.findMergeableVma(this.mmOf(item), addr);
     if (vma === null) return 0;
     const f = vma.frames[vma.index(addr)];
@@ -821,7 +821,7 @@ export class Mainline618 {
     const it = this.items;
     // Same checksum as an empty page: merge it with the zero page if the user enabled this.
     if (this.useZeroPages && it.word[item] === this.zeroChecksum) {
-      const addr = it.address[item];
+      const addr = it.addr(item);
       const vma = this.findMergeableVma(this.mmOf(item), addr);
       if (vma) err = this.tryToMergeOnePage(vma, addr, page, this.zeroPage());
       else err = 0; // If the vma is out of date, we do not need to continue.
@@ -831,7 +831,7 @@ export class Mainline618 {
 
   /** try_to_merge_with_ksm_page: like try_to_merge_two_pages, but kpage is already a KSM page (or 0: page becomes one). */
   private tryToMergeWithKsmPage(item: number, page: number, kpage: number): number {
-    const addr = this.items.address[item];
+    const addr = this.items.addr(item);
     const vma = this.findMergeableVma(this.mmOf(item), addr);
     if (vma === null) return -ERRNO.EFAULT;
     const err = this.tryToMergeOnePage(vma, addr, page, kpage);
@@ -1144,7 +1144,7 @@ export class Mainline618 {
         return cur;
       }
     }
-    it.flags[item] |= UNSTABLE_FLAG | (this.scan.seqnr & SEQNR_MASK);
+    it.orFlags(item, UNSTABLE_FLAG | (this.scan.seqnr & SEQNR_MASK));
     it.nid[item] = nid;
     rbLinkNode(it, item, parent, side, root);
     rbInsertColor(it, item, root);
@@ -1162,11 +1162,11 @@ export class Mainline618 {
       // possibly non fatal but unexpected overflow, only warn (WARN_ON_ONCE)
     }
     it.head[item] = node;
-    it.flags[item] |= STABLE_FLAG;
+    it.orFlags(item, STABLE_FLAG);
     this.hlistAddHead(item, node);
     if (it.hnext[item]) this.pagesSharing++;
     else this.pagesShared++;
-    this.mmAdd('merging', it.mm[item], 1);
+    this.mmAdd('merging', it.mmId(item), 1);
   }
 
   /**
@@ -1186,7 +1186,7 @@ export class Mainline618 {
         n.kind[stableNode] = MIGRATE;
         n.listAdd(stableNode, this.migrateNodes);
       }
-      if (n.kind[stableNode] !== MIGRATE && it.head[item] === stableNode && it.flags[item] & STABLE_FLAG) return;
+      if (n.kind[stableNode] !== MIGRATE && it.head[item] === stableNode && it.flagsOf(item) & STABLE_FLAG) return;
       // If it's a KSM fork, allow it to go over the sharing limit without warnings.
       if (!this.isPageSharingCandidate(stableNode)) maxPageSharingBypass = true;
     } else {
@@ -1249,7 +1249,7 @@ export class Mainline618 {
    * of the page at this address without this item.
    */
   private itemHead(item: number): number {
-    return this.items.flags[item] & STABLE_FLAG ? this.items.head[item] : 0;
+    return this.items.flagsOf(item) & STABLE_FLAG ? this.items.head[item] : 0;
   }
 
   /**
@@ -1259,17 +1259,17 @@ export class Mainline618 {
   private getNextRmapItem(slot: MmSlot, prev: number, addr: number): number {
     const it = this.items;
     for (let cur = it.lnext[prev]; cur !== slot.rmapList; cur = it.lnext[prev]) {
-      if (it.address[cur] === addr) return cur;
-      if (it.address[cur] > addr) break;
+      const a = it.addr(cur);
+      if (a === addr) return cur;
+      if (a > addr) break;
       it.unlinkAfter(prev);
       this.removeRmapItemFromTree(cur);
       this.freeRmapItem(cur);
     }
     const item = this.allocRmapItem(); // It has already been zeroed
     const mmId = slot.mm!.id;
-    it.mm[item] = mmId;
+    it.setMmAddr(item, mmId, addr);
     this.mmAdd('rmap', mmId, 1);
-    it.address[item] = addr;
     it.linkAfter(prev, item);
     return item;
   }

@@ -3,10 +3,11 @@
  * struct-of-arrays pool: the 2.6.32 pool (RmapItems) plus the fields the
  * later kernels added. Every array is indexed by item id, 0 is NULL:
  *
- *   mm[i], address[i]   rmap_item->mm and the page-aligned address
- *   flags[i]            the low bits kept in rmap_item->address: SEQNR_MASK,
- *                       UNSTABLE_FLAG (a node of the unstable tree) and
- *                       STABLE_FLAG (listed from a stable node)
+ *   lo[i], mmhi[i]      rmap_item->mm and ->address, packed as in RmapItems
+ *                       (mmId, addr); the low bits of the address keep the
+ *                       flags (flagsOf): SEQNR_MASK, UNSTABLE_FLAG (a node of
+ *                       the unstable tree) and STABLE_FLAG (listed from a
+ *                       stable node)
  *   word[i]             oldchecksum, its own field since 3.x: an item that
  *                       leaves the stable tree keeps its last checksum
  *   lnext               the mm_slot's singly linked rmap_list
@@ -46,7 +47,7 @@ export class RmapItems3x extends RmapItems {
   static readonly BYTES_PER_ITEM_3X = RmapItems.BYTES_PER_ITEM + 2 + 1 + 1;
 
   override memoryBytes(): number {
-    return this.mm.length * RmapItems3x.BYTES_PER_ITEM_3X;
+    return this.capacity * RmapItems3x.BYTES_PER_ITEM_3X;
   }
 
   protected override clearExtra(id: number): void {
@@ -57,7 +58,7 @@ export class RmapItems3x extends RmapItems {
 
   protected override grow(min: number, exact = 0): void {
     super.grow(min, exact);
-    const n = this.mm.length;
+    const n = this.capacity;
     const nid = new Uint16Array(n);
     nid.set(this.nid);
     this.nid = nid;

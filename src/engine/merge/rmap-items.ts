@@ -2,10 +2,13 @@
  * A pool of rmap_items in struct-of-arrays form, shared by the tree mergers.
  * Item ids are positive; 0 is NULL. Every array is indexed by item id:
  *
- *   mm[i]       id of the mm the item points into (rmap_item->mm)
- *   address[i]  the virtual address it tracks, page aligned
- *   flags[i]    the low bits the seeds keep in rmap_item->address
- *               (SEQNR_MASK, NODE_FLAG, STABLE_FLAG of 2.6.32)
+ *   lo[i]       the low 32 bits of rmap_item->address: the page-aligned
+ *               address with the flags the seeds keep in its low bits
+ *               (SEQNR_MASK, NODE_FLAG, STABLE_FLAG of 2.6.32; at most 12
+ *               bits, below PAGE_SHIFT, as in the kernel)
+ *   mmhi[i]     rmap_item->mm (its id, bits 0..16) and bits 32..46 of the
+ *               address (bits 17..31): user addresses lie below TASK_SIZE
+ *               (2^47), so lo and mmhi hold the pair in 8 bytes, not 14
  *   word[i]     2.6.32 union { oldchecksum; next }: the checksum while
  *               unstable, the next item of a stable node's list while stable,
  *               so leaving the stable tree (next = NULL) zeroes the checksum
@@ -16,16 +19,37 @@
  *   prev[i]     previous item of a stable node's list: 2.6.32's union of
  *               prev with the rb_node, so it is the `parent` array
  *
+ * Read and write mm, address and flags through mmId/addr/flagsOf and their
+ * setters: the packing is this file's business.
+ *
  * List heads (the rmap_list of each mm_slot) are pool items too, so the list
  * code is the kernel's circular list with a sentinel.
  */
-import { growFloat64, growInt32, growUint32, growUint8, nextCapacity } from '../memory/content-store.js';
+import { growInt32, growUint32, growUint8, nextCapacity } from '../memory/content-store.js';
 import type { RbStore } from '../rbtree.js';
 
+/** The low bits of rmap_item->address that hold flags (below PAGE_SHIFT). */
+export const RMAP_FLAGS_MASK = 0xfff;
+/** Bits of mmhi that hold the mm id; the address bits above 32 sit above them. */
+const MM_BITS = 17;
+/** The largest mm id an rmap_item can point to. */
+export const RMAP_MAX_MM_ID = (1 << MM_BITS) - 1;
+/** Addresses at or above this (2^47, just above TASK_SIZE) do not fit the packing. */
+const ADDR_LIMIT = 2 ** (32 + 32 - MM_BITS);
+
+/** setMmAddr's error, out of line: building the message there would keep it from being inlined. */
+function unpackable(mm: number, addr: number): never {
+  if (!(mm >= 0 && mm <= RMAP_MAX_MM_ID)) {
+    throw new RangeError(`rmap_item: mm id ${mm} does not fit in ${MM_BITS} bits (at most ${RMAP_MAX_MM_ID} mms may have rmap_items)`);
+  }
+  throw new RangeError(`rmap_item: address 0x${addr.toString(16)} is not a page-aligned user address below 0x${ADDR_LIMIT.toString(16)}`);
+}
+
 export class RmapItems implements RbStore {
-  mm = new Int32Array(1024);
-  address = new Float64Array(1024);
-  flags = new Uint16Array(1024);
+  /** rmap_item->address, low 32 bits, flags included (see the layout above). */
+  private lo = new Uint32Array(1024);
+  /** rmap_item->mm's id, and the address bits above 32. */
+  private mmhi = new Uint32Array(1024);
   word = new Uint32Array(1024);
   lnext = new Int32Array(1024);
   left = new Int32Array(1024);
@@ -42,9 +66,65 @@ export class RmapItems implements RbStore {
     return this.parent;
   }
 
+  /** Item slots the arrays hold now (ids 0 .. capacity - 1). */
+  get capacity(): number {
+    return this.lnext.length;
+  }
+
+  // The accessors below spell their constants as literals (0x1ffff and 17
+  // for MM_BITS, 0xfff for RMAP_FLAGS_MASK, 4294967296 = 2^32, by which the
+  // address is split exactly, as shifts are 32-bit): a module constant costs
+  // a hole check in the bytecode, and V8 inlines these into the scan loops
+  // only while they stay small.
+
+  /** rmap_item->mm, as the mm's id. */
+  mmId(i: number): number {
+    return this.mmhi[i] & 0x1ffff;
+  }
+
+  /** rmap_item->address & PAGE_MASK: the page-aligned address, without the flags. */
+  addr(i: number): number {
+    const lo = this.lo[i];
+    return (this.mmhi[i] >>> 17) * 4294967296 + (lo - (lo & 0xfff));
+  }
+
+  /**
+   * rmap_item->mm = mm; rmap_item->address = address, keeping the flags.
+   * Throws on what the packing cannot hold rather than alias another item;
+   * the message is built out of line, so this stays small enough to inline.
+   */
+  setMmAddr(i: number, mm: number, addr: number): void {
+    const hi = Math.floor(addr / 4294967296);
+    const lo = addr - hi * 4294967296;
+    // lo !== lo >>> 0 catches NaN and fractions; hi >>> 15, negatives and 2^47 up.
+    if (mm >>> 17 !== 0 || hi >>> 15 !== 0 || lo !== lo >>> 0 || (lo & 0xfff) !== 0) unpackable(mm, addr);
+    this.mmhi[i] = (hi << 17) | mm;
+    this.lo[i] = lo + (this.lo[i] & 0xfff);
+  }
+
+  /** rmap_item->address & ~PAGE_MASK: SEQNR and the node/stable flags. */
+  flagsOf(i: number): number {
+    return this.lo[i] & 0xfff;
+  }
+
+  /** Replaces the flags; setFlags(i, 0) is the kernel's `rmap_item->address &= PAGE_MASK`. */
+  setFlags(i: number, f: number): void {
+    this.lo[i] = (this.lo[i] & ~0xfff) | (f & 0xfff);
+  }
+
+  /** rmap_item->address |= f */
+  orFlags(i: number, f: number): void {
+    this.lo[i] |= f & 0xfff;
+  }
+
+  /** rmap_item->address &= ~f */
+  clearFlags(i: number, f: number): void {
+    this.lo[i] &= ~(f & 0xfff);
+  }
+
   /** Makes room for `n` items in all without growing again. */
   reserve(n: number): void {
-    if (n + 1 > this.mm.length) this.grow(n + 1, n + 1);
+    if (n + 1 > this.capacity) this.grow(n + 1, n + 1);
   }
 
   /** kmem_cache_zalloc: a zeroed item. */
@@ -52,11 +132,10 @@ export class RmapItems implements RbStore {
     let id = this.free.pop();
     if (id === undefined) {
       id = this.next++;
-      if (id >= this.mm.length) this.grow(id + 1);
+      if (id >= this.capacity) this.grow(id + 1);
     }
-    this.mm[id] = 0;
-    this.address[id] = 0;
-    this.flags[id] = 0;
+    this.lo[id] = 0;
+    this.mmhi[id] = 0;
     this.word[id] = 0;
     this.lnext[id] = 0;
     this.left[id] = 0;
@@ -72,7 +151,7 @@ export class RmapItems implements RbStore {
   protected clearExtra(_id: number): void {}
 
   release(id: number): void {
-    this.mm[id] = 0;
+    this.mmhi[id] = 0;
     this.used--;
     this.free.push(id);
   }
@@ -97,20 +176,17 @@ export class RmapItems implements RbStore {
     this.lnext[item] = 0;
   }
 
-  /** Bytes of typed-array storage (capacity) per item slot. */
-  static readonly BYTES_PER_ITEM = 4 + 8 + 2 + 4 + 4 + 4 + 4 + 4 + 1;
+  /** Bytes of typed-array storage (capacity) per item slot: lo, mmhi, word, lnext, left, right, parent, color. */
+  static readonly BYTES_PER_ITEM = 4 + 4 + 4 + 4 + 4 + 4 + 4 + 1;
 
   memoryBytes(): number {
-    return this.mm.length * RmapItems.BYTES_PER_ITEM;
+    return this.capacity * RmapItems.BYTES_PER_ITEM;
   }
 
   protected grow(min: number, exact = 0): void {
-    const n = exact || nextCapacity(this.mm.length, min);
-    this.mm = growInt32(this.mm, n);
-    this.address = growFloat64(this.address, n);
-    const f = new Uint16Array(n);
-    f.set(this.flags);
-    this.flags = f;
+    const n = exact || nextCapacity(this.capacity, min);
+    this.lo = growUint32(this.lo, n);
+    this.mmhi = growUint32(this.mmhi, n);
     this.word = growUint32(this.word, n);
     this.lnext = growInt32(this.lnext, n);
     this.left = growInt32(this.left, n);
