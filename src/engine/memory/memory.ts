@@ -14,7 +14,7 @@ import { VM_ACCOUNT, VM_DONTCOPY, VM_EXEC, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, 
 import { ERRNO } from '../errno.js';
 import { ContentStore } from './content-store.js';
 import { FRAME_ANON, FRAME_KSM, Frames } from './frames.js';
-import { Mm, PTE_WRITE, TASK_SIZE, TASK_UNMAPPED_BASE, Vma } from './mm.js';
+import { MM_ID_MAX, Mm, PTE_WRITE, TASK_SIZE, TASK_UNMAPPED_BASE, Vma } from './mm.js';
 
 /** What the KSM code of an era wants to hear about (kernel/fork.c and mmput callers). */
 export interface MemoryHooks {
@@ -86,6 +86,7 @@ export class Memory {
   }
 
   createMm(): Mm {
+    if (this.nextMmId > MM_ID_MAX) throw new RangeError(`no more address spaces: this simulated machine has created its ${MM_ID_MAX} mms`);
     const mm = new Mm(this.nextMmId++);
     this.mms.set(mm.id, mm);
     this.mmById[mm.id] = mm;
@@ -371,6 +372,8 @@ export class Memory {
 
   /** dup_mm: a copy of mm whose private pages are shared copy-on-write. Returns the child or -errno. */
   fork(parent: Mm): Mm | number {
+    // dup_mm's allocate_mm failing: the engine's mm ids are spent (MM_ID_MAX).
+    if (this.nextMmId > MM_ID_MAX) return -ERRNO.ENOMEM;
     const child = this.createMm();
     const err = this.hooks.fork?.(parent, child) ?? 0;
     if (err < 0) {

@@ -16,6 +16,12 @@ export const MMF_VM_MERGEABLE = 1 << 16;
 
 /** x86_64 TASK_UNMAPPED_BASE (legacy bottom-up layout): where mmap starts looking. */
 export const TASK_UNMAPPED_BASE = 0x2aaaaaaab000;
+/**
+ * The most mms one simulated machine creates in a run (ids are not reused):
+ * rmap_items pack the mm id in 17 bits beside the address's high bits.
+ */
+export const MM_ID_MAX = (1 << 17) - 1;
+
 /** x86_64 TASK_SIZE: the end of user space. */
 export const TASK_SIZE = 0x7ffffffff000;
 

@@ -661,7 +661,7 @@ export class Hash2008 {
     // alloc_page(GFP_HIGHUSER) + copy_user_highpage(kpage, page1): a page that is not anonymous.
     const content = fr.content[page1];
     this.memory.contents.ref(content);
-    const kpage = fr.alloc(content, 0, fr.node[page1]);
+    const kpage = fr.alloc(content, 0, fr.nodeOf(page1));
     this.mutations++;
     const vma = mm1.findVma(addr1);
     if (vma === null) {

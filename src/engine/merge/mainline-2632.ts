@@ -373,7 +373,7 @@ export class Mainline2632 {
     const fr = this.memory.frames;
     const content = fr.content[page1];
     this.memory.contents.ref(content);
-    const kpage = fr.alloc(content, 0, fr.node[page1]);
+    const kpage = fr.alloc(content, 0, fr.nodeOf(page1));
     let err = -ERRNO.EFAULT;
     const vma = mm1.exiting ? null : this.vmaContaining(mm1, addr1);
     if (vma !== null) {

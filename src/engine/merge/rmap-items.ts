@@ -26,14 +26,16 @@
  * code is the kernel's circular list with a sentinel.
  */
 import { growInt32, growUint32, growUint8, nextCapacity } from '../memory/content-store.js';
+import { MM_ID_MAX } from '../memory/mm.js';
 import type { RbStore } from '../rbtree.js';
 
 /** The low bits of rmap_item->address that hold flags (below PAGE_SHIFT). */
 export const RMAP_FLAGS_MASK = 0xfff;
 /** Bits of mmhi that hold the mm id; the address bits above 32 sit above them. */
 const MM_BITS = 17;
-/** The largest mm id an rmap_item can point to. */
+/** The largest mm id an rmap_item can point to: the engine creates no more (memory/mm.ts). */
 export const RMAP_MAX_MM_ID = (1 << MM_BITS) - 1;
+if (RMAP_MAX_MM_ID !== MM_ID_MAX) throw new Error('rmap_item packing and MM_ID_MAX disagree');
 /** Addresses at or above this (2^47, just above TASK_SIZE) do not fit the packing. */
 const ADDR_LIMIT = 2 ** (32 + 32 - MM_BITS);
 
