@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { memoryFootprint } from '../src/engine/footprint.js';
 import type { EraDriver } from '../src/workload/driver.js';
-import { V3Driver } from '../src/workload/drivers/v3.js';
-import { eraNames, findEra } from '../src/workload/eras.js';
+import { MainlineDriver } from '../src/workload/drivers/v3.js';
+import { findEra } from '../src/workload/eras.js';
 import { parseWorkloadText, type Workload } from '../src/workload/schema.js';
 
 interface Case {
@@ -25,6 +25,8 @@ interface Result {
   case: string;
   target: string;
   era: string;
+  /** The merge algorithm (and its seed) the era runs: a regression shows under its own name. */
+  algorithm: string;
   pages: number;
   passesToConverge: number;
   passSeconds: number[];
@@ -53,9 +55,19 @@ function guests(n: number, pages: number): Workload {
   return doc(`guests-${n}x${pages}`, processes);
 }
 
+/** Bench era names (era or era:abi or era:kernel) and the algorithm each runs. */
+const ALGORITHMS: Record<string, string> = {
+  'v1:2008': 'Nov 2008 hash-table merger (seed 001)',
+  'v1:2009': 'Mar 2009 stable/unstable tree merger (seed 002)',
+  v2: 'Apr 2009 stable/unstable tree merger (seed 000)',
+  v3: 'mainline 2.6.32 merger (seed 003)',
+  'v3:3.9': 'mainline 3.9 merger with stable_nodes (seed 004)',
+  'v3:6.18': 'mainline 6.18 merger with chains (smart_scan 0, use_zero_pages 0)',
+};
+
 function cases(quick: boolean): Case[] {
   const worst = quick ? 65536 : 262144;
-  const eras = eraNames().flatMap((e) => (e === 'v1' ? ['v1:2008', 'v1:2009'] : [e]));
+  const eras = Object.keys(ALGORITHMS);
   return [
     {
       name: 'ksmpages-worst',
@@ -82,10 +94,11 @@ function cases(quick: boolean): Case[] {
 }
 
 function createDriver(era: string): EraDriver {
-  const [name, abi] = era.split(':');
+  const [name, variant] = era.split(':');
   const info = findEra(name);
   if (info === undefined) throw new Error(`unknown era ${era}`);
-  return info.create(abi === undefined ? {} : { abi });
+  if (variant === undefined) return info.create({});
+  return info.create(name === 'v3' ? { kernel: variant } : { abi: variant });
 }
 
 /** Sets up, registers everything, then runs passes until one changes no counter. */
@@ -95,9 +108,9 @@ function runCase(c: Case, era: string): Result {
   const d = createDriver(era);
   d.setup(w);
   const total = w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0);
-  if (d instanceof V3Driver) {
+  if (d instanceof MainlineDriver) {
     // The real kernels these figures are compared with have no max_kernel_pages.
-    d.kernel.writeSysfs('max_kernel_pages', '0\n');
+    if (d.kernelVersion === '2.6.32') d.kernel.writeSysfs('max_kernel_pages', '0\n');
     d.kernel.writeSysfs('pages_to_scan', `${total + 1}\n`);
   }
   for (const p of w.processes) p.regions.forEach((_, r) => d.register(p.name, r));
@@ -115,12 +128,13 @@ function runCase(c: Case, era: string): Result {
   }
   const convergeSeconds = passSeconds.reduce((a, b) => a + b, 0);
   const fp = memoryFootprint(d.memory);
-  const v3 = d instanceof V3Driver ? d.kernel.ksm : null;
+  const v3 = d instanceof MainlineDriver ? d.kernel.ksm : null;
   const tracked = v3?.rmapItems ?? null;
   return {
     case: c.name,
     target: c.target,
     era,
+    algorithm: ALGORITHMS[era] ?? era,
     pages: total,
     passesToConverge: passSeconds.length - 1,
     passSeconds,
@@ -138,7 +152,7 @@ function runCase(c: Case, era: string): Result {
 
 function print(r: Result, description: string): void {
   const f = (n: number) => Math.round(n).toLocaleString('en');
-  console.log(`${r.case} under ${r.era}: ${description}`);
+  console.log(`${r.case} under ${r.era}, ${r.algorithm}: ${description}`);
   console.log(`  target: ${r.target}`);
   console.log(`  pages ${f(r.pages)}; setup ${r.setupSeconds.toFixed(2)} s; converged after ${r.passesToConverge} passes in ${r.convergeSeconds.toFixed(2)} s (the last pass only confirms)`);
   console.log(`  wall per pass: ${r.passSeconds.map((s) => `${s.toFixed(3)} s`).join(', ')}`);
