@@ -7,23 +7,12 @@
  */
 import type { Ksmd } from '../engine/clock.js';
 import { ERRNO } from '../engine/errno.js';
-import {
-  KSM_ADVISOR_NONE, KSM_ADVISOR_SCAN_TIME, KSM_RUN_MERGE, KSM_RUN_STOP, KSM_RUN_UNMERGE, type Mainline618,
-} from '../engine/merge/mainline-618.js';
-import { kstrtobool, kstrtoint, kstrtoul, kstrtouint, sysfsStreq } from '../kernel/strtoul.js';
+import { KSM_ADVISOR_NONE, KSM_ADVISOR_SCAN_TIME, type Mainline618 } from '../engine/merge/mainline-618.js';
+import { kstrtobool, kstrtoint, kstrtoul, sysfsStreq } from '../kernel/strtoul.js';
 import { type SysfsAttr, SysfsDir } from '../kernel/sysfs.js';
 import { KSM_SYSFS_DIR } from './constants.js';
+import { counter, kstrtouintEinval, mergeAcrossNodesStore, runStore, RW, type Store, uintStore } from './ksm-attrs.js';
 import type { OfflineGate } from './offline.js';
-
-/** KSM_ATTR (__ATTR_RW): 0644; KSM_ATTR_RO (__ATTR_RO): 0444. */
-const RW = 0o644;
-const RO = 0o444;
-
-/** kstrtouint with any error turned into -EINVAL, as most 6.18 stores do. */
-function uint(buf: string): number {
-  const v = kstrtouint(buf, 10);
-  return typeof v === 'number' ? -ERRNO.EINVAL : Number(v);
-}
 
 /** kstrtoul with any error turned into -EINVAL (the advisor knobs): an unsigned long. */
 function ulong(buf: string): bigint | number {
@@ -31,26 +20,32 @@ function ulong(buf: string): bigint | number {
   return typeof v === 'number' ? -ERRNO.EINVAL : v;
 }
 
+/** kstrtobool with its error turned into -EINVAL (use_zero_pages, smart_scan). */
+function boolStore(set: (value: boolean) => void): Store {
+  return (buf, count) => {
+    const v = kstrtobool(buf);
+    if (typeof v === 'number') return -ERRNO.EINVAL;
+    set(v);
+    return count;
+  };
+}
+
 export function ksmSysfs618(ksm: Mainline618, ksmd: Ksmd, gate: OfflineGate): SysfsDir {
   // The unsigned long advisor limits, kept exactly for show (the merger uses them as numbers).
   let minPages = BigInt(ksm.advisorMinPagesToScan);
   let maxPages = BigInt(ksm.advisorMaxPagesToScan);
   let targetScanTime = BigInt(ksm.advisorTargetScanTime);
-  const counter = (name: string, value: () => number): SysfsAttr => ({ name, mode: RO, show: () => `${value()}\n` });
   const attrs: SysfsAttr[] = [
     {
       name: 'sleep_millisecs',
       mode: RW,
       show: () => `${ksm.sleepMillisecs}\n`,
-      store(buf, count) {
-        const msecs = uint(buf);
-        if (msecs < 0) return msecs;
+      store: uintStore(kstrtouintEinval, (msecs) => {
         const changed = msecs !== ksm.sleepMillisecs;
         ksm.sleepMillisecs = msecs;
         // wake_up_interruptible(&ksm_iter_wait): ksmd's sleep ends when the value it slept with changed.
         if (changed) ksmd.kick();
-        return count;
-      },
+      }),
     },
     {
       name: 'pages_to_scan',
@@ -58,37 +53,13 @@ export function ksmSysfs618(ksm: Mainline618, ksmd: Ksmd, gate: OfflineGate): Sy
       show: () => `${ksm.pagesToScan}\n`,
       store(buf, count) {
         if (ksm.advisorMode !== KSM_ADVISOR_NONE) return -ERRNO.EINVAL;
-        const n = uint(buf);
+        const n = kstrtouintEinval(buf);
         if (n < 0) return n;
         ksm.pagesToScan = n;
         return count;
       },
     },
-    {
-      name: 'run',
-      mode: RW,
-      show: () => `${ksm.run}\n`,
-      store(buf, count) {
-        const flags = uint(buf);
-        if (flags < 0) return flags;
-        if (flags > KSM_RUN_UNMERGE) return -ERRNO.EINVAL;
-        return gate.store(count, () => {
-          let ret = count;
-          if (ksm.run !== flags) {
-            ksm.run = flags;
-            if (flags & KSM_RUN_UNMERGE) {
-              const err = ksm.unmergeAndRemoveAllRmapItems();
-              if (err) {
-                ksm.run = KSM_RUN_STOP;
-                ret = err;
-              }
-            }
-          }
-          if (flags & KSM_RUN_MERGE) ksmd.wake();
-          return ret;
-        });
-      },
-    },
+    { name: 'run', mode: RW, show: () => `${ksm.run}\n`, store: runStore(kstrtouintEinval, ksm, ksmd, gate) },
     counter('pages_scanned', () => ksm.pagesScanned),
     counter('pages_shared', () => ksm.pagesShared),
     counter('pages_sharing', () => ksm.pagesSharing),
@@ -99,17 +70,7 @@ export function ksmSysfs618(ksm: Mainline618, ksmd: Ksmd, gate: OfflineGate): Sy
     counter('pages_skipped', () => ksm.pagesSkipped),
     counter('ksm_zero_pages', () => ksm.ksmZeroPages),
     counter('full_scans', () => ksm.scan.seqnr),
-    {
-      name: 'merge_across_nodes',
-      mode: RW,
-      show: () => `${ksm.mergeAcrossNodes}\n`,
-      store(buf, count) {
-        const knob = kstrtoul(buf, 10);
-        if (typeof knob === 'number') return knob;
-        if (knob > 1n) return -ERRNO.EINVAL;
-        return gate.store(count, () => ksm.setMergeAcrossNodes(Number(knob)) || count);
-      },
-    },
+    { name: 'merge_across_nodes', mode: RW, show: () => `${ksm.mergeAcrossNodes}\n`, store: mergeAcrossNodesStore(ksm, gate) },
     {
       name: 'max_page_sharing',
       mode: RW,
@@ -130,35 +91,20 @@ export function ksmSysfs618(ksm: Mainline618, ksmd: Ksmd, gate: OfflineGate): Sy
       name: 'stable_node_chains_prune_millisecs',
       mode: RW,
       show: () => `${ksm.stableNodeChainsPruneMillisecs}\n`,
-      store(buf, count) {
-        const msecs = uint(buf);
-        if (msecs < 0) return msecs;
-        ksm.stableNodeChainsPruneMillisecs = msecs;
-        return count;
-      },
+      store: uintStore(kstrtouintEinval, (msecs) => { ksm.stableNodeChainsPruneMillisecs = msecs; }),
     },
     {
       name: 'use_zero_pages',
       mode: RW,
       show: () => `${ksm.useZeroPages ? 1 : 0}\n`,
-      store(buf, count) {
-        const v = kstrtobool(buf);
-        if (typeof v === 'number') return -ERRNO.EINVAL;
-        ksm.useZeroPages = v;
-        return count;
-      },
+      store: boolStore((v) => { ksm.useZeroPages = v; }),
     },
     counter('general_profit', () => ksm.generalProfit),
     {
       name: 'smart_scan',
       mode: RW,
       show: () => `${ksm.smartScan ? 1 : 0}\n`,
-      store(buf, count) {
-        const v = kstrtobool(buf);
-        if (typeof v === 'number') return -ERRNO.EINVAL;
-        ksm.smartScan = v;
-        return count;
-      },
+      store: boolStore((v) => { ksm.smartScan = v; }),
     },
     {
       name: 'advisor_mode',

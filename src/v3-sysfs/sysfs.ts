@@ -5,14 +5,11 @@
  */
 import type { Ksmd } from '../engine/clock.js';
 import { ERRNO } from '../engine/errno.js';
-import { KSM_RUN_MERGE, KSM_RUN_UNMERGE, type Mainline2632 } from '../engine/merge/mainline-2632.js';
-import { strictStrtoul, UINT_MAX } from '../kernel/strtoul.js';
+import type { Mainline2632 } from '../engine/merge/mainline-2632.js';
+import { strictStrtoul } from '../kernel/strtoul.js';
 import { type SysfsAttr, SysfsDir } from '../kernel/sysfs.js';
 import { KSM_SYSFS_DIR } from './constants.js';
-
-/** KSM_ATTR: 0644; KSM_ATTR_RO uses __ATTR_RO, 0444. */
-const RW = 0o644;
-const RO = 0o444;
+import { counter, runStore, RW, strictStrtoulUint, uintStore } from './ksm-attrs.js';
 
 export function ksmSysfs2632(ksm: Mainline2632, ksmd: Ksmd): SysfsDir {
   const attrs: SysfsAttr[] = [
@@ -20,68 +17,35 @@ export function ksmSysfs2632(ksm: Mainline2632, ksmd: Ksmd): SysfsDir {
       name: 'sleep_millisecs',
       mode: RW,
       show: () => `${ksm.sleepMillisecs}\n`,
-      store(buf, count) {
-        const v = strictStrtoul(buf, 10);
-        if (typeof v === 'number' || v > UINT_MAX) return -ERRNO.EINVAL;
-        ksm.sleepMillisecs = Number(v);
-        return count;
-      },
+      store: uintStore(strictStrtoulUint, (msecs) => { ksm.sleepMillisecs = msecs; }),
     },
     {
       name: 'pages_to_scan',
       mode: RW,
       show: () => `${ksm.pagesToScan}\n`,
-      store(buf, count) {
-        const v = strictStrtoul(buf, 10);
-        if (typeof v === 'number' || v > UINT_MAX) return -ERRNO.EINVAL;
-        ksm.pagesToScan = Number(v);
-        return count;
-      },
+      store: uintStore(strictStrtoulUint, (nrPages) => { ksm.pagesToScan = nrPages; }),
     },
-    {
-      name: 'run',
-      mode: RW,
-      show: () => `${ksm.run}\n`,
-      store(buf, count) {
-        const v = strictStrtoul(buf, 10);
-        if (typeof v === 'number' || v > UINT_MAX) return -ERRNO.EINVAL;
-        if (v > BigInt(KSM_RUN_UNMERGE)) return -ERRNO.EINVAL;
-        const flags = Number(v);
-        // KSM_RUN_MERGE sets ksmd running, and 0 stops it running.
-        // KSM_RUN_UNMERGE stops it running and unmerges all rmap_items.
-        let ret = count;
-        if (ksm.run !== flags) {
-          ksm.run = flags;
-          if (flags & KSM_RUN_UNMERGE) {
-            const err = ksm.unmergeAndRemoveAllRmapItems();
-            if (err) {
-              ksm.run = 0;
-              ret = err;
-            }
-          }
-        }
-        if (flags & KSM_RUN_MERGE) ksmd.wake();
-        return ret;
-      },
-    },
+    // No memory hot-remove notifier in 2.6.32: run_store switches at once.
+    { name: 'run', mode: RW, show: () => `${ksm.run}\n`, store: runStore(strictStrtoulUint, ksm, ksmd) },
     {
       name: 'max_kernel_pages',
       mode: RW,
       show: () => `${ksm.maxKernelPages}\n`,
       store(buf, count) {
+        // strict_strtoul into an unsigned long: no UINT_MAX check on this one.
         const v = strictStrtoul(buf, 10);
         if (typeof v === 'number') return -ERRNO.EINVAL;
         ksm.maxKernelPages = v;
         return count;
       },
     },
-    { name: 'pages_shared', mode: RO, show: () => `${ksm.pagesShared}\n` },
-    { name: 'pages_sharing', mode: RO, show: () => `${ksm.pagesSharing}\n` },
-    { name: 'pages_unshared', mode: RO, show: () => `${ksm.pagesUnshared}\n` },
+    counter('pages_shared', () => ksm.pagesShared),
+    counter('pages_sharing', () => ksm.pagesSharing),
+    counter('pages_unshared', () => ksm.pagesUnshared),
     // It was not worth any locking to calculate that statistic, but it might
     // therefore sometimes be negative: conceal that.
-    { name: 'pages_volatile', mode: RO, show: () => `${ksm.pagesVolatile}\n` },
-    { name: 'full_scans', mode: RO, show: () => `${ksm.scan.seqnr}\n` },
+    counter('pages_volatile', () => ksm.pagesVolatile),
+    counter('full_scans', () => ksm.scan.seqnr),
   ];
   return new SysfsDir(KSM_SYSFS_DIR, attrs);
 }
