@@ -10,7 +10,7 @@
  * swap or THP here, so MADV_FREE, COLD, PAGEOUT, HUGEPAGE, COLLAPSE and the
  * populate and guard values change nothing a workload can see.
  */
-import { VM_DONTCOPY, VM_HUGETLB, VM_IO, VM_LOCKED, VM_NONLINEAR, VM_PFNMAP, VM_SHARED, VM_WRITE } from '../engine/constants.js';
+import { VM_HUGETLB, VM_LOCKED, VM_PFNMAP, VM_SHARED } from '../engine/constants.js';
 import { ERRNO } from '../engine/errno.js';
 import type { Memory } from '../engine/memory/memory.js';
 import type { Mm, Vma } from '../engine/memory/mm.js';
@@ -19,13 +19,11 @@ import {
   MADV_COLD, MADV_COLLAPSE, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_DONTNEED_LOCKED,
   MADV_FREE, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE, MADV_HUGEPAGE, MADV_KEEPONFORK, MADV_MERGEABLE, MADV_NOHUGEPAGE,
   MADV_NORMAL, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_RANDOM, MADV_REMOVE, MADV_SEQUENTIAL,
-  MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK, VM_RAND_READ, VM_SEQ_READ,
+  MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK,
 } from './constants.js';
+import { type KsmMadvise, madviseBehavior, madviseRemove, zapRange } from './madvise-vma.js';
 
-/** What the front end needs of a 3.x/6.x merger: its ksm_madvise. */
-export interface KsmMadvise {
-  ksmMadvise(vma: Vma, start: number, end: number, advice: number): { err: number; flags: number };
-}
+export type { KsmMadvise } from './madvise-vma.js';
 
 /** madvise_behavior_valid of 3.9. */
 const VALID_39 = new Set([MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_REMOVE,
@@ -39,9 +37,12 @@ export function madviseBehavior3x(memory: Memory, ksm: KsmMadvise, version: '3.9
   const valid = version === '3.9' ? VALID_39 : VALID_618;
   return {
     valid: (advice) => valid.has(advice),
+    /** madvise_vma of 3.9 and 6.18; the values 3.9 lacks never get here (valid). */
     apply(vma: Vma, start: number, end: number, advice: number): number {
       const flags = vma.flags;
       switch (advice) {
+        case MADV_REMOVE:
+          return madviseRemove(memory, vma, start, end);
         case MADV_WILLNEED:
           return flags; // madvise_willneed: anonymous memory, CONFIG_SWAP: swap-in readahead, 0
         case MADV_DONTNEED:
@@ -52,39 +53,12 @@ export function madviseBehavior3x(memory: Memory, ksm: KsmMadvise, version: '3.9
         case MADV_FREE:
           // madvise_free: anonymous private memory only; pages are freed lazily under memory pressure, never here.
           return flags & VM_SHARED ? -ERRNO.EINVAL : flags;
-        case MADV_REMOVE:
-          // madvise_remove: needs a file (shmem for a shared anonymous mapping).
-          if (flags & (VM_LOCKED | VM_NONLINEAR | VM_HUGETLB)) return -ERRNO.EINVAL;
-          if (!(flags & VM_SHARED)) return -ERRNO.EINVAL;
-          if ((flags & (VM_SHARED | VM_WRITE)) !== (VM_SHARED | VM_WRITE)) return -ERRNO.EACCES;
-          zapRange(memory, vma, start, end);
-          return flags;
-        case MADV_NORMAL:
-          return flags & ~(VM_RAND_READ | VM_SEQ_READ);
-        case MADV_SEQUENTIAL:
-          return (flags & ~VM_RAND_READ) | VM_SEQ_READ;
-        case MADV_RANDOM:
-          return (flags & ~VM_SEQ_READ) | VM_RAND_READ;
-        case MADV_DONTFORK:
-          return flags | VM_DONTCOPY;
-        case MADV_DOFORK:
-          if (flags & VM_IO) return -ERRNO.EINVAL;
-          return flags & ~VM_DONTCOPY;
         case MADV_WIPEONFORK:
           return flags & VM_SHARED ? -ERRNO.EINVAL : flags;
-        case MADV_MERGEABLE:
-        case MADV_UNMERGEABLE: {
-          const r = ksm.ksmMadvise(vma, start, end, advice);
-          return r.err ? r.err : r.flags;
-        }
       }
-      return flags;
+      return madviseBehavior(ksm, vma, start, end, advice);
     },
   };
-}
-
-function zapRange(memory: Memory, vma: Vma, start: number, end: number): void {
-  for (let i = vma.index(start), n = vma.index(end); i < n; i++) memory.zapPage(vma, i);
 }
 
 /** sys_madvise of 3.9 or 6.18: 0 or -errno. */

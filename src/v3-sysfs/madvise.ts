@@ -3,7 +3,7 @@
  * sys_madvise's range walk with that kernel's advice values, KSM's two
  * handled by ksm_madvise (seed 003).
  */
-import { VM_DONTCOPY, VM_HUGETLB, VM_IO, VM_LOCKED, VM_NONLINEAR, VM_PFNMAP, VM_SHARED, VM_WRITE } from '../engine/constants.js';
+import { VM_HUGETLB, VM_LOCKED, VM_PFNMAP } from '../engine/constants.js';
 import { ERRNO } from '../engine/errno.js';
 import type { Mainline2632 } from '../engine/merge/mainline-2632.js';
 import type { Memory } from '../engine/memory/memory.js';
@@ -11,8 +11,9 @@ import type { Mm, Vma } from '../engine/memory/mm.js';
 import { type MadviseBehavior, sysMadvise } from '../kernel/madvise.js';
 import {
   MADV_DOFORK, MADV_DONTFORK, MADV_DONTNEED, MADV_MERGEABLE, MADV_NORMAL, MADV_RANDOM, MADV_REMOVE,
-  MADV_SEQUENTIAL, MADV_UNMERGEABLE, MADV_WILLNEED, VM_RAND_READ, VM_SEQ_READ,
+  MADV_SEQUENTIAL, MADV_UNMERGEABLE, MADV_WILLNEED,
 } from './constants.js';
+import { madviseBehavior, madviseRemove, zapRange } from './madvise-vma.js';
 
 /** madvise_behavior_valid of 2.6.32 with CONFIG_KSM (and without CONFIG_MEMORY_FAILURE). */
 const VALID = new Set([MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
@@ -21,48 +22,22 @@ const VALID = new Set([MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
 export function madviseBehavior2632(memory: Memory, ksm: Mainline2632): MadviseBehavior {
   return {
     valid: (advice) => VALID.has(advice),
+    /** madvise_vma of 2.6.32. */
     apply(vma: Vma, start: number, end: number, advice: number): number {
-      let flags = vma.flags;
+      const flags = vma.flags;
       switch (advice) {
+        case MADV_REMOVE:
+          return madviseRemove(memory, vma, start, end);
         case MADV_WILLNEED:
           return -ERRNO.EBADF; // madvise_willneed: anonymous memory has no file
         case MADV_DONTNEED:
           if (flags & (VM_LOCKED | VM_HUGETLB | VM_PFNMAP)) return -ERRNO.EINVAL;
           zapRange(memory, vma, start, end);
           return flags;
-        case MADV_REMOVE:
-          // madvise_remove: private anonymous memory has no file behind it.
-          if (flags & (VM_LOCKED | VM_NONLINEAR | VM_HUGETLB)) return -ERRNO.EINVAL;
-          if (!(flags & VM_SHARED)) return -ERRNO.EINVAL;
-          if ((flags & (VM_SHARED | VM_WRITE)) !== (VM_SHARED | VM_WRITE)) return -ERRNO.EACCES;
-          zapRange(memory, vma, start, end);
-          return flags;
-        case MADV_NORMAL:
-          return flags & ~(VM_RAND_READ | VM_SEQ_READ);
-        case MADV_SEQUENTIAL:
-          return (flags & ~VM_RAND_READ) | VM_SEQ_READ;
-        case MADV_RANDOM:
-          return (flags & ~VM_SEQ_READ) | VM_RAND_READ;
-        case MADV_DONTFORK:
-          return flags | VM_DONTCOPY;
-        case MADV_DOFORK:
-          if (flags & VM_IO) return -ERRNO.EINVAL;
-          return flags & ~VM_DONTCOPY;
-        case MADV_MERGEABLE:
-        case MADV_UNMERGEABLE: {
-          const r = ksm.ksmMadvise(vma, start, end, advice);
-          if (r.err) return r.err;
-          flags = r.flags;
-          return flags;
-        }
       }
-      return flags;
+      return madviseBehavior(ksm, vma, start, end, advice);
     },
   };
-}
-
-function zapRange(memory: Memory, vma: Vma, start: number, end: number): void {
-  for (let i = vma.index(start), n = vma.index(end); i < n; i++) memory.zapPage(vma, i);
 }
 
 /** sys_madvise for the 2.6.32 kernel: 0 or -errno. */
