@@ -33,11 +33,11 @@
 import { PAGE_SIZE, VM_DONTEXPAND, VM_HUGETLB, VM_INSERTPAGE, VM_IO, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_PFNMAP, VM_RESERVED, VM_SAO, VM_SHARED } from '../constants.js';
 import { ERRNO } from '../errno.js';
 import { ChecksumCache } from '../memory/checksum-cache.js';
-import { FRAME_ANON, FRAME_KSM } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
 import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
 import { type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '../rbtree.js';
+import { calcChecksum, type MainlineCounters, mainlineCounters, memcmpPages, pageAnon, pageKsm, pagesVolatile } from './mainline-common.js';
 import { RmapItems } from './rmap-items.js';
 import { MergeStats, newMergeStats } from './stats.js';
 
@@ -72,14 +72,7 @@ export class MmSlot {
 }
 
 /** The five counters of /sys/kernel/mm/ksm plus the rmap_item count behind pages_volatile. */
-export interface Counters2632 {
-  pagesShared: number;
-  pagesSharing: number;
-  pagesUnshared: number;
-  pagesVolatile: number;
-  fullScans: number;
-  rmapItems: number;
-}
+export type Counters2632 = MainlineCounters;
 
 export class Mainline2632 {
   /* Tunables, with the seed's defaults. */
@@ -145,18 +138,11 @@ export class Mainline2632 {
 
   /** pages_volatile as pages_volatile_show computes it, clamped at 0. */
   get pagesVolatile(): number {
-    return Math.max(0, this.rmapItems - this.pagesShared - this.pagesSharing - this.pagesUnshared);
+    return pagesVolatile(this);
   }
 
   counters(): Counters2632 {
-    return {
-      pagesShared: this.pagesShared,
-      pagesSharing: this.pagesSharing,
-      pagesUnshared: this.pagesUnshared,
-      pagesVolatile: this.pagesVolatile,
-      fullScans: this.scan.seqnr,
-      rmapItems: this.rmapItems,
-    };
+    return mainlineCounters(this);
   }
 
   // ------------------------------------------------------------ helpers
@@ -171,11 +157,11 @@ export class Mainline2632 {
 
   /** PageAnon in 2.6.32: KSM pages are anonymous too (PAGE_MAPPING_ANON|PAGE_MAPPING_KSM). */
   private pageAnon(f: number): boolean {
-    return (this.memory.frames.flags[f] & (FRAME_ANON | FRAME_KSM)) !== 0;
+    return pageAnon(this.memory.frames, f);
   }
 
   private pageKsm(f: number): boolean {
-    return (this.memory.frames.flags[f] & FRAME_KSM) !== 0;
+    return pageKsm(this.memory.frames, f);
   }
 
   private putPage(f: number): void {
@@ -184,24 +170,12 @@ export class Mainline2632 {
 
   /** calc_checksum: jhash2(page, PAGE_SIZE / 4, 17) of the lookup2 generation. */
   private calcChecksum(f: number): number {
-    this.stats.checksums++;
-    this.stats.bytesHashed += PAGE_SIZE;
-    return this.checksums.of(this.memory.frames.content[f]);
+    return calcChecksum(this.memory, this.checksums, this.stats, f);
   }
 
   /** memcmp_pages */
   private memcmpPages(f1: number, f2: number): number {
-    const c = this.memory.contents;
-    const a = this.memory.frames.content[f1];
-    const b = this.memory.frames.content[f2];
-    this.stats.comparisons++;
-    if (a === b) {
-      this.stats.bytesCompared += PAGE_SIZE;
-      return 0;
-    }
-    const r = c.compare(a, b);
-    this.stats.bytesCompared += c.lastCompareBytes;
-    return r;
+    return memcmpPages(this.memory, this.stats, f1, f2);
   }
 
   private allocRmapItem(): number {

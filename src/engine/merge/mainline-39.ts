@@ -34,104 +34,34 @@
 import { PAGE_SIZE, VM_DONTEXPAND, VM_HUGETLB, VM_IO, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_NONLINEAR, VM_PFNMAP, VM_SHARED } from '../constants.js';
 import type { VirtualClock } from '../clock.js';
 import { ERRNO } from '../errno.js';
-import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
-import { ChecksumCache } from '../memory/checksum-cache.js';
-import { FRAME_ANON, FRAME_KSM } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
 import { type RbLink, type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '../rbtree.js';
-import { type MmSlot, MmSlots } from './mm-slots.js';
-import { RmapItems3x } from './rmap-items-3x.js';
-import { IN_TREE, MIGRATE, StableNodes } from './stable-nodes.js';
-import { type MergeStats, newMergeStats } from './stats.js';
+import { MADV_MERGEABLE, MADV_UNMERGEABLE, Mainline3x, STABLE_FLAG, type Tunables3x, UNSTABLE_FLAG } from './mainline-3x.js';
+import { type MainlineCounters, mainlineCounters } from './mainline-common.js';
+import type { MmSlot } from './mm-slots.js';
+import { IN_TREE, MIGRATE } from './stable-nodes.js';
 
-export const SEQNR_MASK = 0x0ff; /* low bits of unstable tree seqnr */
-export const UNSTABLE_FLAG = 0x100; /* is a node of the unstable tree */
-export const STABLE_FLAG = 0x200; /* is listed from the stable tree */
-
-export const KSM_RUN_STOP = 0;
-export const KSM_RUN_MERGE = 1;
-export const KSM_RUN_UNMERGE = 2;
-export const KSM_RUN_OFFLINE = 4;
-
-export const MADV_MERGEABLE = 12;
-export const MADV_UNMERGEABLE = 13;
+export { KSM_RUN_MERGE, KSM_RUN_OFFLINE, KSM_RUN_STOP, KSM_RUN_UNMERGE, MADV_MERGEABLE, MADV_UNMERGEABLE, SEQNR_MASK, STABLE_FLAG, UNSTABLE_FLAG } from './mainline-3x.js';
 
 /** VMAs whose MADV_MERGEABLE advice ksm_madvise silently ignores (3.9; VM_SAO exists on powerpc only). */
 const MERGEABLE_IGNORED = VM_MERGEABLE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_HUGETLB | VM_NONLINEAR | VM_MIXEDMAP;
 
 /** The tunables of /sys/kernel/mm/ksm that the merger reads, set by the front end. */
-export interface Tunables39 {
-  pagesToScan: number;
-  sleepMillisecs: number;
-  run: number;
-  mergeAcrossNodes: number;
-}
+export type Tunables39 = Tunables3x;
 
-export interface Counters39 {
-  pagesShared: number;
-  pagesSharing: number;
-  pagesUnshared: number;
-  pagesVolatile: number;
-  fullScans: number;
-  rmapItems: number;
-}
+/** The five counters of /sys/kernel/mm/ksm of 3.9 plus the rmap_item count behind pages_volatile. */
+export type Counters39 = MainlineCounters;
 
-export class Mainline39 {
-  /* Tunables. */
-  /** ksm_thread_pages_to_scan */
-  pagesToScan: number;
-  /** ksm_thread_sleep_millisecs */
-  sleepMillisecs: number;
-  /** ksm_run (unsigned long; KSM_RUN_OFFLINE is or'ed in while memory goes offline) */
-  run: number;
-  /** ksm_merge_across_nodes */
-  mergeAcrossNodes: number;
-
-  /* Counters. */
-  /** The number of nodes in the stable tree */
-  pagesShared = 0;
-  /** The number of page slots additionally sharing those nodes */
-  pagesSharing = 0;
-  /** The number of nodes in the unstable tree */
-  pagesUnshared = 0;
-  /** The number of rmap_items in use: to calculate pages_volatile */
-  rmapItems = 0;
-
-  /** nr_node_ids: the NUMA nodes of the simulated machine. */
-  readonly nrNodeIds: number;
-  /** ksm_nr_node_ids: tree roots in use. */
-  ksmNrNodeIds = 1;
-  /** root_stable_tree[], root_unstable_tree[] */
-  rootStableTree: RbRoot[] = [{ node: 0 }];
-  rootUnstableTree: RbRoot[] = [{ node: 0 }];
-
-  readonly items = new RmapItems3x();
-  readonly nodes = new StableNodes();
-  /** migrate_nodes: recently migrated nodes of stable tree, pending proper placement. */
-  readonly migrateNodes: number;
-  readonly slots: MmSlots;
-  /** struct ksm_scan - cursor for scanning */
-  readonly scan: { mmSlot: MmSlot; address: number; rmapItem: number; seqnr: number };
-  readonly stats: MergeStats = newMergeStats();
-
-  /** The modelled CPU cost of one scanned page, in ns; the virtual clock (if given) runs meanwhile. */
-  scanCostNs = 2000;
-
-  private checksums: ChecksumCache;
-  private treePage = 0;
-  private scanPage = 0;
-
-  constructor(readonly memory: Memory, tunables: Tunables39, numaNodes = 1, readonly clock: VirtualClock | null = null) {
-    this.pagesToScan = tunables.pagesToScan;
-    this.sleepMillisecs = tunables.sleepMillisecs;
-    this.run = tunables.run;
-    this.mergeAcrossNodes = tunables.mergeAcrossNodes;
-    this.nrNodeIds = numaNodes;
-    this.migrateNodes = this.nodes.newList();
-    this.slots = new MmSlots(this.items);
-    this.scan = { mmSlot: this.slots.head, address: 0, rmapItem: this.slots.head.rmapList, seqnr: 0 };
-    this.checksums = new ChecksumCache(memory.contents, pageChecksum('lookup3'));
+/**
+ * The tunables, counters, trees, rmap_items, stable nodes, mm_slots and
+ * the scan cursor are Mainline3x's (mainline-3x.ts), as are the functions
+ * 3.9 shares with 6.18 unchanged (unstable_tree_search_insert,
+ * try_to_merge_two_pages, get_mergeable_page, break_cow, __ksm_enter...).
+ */
+export class Mainline39 extends Mainline3x {
+  constructor(memory: Memory, tunables: Tunables39, numaNodes = 1, readonly clock: VirtualClock | null = null) {
+    super(memory, tunables, numaNodes, 'lookup3');
     memory.hooks = {
       // ksm_fork (include/linux/ksm.h of 3.9): the child of a registered mm is registered.
       fork: (parent, child) => (parent.flags & MMF_VM_MERGEABLE ? this.ksmEnter(child) : 0),
@@ -141,95 +71,15 @@ export class Mainline39 {
     };
   }
 
-  /** Page checksums with `name` instead of 3.9's jhash2 (lookup3): an experiment, not kernel behaviour. */
-  useChecksum(name: ChecksumName): void {
-    this.checksums = new ChecksumCache(this.memory.contents, pageChecksum(name));
-  }
-
-  /** pages_volatile_show: clamped at 0. */
-  get pagesVolatile(): number {
-    return Math.max(0, this.rmapItems - this.pagesShared - this.pagesSharing - this.pagesUnshared);
-  }
-
   counters(): Counters39 {
-    return {
-      pagesShared: this.pagesShared,
-      pagesSharing: this.pagesSharing,
-      pagesUnshared: this.pagesUnshared,
-      pagesVolatile: this.pagesVolatile,
-      fullScans: this.scan.seqnr,
-      rmapItems: this.rmapItems,
-    };
+    return mainlineCounters(this);
   }
 
   // ------------------------------------------------------------ helpers
 
-  private mmOf(item: number): Mm {
-    return this.memory.mmById[this.items.mmId(item)];
-  }
-
-  /** PageAnon: KSM pages are anonymous too (PAGE_MAPPING_ANON|PAGE_MAPPING_KSM). */
-  private pageAnon(f: number): boolean {
-    return (this.memory.frames.flags[f] & (FRAME_ANON | FRAME_KSM)) !== 0;
-  }
-
-  private pageKsm(f: number): boolean {
-    return (this.memory.frames.flags[f] & FRAME_KSM) !== 0;
-  }
-
-  /** page_stable_node */
-  private pageStableNode(f: number): number {
-    return this.pageKsm(f) ? this.memory.frames.owner[f] : 0;
-  }
-
-  /** set_page_stable_node: the page becomes a KSM page pointing back to `node` (0: NULL). */
-  private setPageStableNode(f: number, node: number): void {
-    this.memory.frames.flags[f] |= FRAME_KSM;
-    this.memory.frames.owner[f] = node;
-  }
-
-  private putPage(f: number): void {
-    this.memory.frames.put(f);
-  }
-
-  /** get_kpfn_nid */
-  private getKpfnNid(kpfn: number): number {
-    return this.mergeAcrossNodes ? 0 : this.memory.frames.node[kpfn];
-  }
-
-  /** memcmp_pages */
-  private memcmpPages(f1: number, f2: number): number {
-    const c = this.memory.contents;
-    const a = this.memory.frames.content[f1];
-    const b = this.memory.frames.content[f2];
-    this.stats.comparisons++;
-    if (a === b) {
-      this.stats.bytesCompared += PAGE_SIZE;
-      return 0;
-    }
-    const r = c.compare(a, b);
-    this.stats.bytesCompared += c.lastCompareBytes;
-    return r;
-  }
-
-  private link(root: RbRoot, store: { left: Int32Array; right: Int32Array }, parent: number, side: RbLink): number {
-    return side === 'root' ? root.node : side === 'left' ? store.left[parent] : store.right[parent];
-  }
-
-  private allocRmapItem(): number {
-    const id = this.items.alloc();
-    this.rmapItems++;
-    return id;
-  }
-
-  private freeRmapItem(item: number): void {
+  protected freeRmapItem(item: number): void {
     this.rmapItems--;
     this.items.release(item);
-  }
-
-  /** ksm_test_exit */
-  private ksmTestExit(mm: Mm): boolean {
-    return mm.exiting;
   }
 
   // ------------------------------------------------------------ stable nodes
@@ -263,16 +113,6 @@ export class Mainline39 {
     return 0;
   }
 
-  /** hlist_del(&rmap_item->hlist) */
-  private hlistDel(item: number, node: number): void {
-    const it = this.items;
-    const p = it.hprev[item];
-    const n = it.hnext[item];
-    if (p) it.hnext[p] = n;
-    else this.nodes.hlist[node] = n;
-    if (n) it.hprev[n] = p;
-  }
-
   /** remove_rmap_item_from_tree */
   removeRmapItemFromTree(item: number): void {
     const it = this.items;
@@ -299,54 +139,11 @@ export class Mainline39 {
     }
   }
 
-  /** remove_trailing_rmap_items */
-  private removeTrailingRmapItems(slot: MmSlot, prev: number): void {
-    const it = this.items;
-    for (let cur = it.lnext[prev]; cur !== slot.rmapList; cur = it.lnext[prev]) {
-      it.unlinkAfter(prev);
-      this.removeRmapItemFromTree(cur);
-      this.freeRmapItem(cur);
-    }
-  }
-
   // ------------------------------------------------------------ page table side
 
   /** break_ksm: a write fault on the KSM page at addr gives addr a private copy. */
-  private breakKsm(vma: Vma, addr: number): void {
+  protected breakKsm(vma: Vma, addr: number): void {
     this.memory.breakKsm(vma, addr);
-  }
-
-  /** find_mergeable_vma */
-  private findMergeableVma(mm: Mm, addr: number): Vma | null {
-    if (this.ksmTestExit(mm)) return null;
-    const vma = mm.vmaAt(addr);
-    if (vma === null || !(vma.flags & VM_MERGEABLE) || !vma.anonVma) return null;
-    return vma;
-  }
-
-  /** break_cow */
-  private breakCow(item: number): void {
-    const addr = this.items.addr(item);
-    const vma = this.findMergeableVma(this.mmOf(item), addr);
-    if (vma) this.breakKsm(vma, addr);
-  }
-
-  /** get_mergeable_page, without its reference (the caller takes one on the page it keeps). */
-  private lookupMergeablePage(item: number): number {
-    const addr = this.items.addr(item);
-    const vma = this.findMergeableVma(this.mmOf(item), addr);
-    if (vma === null) return 0;
-    const f = vma.frames[vma.index(addr)];
-    return f !== 0 && this.pageAnon(f) ? f : 0;
-  }
-
-  /** unmerge_ksm_pages: 0 (no signal is ever pending, no fault runs out of memory). */
-  unmergeKsmPages(vma: Vma, start: number, end: number): number {
-    for (let addr = start; addr < end; addr += PAGE_SIZE) {
-      if (this.ksmTestExit(vma.mm)) break;
-      this.breakKsm(vma, addr);
-    }
-    return 0;
   }
 
   // ------------------------------------------------------------ run = 2 and merge_across_nodes
@@ -416,31 +213,7 @@ export class Mainline39 {
     return 0;
   }
 
-  /** merge_across_nodes_store, under ksm_thread_mutex: 0 or -errno. */
-  setMergeAcrossNodes(knob: number): number {
-    if (this.mergeAcrossNodes === knob) return 0;
-    if (this.pagesShared || this.removeAllStableNodes()) return -ERRNO.EBUSY;
-    if (this.rootStableTree.length === 1 && this.nrNodeIds > 1) {
-      // This is the first time that we switch away from the default of
-      // merging across nodes: allocate as many roots as may be needed.
-      // Stable tree is empty but not the unstable.
-      const unstable0 = this.rootUnstableTree[0];
-      this.rootStableTree = Array.from({ length: this.nrNodeIds }, () => ({ node: 0 }));
-      this.rootUnstableTree = Array.from({ length: this.nrNodeIds }, (_, i) => (i === 0 ? unstable0 : { node: 0 }));
-    }
-    this.mergeAcrossNodes = knob;
-    this.ksmNrNodeIds = knob ? 1 : this.nrNodeIds;
-    return 0;
-  }
-
   // ------------------------------------------------------------ merging
-
-  /** calc_checksum: jhash2(page, PAGE_SIZE / 4, 17) of the lookup3 generation. */
-  private calcChecksum(f: number): number {
-    this.stats.checksums++;
-    this.stats.bytesHashed += PAGE_SIZE;
-    return this.checksums.of(this.memory.frames.content[f]);
-  }
 
   /**
    * try_to_merge_one_page: map kpage in place of page at addr, or, with
@@ -465,7 +238,7 @@ export class Mainline39 {
   }
 
   /** try_to_merge_with_ksm_page */
-  private tryToMergeWithKsmPage(item: number, page: number, kpage: number): number {
+  protected tryToMergeWithKsmPage(item: number, page: number, kpage: number): number {
     const mm = this.mmOf(item);
     const addr = this.items.addr(item);
     if (this.ksmTestExit(mm)) return -ERRNO.EFAULT;
@@ -476,17 +249,6 @@ export class Mainline39 {
     // Unstable nid is in union with stable anon_vma: remove first.
     this.removeRmapItemFromTree(item);
     return 0;
-  }
-
-  /** try_to_merge_two_pages: page becomes the KSM page; returns it, or 0. */
-  private tryToMergeTwoPages(item: number, page: number, treeItem: number, treePage: number): number {
-    let err = this.tryToMergeWithKsmPage(item, page, 0);
-    if (!err) {
-      err = this.tryToMergeWithKsmPage(treeItem, treePage, page);
-      // If that fails, we have a ksm page with only one pte pointing to it: so break it.
-      if (err) this.breakCow(item);
-    }
-    return err ? 0 : page;
   }
 
   /**
@@ -599,46 +361,6 @@ export class Mainline39 {
   }
 
   /**
-   * unstable_tree_search_insert: the unstable item whose page equals page
-   * (its page, referenced, in this.treePage), or 0 after inserting item.
-   */
-  private unstableTreeSearchInsert(item: number, page: number): number {
-    const it = this.items;
-    const nid = this.getKpfnNid(page);
-    const root = this.rootUnstableTree[nid];
-    let parent = 0;
-    let side: RbLink = 'root';
-    for (;;) {
-      const cur = this.link(root, it, parent, side);
-      if (!cur) break;
-      const treePage = this.lookupMergeablePage(cur);
-      if (!treePage) return 0;
-      // Don't substitute a ksm page for a forked page.
-      if (page === treePage) return 0;
-      const ret = this.memcmpPages(page, treePage);
-      parent = cur;
-      if (ret < 0) side = 'left';
-      else if (ret > 0) side = 'right';
-      else if (!this.mergeAcrossNodes && this.memory.frames.node[treePage] !== nid) {
-        // If tree_page has been migrated to another NUMA node, it will be
-        // flushed out and put in the right unstable tree next time: only
-        // merge with it when across_nodes.
-        return 0;
-      } else {
-        this.memory.frames.get(treePage);
-        this.treePage = treePage;
-        return cur;
-      }
-    }
-    it.orFlags(item, UNSTABLE_FLAG | (this.scan.seqnr & SEQNR_MASK));
-    it.nid[item] = nid;
-    rbLinkNode(it, item, parent, side, root);
-    rbInsertColor(it, item, root);
-    this.pagesUnshared++;
-    return 0;
-  }
-
-  /**
    * stable_tree_append: item joins the node's hlist, at its head; the first
    * item makes the node count in pages_shared [3.9: the else is a missing line].
    */
@@ -646,22 +368,9 @@ export class Mainline39 {
     const it = this.items;
     it.head[item] = node;
     it.orFlags(item, STABLE_FLAG);
-    const first = this.nodes.hlist[node];
-    it.hnext[item] = first;
-    it.hprev[item] = 0;
-    if (first) it.hprev[first] = item;
-    this.nodes.hlist[node] = item;
+    this.hlistAddHead(item, node);
     if (it.hnext[item]) this.pagesSharing++;
     else this.pagesShared++;
-  }
-
-  /**
-   * rmap_item->head as cmp_and_merge_page compares it. Deliberate deviation:
-   * the C compares a stale pointer left by remove_node_from_stable_tree;
-   * here it reads as NULL once STABLE_FLAG is gone.
-   */
-  private itemHead(item: number): number {
-    return this.items.flagsOf(item) & STABLE_FLAG ? this.items.head[item] : 0;
   }
 
   /**
@@ -855,17 +564,6 @@ export class Mainline39 {
     }
   }
 
-  /** ksmd_should_run */
-  ksmdShouldRun(): boolean {
-    return (this.run & KSM_RUN_MERGE) !== 0 && !this.slots.empty;
-  }
-
-  /** One iteration of ksm_scan_thread's loop body (under ksm_thread_mutex; it waits while offlining). */
-  ksmdBatch(): void {
-    if (this.run & KSM_RUN_OFFLINE) return;
-    if (this.ksmdShouldRun()) this.ksmDoScan(this.pagesToScan);
-  }
-
   /** The sleep after a batch, in µs: schedule_timeout_interruptible(msecs_to_jiffies(sleep_millisecs)) at HZ = 250. */
   sleepMicros(): number {
     return Math.ceil((this.sleepMillisecs * 250) / 1000) * 4000;
@@ -902,17 +600,6 @@ export class Mainline39 {
     return { err: 0, flags };
   }
 
-  /**
-   * __ksm_enter: when KSM_RUN_MERGE (or KSM_RUN_STOP), insert just behind the
-   * scanning cursor; when KSM_RUN_UNMERGE, at the end of the list.
-   */
-  ksmEnter(mm: Mm): number {
-    const at = this.run & KSM_RUN_UNMERGE ? this.slots.head : this.scan.mmSlot;
-    this.slots.insertBefore(mm, at);
-    mm.flags |= MMF_VM_MERGEABLE;
-    return 0;
-  }
-
   /** __ksm_exit */
   ksmExit(mm: Mm): void {
     const slot = this.slots.lookup(mm);
@@ -922,10 +609,6 @@ export class Mainline39 {
       return;
     }
     this.slots.moveAfter(slot, this.scan.mmSlot);
-  }
-
-  slotList(): MmSlot[] {
-    return this.slots.list();
   }
 
   // ------------------------------------------------------------ memory hot-remove
@@ -952,7 +635,4 @@ export class Mainline39 {
     }
   }
 
-  memoryBytes(): number {
-    return this.items.memoryBytes() + this.nodes.memoryBytes() + this.checksums.memoryBytes();
-  }
 }

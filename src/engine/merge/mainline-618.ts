@@ -46,28 +46,15 @@
 import { PAGE_SIZE, VM_DONTEXPAND, VM_HUGETLB, VM_IO, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from '../constants.js';
 import type { VirtualClock } from '../clock.js';
 import { ERRNO } from '../errno.js';
-import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
-import { ChecksumCache } from '../memory/checksum-cache.js';
-import { FRAME_ANON, FRAME_KSM } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
 import { type RbLink, type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '../rbtree.js';
-import { type MmSlot, MmSlots } from './mm-slots.js';
-import { RmapItems3x } from './rmap-items-3x.js';
-import { DUP, IN_TREE, MIGRATE, STABLE_NODE_CHAIN, StableNodes } from './stable-nodes.js';
-import { type MergeStats, newMergeStats } from './stats.js';
+import { MADV_MERGEABLE, MADV_UNMERGEABLE, Mainline3x, STABLE_FLAG, type Tunables3x, UNSTABLE_FLAG } from './mainline-3x.js';
+import { type MainlineCounters, mainlineCounters } from './mainline-common.js';
+import type { MmSlot } from './mm-slots.js';
+import { DUP, IN_TREE, MIGRATE, STABLE_NODE_CHAIN } from './stable-nodes.js';
 
-export const SEQNR_MASK = 0x0ff; /* low bits of unstable tree seqnr */
-export const UNSTABLE_FLAG = 0x100; /* is a node of the unstable tree */
-export const STABLE_FLAG = 0x200; /* is listed from the stable tree */
-
-export const KSM_RUN_STOP = 0;
-export const KSM_RUN_MERGE = 1;
-export const KSM_RUN_UNMERGE = 2;
-export const KSM_RUN_OFFLINE = 4;
-
-export const MADV_MERGEABLE = 12;
-export const MADV_UNMERGEABLE = 13;
+export { KSM_RUN_MERGE, KSM_RUN_OFFLINE, KSM_RUN_STOP, KSM_RUN_UNMERGE, MADV_MERGEABLE, MADV_UNMERGEABLE, SEQNR_MASK, STABLE_FLAG, UNSTABLE_FLAG } from './mainline-3x.js';
 
 /** include/linux/mm_types.h (6.x): the mm asked for all its VMAs to be mergeable (prctl). */
 export const MMF_VM_MERGE_ANY = 1 << 30;
@@ -92,11 +79,7 @@ export function msecsToJiffies(ms: number): number {
 }
 
 /** The tunables of /sys/kernel/mm/ksm that the merger reads, with values set by the front end. */
-export interface Tunables618 {
-  pagesToScan: number;
-  sleepMillisecs: number;
-  run: number;
-  mergeAcrossNodes: number;
+export interface Tunables618 extends Tunables3x {
   maxPageSharing: number;
   stableNodeChainsPruneMillisecs: number;
   useZeroPages: boolean;
@@ -109,13 +92,7 @@ export interface Tunables618 {
 }
 
 /** The counters of /sys/kernel/mm/ksm of 6.18 and the rmap_item count behind pages_volatile. */
-export interface Counters618 {
-  pagesShared: number;
-  pagesSharing: number;
-  pagesUnshared: number;
-  pagesVolatile: number;
-  fullScans: number;
-  rmapItems: number;
+export interface Counters618 extends MainlineCounters {
   pagesScanned: number;
   pagesSkipped: number;
   stableNodeChains: number;
@@ -146,16 +123,15 @@ interface AdvisorCtx {
   cpuTime: number;
 }
 
-export class Mainline618 {
+/**
+ * The tunables and counters 6.18 shares with 3.9, the trees, rmap_items,
+ * stable nodes, mm_slots and the scan cursor are Mainline3x's
+ * (mainline-3x.ts), as are the functions 6.18 runs as 3.9 did
+ * (unstable_tree_search_insert, try_to_merge_two_pages,
+ * get_mergeable_page, break_cow, __ksm_enter...).
+ */
+export class Mainline618 extends Mainline3x {
   /* Tunables (the front end's sysfs table sets them). */
-  /** ksm_thread_pages_to_scan */
-  pagesToScan: number;
-  /** ksm_thread_sleep_millisecs */
-  sleepMillisecs: number;
-  /** ksm_run (KSM_RUN_OFFLINE is or'ed in while memory goes offline) */
-  run: number;
-  /** ksm_merge_across_nodes */
-  mergeAcrossNodes: number;
   /** ksm_max_page_sharing */
   maxPageSharing: number;
   /** ksm_stable_node_chains_prune_millisecs */
@@ -178,14 +154,6 @@ export class Mainline618 {
   /* Counters. */
   /** The number of pages scanned */
   pagesScanned = 0;
-  /** The number of nodes in the stable tree (KSM pages with at least one rmap_item) */
-  pagesShared = 0;
-  /** The number of page slots additionally sharing those nodes */
-  pagesSharing = 0;
-  /** The number of nodes in the unstable tree */
-  pagesUnshared = 0;
-  /** The number of rmap_items in use: to calculate pages_volatile */
-  rmapItems = 0;
   /** The number of stable_node chains */
   stableNodeChains = 0;
   /** The number of stable_node dups linked to the stable_node chains */
@@ -193,50 +161,25 @@ export class Mainline618 {
   /** The number of pages that have been skipped due to "smart scanning" */
   pagesSkipped = 0;
 
-  /** nr_node_ids: the NUMA nodes of the simulated machine. */
-  readonly nrNodeIds: number;
-  /** ksm_nr_node_ids: tree roots in use (1 while merging across nodes). */
-  ksmNrNodeIds = 1;
-  /** root_stable_tree[], root_unstable_tree[] (one each until merge_across_nodes is first cleared). */
-  rootStableTree: RbRoot[] = [{ node: 0 }];
-  rootUnstableTree: RbRoot[] = [{ node: 0 }];
-
-  readonly items = new RmapItems3x();
-  readonly nodes = new StableNodes();
-  /** migrate_nodes: recently migrated nodes of stable tree, pending proper placement. */
-  readonly migrateNodes: number;
-  readonly slots: MmSlots;
-  /** struct ksm_scan - cursor for scanning */
-  readonly scan: { mmSlot: MmSlot; address: number; rmapItem: number; seqnr: number };
-  readonly stats: MergeStats = newMergeStats();
-
   /** ksmd's CPU time (task_sched_runtime), in ns: scanCostNs per page scanned. */
   cpuTimeNs = 0;
-  /** The modelled CPU cost of one scanned page, in ns; the virtual clock runs meanwhile. */
-  scanCostNs = 2000;
   private advisorCtx: AdvisorCtx = { startScan: 0, scanTime: 0, change: 0, cpuTime: 0 };
 
   /** mm->ksm_rmap_items and mm->ksm_merging_pages, by mm id. */
   private mmRmapItems = new Int32Array(64);
   private mmMergingPages = new Int32Array(64);
 
-  private checksums: ChecksumCache;
   /** Checksum of an empty (zeroed) page */
   readonly zeroChecksum: number;
   /** ZERO_PAGE(0) as a frame of the simulated memory (allocated on first use, pinned for ever). */
   private zeroFrame = 0;
 
-  /* Second results of the C functions that return through pointers. */
-  private treePage = 0;
-  private scanPage = 0;
+  /* Second results of the C functions that return through pointers (and treePage, scanPage). */
   private outDup = 0;
   private outNode = 0;
 
-  constructor(readonly memory: Memory, readonly clock: VirtualClock, tunables: Tunables618, numaNodes = 1) {
-    this.pagesToScan = tunables.pagesToScan;
-    this.sleepMillisecs = tunables.sleepMillisecs;
-    this.run = tunables.run;
-    this.mergeAcrossNodes = tunables.mergeAcrossNodes;
+  constructor(memory: Memory, readonly clock: VirtualClock, tunables: Tunables618, numaNodes = 1) {
+    super(memory, tunables, numaNodes, 'xxhash');
     this.maxPageSharing = tunables.maxPageSharing;
     this.stableNodeChainsPruneMillisecs = tunables.stableNodeChainsPruneMillisecs;
     this.useZeroPages = tunables.useZeroPages;
@@ -246,11 +189,6 @@ export class Mainline618 {
     this.advisorMinPagesToScan = tunables.advisorMinPagesToScan;
     this.advisorMaxPagesToScan = tunables.advisorMaxPagesToScan;
     this.advisorTargetScanTime = tunables.advisorTargetScanTime;
-    this.nrNodeIds = numaNodes;
-    this.migrateNodes = this.nodes.newList();
-    this.slots = new MmSlots(this.items);
-    this.scan = { mmSlot: this.slots.head, address: 0, rmapItem: this.slots.head.rmapList, seqnr: 0 };
-    this.checksums = new ChecksumCache(memory.contents, pageChecksum('xxhash'));
     // The correct value depends on page size and endianness (ksm_init).
     this.zeroChecksum = this.checksums.of(memory.zero);
     memory.hooks = {
@@ -268,20 +206,7 @@ export class Mainline618 {
     };
   }
 
-  /**
-   * Computes page checksums with `name` instead of 6.18's xxhash: an
-   * experiment for comparisons, not kernel behaviour. Call before the first scan.
-   */
-  useChecksum(name: ChecksumName): void {
-    this.checksums = new ChecksumCache(this.memory.contents, pageChecksum(name));
-  }
-
   // ------------------------------------------------------------ counters
-
-  /** pages_volatile_show: clamped at 0. */
-  get pagesVolatile(): number {
-    return Math.max(0, this.rmapItems - this.pagesShared - this.pagesSharing - this.pagesUnshared);
-  }
 
   /**
    * ksm_zero_pages: the mappings of the zero page KSM made (only KSM maps
@@ -301,12 +226,7 @@ export class Mainline618 {
 
   counters(): Counters618 {
     return {
-      pagesShared: this.pagesShared,
-      pagesSharing: this.pagesSharing,
-      pagesUnshared: this.pagesUnshared,
-      pagesVolatile: this.pagesVolatile,
-      fullScans: this.scan.seqnr,
-      rmapItems: this.rmapItems,
+      ...mainlineCounters(this),
       pagesScanned: this.pagesScanned,
       pagesSkipped: this.pagesSkipped,
       stableNodeChains: this.stableNodeChains,
@@ -369,10 +289,6 @@ export class Mainline618 {
 
   // ------------------------------------------------------------ helpers
 
-  private mmOf(item: number): Mm {
-    return this.memory.mmById[this.items.mmId(item)];
-  }
-
   private mmAdd(counts: 'rmap' | 'merging', mmId: number, delta: number): void {
     if (mmId >= this.mmRmapItems.length) {
       const n = Math.max(mmId + 1, this.mmRmapItems.length * 2);
@@ -387,30 +303,6 @@ export class Mainline618 {
     else this.mmMergingPages[mmId] += delta;
   }
 
-  /** folio_test_anon: KSM pages are anonymous too (their mapping has both bits). */
-  private pageAnon(f: number): boolean {
-    return (this.memory.frames.flags[f] & (FRAME_ANON | FRAME_KSM)) !== 0;
-  }
-
-  private pageKsm(f: number): boolean {
-    return (this.memory.frames.flags[f] & FRAME_KSM) !== 0;
-  }
-
-  /** folio_stable_node / page_stable_node: the node a KSM page points back to, or 0. */
-  private pageStableNode(f: number): number {
-    return this.pageKsm(f) ? this.memory.frames.owner[f] : 0;
-  }
-
-  /** folio_set_stable_node: the page becomes a KSM page pointing back to `node` (0: NULL). */
-  private setPageStableNode(f: number, node: number): void {
-    this.memory.frames.flags[f] |= FRAME_KSM;
-    this.memory.frames.owner[f] = node;
-  }
-
-  private putPage(f: number): void {
-    this.memory.frames.put(f);
-  }
-
   /** ZERO_PAGE(addr): one frame of zeros, allocated when first needed and never freed. */
   private zeroPage(): number {
     if (this.zeroFrame === 0) {
@@ -423,31 +315,6 @@ export class Mainline618 {
   /** jiffies on the virtual clock. */
   private jiffies(): number {
     return Math.floor((this.clock.now * HZ) / 1_000_000);
-  }
-
-  /** get_kpfn_nid: the index of the tree roots for a frame. */
-  private getKpfnNid(kpfn: number): number {
-    return this.mergeAcrossNodes ? 0 : this.memory.frames.node[kpfn];
-  }
-
-  /** memcmp_pages */
-  private memcmpPages(f1: number, f2: number): number {
-    const c = this.memory.contents;
-    const a = this.memory.frames.content[f1];
-    const b = this.memory.frames.content[f2];
-    this.stats.comparisons++;
-    if (a === b) {
-      this.stats.bytesCompared += PAGE_SIZE;
-      return 0;
-    }
-    const r = c.compare(a, b);
-    this.stats.bytesCompared += c.lastCompareBytes;
-    return r;
-  }
-
-  /** The rb link `side` of `parent` (or the root): *new. */
-  private link(root: RbRoot, store: { left: Int32Array; right: Int32Array }, parent: number, side: RbLink): number {
-    return side === 'root' ? root.node : side === 'left' ? store.left[parent] : store.right[parent];
   }
 
   // ------------------------------------------------------------ stable nodes
@@ -479,13 +346,7 @@ export class Mainline618 {
     else rbErase(this.nodes, dup, this.rootStableTree[this.nodes.nid[dup]]);
   }
 
-  private allocRmapItem(): number {
-    const id = this.items.alloc();
-    this.rmapItems++;
-    return id;
-  }
-
-  private freeRmapItem(item: number): void {
+  protected freeRmapItem(item: number): void {
     this.rmapItems--;
     this.mmAdd('rmap', this.items.mmId(item), -1);
     this.items.release(item);
@@ -577,42 +438,7 @@ export class Mainline618 {
     }
   }
 
-  /** hlist_del(&rmap_item->hlist) from node's hlist. */
-  private hlistDel(item: number, node: number): void {
-    const it = this.items;
-    const p = it.hprev[item];
-    const n = it.hnext[item];
-    if (p) it.hnext[p] = n;
-    else this.nodes.hlist[node] = n;
-    if (n) it.hprev[n] = p;
-  }
-
-  /** hlist_add_head(&rmap_item->hlist, &stable_node->hlist) */
-  private hlistAddHead(item: number, node: number): void {
-    const it = this.items;
-    const first = this.nodes.hlist[node];
-    it.hnext[item] = first;
-    it.hprev[item] = 0;
-    if (first) it.hprev[first] = item;
-    this.nodes.hlist[node] = item;
-  }
-
-  /** remove_trailing_rmap_items: free every item after list position `prev`. */
-  private removeTrailingRmapItems(slot: MmSlot, prev: number): void {
-    const it = this.items;
-    for (let cur = it.lnext[prev]; cur !== slot.rmapList; cur = it.lnext[prev]) {
-      it.unlinkAfter(prev);
-      this.removeRmapItemFromTree(cur);
-      this.freeRmapItem(cur);
-    }
-  }
-
   // ------------------------------------------------------------ page table side
-
-  /** ksm_test_exit */
-  private ksmTestExit(mm: Mm): boolean {
-    return mm.exiting;
-  }
 
   /**
    * break_ksm: while the page at addr is a KSM page, or the zero page KSM
@@ -629,39 +455,6 @@ export class Mainline618 {
   /** vma_ksm_compatible */
   vmaKsmCompatible(vma: Vma): boolean {
     return !(vma.flags & (VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_HUGETLB | VM_MIXEDMAP));
-  }
-
-  /** find_mergeable_vma */
-  private findMergeableVma(mm: Mm, addr: number): Vma | null {
-    if (this.ksmTestExit(mm)) return null;
-    const vma = mm.vmaAt(addr);
-    if (vma === null || !(vma.flags & VM_MERGEABLE) || !vma.anonVma) return null;
-    return vma;
-  }
-
-  /** break_cow */
-  private breakCow(item: number): void {
-    const addr = this.items.addr(item);
-    const vma = this.findMergeableVma(this.mmOf(item), addr);
-    if (vma) this.breakKsm(vma, addr);
-  }
-
-  /** get_mergeable_page, without its reference (the caller takes one on the page it keeps). */
-  private lookupMergeablePage(item: number): number {
-    const addr = this.items.addr(item);
-    const vma = this.findMergeableVma(this.mmOf(item), addr);
-    if (vma === null) return 0;
-    const f = vma.frames[vma.index(addr)];
-    return f !== 0 && this.pageAnon(f) ? f : 0;
-  }
-
-  /** unmerge_ksm_pages: 0 (no signal is ever pending, no fault runs out of memory). */
-  unmergeKsmPages(vma: Vma, start: number, end: number): number {
-    for (let addr = start; addr < end; addr += PAGE_SIZE) {
-      if (this.ksmTestExit(vma.mm)) break;
-      this.breakKsm(vma, addr);
-    }
-    return 0;
   }
 
   // ------------------------------------------------------------ run = 2, and the knobs that need no KSM pages
@@ -752,24 +545,6 @@ export class Mainline618 {
     return 0;
   }
 
-  /** merge_across_nodes_store, under ksm_thread_mutex: 0 or -errno. */
-  setMergeAcrossNodes(knob: number): number {
-    if (this.mergeAcrossNodes === knob) return 0;
-    const err = this.canSwitchStableTrees();
-    if (err) return err;
-    if (this.rootStableTree.length === 1 && this.nrNodeIds > 1) {
-      // This is the first time that we switch away from the default of
-      // merging across nodes: allocate as many roots as may be needed.
-      // Stable tree is empty but not the unstable.
-      const unstable0 = this.rootUnstableTree[0];
-      this.rootStableTree = Array.from({ length: this.nrNodeIds }, () => ({ node: 0 }));
-      this.rootUnstableTree = Array.from({ length: this.nrNodeIds }, (_, i) => (i === 0 ? unstable0 : { node: 0 }));
-    }
-    this.mergeAcrossNodes = knob;
-    this.ksmNrNodeIds = knob ? 1 : this.nrNodeIds;
-    return 0;
-  }
-
   /** max_page_sharing_store, under ksm_thread_mutex: 0 or -errno. */
   setMaxPageSharing(knob: number): number {
     if (this.maxPageSharing === knob) return 0;
@@ -780,13 +555,6 @@ export class Mainline618 {
   }
 
   // ------------------------------------------------------------ merging
-
-  /** calc_checksum: the low 32 bits of xxhash(page, PAGE_SIZE, 0) (XXH64 on 64-bit). */
-  private calcChecksum(f: number): number {
-    this.stats.checksums++;
-    this.stats.bytesHashed += PAGE_SIZE;
-    return this.checksums.of(this.memory.frames.content[f]);
-  }
 
   /**
    * try_to_merge_one_page: map kpage in place of page at addr of vma, or,
@@ -830,7 +598,7 @@ export class Mainline618 {
   }
 
   /** try_to_merge_with_ksm_page: like try_to_merge_two_pages, but kpage is already a KSM page (or 0: page becomes one). */
-  private tryToMergeWithKsmPage(item: number, page: number, kpage: number): number {
+  protected tryToMergeWithKsmPage(item: number, page: number, kpage: number): number {
     const addr = this.items.addr(item);
     const vma = this.findMergeableVma(this.mmOf(item), addr);
     if (vma === null) return -ERRNO.EFAULT;
@@ -839,20 +607,6 @@ export class Mainline618 {
     // Unstable nid is in union with stable anon_vma: remove first.
     this.removeRmapItemFromTree(item);
     return 0;
-  }
-
-  /**
-   * try_to_merge_two_pages: page becomes the KSM page and is mapped at the
-   * tree item's address too; returns page, or 0 (the first merge undone).
-   */
-  private tryToMergeTwoPages(item: number, page: number, treeItem: number, treePage: number): number {
-    let err = this.tryToMergeWithKsmPage(item, page, 0);
-    if (!err) {
-      err = this.tryToMergeWithKsmPage(treeItem, treePage, page);
-      // If that fails, we have a ksm page with only one pte pointing to it: so break it.
-      if (err) this.breakCow(item);
-    }
-    return err ? 0 : page;
   }
 
   /** __is_page_sharing_candidate */
@@ -1112,46 +866,6 @@ export class Mainline618 {
     return dup;
   }
 
-  /**
-   * unstable_tree_search_insert: the unstable item whose page equals page
-   * (its page, referenced, in this.treePage), or 0 after inserting item.
-   */
-  private unstableTreeSearchInsert(item: number, page: number): number {
-    const it = this.items;
-    const nid = this.getKpfnNid(page);
-    const root = this.rootUnstableTree[nid];
-    let parent = 0;
-    let side: RbLink = 'root';
-    for (;;) {
-      const cur = this.link(root, it, parent, side);
-      if (!cur) break;
-      const treePage = this.lookupMergeablePage(cur);
-      if (!treePage) return 0;
-      // Don't substitute a ksm page for a forked page.
-      if (page === treePage) return 0;
-      const ret = this.memcmpPages(page, treePage);
-      parent = cur;
-      if (ret < 0) side = 'left';
-      else if (ret > 0) side = 'right';
-      else if (!this.mergeAcrossNodes && this.memory.frames.node[treePage] !== nid) {
-        // If tree_page has been migrated to another NUMA node, it will be
-        // flushed out and put in the right unstable tree next time: only
-        // merge with it when across_nodes.
-        return 0;
-      } else {
-        this.memory.frames.get(treePage);
-        this.treePage = treePage;
-        return cur;
-      }
-    }
-    it.orFlags(item, UNSTABLE_FLAG | (this.scan.seqnr & SEQNR_MASK));
-    it.nid[item] = nid;
-    rbLinkNode(it, item, parent, side, root);
-    rbInsertColor(it, item, root);
-    this.pagesUnshared++;
-    return 0;
-  }
-
   /** stable_tree_append: item joins the node's hlist, at its head. */
   private stableTreeAppend(item: number, node: number, maxPageSharingBypass: boolean): void {
     const n = this.nodes;
@@ -1239,17 +953,6 @@ export class Mainline618 {
       // (stable_tree_insert cannot fail here: it allocates, and allocations
       // do not fail in this model, so the break_cow pair never runs.)
     }
-  }
-
-  /**
-   * rmap_item->head as cmp_and_merge_page compares it. Deliberate deviation:
-   * after remove_node_from_stable_tree the C leaves a stale pointer there
-   * (only the flags are cleared) and compares it; here it reads as NULL once
-   * STABLE_FLAG is gone, as a freed node's memory cannot come back as a node
-   * of the page at this address without this item.
-   */
-  private itemHead(item: number): number {
-    return this.items.flagsOf(item) & STABLE_FLAG ? this.items.head[item] : 0;
   }
 
   /**
@@ -1413,17 +1116,6 @@ export class Mainline618 {
       this.cpuTimeNs += this.scanCostNs;
       this.clock.now += costUs;
     }
-  }
-
-  /** ksmd_should_run */
-  ksmdShouldRun(): boolean {
-    return (this.run & KSM_RUN_MERGE) !== 0 && !this.slots.empty;
-  }
-
-  /** One iteration of ksm_scan_thread's loop body (under ksm_thread_mutex; it waits while offlining). */
-  ksmdBatch(): void {
-    if (this.run & KSM_RUN_OFFLINE) return;
-    if (this.ksmdShouldRun()) this.ksmDoScan(this.pagesToScan);
   }
 
   /** The sleep after a batch: msecs_to_jiffies(sleep_millisecs) ticks, in µs. */
@@ -1594,18 +1286,6 @@ export class Mainline618 {
   }
 
   /**
-   * __ksm_enter: when KSM_RUN_MERGE (or KSM_RUN_STOP), insert just behind the
-   * scanning cursor, to let the area settle down a little; when
-   * KSM_RUN_UNMERGE, at the end of the list.
-   */
-  ksmEnter(mm: Mm): number {
-    const at = this.run & KSM_RUN_UNMERGE ? this.slots.head : this.scan.mmSlot;
-    this.slots.insertBefore(mm, at);
-    mm.flags |= MMF_VM_MERGEABLE;
-    return 0;
-  }
-
-  /**
    * __ksm_exit: free the slot at once if it has no rmap_items and is not
    * under the cursor; otherwise move it just after the cursor for ksmd.
    */
@@ -1617,11 +1297,6 @@ export class Mainline618 {
       return;
     }
     this.slots.moveAfter(slot, this.scan.mmSlot);
-  }
-
-  /** The registered slots in list order (for inspection). */
-  slotList(): MmSlot[] {
-    return this.slots.list();
   }
 
   // ------------------------------------------------------------ memory hot-remove
@@ -1660,10 +1335,6 @@ export class Mainline618 {
     }
   }
 
-  /** Typed-array bytes held for rmap_items, stable nodes and the checksum cache. */
-  memoryBytes(): number {
-    return this.items.memoryBytes() + this.nodes.memoryBytes() + this.checksums.memoryBytes();
-  }
 }
 
 /** Default number of pages to scan per batch (DEFAULT_PAGES_TO_SCAN). */
