@@ -7,8 +7,6 @@
  * loading does what a user of the time did: set the sleep and the batch,
  * then write 1 to run. There was no unmerge control.
  */
-import { PAGE_SIZE } from '../engine/constants.js';
-import type { Process } from '../engine/machine.js';
 import type { Mm } from '../engine/memory/mm.js';
 import { KSM_SYSFS_DIR, MADV_SHAREABLE, MADV_UNSHAREABLE, ksm_control_flags_run } from '../v2-madvise/constants.js';
 import { V2Kernel } from '../v2-madvise/kernel.js';
@@ -16,7 +14,8 @@ import type { Workload } from '../workload/schema.js';
 import type { Range } from '../engine/memory/memory.js';
 import { slotRanges } from './registered.js';
 import { markTree2009 } from './tree-2009.js';
-import { BaseSession, echoCall, madviseCall, REGION_FLAGS, REGION_PROT, type SessionRegion, type StateRange } from './base.js';
+import { echoCall, type StateRange } from './base.js';
+import { MadviseSession } from './madvise.js';
 import { type CallRecord, type CounterValue, type Knobs, type SessionEraInfo } from './session.js';
 
 export const V2_COUNTERS = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const;
@@ -31,11 +30,15 @@ export const V2_INFO: SessionEraInfo = {
 /** The sleep a 2009 user set before starting kksmd (the knob starts at 0). */
 const STARTUP_SLEEP_MICROS = 20_000;
 
-export class V2Session extends BaseSession {
+export class V2Session extends MadviseSession {
   readonly info = V2_INFO;
   readonly support = { unmerge: false };
   readonly counterNames = V2_COUNTERS;
   readonly kernel: V2Kernel;
+  protected readonly registerAdvice = { value: MADV_SHAREABLE, name: 'MADV_SHAREABLE' };
+  /** MADV_UNSHAREABLE was "not currently implemented": the kernel refuses it. */
+  protected readonly unregisterAdvice = { value: MADV_UNSHAREABLE, name: 'MADV_UNSHAREABLE' };
+  protected readonly sysfsDir = KSM_SYSFS_DIR;
 
   /** A fresh kernel, or one that already runs (the ksmctl host's), which the session then views and steers. */
   constructor(kernel?: V2Kernel) {
@@ -50,57 +53,12 @@ export class V2Session extends BaseSession {
   /** A registered mm is pinned (get_task_mm) and scanned after its process exits. */
   protected override readonly exitKeepsRegistration = true;
 
-  protected get machine() {
-    return this.kernel.machine;
-  }
-
-  protected get ksmd() {
-    return this.kernel.ksmd;
-  }
-
-  protected mergeStats() {
-    return this.kernel.ksm.stats;
-  }
-
   protected override startup(w: Workload): CallRecord[] {
     return [this.setSleep(STARTUP_SLEEP_MICROS), this.setPagesToScan(w.pagesToScan), this.start()];
   }
 
-  protected spawnProcess(name: string): Process {
-    return this.kernel.spawn(name);
-  }
-
-  protected mmap(p: Process, bytes: number): number {
-    return this.kernel.mmap(p, 0, bytes, REGION_PROT, REGION_FLAGS);
-  }
-
-  protected register(p: Process, addr: number, bytes: number) {
-    const result = this.kernel.madvise(p, addr, bytes, MADV_SHAREABLE);
-    return { result, calls: [madviseCall(p, addr, bytes, 'MADV_SHAREABLE', result)] };
-  }
-
-  /** MADV_UNSHAREABLE was "not currently implemented": the kernel refuses it. */
-  protected unregister(p: Process, regions: SessionRegion[]) {
-    const calls: CallRecord[] = [];
-    for (const r of regions) {
-      const result = this.kernel.madvise(p, r.addr, r.pages * PAGE_SIZE, MADV_UNSHAREABLE);
-      calls.push(madviseCall(p, r.addr, r.pages * PAGE_SIZE, 'MADV_UNSHAREABLE', result));
-      if (result < 0) return { ok: false, calls };
-    }
-    return { ok: true, calls };
-  }
-
-  protected exitProcess(p: Process): void {
-    this.kernel.exit(p);
-  }
-
   protected markTracked(mm: Mm, ranges: StateRange[], out: Uint8Array): void {
     markTree2009(this.kernel.ksm, mm, ranges, out);
-  }
-
-  private read(name: string): number {
-    const v = this.kernel.readSysfs(`${KSM_SYSFS_DIR}/${name}`);
-    return typeof v === 'number' ? v : Number(v.trim());
   }
 
   /** A store of this era refuses bad input by consuming nothing (0), not with an errno. */

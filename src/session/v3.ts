@@ -4,7 +4,6 @@
  * /sys/kernel/mm/ksm files as a shell user does (`echo 200 > .../pages_to_scan`),
  * and the counters are read from the same directory.
  */
-import type { Process } from '../engine/machine.js';
 import type { Mm } from '../engine/memory/mm.js';
 import { NODE_FLAG, STABLE_FLAG } from '../engine/merge/mainline-2632.js';
 import { KSM_RUN_MERGE, KSM_RUN_STOP, KSM_RUN_UNMERGE, KSM_SYSFS_DIR, MADV_MERGEABLE, MADV_UNMERGEABLE } from '../v3-sysfs/constants.js';
@@ -12,7 +11,8 @@ import { V3Kernel } from '../v3-sysfs/kernel.js';
 import { PAGE_SIZE } from '../engine/constants.js';
 import type { Range } from '../engine/memory/memory.js';
 import { mergeableRanges } from './registered.js';
-import { BaseSession, echoCall, madviseCall, REGION_FLAGS, REGION_PROT, type SessionRegion, type StateRange } from './base.js';
+import { echoCall, type StateRange } from './base.js';
+import { MadviseSession } from './madvise.js';
 import { type CallRecord, type CounterValue, type Knobs, PAGE_ABSENT, PAGE_MERGED, PAGE_UNSTABLE, PAGE_VOLATILE, type SessionEraInfo } from './session.js';
 
 export const V3_COUNTERS = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const;
@@ -24,11 +24,14 @@ export const V3_INFO: SessionEraInfo = {
   title: 'madvise(MADV_MERGEABLE) + /sys/kernel/mm/ksm, mainline Linux 2.6.32 (seed 003)',
 };
 
-export class V3Session extends BaseSession {
+export class V3Session extends MadviseSession {
   readonly info = V3_INFO;
   readonly support = { unmerge: true };
   readonly counterNames = V3_COUNTERS;
   readonly kernel: V3Kernel;
+  protected readonly registerAdvice = { value: MADV_MERGEABLE, name: 'MADV_MERGEABLE' };
+  protected readonly unregisterAdvice = { value: MADV_UNMERGEABLE, name: 'MADV_UNMERGEABLE' };
+  protected readonly sysfsDir = KSM_SYSFS_DIR;
 
   /** A fresh 2.6.32 kernel, or one that already runs (the ksmctl host's), which the session then views and steers. */
   constructor(kernel?: V3Kernel) {
@@ -39,45 +42,6 @@ export class V3Session extends BaseSession {
   /** What the kernel holds as registered in mm, whoever registered it: the VMAs flagged VM_MERGEABLE. */
   registeredRanges(mm: Mm): Range[] {
     return mergeableRanges(mm);
-  }
-
-  protected get machine() {
-    return this.kernel.machine;
-  }
-
-  protected get ksmd() {
-    return this.kernel.ksmd;
-  }
-
-  protected mergeStats() {
-    return this.kernel.ksm.stats;
-  }
-
-  protected spawnProcess(name: string): Process {
-    return this.kernel.spawn(name);
-  }
-
-  protected mmap(p: Process, bytes: number): number {
-    return this.kernel.mmap(p, 0, bytes, REGION_PROT, REGION_FLAGS);
-  }
-
-  protected register(p: Process, addr: number, bytes: number) {
-    const result = this.kernel.madvise(p, addr, bytes, MADV_MERGEABLE);
-    return { result, calls: [madviseCall(p, addr, bytes, 'MADV_MERGEABLE', result)] };
-  }
-
-  protected unregister(p: Process, regions: SessionRegion[]) {
-    const calls: CallRecord[] = [];
-    for (const r of regions) {
-      const result = this.kernel.madvise(p, r.addr, r.pages * PAGE_SIZE, MADV_UNMERGEABLE);
-      calls.push(madviseCall(p, r.addr, r.pages * PAGE_SIZE, 'MADV_UNMERGEABLE', result));
-      if (result < 0) return { ok: false, calls };
-    }
-    return { ok: true, calls };
-  }
-
-  protected exitProcess(p: Process): void {
-    this.kernel.exit(p);
   }
 
   /**
@@ -104,11 +68,6 @@ export class V3Session extends BaseSession {
       const flags = it.flagsOf(cur);
       out[k] = flags & NODE_FLAG && !(flags & STABLE_FLAG) ? PAGE_UNSTABLE : PAGE_VOLATILE;
     }
-  }
-
-  private read(name: string): number {
-    const v = this.kernel.readSysfs(`${KSM_SYSFS_DIR}/${name}`);
-    return typeof v === 'number' ? v : Number(v.trim());
   }
 
   private echo(value: number, name: string): CallRecord {
