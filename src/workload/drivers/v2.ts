@@ -10,7 +10,6 @@
 import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../engine/constants.js';
 import { ERRNO } from '../../engine/errno.js';
 import type { ChecksumName } from '../../engine/hash/page-checksum.js';
-import type { Process } from '../../engine/machine.js';
 import type { Range } from '../../engine/memory/memory.js';
 import type { SinglePage } from '../../engine/pages.js';
 import { MADV_SHAREABLE, MADV_UNSHAREABLE } from '../../v2-madvise/constants.js';
@@ -18,11 +17,7 @@ import { V2Kernel } from '../../v2-madvise/kernel.js';
 import type { CounterName, Counters, EraDriver } from '../driver.js';
 import { fillRegion, internPage } from '../fill.js';
 import type { Workload } from '../schema.js';
-
-interface Proc {
-  p: Process;
-  regions: Array<{ addr: number; pages: number }>;
-}
+import { madviseRegion, madviseRegions, type Proc, procOf } from './madvise.js';
 
 export class V2Driver implements EraDriver {
   readonly era = 'v2';
@@ -71,25 +66,17 @@ export class V2Driver implements EraDriver {
   }
 
   private proc(name: string): Proc {
-    const p = this.procs.get(name);
-    if (p === undefined) throw new Error(`no process ${name}`);
-    return p;
+    return procOf(this.procs, name);
   }
 
   register(proc: string, region: number): number {
-    const { p, regions } = this.proc(proc);
-    const r = regions[region];
-    return this.kernel.madvise(p, r.addr, r.pages * PAGE_SIZE, MADV_SHAREABLE);
+    return madviseRegion(this.kernel, this.proc(proc), region, MADV_SHAREABLE);
   }
 
-  /** What a program of the time could try: the unimplemented MADV_UNSHAREABLE, refused. */
+  /** What a program of the time could try: the unimplemented MADV_UNSHAREABLE, refused (EINVAL also with no region). */
   unregister(proc: string): number {
-    const { p, regions } = this.proc(proc);
-    for (const r of regions) {
-      const err = this.kernel.madvise(p, r.addr, r.pages * PAGE_SIZE, MADV_UNSHAREABLE);
-      if (err) return err;
-    }
-    return regions.length ? 0 : -ERRNO.EINVAL;
+    const p = this.proc(proc);
+    return madviseRegions(this.kernel, p, MADV_UNSHAREABLE) || (p.regions.length ? 0 : -ERRNO.EINVAL);
   }
 
   scan(pages: number): void {

@@ -16,7 +16,6 @@
 import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../engine/constants.js';
 import { errnoName } from '../../engine/errno.js';
 import type { ChecksumName } from '../../engine/hash/page-checksum.js';
-import type { Process } from '../../engine/machine.js';
 import type { Range } from '../../engine/memory/memory.js';
 import type { SinglePage } from '../../engine/pages.js';
 import { MADV_MERGEABLE, MADV_UNMERGEABLE } from '../../v3-sysfs/constants.js';
@@ -25,11 +24,7 @@ import { DEFAULT_KERNEL, KERNEL_TITLES, type KernelVersion } from '../../v3-sysf
 import { COUNTER_NAMES, type Counters, type EraDriver } from '../driver.js';
 import { fillRegion, internPage } from '../fill.js';
 import { type Workload, WorkloadError } from '../schema.js';
-
-interface Proc {
-  p: Process;
-  regions: Array<{ addr: number; pages: number }>;
-}
+import { madviseRegion, madviseRegions, type Proc, procOf } from './madvise.js';
 
 export interface MainlineDriverOptions<K extends KernelVersion> {
   /** The kernel version (default 2.6.32). */
@@ -131,24 +126,15 @@ export class MainlineDriver<K extends KernelVersion = KernelVersion> implements 
   }
 
   private proc(name: string): Proc {
-    const p = this.procs.get(name);
-    if (p === undefined) throw new Error(`no process ${name}`);
-    return p;
+    return procOf(this.procs, name);
   }
 
   register(proc: string, region: number): number {
-    const { p, regions } = this.proc(proc);
-    const r = regions[region];
-    return this.k.madvise(p, r.addr, r.pages * PAGE_SIZE, MADV_MERGEABLE);
+    return madviseRegion(this.k, this.proc(proc), region, MADV_MERGEABLE);
   }
 
   unregister(proc: string): number {
-    const { p, regions } = this.proc(proc);
-    for (const r of regions) {
-      const err = this.k.madvise(p, r.addr, r.pages * PAGE_SIZE, MADV_UNMERGEABLE);
-      if (err) return err;
-    }
-    return 0;
+    return madviseRegions(this.k, this.proc(proc), MADV_UNMERGEABLE);
   }
 
   scan(pages: number): void {
