@@ -115,6 +115,7 @@ export class Mainline2632 {
   constructor(readonly memory: Memory) {
     this.mmHead = new MmSlot(null, this.items.newList());
     this.scan = { mmSlot: this.mmHead, address: 0, rmapItem: this.mmHead.rmapList, seqnr: 0 };
+    // calc_checksum: jhash2(page, PAGE_SIZE / 4, 17) of the lookup2 generation.
     this.checksums = new ChecksumCache(memory.contents, pageChecksum('lookup2'));
     memory.hooks = {
       // ksm_fork (include/linux/ksm.h of 2.6.32, outside the seed): a child of
@@ -155,27 +156,8 @@ export class Mainline2632 {
     return (this.items.flagsOf(item) & STABLE_FLAG) !== 0;
   }
 
-  /** PageAnon in 2.6.32: KSM pages are anonymous too (PAGE_MAPPING_ANON|PAGE_MAPPING_KSM). */
-  private pageAnon(f: number): boolean {
-    return pageAnon(this.memory.frames, f);
-  }
-
-  private pageKsm(f: number): boolean {
-    return pageKsm(this.memory.frames, f);
-  }
-
   private putPage(f: number): void {
     this.memory.frames.put(f);
-  }
-
-  /** calc_checksum: jhash2(page, PAGE_SIZE / 4, 17) of the lookup2 generation. */
-  private calcChecksum(f: number): number {
-    return calcChecksum(this.memory, this.checksums, this.stats, f);
-  }
-
-  /** memcmp_pages */
-  private memcmpPages(f1: number, f2: number): number {
-    return memcmpPages(this.memory, this.stats, f1, f2);
   }
 
   private allocRmapItem(): number {
@@ -221,13 +203,13 @@ export class Mainline2632 {
     if (vma === null) return 0;
     if (!(vma.flags & VM_MERGEABLE) || !vma.anonVma) return 0;
     const f = vma.frames[(addr - vma.start) / PAGE_SIZE];
-    return f !== 0 && this.pageAnon(f) ? f : 0;
+    return f !== 0 && pageAnon(this.memory.frames, f) ? f : 0;
   }
 
   /** get_ksm_page without its reference: the KSM page still mapped at the item's address, or 0. */
   private lookupKsmPage(item: number): number {
     const f = this.lookupMergeablePage(item);
-    return f !== 0 && this.pageKsm(f) ? f : 0;
+    return f !== 0 && pageKsm(this.memory.frames, f) ? f : 0;
   }
 
   /** remove_rmap_item_from_tree */
@@ -315,7 +297,7 @@ export class Mainline2632 {
   /** try_to_merge_one_page: map `newpage` read-only in place of `oldpage` at addr of vma. */
   private tryToMergeOnePage(vma: Vma, addr: number, oldpage: number, newpage: number): number {
     if (!(vma.flags & VM_MERGEABLE)) return -ERRNO.EFAULT;
-    if (!this.pageAnon(oldpage)) return -ERRNO.EFAULT;
+    if (!pageAnon(this.memory.frames, oldpage)) return -ERRNO.EFAULT;
     this.stats.mergeAttempts++;
     // write_protect_page: the caller holds one reference to oldpage (follow_page).
     if (!this.memory.writeProtect(vma, addr, oldpage, 1)) return -ERRNO.EFAULT;
@@ -381,7 +363,7 @@ export class Mainline2632 {
         treeItem = nextItem;
       }
       if (!treeItem) return 0;
-      const ret = this.memcmpPages(page, p2);
+      const ret = memcmpPages(this.memory, this.stats, page, p2);
       if (ret < 0) {
         node = it.left[node];
       } else if (ret > 0) {
@@ -417,7 +399,7 @@ export class Mainline2632 {
         treeItem = nextItem;
       }
       if (!treeItem) return 0;
-      const ret = this.memcmpPages(page, treePage);
+      const ret = memcmpPages(this.memory, this.stats, page, treePage);
       // parent = *new, read again: removing a stale node item above may have
       // promoted its successor into this very link.
       parent = side === 'root' ? this.stableRoot.node : it[side][parent];
@@ -448,7 +430,7 @@ export class Mainline2632 {
       if (!p2) return 0;
       // Don't substitute an unswappable ksm page just for one good swappable forked page.
       if (page === p2) return 0;
-      const ret = this.memcmpPages(page, p2);
+      const ret = memcmpPages(this.memory, this.stats, page, p2);
       parent = cur;
       if (ret < 0) {
         side = 'left';
@@ -502,9 +484,9 @@ export class Mainline2632 {
 
     // A ksm page might have got here by fork, but its other references have
     // already been removed from the stable tree: break it.
-    if (this.pageKsm(page)) this.breakCow(this.mmOf(item), it.addr(item));
+    if (pageKsm(this.memory.frames, page)) this.breakCow(this.mmOf(item), it.addr(item));
 
-    const checksum = this.calcChecksum(page);
+    const checksum = calcChecksum(this.memory, this.checksums, this.stats, page);
     if (it.word[item] !== checksum) {
       it.word[item] = checksum;
       return;
@@ -587,7 +569,7 @@ export class Mainline2632 {
         const frames = vma.frames;
         for (let i = vma.index(scan.address), n = frames.length; i < n; i++) {
           const f = frames[i];
-          if (f !== 0 && this.pageAnon(f)) {
+          if (f !== 0 && pageAnon(this.memory.frames, f)) {
             scan.address = vma.start + i * PAGE_SIZE;
             this.memory.frames.get(f);
             const item = this.getNextRmapItem(slot, scan.rmapItem, scan.address);
@@ -633,13 +615,13 @@ export class Mainline2632 {
       if (!item) return;
       const page = this.scanPage;
       this.stats.pagesScanned++;
-      if (!this.pageKsm(page) || !this.inStableTree(item)) {
+      if (!pageKsm(this.memory.frames, page) || !this.inStableTree(item)) {
         this.cmpAndMergePage(page, item);
       } else if (this.memory.frames.mapcount[page] === 1) {
         // Replace now-unshared ksm page by ordinary page.
         this.breakCow(this.mmOf(item), this.items.addr(item));
         this.removeRmapItemFromTree(item);
-        this.items.word[item] = this.calcChecksum(page);
+        this.items.word[item] = calcChecksum(this.memory, this.checksums, this.stats, page);
       }
       this.putPage(page);
     }

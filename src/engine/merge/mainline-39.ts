@@ -38,7 +38,7 @@ import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
 import { type RbLink, type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '../rbtree.js';
 import { MADV_MERGEABLE, MADV_UNMERGEABLE, Mainline3x, STABLE_FLAG, type Tunables3x, UNSTABLE_FLAG } from './mainline-3x.js';
-import { type MainlineCounters, mainlineCounters } from './mainline-common.js';
+import { calcChecksum, type MainlineCounters, mainlineCounters, memcmpPages, pageAnon } from './mainline-common.js';
 import type { MmSlot } from './mm-slots.js';
 import { IN_TREE, MIGRATE } from './stable-nodes.js';
 
@@ -61,6 +61,7 @@ export type Counters39 = MainlineCounters;
  */
 export class Mainline39 extends Mainline3x {
   constructor(memory: Memory, tunables: Tunables39, numaNodes = 1, readonly clock: VirtualClock | null = null) {
+    // calc_checksum: jhash2(page, PAGE_SIZE / 4, 17) of the lookup3 generation.
     super(memory, tunables, numaNodes, 'lookup3');
     memory.hooks = {
       // ksm_fork (include/linux/ksm.h of 3.9): the child of a registered mm is registered.
@@ -222,7 +223,7 @@ export class Mainline39 extends Mainline3x {
   private tryToMergeOnePage(vma: Vma, addr: number, page: number, kpage: number): number {
     if (page === kpage) return 0; /* ksm page forked */
     if (!(vma.flags & VM_MERGEABLE)) return -ERRNO.EFAULT;
-    if (!this.pageAnon(page)) return -ERRNO.EFAULT;
+    if (!pageAnon(this.memory.frames, page)) return -ERRNO.EFAULT;
     this.stats.mergeAttempts++;
     // write_protect_page: the caller holds one reference to page.
     if (!this.memory.writeProtect(vma, addr, page, 1)) return -ERRNO.EFAULT;
@@ -274,7 +275,7 @@ export class Mainline39 extends Mainline3x {
         if (!stableNode) break;
         let treePage = this.getKsmPage(stableNode);
         if (!treePage) return 0; // [3.9]
-        const ret = this.memcmpPages(page, treePage);
+        const ret = memcmpPages(this.memory, this.stats, page, treePage);
         this.putPage(treePage);
         parent = stableNode;
         if (ret < 0) side = 'left';
@@ -343,7 +344,7 @@ export class Mainline39 extends Mainline3x {
       if (!stableNode) break;
       const treePage = this.getKsmPage(stableNode);
       if (!treePage) return 0; // [3.9]
-      const ret = this.memcmpPages(kpage, treePage);
+      const ret = memcmpPages(this.memory, this.stats, kpage, treePage);
       this.putPage(treePage);
       parent = stableNode;
       if (ret < 0) side = 'left';
@@ -416,7 +417,7 @@ export class Mainline39 extends Mainline3x {
     // calculated it, this page is changing frequently: therefore we don't
     // want to insert it in the unstable tree, and we don't want to waste our
     // time searching for something identical to it there.
-    const checksum = this.calcChecksum(page);
+    const checksum = calcChecksum(this.memory, this.checksums, this.stats, page);
     if (it.word[item] !== checksum) {
       it.word[item] = checksum;
       return;
@@ -508,7 +509,7 @@ export class Mainline39 extends Mainline3x {
         const frames = vma.frames;
         for (let i = vma.index(scan.address), nf = frames.length; i < nf; i++) {
           const f = frames[i];
-          if (f === 0 || !this.pageAnon(f)) continue;
+          if (f === 0 || !pageAnon(this.memory.frames, f)) continue;
           scan.address = vma.start + i * PAGE_SIZE;
           this.memory.frames.get(f);
           const item = this.getNextRmapItem(slot, scan.rmapItem, scan.address);

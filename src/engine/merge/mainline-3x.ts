@@ -29,7 +29,7 @@ import { FRAME_KSM } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
 import { type RbLink, type RbRoot, rbInsertColor, rbLinkNode } from '../rbtree.js';
-import { calcChecksum, memcmpPages, pageAnon, pageKsm, pagesVolatile } from './mainline-common.js';
+import { memcmpPages, pageAnon, pageKsm, pagesVolatile } from './mainline-common.js';
 import { type MmSlot, MmSlots } from './mm-slots.js';
 import { RmapItems3x } from './rmap-items-3x.js';
 import { StableNodes } from './stable-nodes.js';
@@ -144,17 +144,9 @@ export abstract class Mainline3x {
     return this.memory.mmById[this.items.mmId(item)];
   }
 
-  protected pageAnon(f: number): boolean {
-    return pageAnon(this.memory.frames, f);
-  }
-
-  protected pageKsm(f: number): boolean {
-    return pageKsm(this.memory.frames, f);
-  }
-
   /** page_stable_node / folio_stable_node: the node a KSM page points back to, or 0. */
   protected pageStableNode(f: number): number {
-    return this.pageKsm(f) ? this.memory.frames.owner[f] : 0;
+    return pageKsm(this.memory.frames, f) ? this.memory.frames.owner[f] : 0;
   }
 
   /** set_page_stable_node / folio_set_stable_node: the page becomes a KSM page pointing back to `node` (0: NULL). */
@@ -170,16 +162,6 @@ export abstract class Mainline3x {
   /** get_kpfn_nid: the index of the tree roots for a frame. */
   protected getKpfnNid(kpfn: number): number {
     return this.mergeAcrossNodes ? 0 : this.memory.frames.node[kpfn];
-  }
-
-  /** memcmp_pages */
-  protected memcmpPages(f1: number, f2: number): number {
-    return memcmpPages(this.memory, this.stats, f1, f2);
-  }
-
-  /** calc_checksum: jhash2 of the lookup3 generation (3.9), the low 32 bits of xxhash (6.18). */
-  protected calcChecksum(f: number): number {
-    return calcChecksum(this.memory, this.checksums, this.stats, f);
   }
 
   /** The rb link `side` of `parent` (or the root): *new. */
@@ -253,7 +235,7 @@ export abstract class Mainline3x {
     const vma = this.findMergeableVma(this.mmOf(item), addr);
     if (vma === null) return 0;
     const f = vma.frames[vma.index(addr)];
-    return f !== 0 && this.pageAnon(f) ? f : 0;
+    return f !== 0 && pageAnon(this.memory.frames, f) ? f : 0;
   }
 
   /** unmerge_ksm_pages: 0 (no signal is ever pending, no fault runs out of memory). */
@@ -317,7 +299,7 @@ export abstract class Mainline3x {
       if (!treePage) return 0;
       // Don't substitute a ksm page for a forked page.
       if (page === treePage) return 0;
-      const ret = this.memcmpPages(page, treePage);
+      const ret = memcmpPages(this.memory, this.stats, page, treePage);
       parent = cur;
       if (ret < 0) side = 'left';
       else if (ret > 0) side = 'right';

@@ -50,7 +50,7 @@ import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
 import { type RbLink, type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '../rbtree.js';
 import { MADV_MERGEABLE, MADV_UNMERGEABLE, Mainline3x, STABLE_FLAG, type Tunables3x, UNSTABLE_FLAG } from './mainline-3x.js';
-import { type MainlineCounters, mainlineCounters } from './mainline-common.js';
+import { calcChecksum, type MainlineCounters, mainlineCounters, memcmpPages, pageAnon, pageKsm } from './mainline-common.js';
 import type { MmSlot } from './mm-slots.js';
 import { DUP, IN_TREE, MIGRATE, STABLE_NODE_CHAIN } from './stable-nodes.js';
 
@@ -179,6 +179,7 @@ export class Mainline618 extends Mainline3x {
   private outNode = 0;
 
   constructor(memory: Memory, readonly clock: VirtualClock, tunables: Tunables618, numaNodes = 1) {
+    // calc_checksum: the low 32 bits of xxhash(page, PAGE_SIZE, 0) (XXH64 on 64-bit).
     super(memory, tunables, numaNodes, 'xxhash');
     this.maxPageSharing = tunables.maxPageSharing;
     this.stableNodeChainsPruneMillisecs = tunables.stableNodeChainsPruneMillisecs;
@@ -447,7 +448,7 @@ export class Mainline618 extends Mainline3x {
   breakKsm(vma: Vma, addr: number): number {
     const f = vma.frames[vma.index(addr)];
     if (f === 0) return 0;
-    if (!this.pageKsm(f) && (f !== this.zeroFrame || this.zeroFrame === 0)) return 0;
+    if (!pageKsm(this.memory.frames, f) && (f !== this.zeroFrame || this.zeroFrame === 0)) return 0;
     this.memory.unsharePage(vma, addr);
     return 0;
   }
@@ -562,7 +563,7 @@ export class Mainline618 extends Mainline3x {
    */
   private tryToMergeOnePage(vma: Vma, addr: number, page: number, kpage: number): number {
     if (page === kpage) return 0; /* ksm page forked */
-    if (!this.pageAnon(page)) return -ERRNO.EFAULT;
+    if (!pageAnon(this.memory.frames, page)) return -ERRNO.EFAULT;
     this.stats.mergeAttempts++;
     // write_protect_page: the caller holds one reference to page.
     if (!this.memory.writeProtect(vma, addr, page, 1)) return -ERRNO.EFAULT;
@@ -721,7 +722,7 @@ export class Mainline618 extends Mainline3x {
         // rb_erase() and it may rebalance the tree from under us. So restart
         // the search from scratch.
         if (!treeFolio) continue again;
-        const ret = this.memcmpPages(page, treeFolio);
+        const ret = memcmpPages(this.memory, this.stats, page, treeFolio);
         this.putPage(treeFolio);
         parent = this.link(root, n, parent, side);
         if (ret < 0) side = 'left';
@@ -837,7 +838,7 @@ export class Mainline618 extends Mainline3x {
         const treeFolio = this.stableNodeChain(cur, root, false);
         stableNode = this.outNode;
         if (!treeFolio) continue again;
-        const ret = this.memcmpPages(kpage, treeFolio);
+        const ret = memcmpPages(this.memory, this.stats, kpage, treeFolio);
         this.putPage(treeFolio);
         parent = this.link(root, n, parent, side);
         if (ret < 0) side = 'left';
@@ -909,7 +910,7 @@ export class Mainline618 extends Mainline3x {
       // calculated it, this page is changing frequently: therefore we don't
       // want to insert it in the unstable tree, and we don't want to waste
       // our time searching for something identical to it there.
-      const checksum = this.calcChecksum(page);
+      const checksum = calcChecksum(this.memory, this.checksums, this.stats, page);
       if (it.word[item] !== checksum) {
         it.word[item] = checksum;
         return;
@@ -989,7 +990,7 @@ export class Mainline618 extends Mainline3x {
   private shouldSkipRmapItem(page: number, item: number): boolean {
     if (!this.smartScan) return false;
     // Never skip pages that are already KSM.
-    if (this.pageKsm(page)) return false;
+    if (pageKsm(this.memory.frames, page)) return false;
     const it = this.items;
     const age = it.age[item];
     if (age !== 255) it.age[item]++;
@@ -1055,7 +1056,7 @@ export class Mainline618 extends Mainline3x {
         const frames = vma.frames;
         for (let i = vma.index(scan.address), nf = frames.length; i < nf; i++) {
           const f = frames[i];
-          if (f === 0 || !this.pageAnon(f)) continue;
+          if (f === 0 || !pageAnon(this.memory.frames, f)) continue;
           const addr = vma.start + i * PAGE_SIZE;
           this.memory.frames.get(f);
           const item = this.getNextRmapItem(slot, scan.rmapItem, addr);
