@@ -9,6 +9,7 @@ import test from 'ava';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_MERGEABLE } from '../../src/engine/constants.js';
 import { ERRNO } from '../../src/engine/errno.js';
 import { xxh64Low32 } from '../../src/engine/hash/xxhash.js';
+import { jhash2 } from '../../src/engine/hash/jhash-lookup2.js';
 import { MMF_VM_MERGEABLE } from '../../src/engine/memory/mm.js';
 import { MMF_VM_MERGE_ANY, SIZEOF_KSM_RMAP_ITEM } from '../../src/engine/merge/mainline-618.js';
 import { MADV_MERGEABLE, MADV_UNMERGEABLE, MEM_CANCEL_OFFLINE, MEM_GOING_OFFLINE, PR_GET_MEMORY_MERGE, PR_SET_MEMORY_MERGE } from '../../src/v3-sysfs/constants.js';
@@ -120,6 +121,18 @@ test('use_zero_pages: empty pages are mapped to the zero page; ksm_zero_pages, k
 test('the checksum is the low 32 bits of XXH64 of the page (seed 0): zero_checksum is that of an empty page', (t) => {
   const { k } = world('6.18', []);
   t.is(k.ksm.zeroChecksum, xxh64Low32(new Uint8Array(PAGE_SIZE), 0, PAGE_SIZE, 0));
+});
+
+test('a checksum experiment (useChecksum) takes zero_checksum with the new checksum, so empty pages still go to the zero page', (t) => {
+  const { k, procs } = world('6.18', [[zero, zero, zero, seed(3)]], { register: false });
+  k.ksm.useChecksum('lookup2');
+  t.is(k.ksm.zeroChecksum, jhash2(new Uint32Array(PAGE_SIZE / 4), 0, PAGE_SIZE / 4, 17));
+  t.is(k.writeSysfs('use_zero_pages', '1\n'), 2);
+  const [a] = procs;
+  k.madvise(a.p, a.addr, 4 * PAGE_SIZE, MADV_MERGEABLE);
+  pass(k, 2);
+  t.is(sysfsNumber(k, 'ksm_zero_pages'), 3);
+  t.deepEqual(problems(k), []);
 });
 
 test('smart_scan: a page that keeps failing is skipped on the skip_age schedule, pages_skipped counts it, pages_scanned does not', (t) => {

@@ -19,7 +19,7 @@ export class ChecksumCache {
   private values = new Uint32Array(0);
   private valid = new Uint32Array(0);
 
-  constructor(private readonly contents: ContentStore, private readonly fn: PageHashFn) {
+  constructor(private readonly contents: ContentStore, private fn: PageHashFn) {
     contents.onContentFreed((id) => {
       if (id < this.values.length) this.valid[id >>> 5] &= ~(1 << (id & 31));
     });
@@ -38,6 +38,12 @@ export class ChecksumCache {
     this.values[id] = v;
     this.valid[id >>> 5] |= bit;
     return v;
+  }
+
+  /** Computes checksums with `fn` from now on (every remembered value is dropped). */
+  use(fn: PageHashFn): void {
+    this.fn = fn;
+    this.valid.fill(0);
   }
 
   memoryBytes(): number {

@@ -331,7 +331,7 @@ export class Hash2008 {
    * the first scan.
    */
   useChecksum(name: ChecksumName): void {
-    this.hashes = new ChecksumCache(this.memory.contents, pageChecksum(name));
+    this.hashes.use(pageChecksum(name));
   }
 
   // ------------------------------------------------------------ helpers

@@ -39,6 +39,7 @@ import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
 import { type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '../rbtree.js';
 import { calcChecksum, type MainlineCounters, mainlineCounters, memcmpPages, pageAnon, pageKsm, pagesVolatile } from './mainline-common.js';
 import { RmapItems } from './rmap-items.js';
+import { MmSlot } from './mm-slots.js';
 import { MergeStats, newMergeStats } from './stats.js';
 
 export const SEQNR_MASK = 0x0ff; /* low bits of unstable tree seqnr */
@@ -57,19 +58,7 @@ export const MADV_UNMERGEABLE = 13;
 const MERGEABLE_IGNORED = VM_MERGEABLE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | VM_DONTEXPAND
   | VM_RESERVED | VM_HUGETLB | VM_INSERTPAGE | VM_MIXEDMAP | VM_SAO;
 
-/**
- * struct mm_slot - ksm information per mm that is being scanned
- * (the hash link is the `slots` map; mm_list is prev/next).
- */
-export class MmSlot {
-  prev: MmSlot = this;
-  next: MmSlot = this;
-  constructor(
-    readonly mm: Mm | null,
-    /** Sentinel of this mm's rmap_list. */
-    readonly rmapList: number,
-  ) {}
-}
+export { MmSlot };
 
 /** The five counters of /sys/kernel/mm/ksm plus the rmap_item count behind pages_volatile. */
 export type Counters2632 = MainlineCounters;
@@ -134,7 +123,7 @@ export class Mainline2632 {
    * --checksum), not era behaviour. Call before the first scan.
    */
   useChecksum(name: ChecksumName): void {
-    this.checksums = new ChecksumCache(this.memory.contents, pageChecksum(name));
+    this.checksums.use(pageChecksum(name));
   }
 
   /** pages_volatile as pages_volatile_show computes it, clamped at 0. */

@@ -9,12 +9,10 @@
  * Tests run it after every pass; benchmarks never do.
  */
 import { rbFirst, rbNext } from '../rbtree.js';
+import { STABLE_FLAG, UNSTABLE_FLAG } from './mainline-3x.js';
 import type { Mainline39 } from './mainline-39.js';
 import type { Mainline618 } from './mainline-618.js';
 import { DUP, IN_TREE, STABLE_NODE_CHAIN } from './stable-nodes.js';
-
-const UNSTABLE_FLAG = 0x100;
-const STABLE_FLAG = 0x200;
 
 export function checkMainline3x(ksm: Mainline39 | Mainline618): string[] {
   const problems: string[] = [];

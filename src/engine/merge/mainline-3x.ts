@@ -115,7 +115,7 @@ export abstract class Mainline3x {
 
   /** Page checksums with `name` instead of the kernel's own: an experiment, not kernel behaviour. Call before the first scan. */
   useChecksum(name: ChecksumName): void {
-    this.checksums = new ChecksumCache(this.memory.contents, pageChecksum(name));
+    this.checksums.use(pageChecksum(name));
   }
 
   /** pages_volatile_show: clamped at 0. */

@@ -51,6 +51,7 @@ import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
 import { type RbLink, type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '../rbtree.js';
 import { MADV_MERGEABLE, MADV_UNMERGEABLE, Mainline3x, STABLE_FLAG, type Tunables3x, UNSTABLE_FLAG } from './mainline-3x.js';
 import { calcChecksum, type MainlineCounters, mainlineCounters, memcmpPages, pageAnon, pageKsm } from './mainline-common.js';
+import type { ChecksumName } from '../hash/page-checksum.js';
 import type { MmSlot } from './mm-slots.js';
 import { DUP, IN_TREE, MIGRATE, STABLE_NODE_CHAIN } from './stable-nodes.js';
 
@@ -170,7 +171,7 @@ export class Mainline618 extends Mainline3x {
   private mmMergingPages = new Int32Array(64);
 
   /** Checksum of an empty (zeroed) page */
-  readonly zeroChecksum: number;
+  zeroChecksum: number;
   /** ZERO_PAGE(0) as a frame of the simulated memory (allocated on first use, pinned for ever). */
   private zeroFrame = 0;
 
@@ -205,6 +206,12 @@ export class Mainline618 extends Mainline3x {
         if (mm.flags & MMF_VM_MERGEABLE) this.ksmExit(mm);
       },
     };
+  }
+
+  /** useChecksum, and zero_checksum again: ksm_init takes it with the checksum in use. */
+  override useChecksum(name: ChecksumName): void {
+    super.useChecksum(name);
+    this.zeroChecksum = this.checksums.of(this.memory.zero);
   }
 
   // ------------------------------------------------------------ counters

@@ -5,9 +5,21 @@
  * __ksm_enter and __ksm_exit decide stays in each merger.
  */
 import { MMF_VM_MERGEABLE, type Mm } from '../memory/mm.js';
-import { MmSlot } from './mainline-2632.js';
 
-export { MmSlot };
+/**
+ * struct mm_slot - ksm information per mm that is being scanned
+ * (the hash link is the merger's map from mm to slot; mm_list is prev/next).
+ * 2.6.32 keeps its own list of them; 3.x and 6.x use MmSlots below.
+ */
+export class MmSlot {
+  prev: MmSlot = this;
+  next: MmSlot = this;
+  constructor(
+    readonly mm: Mm | null,
+    /** Sentinel of this mm's rmap_list. */
+    readonly rmapList: number,
+  ) {}
+}
 
 /** The rmap_list sentinels of the slots live in the merger's item pool. */
 export interface RmapListPool {

@@ -182,7 +182,7 @@ export class Tree2009 {
    * --checksum), not era behaviour. Call before the first scan.
    */
   useChecksum(name: ChecksumName): void {
-    this.checksums = new ChecksumCache(this.memory.contents, pageChecksum(name));
+    this.checksums.use(pageChecksum(name));
   }
 
   /** Whether ksm_pages_shared is a variable of the kernel (000) or derived for the schema (002). */
