@@ -53,6 +53,7 @@ import { SHA1_DIGEST_SIZE } from '../hash/sha1.js';
 import { ContentDigests, Sha1Cache } from './hash-2008-digests.js';
 import { jiffiesToUsecs, usecsToJiffies } from '../jiffies.js';
 import { ChecksumCache } from '../memory/checksum-cache.js';
+import { growFloat64, growInt32 } from '../memory/content-store.js';
 import { FRAME_ANON } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
 import { type Mm, PTE_WRITE, type Vma } from '../memory/mm.js';
@@ -228,18 +229,11 @@ class HashItems {
   private grow(min: number): void {
     let n = this.mm.length;
     while (n < min) n *= 2;
-    const g32 = (a: Int32Array) => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.mm = g32(this.mm);
-    this.oldindex = g32(this.oldindex);
-    this.next = g32(this.next);
-    this.prev = g32(this.prev);
-    const addr = new Float64Array(n);
-    addr.set(this.addr);
-    this.addr = addr;
+    this.mm = growInt32(this.mm, n);
+    this.oldindex = growInt32(this.oldindex, n);
+    this.next = growInt32(this.next, n);
+    this.prev = growInt32(this.prev, n);
+    this.addr = growFloat64(this.addr, n);
   }
 }
 

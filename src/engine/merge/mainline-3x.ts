@@ -161,7 +161,7 @@ export abstract class Mainline3x {
 
   /** get_kpfn_nid: the index of the tree roots for a frame. */
   protected getKpfnNid(kpfn: number): number {
-    return this.mergeAcrossNodes ? 0 : this.memory.frames.node[kpfn];
+    return this.mergeAcrossNodes ? 0 : this.memory.frames.nodeOf(kpfn);
   }
 
   /** The rb link `side` of `parent` (or the root): *new. */
@@ -303,7 +303,7 @@ export abstract class Mainline3x {
       parent = cur;
       if (ret < 0) side = 'left';
       else if (ret > 0) side = 'right';
-      else if (!this.mergeAcrossNodes && this.memory.frames.node[treePage] !== nid) {
+      else if (!this.mergeAcrossNodes && this.memory.frames.nodeOf(treePage) !== nid) {
         // If tree_page has been migrated to another NUMA node, it will be
         // flushed out and put in the right unstable tree next time: only
         // merge with it when across_nodes.

@@ -46,6 +46,7 @@
 import { PAGE_SIZE, VM_DONTEXPAND, VM_HUGETLB, VM_IO, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from '../constants.js';
 import type { VirtualClock } from '../clock.js';
 import { ERRNO } from '../errno.js';
+import { growInt32 } from '../memory/content-store.js';
 import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
 import { type RbLink, type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '../rbtree.js';
@@ -300,12 +301,8 @@ export class Mainline618 extends Mainline3x {
   private mmAdd(counts: 'rmap' | 'merging', mmId: number, delta: number): void {
     if (mmId >= this.mmRmapItems.length) {
       const n = Math.max(mmId + 1, this.mmRmapItems.length * 2);
-      const a = new Int32Array(n);
-      a.set(this.mmRmapItems);
-      this.mmRmapItems = a;
-      const b = new Int32Array(n);
-      b.set(this.mmMergingPages);
-      this.mmMergingPages = b;
+      this.mmRmapItems = growInt32(this.mmRmapItems, n);
+      this.mmMergingPages = growInt32(this.mmMergingPages, n);
     }
     if (counts === 'rmap') this.mmRmapItems[mmId] += delta;
     else this.mmMergingPages[mmId] += delta;

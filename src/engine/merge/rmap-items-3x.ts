@@ -21,7 +21,7 @@
  *                       in a union with anon_vma in C
  *   age[i], skips[i]    6.x smart scanning: rmap_age_t age, remaining_skips
  */
-import { growUint8 } from '../memory/content-store.js';
+import { growUint16, growUint8 } from '../memory/content-store.js';
 import { RmapItems } from './rmap-items.js';
 
 export class RmapItems3x extends RmapItems {
@@ -59,9 +59,7 @@ export class RmapItems3x extends RmapItems {
   protected override grow(min: number, exact = 0): void {
     super.grow(min, exact);
     const n = this.capacity;
-    const nid = new Uint16Array(n);
-    nid.set(this.nid);
-    this.nid = nid;
+    this.nid = growUint16(this.nid, n);
     this.age = growUint8(this.age, n);
     this.skips = growUint8(this.skips, n);
   }

@@ -21,7 +21,7 @@
  *                `up` names the chain), list links while on migrate_nodes
  *   up[n]        the chain a dup belongs to
  */
-import { growFloat64, growInt32, growUint8, nextCapacity } from '../memory/content-store.js';
+import { growFloat64, growInt32, growUint16, growUint8, nextCapacity } from '../memory/content-store.js';
 import type { RbStore } from '../rbtree.js';
 
 export const IN_TREE = 0;
@@ -154,9 +154,7 @@ export class StableNodes implements RbStore {
     this.kpfn = growInt32(this.kpfn, n);
     this.pruneTime = growFloat64(this.pruneTime, n);
     this.len = growInt32(this.len, n);
-    const nid = new Uint16Array(n);
-    nid.set(this.nid);
-    this.nid = nid;
+    this.nid = growUint16(this.nid, n);
     this.lnext = growInt32(this.lnext, n);
     this.lprev = growInt32(this.lprev, n);
     this.up = growInt32(this.up, n);
