@@ -8,9 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { memoryFootprint } from '../src/engine/footprint.js';
-import type { EraDriver } from '../src/workload/driver.js';
-import { MainlineDriver } from '../src/workload/drivers/v3.js';
-import { findEra } from '../src/workload/eras.js';
+import { createDriver } from '../src/workload/eras.js';
 import { parseWorkloadText, type Workload } from '../src/workload/schema.js';
 
 interface Case {
@@ -93,14 +91,6 @@ function cases(quick: boolean): Case[] {
   ];
 }
 
-function createDriver(era: string): EraDriver {
-  const [name, variant] = era.split(':');
-  const info = findEra(name);
-  if (info === undefined) throw new Error(`unknown era ${era}`);
-  if (variant === undefined) return info.create({});
-  return info.create(name === 'v3' ? { kernel: variant } : { abi: variant });
-}
-
 /** Sets up, registers everything, then runs passes until one changes no counter. */
 function runCase(c: Case, era: string): Result {
   const t0 = performance.now();
@@ -108,10 +98,11 @@ function runCase(c: Case, era: string): Result {
   const d = createDriver(era);
   d.setup(w);
   const total = w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0);
-  if (d instanceof MainlineDriver) {
+  const a = d.adapter;
+  if (d.era.family === 'v3') {
     // The real kernels these figures are compared with have no max_kernel_pages.
-    if (d.kernelVersion === '2.6.32') d.kernel.writeSysfs('max_kernel_pages', '0\n');
-    d.kernel.writeSysfs('pages_to_scan', `${total + 1}\n`);
+    if (d.era.kernel === '2.6.32') a.writeFile('max_kernel_pages', '0');
+    a.setPagesToScan(total + 1);
   }
   for (const p of w.processes) p.regions.forEach((_, r) => d.register(p.name, r));
   const setupSeconds = (performance.now() - t0) / 1000;
@@ -128,8 +119,8 @@ function runCase(c: Case, era: string): Result {
   }
   const convergeSeconds = passSeconds.reduce((a, b) => a + b, 0);
   const fp = memoryFootprint(d.memory);
-  const v3 = d instanceof MainlineDriver ? d.kernel.ksm : null;
-  const tracked = v3?.rmapItems ?? null;
+  const m = a.merger;
+  const tracked = m.algorithm === 'mainline-2632' || m.algorithm === 'mainline-39' || m.algorithm === 'mainline-618' ? m.rmapItems : null;
   return {
     case: c.name,
     target: c.target,
@@ -142,7 +133,7 @@ function runCase(c: Case, era: string): Result {
     convergeSeconds,
     pagesScannedPerSecond: d.pagesScanned() / convergeSeconds,
     steadyPagesScannedPerSecond: total / passSeconds[passSeconds.length - 1],
-    metadataBytesPerTrackedPage: v3 && tracked ? (fp.memoryMetadata + v3.memoryBytes()) / tracked : null,
+    metadataBytesPerTrackedPage: tracked ? (fp.memoryMetadata + m.memoryBytes()) / tracked : null,
     trackedPages: tracked,
     contentMiB: fp.contentBytes / 2 ** 20,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AppProps } from '../tui/app.js';
-import { eraNames } from '../workload/eras.js';
+import { ERA_OPTION_HELP } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiTarget, tuiEraNames } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
@@ -86,9 +86,9 @@ export function buildProgram(io: Io): Command {
     .command('run')
     .description('run a workload under one era and print its counters')
     .argument('<file>', `workload file, or builtin:NAME (${DEFAULT_WORKLOAD})`)
-    .addOption(new Option('--era <era>', 'API era').choices(eraNames()).default('v3'))
-    .addOption(new Option('--abi <abi>', 'the ioctl ABI of --era v1: 2008 (Nov 2008, hash-table merger) or 2009 (Mar 2009, tree merger); default 2008').choices(['2008', '2009']))
-    .addOption(new Option('--kernel <version>', "the kernel version of --era v3 (default: the workload's \"kernel\", else 2.6.32)").choices(KERNEL_VERSIONS))
+    .addOption(new Option('--era <era>', ERA_OPTION_HELP).default('v3'))
+    .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009').choices(['2008', '2009']))
+    .addOption(new Option('--kernel <version>', "the old spelling of v3:VERSION: --era v3 --kernel 6.18 (default: the workload's \"kernel\", else 2.6.32)").choices(KERNEL_VERSIONS))
     .option('--sysfs <name=value>', '--era v3: write /sys/kernel/mm/ksm/NAME before the first step (repeatable)', collect)
     .option('--node <proc[:region]=node>', "--era v3: the NUMA node of a process's regions, or of one region (repeatable)", collect)
     .addOption(new Option('--user <uid>', "run the workload's processes as this user (default 0, root); the era's permission checks apply, and refused calls are listed under errors").argParser(parseUid))

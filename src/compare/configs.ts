@@ -3,8 +3,8 @@
  * merger) and, optionally, a page checksum swapped in for the era's own.
  */
 import { type ChecksumName, CHECKSUM_NAMES } from '../engine/hash/page-checksum.js';
-import type { EraDriver } from '../workload/driver.js';
-import { findEra } from '../workload/eras.js';
+import type { WorkloadDriver } from '../workload/driver.js';
+import { createDriver as driverOf } from '../workload/eras.js';
 
 /**
  * The eras of a comparison: v1 once per ABI and v3 once per kernel version,
@@ -93,10 +93,6 @@ export function configurations(eras: readonly EraSpec[], checksums: readonly Che
 }
 
 /** A fresh driver for a configuration. */
-export function createDriver(c: Configuration): EraDriver {
-  const [name, variant] = c.era.split(':');
-  const info = findEra(name);
-  if (info === undefined) throw new Error(`no era ${name}`);
-  const checksum = c.checksum ?? undefined;
-  return name === 'v3' ? info.create({ kernel: variant, checksum }) : info.create({ abi: variant, checksum });
+export function createDriver(c: Configuration): WorkloadDriver {
+  return driverOf(c.era, { checksum: c.checksum ?? undefined });
 }

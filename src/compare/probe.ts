@@ -30,16 +30,13 @@
  * with the memory merged.
  */
 import type { Mainline2632 } from '../engine/merge/mainline-2632.js';
-import { Mainline39 } from '../engine/merge/mainline-39.js';
-import { Mainline618 } from '../engine/merge/mainline-618.js';
+import type { Mainline39 } from '../engine/merge/mainline-39.js';
+import type { Mainline618 } from '../engine/merge/mainline-618.js';
+import type { AnyMerger } from '../engine/merge/merger.js';
 import type { RbRoot } from '../engine/rbtree.js';
 import type { Hash2008 } from '../engine/merge/hash-2008.js';
 import type { MergeStats } from '../engine/merge/stats.js';
 import type { Tree2009 } from '../engine/merge/tree-2009.js';
-import type { EraDriver } from '../workload/driver.js';
-import { V1Driver } from '../workload/drivers/v1.js';
-import { V2Driver } from '../workload/drivers/v2.js';
-import { MainlineDriver, V3Driver } from '../workload/drivers/v3.js';
 
 export const STRUCT_BYTES = {
   mainline: { rmapItem: 64, mmSlot: 56 },
@@ -193,19 +190,18 @@ function hash2008Probe(ksm: Hash2008): MergerProbe {
   };
 }
 
-/** The probe of a driver's merger; call after setup (v1 loads its module there). */
-export function probeDriver(d: EraDriver): MergerProbe {
-  if (d instanceof V3Driver) return mainlineProbe(d.kernel.ksm);
-  if (d instanceof MainlineDriver) {
-    const ksm = d.kernel.ksm;
-    if (ksm instanceof Mainline618) return mainline3xProbe(ksm, STRUCT_BYTES.mainline618);
-    if (ksm instanceof Mainline39) return mainline3xProbe(ksm, STRUCT_BYTES.mainline39);
-    return mainlineProbe(ksm);
+/** The probe of a merger, chosen by its algorithm (the era adapter's `merger`, after setup). */
+export function probeMerger(m: AnyMerger): MergerProbe {
+  switch (m.algorithm) {
+    case 'mainline-2632':
+      return mainlineProbe(m);
+    case 'mainline-39':
+      return mainline3xProbe(m, STRUCT_BYTES.mainline39);
+    case 'mainline-618':
+      return mainline3xProbe(m, STRUCT_BYTES.mainline618);
+    case 'tree-2009':
+      return tree2009Probe(m);
+    case 'hash-2008':
+      return hash2008Probe(m);
   }
-  if (d instanceof V2Driver) return tree2009Probe(d.kernel.ksm);
-  if (d instanceof V1Driver) {
-    if (d.kernel.ksm2008) return hash2008Probe(d.kernel.ksm2008);
-    if (d.kernel.ksm2009) return tree2009Probe(d.kernel.ksm2009.tree);
-  }
-  throw new Error(`no probe for the merger of ${d.title}`);
 }

@@ -13,12 +13,12 @@
  * knobs start at 0 and the user set them). A batch itself takes no time.
  */
 import type { Range } from '../engine/memory/memory.js';
-import type { Counters, EraDriver } from '../workload/driver.js';
+import type { Counters, EraDriver, WorkloadDriver } from '../workload/driver.js';
 import { applyPreload, type Preload } from '../workload/library.js';
 import { runWorkload, type Snapshot, type StepError } from '../workload/runner.js';
 import { totalPages, type Workload } from '../workload/schema.js';
 import { type Configuration, createDriver, ERA_FACTS } from './configs.js';
-import { type BucketShape, type MergerProbe, probeDriver, type TreeShape } from './probe.js';
+import { type BucketShape, type MergerProbe, probeMerger, type TreeShape } from './probe.js';
 
 /** The 2.6.32 default of sleep_millisecs: one batch per 20 ms of virtual time. */
 export const SLEEP_MS = 20;
@@ -149,9 +149,12 @@ export function plannedWorkload(w: Workload, plan: Plan): Workload {
 class CountingDriver implements EraDriver {
   batches = 0;
   constructor(
-    readonly inner: EraDriver,
+    readonly inner: WorkloadDriver,
     private readonly onBatch: () => void,
   ) {}
+  get exitKeepsRegistration() {
+    return this.inner.exitKeepsRegistration;
+  }
   get era() {
     return this.inner.era;
   }
@@ -257,7 +260,7 @@ export function runConfiguration(input: CompareInput, config: Configuration, pla
   const result = runWorkload(w, driver, {
     afterSetup: (d) => {
       if (input.preload !== undefined) applyPreload(d, input.preload);
-      probe = probeDriver(driver.inner);
+      probe = probeMerger(driver.inner.adapter.merger);
       const facts = ERA_FACTS[config.era];
       if (facts.kind === 'tree2009') {
         endOfPassHook = true;

@@ -1,6 +1,11 @@
 /**
  * A simulated machine: memory, processes and the virtual clock. Each era's
  * front end builds one and plugs its KSM code into the memory hooks.
+ *
+ * It is also the process layer the three kernels share (as gVisor keeps
+ * sys_mmap.go thin over one mm core): spawn, fork, exit, mmap and munmap
+ * live here once, and V1Kernel, V2Kernel and V3Kernel add only what their
+ * era adds (descriptor tables, ksm_add_vma).
  */
 import { VirtualClock } from './clock.js';
 import { ERRNO } from './errno.js';
@@ -91,6 +96,30 @@ export class Machine {
     if (p.uid !== 0 && gid !== p.gid) return -ERRNO.EPERM;
     p.gid = gid;
     return 0;
+  }
+
+  /**
+   * mmap(2) of anonymous memory in p's address space: the address or -errno.
+   * The one mmap every era's kernel calls, so a fault gives the same errno
+   * in each: ESRCH for an exited process, ENOMEM for a mapping the model
+   * cannot allocate page tables for (the kernel's overcommit refusal).
+   */
+  mmap(p: Process, addr: number, length: number, prot: number, flags: number): number {
+    if (p.exited) return -ERRNO.ESRCH;
+    try {
+      return this.memory.mmap(p.mm, addr, length, prot, flags);
+    } catch (e) {
+      // The model's page tables are allocated at mmap: a mapping too large
+      // for this machine's memory fails as the kernel's would, not with a trace.
+      if (e instanceof RangeError) return -ERRNO.ENOMEM;
+      throw e;
+    }
+  }
+
+  /** munmap(2): 0 or -errno (ESRCH for an exited process). */
+  munmap(p: Process, addr: number, length: number): number {
+    if (p.exited) return -ERRNO.ESRCH;
+    return this.memory.munmap(p.mm, addr, length);
   }
 
   /** exit(): the process drops its address space (mmput). */

@@ -28,7 +28,8 @@ import * as h2009 from '../v1-ioctl/linux-ksm-2009.js';
 import { V2Kernel } from '../v2-madvise/kernel.js';
 import { V3Kernel } from '../v3-sysfs/kernel.js';
 import { WorkloadError } from '../workload/errors.js';
-import { ERAS } from '../workload/eras.js';
+import { ERAS } from '../eras/registry.js';
+import { WorkloadDriver } from '../workload/driver.js';
 import { runWorkload } from '../workload/runner.js';
 import { parseWorkloadText, totalPages } from '../workload/schema.js';
 import { BUILTINS } from '../script/builtins.js';
@@ -501,14 +502,12 @@ export const workloadJsonTarget: FuzzTarget = {
           return 'accepted (too big to run)';
         }
         for (const era of ERAS) {
-          for (const abi of era.abis ?? [undefined]) {
-            try {
-              runWorkload(w, era.create({ abi }));
-              runs++;
-            } catch (e) {
-              if (e instanceof WorkloadError) continue;
-              throw new FuzzViolation(input, `${era.name}${abi ? ` ${abi}` : ''}: the run threw ${(e as Error).name}: ${(e as Error).message}`);
-            }
+          try {
+            runWorkload(w, new WorkloadDriver(era));
+            runs++;
+          } catch (e) {
+            if (e instanceof WorkloadError) continue;
+            throw new FuzzViolation(input, `${era.id}: the run threw ${(e as Error).name}: ${(e as Error).message}`);
           }
         }
         return 'accepted and run';

@@ -47,8 +47,8 @@ import {
   type StateLabel,
 } from './session.js';
 import type { Range } from '../engine/memory/memory.js';
-import { slotRanges } from './registered.js';
-import { markTree2009 } from './tree-2009.js';
+import { slotRanges } from '../eras/registered.js';
+import { markTree2009 } from '../eras/mark-tree-2009.js';
 
 export const V1_COUNTERS = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const;
 

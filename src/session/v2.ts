@@ -12,8 +12,8 @@ import { KSM_SYSFS_DIR, MADV_SHAREABLE, MADV_UNSHAREABLE, ksm_control_flags_run 
 import { V2Kernel } from '../v2-madvise/kernel.js';
 import type { Workload } from '../workload/schema.js';
 import type { Range } from '../engine/memory/memory.js';
-import { slotRanges } from './registered.js';
-import { markTree2009 } from './tree-2009.js';
+import { slotRanges } from '../eras/registered.js';
+import { markTree2009 } from '../eras/mark-tree-2009.js';
 import { echoCall, type StateRange } from './base.js';
 import { MadviseSession } from './madvise.js';
 import { type CallRecord, type CounterValue, type Knobs, type SessionEraInfo } from './session.js';

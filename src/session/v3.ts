@@ -10,7 +10,7 @@ import { KSM_RUN_MERGE, KSM_RUN_STOP, KSM_RUN_UNMERGE, KSM_SYSFS_DIR, MADV_MERGE
 import { V3Kernel } from '../v3-sysfs/kernel.js';
 import { PAGE_SIZE } from '../engine/constants.js';
 import type { Range } from '../engine/memory/memory.js';
-import { mergeableRanges } from './registered.js';
+import { mergeableRanges } from '../eras/registered.js';
 import { echoCall, type StateRange } from './base.js';
 import { MadviseSession } from './madvise.js';
 import { type CallRecord, type CounterValue, type Knobs, PAGE_ABSENT, PAGE_MERGED, PAGE_UNSTABLE, PAGE_VOLATILE, type SessionEraInfo } from './session.js';

@@ -169,13 +169,11 @@ export class V1Kernel {
 
   /** mmap(2) of anonymous memory: the address or -errno. */
   mmap(p: Process, addr: number, length: number, prot: number, flags: number): number {
-    if (p.exited) return -ERRNO.ESRCH;
-    return this.memory.mmap(p.mm, addr, length, prot, flags);
+    return this.machine.mmap(p, addr, length, prot, flags);
   }
 
   munmap(p: Process, addr: number, length: number): number {
-    if (p.exited) return -ERRNO.ESRCH;
-    return this.memory.munmap(p.mm, addr, length);
+    return this.machine.munmap(p, addr, length);
   }
 
   /**

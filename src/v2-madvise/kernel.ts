@@ -82,20 +82,11 @@ export class V2Kernel implements KthreadKnobs {
   }
 
   mmap(p: Process, addr: number, length: number, prot: number, flags: number): number {
-    if (p.exited) return -ERRNO.ESRCH;
-    try {
-      return this.memory.mmap(p.mm, addr, length, prot, flags);
-    } catch (e) {
-      // The model's page tables are allocated at mmap: a mapping too large
-      // for this machine's memory fails as the kernel's would, not with a trace.
-      if (e instanceof RangeError) return -ERRNO.ENOMEM;
-      throw e;
-    }
+    return this.machine.mmap(p, addr, length, prot, flags);
   }
 
   munmap(p: Process, addr: number, length: number): number {
-    if (p.exited) return -ERRNO.ESRCH;
-    return this.memory.munmap(p.mm, addr, length);
+    return this.machine.munmap(p, addr, length);
   }
 
   /** madvise(2) of this kernel: 0 or -errno. Registration does not wake kksmd. */

@@ -105,8 +105,7 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
 
   /** mmap(2); on 6.18 a new VMA of a process with prctl(PR_SET_MEMORY_MERGE) is mergeable at once (ksm_add_vma). */
   mmap(p: Process, addr: number, length: number, prot: number, flags: number): number {
-    if (p.exited) return -ERRNO.ESRCH;
-    const r = this.memory.mmap(p.mm, addr, length, prot, flags);
+    const r = this.machine.mmap(p, addr, length, prot, flags);
     const ksm = this.merger;
     if (r >= 0 && ksm instanceof Mainline618) {
       const vma = p.mm.vmaAt(r);
@@ -116,8 +115,7 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
   }
 
   munmap(p: Process, addr: number, length: number): number {
-    if (p.exited) return -ERRNO.ESRCH;
-    return this.memory.munmap(p.mm, addr, length);
+    return this.machine.munmap(p, addr, length);
   }
 
   /** madvise(2) of this kernel version: 0 or -errno. A newly registered mm wakes ksmd. */

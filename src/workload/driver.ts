@@ -1,47 +1,194 @@
 /**
- * What the workload runner needs from an era: the era's own calls for each
- * kind of step, and its counters. One driver per era lives in drivers/; each
- * is a client of that era's front end, never of the merger directly, except
- * for the scan routine the schema defines as "one batch".
+ * The workload runner's view of an era: the era adapter (src/eras) booted
+ * for one workload, with the workload's processes and regions by name. The
+ * runner (runner.ts) plays the steps through it; what each step means in an
+ * era (which call registers, what one batch is, which counters the era
+ * exposed) is the adapter's, written once for every tool.
+ *
+ * Setup, in order: the era boots (v1: the 2008 module takes the workload's
+ * hash table sizes; v3: as many NUMA nodes as the regions name), ksmd's
+ * batch is set to the workload's pagesToScan through the era's own knob,
+ * then the era's workload knobs (registry: 6.18 runs with smart_scan 0 and
+ * use_zero_pages 0, as the kernel oracle runs the real kernel), the
+ * workload's "sysfs" and those of the command line; then each process is
+ * spawned, its regions mapped, placed on their nodes and filled.
  */
+import { errnoName } from '../engine/errno.js';
+import type { ChecksumName } from '../engine/hash/page-checksum.js';
+import type { Process } from '../engine/machine.js';
 import type { Memory, Range } from '../engine/memory/memory.js';
 import type { SinglePage } from '../engine/pages.js';
-import type { Workload } from './schema.js';
+import { PAGE_SIZE } from '../engine/constants.js';
+import { COUNTER_NAMES, type CounterName, type Counters, type EraAdapter, type MappedRegion } from '../eras/adapter.js';
+import type { EraEntry } from '../eras/registry.js';
+import { type Workload, WorkloadError } from './schema.js';
 
-export const COUNTER_NAMES = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const;
-export type CounterName = (typeof COUNTER_NAMES)[number];
-export type Counters = Record<CounterName, number>;
+export { COUNTER_NAMES, type CounterName, type Counters };
 
+export interface DriverOptions {
+  /** The merger's page checksum instead of its era's own (an experiment, not era behaviour). */
+  checksum?: ChecksumName;
+  /** Knob files to write after the workload's own, in order (the command line's --sysfs). */
+  sysfs?: ReadonlyArray<readonly [string, string]>;
+  /** NUMA nodes of regions, overriding the workload's (--node PROC[:REGION]=N): key "proc" or "proc:region". */
+  nodes?: ReadonlyMap<string, number>;
+  /** The uid of the workload's processes (--user; default root). The administrator's setup stays root's. */
+  uid?: number;
+}
+
+interface Proc {
+  p: Process;
+  regions: MappedRegion[];
+}
+
+/** What the runner drives: a WorkloadDriver, or a tool's wrapper of one (compare counts passes through it). */
 export interface EraDriver {
-  /** Short name, as on the command line (`v3`). */
-  readonly era: string;
-  /** What it models, for humans (`v3: MADV_MERGEABLE + sysfs, Linux 2.6.32 (seed 003)`). */
+  readonly era: EraEntry;
   readonly title: string;
-  /** The counters the era itself exposed to user space; the others are derived. */
   readonly exposed: ReadonlySet<CounterName>;
+  readonly exitKeepsRegistration: boolean;
   readonly memory: Memory;
-  /** Creates the processes and regions and writes their initial contents. */
   setup(w: Workload): void;
-  /** The era's registration call for one region of a process: 0 or -errno. */
   register(proc: string, region: number): number;
-  /** The era's unregistration of all of a process's regions: 0 or -errno. */
   unregister(proc: string): number;
-  /** One call of the era's scan routine with a budget of `pages`. */
   scan(pages: number): void;
-  /** Completed passes so far (the era's full_scans, or cursor wraps). */
   passes(): number;
-  /** Pages the scanner has visited so far (to tell a stuck scanner from a busy one). */
   pagesScanned(): number;
-  /** Process `proc` writes a whole page: 0 or -errno. */
   write(proc: string, region: number, page: number, content: SinglePage): number;
   exit(proc: string): void;
-  /**
-   * Whether a registration outlives its process: the April 2009 patch pins a
-   * registered mm (get_task_mm) and keeps scanning it after exit, so those
-   * regions stay in pages_saved. Absent means false (mappings go at exit).
-   */
-  readonly exitKeepsRegistration?: boolean;
   counters(): Counters;
-  /** Where region r of proc lives. */
   regionRange(proc: string, region: number): Range;
+}
+
+export class WorkloadDriver implements EraDriver {
+  private a: EraAdapter | null = null;
+  private readonly procs = new Map<string, Proc>();
+
+  constructor(
+    readonly era: EraEntry,
+    private readonly opts: DriverOptions = {},
+  ) {}
+
+  /** What it models, for humans (`v3: madvise(MADV_MERGEABLE) + /sys/kernel/mm/ksm, mainline Linux 2.6.32 (seed 003)`). */
+  get title(): string {
+    return `${this.era.id}: ${this.era.title}`;
+  }
+
+  /** The counters the era itself exposed to user space; the others are derived. */
+  get exposed(): ReadonlySet<CounterName> {
+    return new Set(this.era.exposed);
+  }
+
+  /** Whether a registration outlives its process (the April 2009 patch pins a registered mm). */
+  get exitKeepsRegistration(): boolean {
+    return this.adapter.exitKeepsRegistration;
+  }
+
+  /** The booted era (after setup). */
+  get adapter(): EraAdapter {
+    if (this.a === null) throw new Error(`${this.era.id}: setup() has not run`);
+    return this.a;
+  }
+
+  get memory(): Memory {
+    return this.adapter.memory;
+  }
+
+  private nodeOf(proc: string, region: number, fromFile: number | undefined): number {
+    return this.opts.nodes?.get(`${proc}:${region}`) ?? this.opts.nodes?.get(proc) ?? fromFile ?? 0;
+  }
+
+  private knob(a: EraAdapter, name: string, value: string, where: string): void {
+    const r = name === 'pages_to_scan' ? a.setPagesToScan(Number(value)) : a.writeFile(name, value);
+    if (!r.ok) throw new WorkloadError({ kind: 'schema', place: where, detail: `${r.text} under ${this.era.label}` });
+  }
+
+  /** Boots the era and creates the processes and regions with their initial contents. */
+  setup(w: Workload): void {
+    let nodes = 1;
+    for (const { name, regions } of w.processes) regions.forEach((r, i) => (nodes = Math.max(nodes, this.nodeOf(name, i, r.node) + 1)));
+    const a = this.era.boot({ checksum: this.opts.checksum, numaNodes: nodes, hashTables: w.hashTables });
+    this.a = a;
+    // The batch size of fullScans steps, set through the era's own knob (v1: none to set; scan steps pass their budget).
+    if (this.era.family !== 'v1') this.knob(a, 'pages_to_scan', `${w.pagesToScan}`, 'pagesToScan');
+    for (const [name, value] of this.era.workloadKnobs) this.knob(a, name, value, 'setup');
+    for (const [name, value] of w.sysfs ?? []) this.knob(a, name, value, `sysfs.${name}`);
+    for (const [name, value] of this.opts.sysfs ?? []) this.knob(a, name, value, `--sysfs ${name}=${value}`);
+    // Size the tables for the whole workload at once.
+    a.reserve(
+      w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0),
+      w.processes.length,
+    );
+    for (const { name, regions } of w.processes) {
+      const p = a.spawn(name, this.opts.uid ?? 0);
+      const proc: Proc = { p, regions: [] };
+      regions.forEach((region, i) => {
+        const addr = a.mmap(p, region.pages);
+        if (addr < 0) throw new Error(`mmap of ${region.pages} pages for ${name} failed: ${errnoName(-addr)}`);
+        const node = this.nodeOf(name, i, region.node);
+        const r = a.bind(p, addr, region.pages, node);
+        if (r < 0) throw new Error(`mbind of ${name}'s region ${i} to node ${node} failed: ${errnoName(-r)}`);
+        a.fill(p, addr, region);
+        proc.regions.push({ addr, pages: region.pages });
+      });
+      this.procs.set(name, proc);
+    }
+    // The pages are in: the content store's growth slack would be carried through every scan.
+    a.memory.contents.trim();
+  }
+
+  private proc(name: string): Proc {
+    const p = this.procs.get(name);
+    if (p === undefined) throw new Error(`no process ${name}`);
+    return p;
+  }
+
+  /** The era's registration call for one region of a process: 0 or -errno. */
+  register(proc: string, region: number): number {
+    const { p, regions } = this.proc(proc);
+    const r = regions[region];
+    return this.adapter.register(p, r.addr, r.pages);
+  }
+
+  /** The era's unregistration of all of a process's regions: 0 or -errno. */
+  unregister(proc: string): number {
+    const { p, regions } = this.proc(proc);
+    return this.adapter.unregister(p, regions);
+  }
+
+  /** One call of the era's scan routine with a budget of `pages`. */
+  scan(pages: number): void {
+    this.adapter.scan(pages);
+  }
+
+  /** Completed passes so far. */
+  passes(): number {
+    return this.adapter.passes();
+  }
+
+  /** Pages the scanner has visited so far (to tell a stuck scanner from a busy one). */
+  pagesScanned(): number {
+    return this.adapter.pagesScanned();
+  }
+
+  /** Process `proc` writes a whole page: 0 or -errno. */
+  write(proc: string, region: number, page: number, content: SinglePage): number {
+    const { p, regions } = this.proc(proc);
+    return this.adapter.writePage(p, regions[region].addr + page * PAGE_SIZE, content);
+  }
+
+  exit(proc: string): void {
+    this.adapter.exit(this.proc(proc).p);
+  }
+
+  counters(): Counters {
+    return this.adapter.counters();
+  }
+
+  /** Where region r of proc lives. */
+  regionRange(proc: string, region: number): Range {
+    const { p, regions } = this.proc(proc);
+    const r = regions[region];
+    return { mm: p.mm, start: r.addr, end: r.addr + r.pages * PAGE_SIZE };
+  }
 }

@@ -162,7 +162,7 @@ export function runWorkload(w: Workload, driver: EraDriver, opts: RunOptions = {
   }
   return {
     workload: w.name,
-    era: driver.era,
+    era: driver.era.id,
     title: driver.title,
     exposed: COUNTER_NAMES.filter((n) => driver.exposed.has(n)),
     snapshots,

@@ -1,11 +1,11 @@
 /** The parameterized built-in workloads (src/workload/library.ts). */
 import test from 'ava';
+import { createDriver } from '../../src/workload/eras.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PAGE_SIZE } from '../../src/engine/constants.js';
 import { builtinNames, builtinWorkload } from '../../src/workload/builtin.js';
-import { V3Driver } from '../../src/workload/drivers/v3.js';
 import { applyPreload, builtinPreload, GENERATORS } from '../../src/workload/library.js';
 import { runWorkload } from '../../src/workload/runner.js';
 import { totalPages, WorkloadError } from '../../src/workload/schema.js';
@@ -104,7 +104,7 @@ test('from-files: guests read real files, page-aligned, common part first, then 
   t.deepEqual([...pre.fills[1].pages], [0, 1, 3]);
 
   // What the guests read back after the preload is the files' bytes.
-  const d = new V3Driver();
+  const d = createDriver('v3:2.6.32');
   let checked = 0;
   runWorkload(w, d, {
     afterSetup: (drv) => {

@@ -8,6 +8,7 @@
  * generator of the library at a few sizes.
  */
 import test from 'ava';
+import { createDriver } from '../../src/workload/eras.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../src/engine/constants.js';
@@ -19,17 +20,18 @@ import { strictStrtoul, UINT_MAX } from '../../src/kernel/strtoul.js';
 import { MADV_MERGEABLE, MADV_UNMERGEABLE } from '../../src/v3-sysfs/constants.js';
 import { builtinWorkload } from '../../src/workload/builtin.js';
 import { COUNTER_NAMES, type Counters, type EraDriver } from '../../src/workload/driver.js';
-import { V3Driver } from '../../src/workload/drivers/v3.js';
 import { fillRegion, internPage } from '../../src/workload/fill.js';
 import { runWorkload } from '../../src/workload/runner.js';
 import { loadWorkload, type Workload } from '../../src/workload/schema.js';
 import { FIXTURES } from '../helpers/golden.js';
+import { eraById } from '../../src/eras/registry.js';
 import { Ref2632 } from '../helpers/ref-2632.js';
 
 /** The v3 driver's calls, made on the model of seed 003 and a Memory of its own. */
 class RefDriver implements EraDriver {
-  readonly era = 'v3';
+  readonly era = eraById('v3:2.6.32');
   readonly title = 'literal model of seed 003';
+  readonly exitKeepsRegistration = false;
   readonly exposed = new Set(COUNTER_NAMES);
   readonly memory = new Memory();
   readonly ref = new Ref2632(this.memory);
@@ -116,7 +118,7 @@ class RefDriver implements EraDriver {
 }
 
 function same(t: import('ava').ExecutionContext, w: Workload): void {
-  const engine = runWorkload(w, new V3Driver());
+  const engine = runWorkload(w, createDriver('v3:2.6.32'));
   const model = new RefDriver();
   const ref = runWorkload(w, model);
   t.true(engine.snapshots.length > 0, `${w.name}: no snapshots`);

@@ -2,9 +2,9 @@
  * What the fuzzers and the soak found, kept as regression tests.
  */
 import test from 'ava';
+import { createDriver } from '../../src/workload/eras.js';
 import { formatTable } from '../../src/cli/table.js';
 import { formatRun } from '../../src/cli/commands/workload-run.js';
-import { V2Driver } from '../../src/workload/drivers/v2.js';
 import { runWorkload } from '../../src/workload/runner.js';
 import { parseWorkloadText } from '../../src/workload/schema.js';
 
@@ -24,7 +24,7 @@ test('workload run: a batch far larger than memory completes a pass per page, on
     steps: [{ register: 'b' }, { fullScans: 1 }],
     pagesToScan: 200_000,
   }));
-  const r = runWorkload(w, new V2Driver());
+  const r = runWorkload(w, createDriver('v2'));
   t.true(r.snapshots.length > 20_000);
   t.notThrows(() => formatRun(r, false));
 });

@@ -11,6 +11,7 @@
  * (test/helpers/ref-2008.ts) on random workload files: the same snapshots.
  */
 import test from 'ava';
+import { createDriver } from '../../src/workload/eras.js';
 import fc from 'fast-check';
 import { PAGE_SIZE } from '../../src/engine/constants.js';
 import { checkMemory } from '../../src/engine/memory/invariants.js';
@@ -18,7 +19,6 @@ import { checkHash2008 } from '../../src/engine/merge/hash-2008-invariants.js';
 import type { KsmAbi } from '../../src/v1-ioctl/device.js';
 import type { V1Kernel } from '../../src/v1-ioctl/kernel.js';
 import type { Libc } from '../../src/v1-ioctl/libc.js';
-import { V1Driver } from '../../src/workload/drivers/v1.js';
 import { internPage } from '../../src/workload/fill.js';
 import { resultJson, runWorkload } from '../../src/workload/runner.js';
 import { parseWorkloadText } from '../../src/workload/schema.js';
@@ -262,7 +262,7 @@ test('the 2008 engine and a plain model of seed 001 give the same snapshots on r
       } catch {
         return true;
       }
-      const engine = resultJson(runWorkload(w, new V1Driver('2008')));
+      const engine = resultJson(runWorkload(w, createDriver('v1:2008')));
       const model = runRef2008(w);
       t.deepEqual(engine, model, JSON.stringify(doc));
       compared += engine.snapshots.length;

@@ -20,9 +20,9 @@
  * every number below.
  */
 import test from 'ava';
+import { createDriver } from '../../src/workload/eras.js';
 import { join } from 'node:path';
 import type { SinglePage } from '../../src/engine/pages.js';
-import { V1Driver } from '../../src/workload/drivers/v1.js';
 import { resultJson, runWorkload, type Snapshot } from '../../src/workload/runner.js';
 import { loadWorkload, parseWorkloadText } from '../../src/workload/schema.js';
 import { FIXTURES, golden } from '../helpers/golden.js';
@@ -30,7 +30,7 @@ import { runRef2008 } from '../helpers/ref-2008.js';
 import { ksmScan, scanner, seed, world, zero } from '../helpers/v1.js';
 
 const load = (name: string) => loadWorkload(join(FIXTURES, 'workloads', `${name}.json`));
-const run = (name: string, abi: '2008' | '2009') => resultJson(runWorkload(load(name), new V1Driver(abi)));
+const run = (name: string, abi: '2008' | '2009') => resultJson(runWorkload(load(name), createDriver(`v1:${abi}`)));
 const row = (s: Snapshot) => [s.label, s.pages_shared, s.pages_sharing, s.pages_unshared, s.pages_volatile, s.full_scans, s.pages_saved];
 
 // ---------------------------------------------------------------- the seeds' worked example (algorithms.md §0, §a, §b)
@@ -250,7 +250,7 @@ test('unregister under v1 is KSM_REMOVE_MEMORY_REGION on the SMA fd; merged page
   };
   for (const abi of ['2008', '2009'] as const) {
     const w = parseWorkloadText(JSON.stringify(doc), 'inline');
-    const r = resultJson(runWorkload(w, new V1Driver(abi)));
+    const r = resultJson(runWorkload(w, createDriver(`v1:${abi}`)));
     // p3 never registered: it has no SMA fd to pass.
     t.deepEqual(r.errors, [{ step: 4, errno: 'EBADF' }], abi);
     const last = r.snapshots[r.snapshots.length - 1];

@@ -15,16 +15,15 @@
  * and once more after the last.
  */
 import test from 'ava';
+import { createDriver } from '../../src/workload/eras.js';
 import { join } from 'node:path';
-import { V2Driver } from '../../src/workload/drivers/v2.js';
-import { V3Driver } from '../../src/workload/drivers/v3.js';
 import { resultJson, runWorkload, type Snapshot } from '../../src/workload/runner.js';
 import { loadWorkload, parseWorkloadText } from '../../src/workload/schema.js';
 import { FIXTURES, golden } from '../helpers/golden.js';
 
 const load = (name: string) => loadWorkload(join(FIXTURES, 'workloads', `${name}.json`));
-const run = (name: string) => resultJson(runWorkload(load(name), new V2Driver()));
-const runV3 = (name: string) => resultJson(runWorkload(load(name), new V3Driver()));
+const run = (name: string) => resultJson(runWorkload(load(name), createDriver('v2')));
+const runV3 = (name: string) => resultJson(runWorkload(load(name), createDriver('v3:2.6.32')));
 const row = (s: Snapshot) => [s.label, s.pages_shared, s.pages_sharing, s.pages_unshared, s.pages_volatile, s.full_scans, s.pages_saved];
 
 test('worked-example: one call of 100 pages runs six passes over the 16 positions; 5 merges, all six X pages on one KSM page', (t) => {
@@ -155,7 +154,7 @@ test('unregister under v2 is refused with the era\'s errno and the run goes on',
     processes: { p1: [{ pages: 2, content: { seed: 7 } }], p2: [{ pages: 2, content: { seed: 7 } }] },
     steps: [{ register: 'p1' }, { register: 'p2' }, { fullScans: 2 }, { unregister: 'p1' }, { fullScans: 1 }],
   };
-  const r = resultJson(runWorkload(parseWorkloadText(JSON.stringify(doc), 'inline'), new V2Driver()));
+  const r = resultJson(runWorkload(parseWorkloadText(JSON.stringify(doc), 'inline'), createDriver('v2')));
   t.deepEqual(r.errors, [{ step: 3, errno: 'EINVAL' }]);
   // Still registered: the three other pages joined the first KSM page.
   t.is(r.snapshots[r.snapshots.length - 1].pages_saved, 3);

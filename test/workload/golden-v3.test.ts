@@ -4,13 +4,13 @@
  * the seed code, is written here.
  */
 import test from 'ava';
+import { createDriver } from '../../src/workload/eras.js';
 import { join } from 'node:path';
-import { V3Driver } from '../../src/workload/drivers/v3.js';
 import { resultJson, runWorkload } from '../../src/workload/runner.js';
 import { loadWorkload } from '../../src/workload/schema.js';
 import { FIXTURES, golden } from '../helpers/golden.js';
 
-const run = (name: string) => resultJson(runWorkload(loadWorkload(join(FIXTURES, 'workloads', `${name}.json`)), new V3Driver()));
+const run = (name: string) => resultJson(runWorkload(loadWorkload(join(FIXTURES, 'workloads', `${name}.json`)), createDriver('v3:2.6.32')));
 
 test('worked-example: one KSM page with five sharers, ten pages left unstable', (t) => {
   // p1 = [X, X, X, a1..a5], p2 = [X, X, X, b1..b5]: pass 1 records 16

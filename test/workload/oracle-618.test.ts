@@ -11,9 +11,10 @@
  * never run from here.
  */
 import test from 'ava';
+import { createDriver } from '../../src/workload/eras.js';
+import type { V3Adapter } from '../../src/eras/v3.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MainlineDriver } from '../../src/workload/drivers/v3.js';
 import { resultJson, runWorkload } from '../../src/workload/runner.js';
 import { loadWorkload } from '../../src/workload/schema.js';
 import { FIXTURES } from '../helpers/golden.js';
@@ -34,11 +35,11 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith('.expected.json')).
   const knobs = Object.entries(expected.knobs);
   test(`${name}${knobs.length ? ` (${knobs.map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}: every pass as on Linux ${expected.kernel}`, (t) => {
     const w = loadWorkload(join(DIR, expected.workload));
-    const d = new MainlineDriver({ kernel: '6.18', sysfs: knobs });
+    const d = createDriver('v3:6.18', { sysfs: knobs });
     const detail: unknown[] = [];
     const r = runWorkload(w, d, {
       onSnapshot: () => {
-        const k = d.kernel;
+        const k = (d.adapter as V3Adapter).kernel;
         const n = (f: string) => Number(String(k.readSysfs(f)).trim());
         const processes: Record<string, unknown> = {};
         for (const p of k.machine.processes.values()) {

@@ -6,7 +6,8 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { COUNTER_NAMES } from '../../workload/driver.js';
-import { eraNames, findEra } from '../../workload/eras.js';
+import { EraInputError, type EraEntry, parseEra } from '../../eras/registry.js';
+import { WorkloadDriver } from '../../workload/driver.js';
 import { builtinNames, builtinWorkload } from '../../workload/builtin.js';
 import { applyPreload, builtinPreload } from '../../workload/library.js';
 import { type RunResult, resultJson, runWorkload } from '../../workload/runner.js';
@@ -83,24 +84,21 @@ export function resolveWorkload(spec: string, exists: (p: string) => boolean): W
 }
 
 export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
-  const era = findEra(opts.era);
-  if (era === undefined) throw new CliError(`unknown era "${opts.era}" (known: ${eraNames().join(', ')})`);
   try {
-    if (opts.abi !== undefined) {
-      if (era.abis === undefined) throw new CliError(`--abi applies to --era v1 only (era ${era.name} has one ABI)`);
-      if (!era.abis.includes(opts.abi)) throw new CliError(`era ${era.name} has no ABI "${opts.abi}" (known: ${era.abis.join(', ')})`);
+    let era: EraEntry;
+    try {
+      era = parseEra(opts.era, { abi: opts.abi, kernel: opts.kernel });
+      // A kernel named by the workload file applies to the eras that have kernels; --kernel (or an --era that names one) wins.
+      if (opts.kernel === undefined && w.kernel !== undefined && era.family === 'v3' && (opts.era === undefined || opts.era === 'v3')) era = parseEra('v3', { kernel: w.kernel });
+    } catch (e) {
+      if (e instanceof EraInputError) throw new CliError(e.message, 2);
+      throw e;
     }
-    if (opts.kernel !== undefined) {
-      if (era.kernels === undefined) throw new CliError(`--kernel applies to --era v3 only (era ${era.name} has one kernel)`);
-      if (!era.kernels.includes(opts.kernel)) throw new CliError(`era ${era.name} has no kernel "${opts.kernel}" (known: ${era.kernels.join(', ')})`);
-    }
-    if ((opts.sysfs?.length || opts.node?.length) && era.kernels === undefined) throw new CliError(`--sysfs and --node apply to --era v3 only`);
-    // A kernel named by the workload file applies to the eras that have kernels; --kernel wins.
-    const kernel = opts.kernel ?? (era.kernels !== undefined ? w.kernel : undefined);
+    if ((opts.sysfs?.length || opts.node?.length) && era.family !== 'v3') throw new CliError(`--sysfs and --node apply to the v3 eras only`);
     const sysfs = opts.sysfs?.length ? parseSysfsOptions(opts.sysfs) : undefined;
     const nodes = opts.node?.length ? parseNodeOptions(opts.node) : undefined;
     const preload = builtinPreload(w);
-    return runWorkload(w, era.create({ abi: opts.abi, kernel, sysfs, nodes, uid: opts.user }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
+    return runWorkload(w, new WorkloadDriver(era, { sysfs, nodes, uid: opts.user }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
   } catch (e) {
     if (e instanceof WorkloadError) throw new CliError(e.message, 2);
     throw e;

@@ -45,6 +45,7 @@
  * kernel (kmalloc, kzalloc, kmem_cache_zalloc, alloc_page, the crypto
  * transform) go through `failAlloc`, so tests can reach every error return.
  */
+import type { Merger, PassCounters } from './merger.js';
 import { PAGE_SIZE, VM_IO, VM_PFNMAP, VM_READ, VM_SHARED } from '../constants.js';
 import { ERRNO } from '../errno.js';
 import { PAGEHASH_LEN } from '../hash/hmac-sha1.js';
@@ -243,7 +244,8 @@ function pageStart(addr: number): number {
   return addr - (addr % PAGE_SIZE);
 }
 
-export class Hash2008 {
+export class Hash2008 implements Merger {
+  readonly algorithm = 'hash-2008';
   /* Module parameters, after page_hash_init / rmap_hash_init / sha1_hash_init. */
   /** npages_hash: buckets of page_hash */
   readonly npagesHash: number;
@@ -992,6 +994,17 @@ export class Hash2008 {
    * pages of the slots on the global list); pages_sharing = those addresses
    * minus those frames.
    */
+  /** The kthread cursor's passes (a SCAN fd's cursor counts its own: KsmScan.wraps). */
+  passes(): number {
+    return this.kthreadKsmScan.wraps;
+  }
+
+  /** The derived counters; the hash table has no unstable or volatile state to count (0), full_scans is the kthread's wraps. */
+  passCounters(): PassCounters {
+    const d = this.derivedCounters();
+    return { pagesShared: d.pagesShared, pagesSharing: d.pagesSharing, pagesUnshared: 0, pagesVolatile: 0, fullScans: this.passes() };
+  }
+
   derivedCounters(): { pagesShared: number; pagesSharing: number } {
     const seen = new Map<number, Set<number>>(); // mm id -> page addresses counted
     const frames = new Set<number>();

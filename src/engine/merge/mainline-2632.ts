@@ -30,6 +30,7 @@
  * FOLL_GET, get_page/put_page), so a page KSM is looking at stays alive even
  * when its mapping goes away meanwhile, exactly as in the kernel.
  */
+import type { Merger, PassCounters } from './merger.js';
 import { PAGE_SIZE, VM_DONTEXPAND, VM_HUGETLB, VM_INSERTPAGE, VM_IO, VM_MAYSHARE, VM_MERGEABLE, VM_MIXEDMAP, VM_PFNMAP, VM_RESERVED, VM_SAO, VM_SHARED } from '../constants.js';
 import { ERRNO } from '../errno.js';
 import { ChecksumCache } from '../memory/checksum-cache.js';
@@ -63,7 +64,8 @@ export { MmSlot };
 /** The five counters of /sys/kernel/mm/ksm plus the rmap_item count behind pages_volatile. */
 export type Counters2632 = MainlineCounters;
 
-export class Mainline2632 {
+export class Mainline2632 implements Merger {
+  readonly algorithm = 'mainline-2632';
   /* Tunables, with the seed's defaults. */
   /** ksm_thread_pages_to_scan: pages per ksmd batch. */
   pagesToScan = 200;
@@ -132,6 +134,14 @@ export class Mainline2632 {
   }
 
   counters(): Counters2632 {
+    return mainlineCounters(this);
+  }
+
+  passes(): number {
+    return this.scan.seqnr;
+  }
+
+  passCounters(): PassCounters {
     return mainlineCounters(this);
   }
 

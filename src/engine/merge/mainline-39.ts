@@ -60,6 +60,7 @@ export type Counters39 = MainlineCounters;
  * try_to_merge_two_pages, get_mergeable_page, break_cow, __ksm_enter...).
  */
 export class Mainline39 extends Mainline3x {
+  readonly algorithm = 'mainline-39';
   constructor(memory: Memory, tunables: Tunables39, numaNodes = 1, readonly clock: VirtualClock | null = null) {
     // calc_checksum: jhash2(page, PAGE_SIZE / 4, 17) of the lookup3 generation.
     super(memory, tunables, numaNodes, 'lookup3');

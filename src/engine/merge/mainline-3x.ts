@@ -21,6 +21,7 @@
  * - The scanner walks the mm_slot list (mm-slots.ts) with one cursor
  *   (struct ksm_scan); each mm keeps its rmap_items sorted by address.
  */
+import type { Merger, MergerName, PassCounters } from './merger.js';
 import { PAGE_SIZE, VM_MERGEABLE } from '../constants.js';
 import { ERRNO } from '../errno.js';
 import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
@@ -29,7 +30,7 @@ import { FRAME_KSM } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm, type Vma } from '../memory/mm.js';
 import { type RbLink, type RbRoot, rbInsertColor, rbLinkNode } from '../rbtree.js';
-import { memcmpPages, pageAnon, pageKsm, pagesVolatile } from './mainline-common.js';
+import { mainlineCounters, memcmpPages, pageAnon, pageKsm, pagesVolatile } from './mainline-common.js';
 import { type MmSlot, MmSlots } from './mm-slots.js';
 import { RmapItems3x } from './rmap-items-3x.js';
 import { StableNodes } from './stable-nodes.js';
@@ -55,7 +56,8 @@ export interface Tunables3x {
   mergeAcrossNodes: number;
 }
 
-export abstract class Mainline3x {
+export abstract class Mainline3x implements Merger {
+  abstract readonly algorithm: MergerName;
   /* Tunables. */
   /** ksm_thread_pages_to_scan */
   pagesToScan: number;
@@ -361,6 +363,14 @@ export abstract class Mainline3x {
   /** The registered slots in list order (for inspection). */
   slotList(): MmSlot[] {
     return this.slots.list();
+  }
+
+  passes(): number {
+    return this.scan.seqnr;
+  }
+
+  passCounters(): PassCounters {
+    return mainlineCounters(this);
   }
 
   /** Typed-array bytes held for rmap_items, stable nodes and the checksum cache. */

@@ -133,6 +133,7 @@ interface AdvisorCtx {
  * get_mergeable_page, break_cow, __ksm_enter...).
  */
 export class Mainline618 extends Mainline3x {
+  readonly algorithm = 'mainline-618';
   /* Tunables (the front end's sysfs table sets them). */
   /** ksm_max_page_sharing */
   maxPageSharing: number;

@@ -55,6 +55,7 @@
  * mapping changes meanwhile, exactly as in the kernel; the one reference the
  * seed leaks (stable_tree_insert meeting an equal page) is leaked too.
  */
+import type { Merger, PassCounters } from './merger.js';
 import { PAGE_SIZE, VM_IO, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE } from '../constants.js';
 import { ERRNO } from '../errno.js';
 import { ChecksumCache } from '../memory/checksum-cache.js';
@@ -119,7 +120,8 @@ function sameSignature(a: Float64Array, b: Float64Array): boolean {
   return true;
 }
 
-export class Tree2009 {
+export class Tree2009 implements Merger {
+  readonly algorithm = 'tree-2009';
   /** The global `slots` list, in registration order (list_add_tail). */
   readonly slots: MemSlot[] = [];
   /** The scanner's cursor (kthread_ksm_scan; 002's front end may run others through ksmScanStart). */
@@ -249,6 +251,14 @@ export class Tree2009 {
   // ------------------------------------------------------------ counters
 
   /** The counters of the workload schema for this merger's eras. */
+  passes(): number {
+    return this.wraps;
+  }
+
+  passCounters(): PassCounters {
+    return this.counters();
+  }
+
   counters(): Counters2009 {
     const { addresses, frames } = this.ksmMappings();
     return {

@@ -8,8 +8,8 @@
 import { PAGE_SIZE } from '../engine/constants.js';
 import type { Mm } from '../engine/memory/mm.js';
 import type { Tree2009 } from '../engine/merge/tree-2009.js';
-import type { StateRange } from './base.js';
-import { PAGE_ABSENT, PAGE_MERGED, PAGE_UNSTABLE, PAGE_VOLATILE } from './session.js';
+import type { StateRange } from './page-states.js';
+import { PAGE_ABSENT, PAGE_MERGED, PAGE_UNSTABLE, PAGE_VOLATILE } from './page-states.js';
 
 export function markTree2009(tree: Tree2009, mm: Mm, ranges: StateRange[], out: Uint8Array): void {
   const { items, trees } = tree;
