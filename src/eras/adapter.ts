@@ -147,7 +147,11 @@ export abstract class EraAdapter {
   abstract unmerge(): CallRecord;
   abstract setPagesToScan(n: number): CallRecord;
   abstract setSleep(micros: number): CallRecord;
-  /** Writes one of the era's knob files (`files()`): the call. Eras without such files refuse. */
+  /** Writes one of the era's knob files as root (`echo VALUE > FILE`): the bytes written or -errno (ENOENT: the era has no such file). */
+  writeKnob(_name: string, _value: string): number {
+    return -ERRNO.ENOENT;
+  }
+  /** The same, as the call a shell user makes, for logs. */
   writeFile(name: string, value: string): CallRecord {
     return { text: `${this.era.label} has no file ${name}`, ok: false };
   }

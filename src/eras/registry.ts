@@ -46,6 +46,8 @@ export interface EraEntry {
   readonly label: string;
   /** One line: what it models. */
   readonly title: string;
+  /** The kernel, for messages (`Linux 6.18`, `the April 2009 patch (seed 000)`). */
+  readonly system: string;
   /** The historical patch or source it follows: `001`, or `Linux 6.18` where no seed is the source. */
   readonly seed: string;
   /** When it was current. */
@@ -98,6 +100,7 @@ const V2_ENTRY: EraEntry = {
   id: 'v2',
   family: 'v2',
   label: 'v2 2009',
+  system: 'the April 2009 patch (seed 000)',
   title: 'madvise(MADV_SHAREABLE) + /sys/kernel/mm/ksm (4 files), April 2009 (seed 000)',
   seed: '000',
   date: 'Apr 2009',
@@ -115,6 +118,7 @@ const V2_ENTRY: EraEntry = {
 export const ERAS: readonly EraEntry[] = [
   v1('2008', {
     label: 'v1 2008',
+    system: 'the Nov 2008 /dev/ksm driver (seed 001)',
     title: '/dev/ksm ioctls (Nov 2008 ABI), hash-table merger (seed 001)',
     seed: '001',
     date: 'Nov 2008',
@@ -127,6 +131,7 @@ export const ERAS: readonly EraEntry[] = [
   }),
   v1('2009', {
     label: 'v1 2009',
+    system: 'the Mar 2009 /dev/ksm driver (seed 002)',
     title: '/dev/ksm ioctls (Mar 2009 ABI), tree merger (seed 002)',
     seed: '002',
     date: 'Mar 2009',
@@ -140,6 +145,7 @@ export const ERAS: readonly EraEntry[] = [
   V2_ENTRY,
   v3('2.6.32', {
     label: 'v3 2.6.32',
+    system: 'Linux 2.6.32 (seed 003)',
     title: 'madvise(MADV_MERGEABLE) + /sys/kernel/mm/ksm, mainline Linux 2.6.32 (seed 003)',
     seed: '003',
     date: 'Dec 2009',
@@ -152,7 +158,8 @@ export const ERAS: readonly EraEntry[] = [
   }),
   v3('3.9', {
     label: 'v3 3.9',
-    title: 'madvise(MADV_MERGEABLE) + /sys/kernel/mm/ksm, Linux 3.9 (seed 004): NUMA placement with mbind, merge_across_nodes',
+    system: 'Linux 3.9 (seed 004)',
+    title: 'madvise(MADV_MERGEABLE) + /sys/kernel/mm/ksm with NUMA placement (mbind, merge_across_nodes), Linux 3.9 (seed 004)',
     seed: '004',
     date: 'Apr 2013',
     control: '/sys/kernel/mm/ksm/{sleep_millisecs,pages_to_scan,run (0 at boot),merge_across_nodes} and the five counters',
@@ -164,6 +171,7 @@ export const ERAS: readonly EraEntry[] = [
   }),
   v3('6.18', {
     label: 'v3 6.18',
+    system: 'Linux 6.18',
     title: 'madvise(MADV_MERGEABLE) or prctl(PR_SET_MEMORY_MERGE) + /sys/kernel/mm/ksm, Linux 6.18',
     seed: 'Linux 6.18 (checked against the running kernel)',
     date: 'Dec 2025',
@@ -212,17 +220,17 @@ export function eraSpellings(): string[] {
  */
 export function parseEra(text: string = DEFAULT_ERA, opts: { abi?: string; kernel?: string } = {}): EraEntry {
   const id = (ERA_IDS as readonly string[]).includes(text) ? (text as EraId) : ALIASES[text];
-  if (id === undefined) throw new EraInputError(`unknown era "${text}" (known: ${ERA_IDS.join(', ')})`);
+  if (id === undefined) throw new EraInputError(`unknown --era "${text}": not one of ${ERA_IDS.join(', ')} (or v1, v3)`);
   let e = eraById(id);
   if (opts.abi !== undefined) {
-    if (e.family !== 'v1') throw new EraInputError(`--abi applies to v1 only (era ${e.id} has one ABI)`);
+    if (e.family !== 'v1') throw new EraInputError(`--abi applies to --era v1 only (era ${e.id} has one ABI)`);
     const withAbi = ERAS.find((x) => x.family === 'v1' && x.abi === opts.abi);
     if (withAbi === undefined) throw new EraInputError(`v1 has no ABI "${opts.abi}" (known: 2008, 2009)`);
     if (text !== 'v1' && withAbi !== e) throw new EraInputError(`--era ${text} and --abi ${opts.abi} disagree`);
     e = withAbi;
   }
   if (opts.kernel !== undefined) {
-    if (e.family !== 'v3') throw new EraInputError(`--kernel applies to v3 only (era ${e.id} has one kernel)`);
+    if (e.family !== 'v3') throw new EraInputError(`--kernel applies to --era v3 only (era ${e.id} has one kernel)`);
     const withKernel = ERAS.find((x) => x.family === 'v3' && x.kernel === opts.kernel);
     if (withKernel === undefined) throw new EraInputError(`v3 has no kernel "${opts.kernel}" (known: 2.6.32, 3.9, 6.18)`);
     if (text !== 'v3' && withKernel !== e) throw new EraInputError(`--era ${text} and --kernel ${opts.kernel} disagree`);

@@ -95,7 +95,7 @@ export class V2Adapter extends EraAdapter {
   }
 
   /** A store of this era refuses bad input by consuming nothing (0), not with an errno. */
-  private echo(value: number, name: string): CallRecord {
+  private echo(value: number | string, name: string): CallRecord {
     const path = `${KSM_SYSFS_DIR}/${name}`;
     const r = this.kernel.writeSysfs(path, `${value}\n`);
     if (r === 0) return { text: `echo ${value} > ${path}  (write returned 0: nothing stored)`, ok: false };
@@ -129,6 +129,14 @@ export class V2Adapter extends EraAdapter {
   /** `sleep` is in microseconds in this era. */
   setSleep(micros: number): CallRecord {
     return this.echo(Math.round(micros), 'sleep');
+  }
+
+  override writeKnob(name: string, value: string): number {
+    return this.kernel.writeSysfs(`${KSM_SYSFS_DIR}/${name}`, `${value}\n`);
+  }
+
+  override writeFile(name: string, value: string): CallRecord {
+    return this.echo(value, name);
   }
 
   /** kksmd starts unconfigured (every knob 0): the sleep, the batch, then run. */

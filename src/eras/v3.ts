@@ -141,6 +141,10 @@ export class V3Adapter extends EraAdapter {
     return this.echo(Math.round(micros / 1000), 'sleep_millisecs');
   }
 
+  override writeKnob(name: string, value: string): number {
+    return this.kernel.writeSysfs(`${KSM_SYSFS_DIR}/${name}`, `${value}\n`);
+  }
+
   override writeFile(name: string, value: string): CallRecord {
     return this.echo(value, name);
   }

@@ -98,9 +98,14 @@ export class WorkloadDriver implements EraDriver {
     return this.opts.nodes?.get(`${proc}:${region}`) ?? this.opts.nodes?.get(proc) ?? fromFile ?? 0;
   }
 
+  /** echo VALUE > /sys/kernel/mm/ksm/NAME before the first step; a refusal is the workload's error at its place. */
   private knob(a: EraAdapter, name: string, value: string, where: string): void {
-    const r = name === 'pages_to_scan' ? a.setPagesToScan(Number(value)) : a.writeFile(name, value);
-    if (!r.ok) throw new WorkloadError({ kind: 'schema', place: where, detail: `${r.text} under ${this.era.label}` });
+    const r = a.writeKnob(name, value);
+    // A store of the April 2009 era refuses bad input by consuming nothing (0).
+    if (r <= 0) {
+      const why = r < 0 ? `failed with ${errnoName(-r)}` : 'stored nothing (write returned 0)';
+      throw new WorkloadError({ kind: 'schema', place: where, detail: `echo ${value} > /sys/kernel/mm/ksm/${name} ${why} under ${this.era.system}` });
+    }
   }
 
   /** Boots the era and creates the processes and regions with their initial contents. */

@@ -23,8 +23,8 @@ test('--kernel 6.18 --json prints what the real Linux 6.18 printed for two-guest
 
 test('the table names the kernel; 2.6.32 stays the default', (t) => {
   const w = join(FIXTURES, 'workloads', 'worked-example.json');
-  t.regex(ksmctl(['workload', 'run', w, '--kernel', '3.9']).stdout, /^worked-example under v3: .*Linux 3\.9 \(seed 004\)$/m);
-  t.regex(ksmctl(['workload', 'run', w]).stdout, /^worked-example under v3: .*Linux 2\.6\.32 \(seed 003\)$/m);
+  t.regex(ksmctl(['workload', 'run', w, '--kernel', '3.9']).stdout, /^worked-example under v3:3\.9: .*Linux 3\.9 \(seed 004\)$/m);
+  t.regex(ksmctl(['workload', 'run', w]).stdout, /^worked-example under v3:2\.6\.32: .*Linux 2\.6\.32 \(seed 003\)$/m);
 });
 
 test('a workload\'s "kernel" is used unless --kernel says otherwise', (t) => {

@@ -9,7 +9,7 @@ const example = join(FIXTURES, 'workloads', 'worked-example.json');
 test('--era v1 without --abi runs the November 2008 ABI on the hash-table merger', (t) => {
   const r = ksmctl(['workload', 'run', example, '--era', 'v1']);
   t.is(r.status, 0, r.stderr);
-  t.regex(r.stdout, /^worked-example under v1 2008: \/dev\/ksm ioctls \(Nov 2008 ABI\), hash-table merger \(seed 001\)$/m);
+  t.regex(r.stdout, /^worked-example under v1:2008: \/dev\/ksm ioctls \(Nov 2008 ABI\), hash-table merger \(seed 001\)$/m);
   // Nothing is exposed by the era: every counter is marked derived.
   t.regex(r.stdout, /^snapshot\s+step\s+pages_shared\*\s+pages_sharing\*\s+pages_unshared\*\s+pages_volatile\*\s+full_scans\*\s+pages_saved$/m);
   t.regex(r.stdout, /^2\.pass1\s+2\s+1\s+5\s+0\s+0\s+6\s+5$/m);
@@ -18,7 +18,7 @@ test('--era v1 without --abi runs the November 2008 ABI on the hash-table merger
 test('--abi 2009 runs the March 2009 ABI on the tree merger', (t) => {
   const r = ksmctl(['workload', 'run', example, '--era', 'v1', '--abi', '2009']);
   t.is(r.status, 0, r.stderr);
-  t.regex(r.stdout, /^worked-example under v1 2009: .*tree merger \(seed 002\)$/m);
+  t.regex(r.stdout, /^worked-example under v1:2009: .*tree merger \(seed 002\)$/m);
   t.regex(r.stdout, /^2\.pass1\s+2\s+5\s+5\s+0\s+11\s+6\s+5$/m);
 });
 

@@ -94,7 +94,7 @@ export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
       if (e instanceof EraInputError) throw new CliError(e.message, 2);
       throw e;
     }
-    if ((opts.sysfs?.length || opts.node?.length) && era.family !== 'v3') throw new CliError(`--sysfs and --node apply to the v3 eras only`);
+    if ((opts.sysfs?.length || opts.node?.length) && era.family !== 'v3') throw new CliError(`--sysfs and --node apply to --era v3 only`);
     const sysfs = opts.sysfs?.length ? parseSysfsOptions(opts.sysfs) : undefined;
     const nodes = opts.node?.length ? parseNodeOptions(opts.node) : undefined;
     const preload = builtinPreload(w);
