@@ -65,16 +65,24 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
     else if (kernel === '3.9') ksm = new Mainline39(memory, { ...DEFAULTS_39 }, this.numaNodes, this.machine.clock);
     else ksm = new Mainline2632(memory);
     this.ksm = ksm as MergerOf<K>;
-    const sleepMicros = ksm instanceof Mainline2632 ? () => ksm.sleepMillisecs * 1000 : () => ksm.sleepMicros();
+    const sleepMicros = ksm.algorithm === 'mainline-2632' ? () => ksm.sleepMillisecs * 1000 : () => ksm.sleepMicros();
     this.ksmd = new Ksmd(this.machine.clock, {
       shouldRun: () => ksm.ksmdShouldRun() && !(ksm.run & KSM_RUN_OFFLINE),
       batch: () => ksm.ksmdBatch(),
       sleepMicros,
     });
     this.gate = new OfflineGate(() => (ksm.run & KSM_RUN_OFFLINE) !== 0);
-    if (ksm instanceof Mainline618) this.sysfs = ksmSysfs618(ksm, this.ksmd, this.gate);
-    else if (ksm instanceof Mainline39) this.sysfs = ksmSysfs39(ksm, this.ksmd, this.gate);
-    else this.sysfs = ksmSysfs2632(ksm, this.ksmd);
+    switch (ksm.algorithm) {
+      case 'mainline-618':
+        this.sysfs = ksmSysfs618(ksm, this.ksmd, this.gate);
+        break;
+      case 'mainline-39':
+        this.sysfs = ksmSysfs39(ksm, this.ksmd, this.gate);
+        break;
+      case 'mainline-2632':
+        this.sysfs = ksmSysfs2632(ksm, this.ksmd);
+        break;
+    }
   }
 
   /** What this kernel is, for titles (`Linux 6.18`). */
@@ -107,7 +115,7 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
   mmap(p: Process, addr: number, length: number, prot: number, flags: number): number {
     const r = this.machine.mmap(p, addr, length, prot, flags);
     const ksm = this.merger;
-    if (r >= 0 && ksm instanceof Mainline618) {
+    if (r >= 0 && ksm.algorithm === 'mainline-618') {
       const vma = p.mm.vmaAt(r);
       if (vma !== null) ksm.ksmAddVma(vma);
     }
@@ -122,9 +130,9 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
   madvise(p: Process, addr: number, length: number, advice: number): number {
     if (p.exited) return -ERRNO.ESRCH;
     const ksm = this.merger;
-    const r = ksm instanceof Mainline2632
+    const r = ksm.algorithm === 'mainline-2632'
       ? madvise2632(this.memory, ksm, p.mm, addr, length, advice)
-      : madvise3x(this.memory, ksm, ksm instanceof Mainline618 ? '6.18' : '3.9', p.mm, addr, length, advice);
+      : madvise3x(this.memory, ksm, ksm.algorithm === 'mainline-618' ? '6.18' : '3.9', p.mm, addr, length, advice);
     this.ksmd.wake();
     return r;
   }
@@ -160,7 +168,7 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
   prctl(p: Process, option: number, arg2 = 0, arg3 = 0, arg4 = 0, arg5 = 0): number {
     if (p.exited) return -ERRNO.ESRCH;
     const ksm = this.merger;
-    if (!(ksm instanceof Mainline618)) return -ERRNO.EINVAL;
+    if (ksm.algorithm !== 'mainline-618') return -ERRNO.EINVAL;
     switch (option) {
       case PR_SET_MEMORY_MERGE: {
         if (arg3 || arg4 || arg5) return -ERRNO.EINVAL;
@@ -182,7 +190,7 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
   readProc(p: Process | number, name: string): string | number {
     const proc = typeof p === 'number' ? this.machine.processes.get(p) : p;
     const ksm = this.merger;
-    if (proc === undefined || proc.exited || !(ksm instanceof Mainline618)) return -ERRNO.ENOENT;
+    if (proc === undefined || proc.exited || ksm.algorithm !== 'mainline-618') return -ERRNO.ENOENT;
     const s = ksm.ksmStat(proc.mm);
     switch (name) {
       case 'ksm_merging_pages':
@@ -211,7 +219,7 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
    */
   memoryNotify(action: MemoryAction, startPfn = 0, nrPages = 0): number {
     const ksm = this.merger;
-    if (ksm instanceof Mainline2632) return -ERRNO.EINVAL;
+    if (ksm.algorithm === 'mainline-2632') return -ERRNO.EINVAL;
     switch (action) {
       case MEM_GOING_OFFLINE:
         ksm.run |= KSM_RUN_OFFLINE;
