@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AppProps } from '../tui/app.js';
 import { ERA_OPTION_HELP } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
-import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiTarget, tuiEraNames } from './commands/tui.js';
+import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiOptions, type TuiTarget, tuiEra } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
 import { collect, formatRun, parseUid, resolveWorkload, workloadRun } from './commands/workload-run.js';
 import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
@@ -32,7 +32,9 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError('(ksmctl --help lists the commands)');
 
   // The TUI on a terminal; elsewhere, a note on stderr and the workload's table.
-  const tui = async (spec: string | undefined, opts: { era: string; abi?: string }, target: TuiTarget = { privateAsked: false }) => {
+  const tui = async (spec: string | undefined, opts: TuiOptions, target: TuiTarget = { privateAsked: false }) => {
+    // A bad --era, --abi or --kernel is refused before anything else (exit 2).
+    tuiEra(undefined, opts);
     // Attached to the running host, unless a private session is asked for.
     const path = hostToTry({ ...target, privateAsked: target.privateAsked || spec !== undefined }, socketPath);
     if (path !== null) {
@@ -60,25 +62,26 @@ export function buildProgram(io: Io): Command {
     if (!io.isTTY || io.tui === undefined) {
       io.err(noTerminalMessage(spec));
       const w = resolveWorkload(spec ?? `builtin:${DEFAULT_WORKLOAD}`, existsSync);
-      io.out(formatRun(workloadRun(w, opts), false));
+      io.out(formatRun(workloadRun(w, { era: tuiEra(w, opts).id }), false));
       return;
     }
     await io.tui(prepareTui(resolveWorkload(spec ?? `builtin:${DEFAULT_TUI_WORKLOAD}`, existsSync), opts));
   };
 
-  program.action(() => tui(undefined, { era: 'v3' }));
+  program.action(() => tui(undefined, {}));
 
   program
     .command('tui')
     .description(`watch and steer the scanner interactively (default workload: builtin:${DEFAULT_TUI_WORKLOAD})`)
     .argument('[workload]', `workload file, or builtin:NAME (${DEFAULT_TUI_WORKLOAD})`)
-    .addOption(new Option('--era <era>', 'API era').choices(tuiEraNames()).default('v3'))
-    .addOption(new Option('--abi <abi>', 'the ioctl ABI of --era v1: 2008 (Nov 2008, hash-table merger) or 2009 (Mar 2009, tree merger); default 2008').choices(['2008', '2009']))
-    .option('--host', 'attach to the running ksmctl host (the default when one answers and no WORKLOAD, --era or --abi is given); fail if none does')
+    .addOption(new Option('--era <era>', `${ERA_OPTION_HELP}; default v3:2.6.32, or the kernel the workload file names`))
+    .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009'))
+    .addOption(new Option('--kernel <version>', 'the old spelling of v3:VERSION: --era v3 --kernel 6.18'))
+    .option('--host', 'attach to the running ksmctl host (the default when one answers and no WORKLOAD, --era, --abi or --kernel is given); fail if none does')
     .option('--no-host', 'a private session even when a ksmctl host runs')
     .option('--socket <path>', 'the host socket (default: $KSMCTL_HOST, or host.sock in a per-user runtime directory)')
-    .action((spec: string | undefined, opts: { era: string; abi?: string; host?: boolean; socket?: string }, cmd: Command) =>
-      tui(spec, opts, { host: opts.host, socket: opts.socket, privateAsked: cmd.getOptionValueSource('era') === 'cli' || opts.abi !== undefined }),
+    .action((spec: string | undefined, opts: TuiOptions & { host?: boolean; socket?: string }, cmd: Command) =>
+      tui(spec, opts, { host: opts.host, socket: opts.socket, privateAsked: cmd.getOptionValueSource('era') === 'cli' || opts.abi !== undefined || opts.kernel !== undefined }),
     );
 
   const workload = program.command('workload').description('run workload files (shared/workloads/SCHEMA.md)');

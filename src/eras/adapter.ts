@@ -107,6 +107,11 @@ export abstract class EraAdapter {
     return this.machine.mmap(p, 0, pages * PAGE_SIZE, REGION_PROT, REGION_FLAGS);
   }
 
+  /** NUMA nodes of the machine (nr_node_ids; 1 where the era's machine has no NUMA). */
+  get numaNodes(): number {
+    return 1;
+  }
+
   /** Places [addr, addr + pages) on NUMA node `node` before it is filled (mbind): 0 or -errno; node 0 always succeeds. */
   bind(_p: Process, _addr: number, _pages: number, node: number): number {
     return node === 0 ? 0 : -ERRNO.EINVAL;
@@ -147,6 +152,19 @@ export abstract class EraAdapter {
   abstract unmerge(): CallRecord;
   abstract setPagesToScan(n: number): CallRecord;
   abstract setSleep(micros: number): CallRecord;
+  /**
+   * The calls the era's control program makes once, before its first
+   * control (v1: ksmctl opens /dev/ksm), so that a log shows them as lines
+   * of their own; none where a control is a shell's write to sysfs. A
+   * control issued before them makes them itself.
+   */
+  openControl(): CallRecord[] {
+    return [];
+  }
+  /** The pid of the program that issues the controls, for traces that carry pids (v1's ksmctl); 0 where a shell writes sysfs. */
+  get controlPid(): number {
+    return 0;
+  }
   /** Writes one of the era's knob files as root (`echo VALUE > FILE`): the bytes written or -errno (ENOENT: the era has no such file). */
   writeKnob(_name: string, _value: string): number {
     return -ERRNO.ENOENT;

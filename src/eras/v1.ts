@@ -207,7 +207,7 @@ export class V1Adapter extends EraAdapter {
   // ------------------------------------------------------------ ksmd
 
   /** ksmctl starts and opens /dev/ksm (fd 3), once: the fd every KSM_START_STOP_KTHREAD goes to. The calls made. */
-  openControl(): CallRecord[] {
+  override openControl(): CallRecord[] {
     if (this.ctl !== null) return [];
     const p = this.spawn('ksmctl');
     const ctl = this.programs.get(p.pid)!.c;
@@ -218,7 +218,7 @@ export class V1Adapter extends EraAdapter {
   }
 
   /** The pid of the ksmctl program holding /dev/ksm, or 0 before openControl. */
-  get controlPid(): number {
+  override get controlPid(): number {
     return this.ctl?.pid ?? 0;
   }
 

@@ -70,6 +70,10 @@ export class V3Adapter extends EraAdapter {
     return this.kernel.mmap(p, 0, pages * PAGE_SIZE, REGION_PROT, REGION_FLAGS);
   }
 
+  override get numaNodes(): number {
+    return this.kernel.numaNodes;
+  }
+
   override bind(p: Process, addr: number, pages: number, node: number): number {
     return node === 0 ? 0 : this.kernel.mbind(p, addr, pages * PAGE_SIZE, node);
   }

@@ -27,7 +27,7 @@ import { runScript } from '../script/run.js';
 import { Runtime, type Sink, type Task } from '../script/runtime.js';
 import { createSystem, type EraName, type EraSystem } from '../script/system.js';
 import type { HeaderAbi } from '../script/constants.js';
-import { KernelView, type ViewAction, type ViewKernel } from '../session/kernel-view.js';
+import { adapterOfKernel, KernelView, type ViewAction, type ViewKernel } from '../session/kernel-view.js';
 import type { CallRecord } from '../session/session.js';
 import type { HostProcess, HostState, HostView, OutputChunk, ViewRequest } from './protocol.js';
 import { HostSink, HostTrace } from './trace.js';
@@ -194,7 +194,7 @@ export class HostMachine {
   private get view(): KernelView {
     if (this.liveView === null) {
       const kernel = (this.sys as EraSystem & { kernel: ViewKernel }).kernel;
-      this.liveView = new KernelView(kernel, this.sys.abi);
+      this.liveView = new KernelView(adapterOfKernel(kernel, this.sys.abi));
     }
     return this.liveView;
   }
@@ -220,6 +220,8 @@ export class HostMachine {
       ksmd: s.ksmdState(),
       work: s.work(),
       pagesSaved: v.pagesSaved(),
+      files: v.files(),
+      nodes: v.nodes(),
       processes: v.processes(),
       trace: this.trace.read(req.since, req.limit),
     };

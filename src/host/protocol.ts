@@ -6,7 +6,7 @@
  * never seen half-way through a command).
  */
 import type { ViewAction } from '../session/kernel-view.js';
-import type { CallRecord, CounterValue, Knobs, KsmdState, ProcessInfo, SessionEraInfo, SessionSupport, StateLabel, WorkTotals } from '../session/session.js';
+import type { CallRecord, CounterValue, EraFile, Knobs, KsmdState, NodeInfo, ProcessInfo, SessionEraInfo, SessionSupport, StateLabel, WorkTotals } from '../session/session.js';
 
 export type HostRequest =
   | { id: number; op: 'ping' }
@@ -63,7 +63,11 @@ export interface HostView {
   ksmd: KsmdState;
   work: WorkTotals;
   pagesSaved: number;
-  /** Live processes in pid order. */
+  /** The era's files beyond the five counters and the ksmd knobs (6.18's general_profit, 3.9's merge_across_nodes). */
+  files?: EraFile[];
+  /** The machine's NUMA nodes and the KSM pages on each. */
+  nodes?: NodeInfo[];
+  /** Live processes in pid order (with /proc/PID/ksm_stat where the era has it). */
   processes: ProcessInfo[];
   /** The asked process's page states (PAGE_* bytes, base64), when it is live. */
   states?: { pid: number; data: string };

@@ -2,29 +2,45 @@
  * A live view of a kernel that runs elsewhere: the ksmctl host's, whose
  * processes are scripts' and workload guests' rather than a session's own.
  *
- * The era's session is adopted onto that kernel (V1Session.adopt, or the
- * V2Session/V3Session constructors given the kernel), so the counters,
- * knobs, ksmd's state, the page states of the memory map and the controls
- * come from the same code as in a private session, and every control is the
- * era's own call (`echo 200 > /sys/kernel/mm/ksm/pages_to_scan`, or the
- * ksmctl program's KSM_START_STOP_KTHREAD on its /dev/ksm fd). What a
- * session knows from its own calls (which process registered what) is read
- * here from the kernel's structures instead (`registeredRanges`).
+ * The view is the era's session adopted onto the era's adapter over that
+ * kernel (AdapterSession.adopt), so the counters, knobs, ksmd's state, the
+ * era's files, the page states of the memory map and the controls come from
+ * the same code as in a private session, and every control is the era's own
+ * call (`echo 200 > /sys/kernel/mm/ksm/pages_to_scan`, or the ksmctl
+ * program's KSM_START_STOP_KTHREAD on its /dev/ksm fd). What a session
+ * knows from its own calls (which process registered what) is read here
+ * from the kernel's structures instead (adapter.registeredRanges).
  */
+import { PAGE_SIZE } from '../engine/constants.js';
 import type { Process } from '../engine/machine.js';
 import type { Range } from '../engine/memory/memory.js';
 import type { Mm } from '../engine/memory/mm.js';
+import type { EraAdapter, EraFile } from '../eras/adapter.js';
+import { eraOf } from '../eras/registry.js';
+import { V1Adapter } from '../eras/v1.js';
+import { V2Adapter } from '../eras/v2.js';
+import { V3Adapter } from '../eras/v3.js';
 import { V1Kernel } from '../v1-ioctl/kernel.js';
 import { V2Kernel } from '../v2-madvise/kernel.js';
-import { V3Kernel } from '../v3-sysfs/kernel.js';
-import { PAGE_SIZE } from '../engine/constants.js';
-import type { BaseSession } from './base.js';
-import type { CallRecord, ProcessInfo } from './session.js';
-import { V1Session } from './v1.js';
-import { V2Session } from './v2.js';
-import { V3Session } from './v3.js';
+import type { V3Kernel } from '../v3-sysfs/kernel.js';
+import type { KernelVersion } from '../v3-sysfs/kernels.js';
+import { AdapterSession } from './adapter-session.js';
+import { ksmPagesByNode } from './nodes.js';
+import type { CallRecord, NodeInfo, ProcessInfo } from './session.js';
 
-export type ViewKernel = V1Kernel | V2Kernel | V3Kernel;
+export type ViewKernel = V1Kernel | V2Kernel | V3Kernel<KernelVersion>;
+
+/**
+ * The era's adapter driving a kernel that already runs. A bridge until the
+ * host holds its adapter itself (then the host passes that one to
+ * KernelView): `abi` picks the driver of a /dev/ksm kernel with both loaded
+ * (default: the 2009 one if loaded).
+ */
+export function adapterOfKernel(kernel: ViewKernel, abi?: '2008' | '2009'): EraAdapter {
+  if (kernel instanceof V1Kernel) return new V1Adapter(eraOf('v1', abi ?? (kernel.ksm2009 !== null ? '2009' : '2008')), kernel);
+  if (kernel instanceof V2Kernel) return new V2Adapter(eraOf('v2'), kernel);
+  return new V3Adapter(eraOf('v3', kernel.kernel), kernel);
+}
 
 /** The controls of a view: the era's own calls, and ksmd's time on a clock the viewer owns. */
 export type ViewAction = 'start' | 'stop' | 'unmerge' | 'pagesToScan' | 'sleep' | 'step' | 'advance';
@@ -37,50 +53,35 @@ export interface ViewActionResult {
   batches: number;
 }
 
-type AdoptedSession = BaseSession & { registeredRanges(mm: Mm): Range[] };
-
 export class KernelView {
-  readonly session: AdoptedSession;
+  readonly session: AdapterSession;
 
-  /** `abi`: for a /dev/ksm kernel with both drivers loaded, the one to view (default: the 2009 one if loaded). */
-  constructor(
-    readonly kernel: ViewKernel,
-    abi?: '2008' | '2009',
-  ) {
-    if (kernel instanceof V1Kernel) {
-      const s = new V1Session(abi ?? (kernel.ksm2009 !== null ? '2009' : '2008'));
-      s.adopt(kernel);
-      this.session = s;
-    } else if (kernel instanceof V2Kernel) {
-      this.session = new V2Session(kernel);
-    } else if (kernel instanceof V3Kernel) {
-      // The session's page states read 2.6.32's rmap_items; later mergers have their own.
-      if (kernel.kernel !== '2.6.32') throw new Error(`no live view of Linux ${kernel.kernel} yet (2.6.32 only)`);
-      this.session = new V3Session(kernel);
-    } else {
-      throw new Error('not a kernel of a known era');
-    }
+  constructor(readonly adapter: EraAdapter) {
+    this.session = AdapterSession.adopt(adapter);
   }
 
   private get machine() {
-    return this.kernel.machine;
+    return this.adapter.machine;
   }
 
   /** The ranges of a process that the era's KSM code holds as registered. */
   ranges(p: Process): Range[] {
-    return this.session.registeredRanges(p.mm);
+    return this.adapter.registeredRanges(p.mm);
   }
 
-  /** Live processes in pid order, with their registered and merged pages. */
+  /** Live processes in pid order, with their registered and merged pages (and /proc/PID/ksm_stat where the era has it). */
   processes(): ProcessInfo[] {
     return this.machine.live().map((p) => {
       let registeredPages = 0;
       let mergedPages = 0;
       for (const r of this.ranges(p)) {
         registeredPages += (r.end - r.start) / PAGE_SIZE;
-        mergedPages += this.session.countMerged(r);
+        mergedPages += this.adapter.countMerged(r);
       }
-      return { pid: p.pid, name: p.name, registeredPages, mergedPages, cowBreaks: p.mm.ksmCowBreaks };
+      const info: ProcessInfo = { pid: p.pid, name: p.name, registeredPages, mergedPages, cowBreaks: p.mm.ksmCowBreaks };
+      const stat = this.adapter.procStat(p);
+      if (stat !== null) info.stat = stat;
+      return info;
     });
   }
 
@@ -88,15 +89,11 @@ export class KernelView {
   pageStates(pid: number, out?: Uint8Array): Uint8Array {
     const p = this.machine.processes.get(pid);
     if (p === undefined || p.exited) return new Uint8Array(0);
-    return this.session.statesOf(p.mm, this.ranges(p), out);
+    return this.adapter.pageStates(p.mm, this.ranges(p), out);
   }
 
-  /**
-   * Registered present pages minus the distinct frames behind them, over
-   * every address space the kernel still scans (an exited process's too,
-   * where its registration pins it: v2).
-   */
-  pagesSaved(): number {
+  /** Registered ranges of every address space the kernel still scans (an exited process's too, where its registration pins it: v2). */
+  private scannedRanges(): Range[] {
     const seen = new Set<Mm>();
     const ranges: Range[] = [];
     for (const p of this.machine.processes.values()) {
@@ -104,22 +101,39 @@ export class KernelView {
       seen.add(p.mm);
       ranges.push(...this.ranges(p));
     }
-    return this.kernel.memory.pagesSaved(ranges).saved;
+    return ranges;
+  }
+
+  /** Registered present pages minus the distinct frames behind them. */
+  pagesSaved(): number {
+    return this.adapter.memory.pagesSaved(this.scannedRanges()).saved;
+  }
+
+  /** The machine's NUMA nodes and the KSM pages on each. */
+  nodes(): NodeInfo[] {
+    return ksmPagesByNode(this.adapter.memory, this.scannedRanges(), this.adapter.numaNodes);
+  }
+
+  /** The era's files beyond the five counters and the ksmd knobs. */
+  files(): EraFile[] {
+    return this.adapter.files();
   }
 
   /**
    * A control, through the era's own API. `value`: pages for pagesToScan,
-   * µs for sleep and advance. On v1 the first control starts the ksmctl
-   * program that holds /dev/ksm, and its calls carry its pid.
+   * µs for sleep and advance. Where the controls are a program's calls (v1's
+   * ksmctl holding /dev/ksm), the first control starts that program, and
+   * every call carries its pid.
    */
   act(action: ViewAction, value = 0, maxBatches?: number): ViewActionResult {
     const s = this.session;
     const calls: CallRecord[] = [];
     let batches = 0;
     const control = (f: () => CallRecord) => {
-      if (s instanceof V1Session) calls.push(...s.openControl());
+      calls.push(...this.adapter.openControl());
       calls.push(f());
-      if (s instanceof V1Session) for (let i = 0; i < calls.length; i++) calls[i] = { ...calls[i], text: `[pid ${s.controlPid}] ${calls[i].text}` };
+      const pid = this.adapter.controlPid;
+      if (pid !== 0) for (let i = 0; i < calls.length; i++) calls[i] = { ...calls[i], text: `[pid ${pid}] ${calls[i].text}` };
     };
     switch (action) {
       case 'start':

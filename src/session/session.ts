@@ -1,58 +1,29 @@
 /**
- * An interactive session with one era's KSM: what the TUI (and later the
- * script host and other live tools) talk to, so that they never depend on
- * which era is running.
+ * An interactive session with one era's KSM: what the TUI (and other live
+ * tools) talk to, so that they never depend on which era is running.
  *
- * A session owns one simulated machine of its era. It loads a workload's
- * processes and registers them through the era's own calls, lets virtual
- * time pass with ksmd running (the caller decides when: nothing here reads
- * real time), and steers ksmd through the era's own control API. Every
- * control returns the call exactly as a program of that era would issue it:
+ * A session owns one simulated machine of its era (or adopts one that runs
+ * elsewhere: the ksmctl host's). It loads a workload's processes and
+ * registers them through the era's own calls, lets virtual time pass with
+ * ksmd running (the caller decides when: nothing here reads real time), and
+ * steers ksmd through the era's own control API. Every control returns the
+ * call exactly as a program of that era would issue it:
  *
  *   v3, v2   `echo 200 > /sys/kernel/mm/ksm/pages_to_scan`
  *   v1       `ioctl(3, KSM_START_STOP_KTHREAD, {sleep=20000, pages_to_scan=200, flags=1}) = 0`
  *
- * Adding an era: extend `BaseSession` (src/session/base.ts), which does the
- * era-independent work (processes, page writes, churn, per-process stats,
- * merged pages), and implement its abstract members with the era's front end;
- * then list it in src/session/eras.ts. src/session/v3.ts is the example.
+ * There is one implementation for every era, `AdapterSession`
+ * (src/session/adapter-session.ts), over the era's adapter (src/eras): an
+ * era added to the registry is a session, and so a TUI era, at once.
  */
+import type { EraFile } from '../eras/adapter.js';
+import type { CallRecord, Knobs } from '../eras/calls.js';
+import type { StateLabel } from '../eras/page-states.js';
+import type { EraEntry, EraFamily } from '../eras/registry.js';
 import type { Workload } from '../workload/schema.js';
 
-/** Per-page states of the memory map (`pageStates`). */
-export const PAGE_ABSENT = 0;
-/** Present, but the scanner has not met it yet (no tracking item). */
-export const PAGE_UNSCANNED = 1;
-/** Tracked by the scanner, but changing or not yet stable enough to be in a tree. */
-export const PAGE_VOLATILE = 2;
-/** In the unstable tree (2.6.32: an rmap_item with NODE_FLAG and no STABLE_FLAG). */
-export const PAGE_UNSTABLE = 3;
-/** Mapped to a KSM page. */
-export const PAGE_MERGED = 4;
-export type PageState = 0 | 1 | 2 | 3 | 4;
-
-/** How the memory map names a state: in full, and short for narrow legends. */
-export interface StateLabel {
-  long: string;
-  short: string;
-}
-
-/** The labels of the tree mergers' states, by PAGE_* value. */
-export const PAGE_STATE_LABELS: readonly StateLabel[] = [
-  { long: 'not present', short: 'absent' },
-  { long: 'not yet scanned', short: 'unscanned' },
-  { long: 'volatile', short: 'volatile' },
-  { long: 'in the unstable tree', short: 'unstable' },
-  { long: 'merged into a KSM page', short: 'merged' },
-];
-
-/** One line of the call log: a call as the era's program issued it, and whether it succeeded. */
-export interface CallRecord {
-  /** The call, in the era's own form, with its result where the form has one (`= 0`, `= -1 EINVAL (...)`). */
-  text: string;
-  /** False when the call failed (a -errno result, a write error). */
-  ok: boolean;
-}
+export type { CallRecord, EraFile, Knobs, StateLabel };
+export { PAGE_ABSENT, PAGE_MERGED, PAGE_STATE_LABELS, PAGE_UNSCANNED, PAGE_UNSTABLE, PAGE_VOLATILE, type PageState } from '../eras/page-states.js';
 
 /** A counter of the era, by the name the workload schema uses. */
 export interface CounterValue {
@@ -60,15 +31,6 @@ export interface CounterValue {
   value: number;
   /** True when the era exposed this counter to user space; false when derived (SCHEMA.md). */
   exposed: boolean;
-}
-
-/** The ksmd knobs as the era holds them. */
-export interface Knobs {
-  /** ksmd is set to run (run = 1, flags = 1). */
-  run: boolean;
-  pagesToScan: number;
-  /** Sleep between batches, in microseconds (the eras' units differ: ms in sysfs, µs in v1). */
-  sleepMicros: number;
 }
 
 /** What ksmd is doing: stopped by its knob, waiting for work, or sleeping between batches. */
@@ -93,6 +55,15 @@ export interface ProcessInfo {
   mergedPages: number;
   /** Copy-on-write faults this process took on KSM pages (Mm.ksmCowBreaks). */
   cowBreaks: number;
+  /** /proc/PID/ksm_stat as name -> value, where the era has it (6.18); absent elsewhere. */
+  stat?: Record<string, string>;
+}
+
+/** One NUMA node of the machine, as the era files its KSM pages. */
+export interface NodeInfo {
+  node: number;
+  /** Distinct KSM pages on the node that registered pages map to. */
+  ksmPages: number;
 }
 
 export interface ChurnOptions {
@@ -108,18 +79,27 @@ export interface SessionSupport {
   unmerge: boolean;
 }
 
-/** How an era appears in the era switch and on the command line. */
+/** How an era appears in the era switch and in a host's view: the registry's facts, as plain data. */
 export interface SessionEraInfo {
-  /** Unique key: `v3`, `v2`, `v1-2009`, `v1-2008`. */
+  /** The registry id: `v1:2008`, `v2`, `v3:6.18`. */
   id: string;
-  /** `--era` value. */
-  era: string;
-  /** `--abi` value, for eras with several ABIs. */
+  family: EraFamily;
+  /** v1: the ioctl ABI. */
   abi?: string;
+  /** v3: the kernel version. */
+  kernel?: string;
   /** Short label: `v3 2.6.32`, `v1 2008`. */
   label: string;
   /** One line: what it models. */
   title: string;
+}
+
+/** The session's info of a registry entry. */
+export function sessionEraInfo(e: EraEntry): SessionEraInfo {
+  const info: SessionEraInfo = { id: e.id, family: e.family, label: e.label, title: e.title };
+  if (e.abi !== undefined) info.abi = e.abi;
+  if (e.kernel !== undefined) info.kernel = e.kernel;
+  return info;
 }
 
 export interface EraSession {
@@ -154,6 +134,10 @@ export interface EraSession {
   knobs(): Knobs;
   ksmdState(): KsmdState;
   work(): WorkTotals;
+  /** The era's knob and counter files beyond the five counters and the ksmd knobs (6.18's general_profit, 3.9's merge_across_nodes); none in eras without. */
+  files(): EraFile[];
+  /** The machine's NUMA nodes and the KSM pages filed on each. */
+  nodes(): NodeInfo[];
 
   /* Controls: each issues the era's own call and returns it. */
   start(): CallRecord;
@@ -162,6 +146,8 @@ export interface EraSession {
   unmerge(): CallRecord;
   setPagesToScan(n: number): CallRecord;
   setSleep(micros: number): CallRecord;
+  /** Writes one of the era's `files()` through its own interface (`echo 1 > /sys/kernel/mm/ksm/use_zero_pages`). */
+  writeFile(name: string, value: string): CallRecord;
 
   /** Live processes in pid order. */
   processes(): ProcessInfo[];

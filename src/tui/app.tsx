@@ -6,11 +6,12 @@
  */
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { SessionEra } from '../session/eras.js';
+import type { EraEntry } from '../eras/registry.js';
 import type { CallRecord, EraSession } from '../session/session.js';
 import type { Churn } from '../workload/builtin.js';
 import type { Workload } from '../workload/schema.js';
-import { type Command, commandFor, keyName, keyNames, keyOf } from './keys.js';
+import { fileRows } from './era-files.js';
+import { type Command, commandFor, KEY_TABLE, keyName, keyNames, keyOf, missingFileCommands } from './keys.js';
 import { layout } from './layout.js';
 import { TuiModel } from './model.js';
 import { Footer, Header } from './panels/bars.js';
@@ -20,7 +21,7 @@ import { EraPicker } from './panels/era-picker.js';
 import { HelpPanel } from './panels/help.js';
 import { LogPanel } from './panels/log.js';
 import { MemoryMapPanel } from './panels/memory-map.js';
-import { ProcessesPanel } from './panels/processes.js';
+import { ProcessesPanel, statLine } from './panels/processes.js';
 
 export interface AppProps {
   /** A session with its workload loaded. */
@@ -31,7 +32,8 @@ export interface AppProps {
   churn?: Churn[];
   /** The calls made while loading, shown first in the log. */
   loadCalls?: CallRecord[];
-  eras?: readonly SessionEra[];
+  /** The era switch's choices (default: the registry's). */
+  eras?: readonly EraEntry[];
   /** Real milliseconds between ticks of virtual time; 0 runs no timer (tests drive time with keys). */
   tickMs?: number;
   /** Start paused. */
@@ -44,7 +46,7 @@ export interface AppProps {
 type Mode = 'main' | 'help' | 'era';
 
 /** Keys that do nothing attached to a host (its processes and its era are its programs'), and those a real clock adds. */
-const ATTACHED_UNAVAILABLE: Command[] = ['churn', 'autoChurn', 'exitProcess', 'spawnGuest', 'era'];
+const ATTACHED_UNAVAILABLE: Command[] = ['churn', 'autoChurn', 'exitProcess', 'spawnGuest', 'era', ...KEY_TABLE.filter((b) => b.file !== undefined).map((b) => b.command)];
 const REAL_CLOCK_UNAVAILABLE: Command[] = ['faster', 'slower', 'pause', 'step'];
 
 /** Below this the panels cannot be laid out; 80×24 is the size the layout is made for. */
@@ -167,9 +169,14 @@ export function App(props: AppProps) {
 
   const s = model.session;
   const processes = s.processes();
-  const L = layout(size.columns, size.rows, s.counterNames.length, processes.length);
-  const counters = s.counters();
+  const files = s.files();
   const samples = model.samples;
+  const rows = fileRows(files, s.nodes(), samples);
+  const sizes = (processLines: number) => layout(size.columns, size.rows, s.counterNames.length, processes.length, { fileRows: rows.length, processLines });
+  let L = sizes(0);
+  // A narrow processes panel shows the selected process's ksm_stat on a line of its own.
+  if (statLine(processes, L.rightWidth)) L = sizes(1);
+  const counters = s.counters();
   const rates = model.rates();
   const knobs = s.knobs();
   const ksmd = s.ksmdState();
@@ -199,7 +206,7 @@ export function App(props: AppProps) {
         attached={remote === null ? undefined : { socket: remote.socket, clock: remote.clock, gone: remote.error !== null }}
       />
       {mode === 'help' ? (
-        <HelpPanel width={L.width} height={L.bodyHeight} unavailable={unavailable} />
+        <HelpPanel width={L.width} height={L.bodyHeight} unavailable={unavailable} omit={missingFileCommands(files.filter((f) => f.writable).map((f) => f.name))} />
       ) : (
         <>
           {mode === 'era' ? (
@@ -219,13 +226,14 @@ export function App(props: AppProps) {
                   height={L.countersHeight}
                   era={s.info.label}
                   counters={counters.map((c, i) => ({ ...c, history: samples.map((x) => x.counters[i] ?? 0) }))}
+                  files={rows}
                   scanRate={rates.scan}
                   mergeRate={rates.merge}
                   ksmd={ksmd}
                   knobs={knobs}
                   paused={model.paused}
                 />
-                <ChartPanel width={L.leftWidth} height={L.chartHeight} points={samples.map((x) => ({ t: x.t, v: x.pagesSaved }))} />
+                {L.chartHeight > 0 ? <ChartPanel width={L.leftWidth} height={L.chartHeight} points={samples.map((x) => ({ t: x.t, v: x.pagesSaved }))} /> : null}
               </Box>
               <Box flexDirection="column" width={L.rightWidth}>
                 <ProcessesPanel

@@ -51,3 +51,17 @@ export function fit(text: string, width: number): string {
   if (text.length <= width) return text.padEnd(width);
   return width === 1 ? '…' : `${text.slice(0, width - 1)}…`;
 }
+
+/** Bytes as the kernel's profit figures are read: 2797568 → "2.7M", -49152 → "-48K", 512 → "512B". */
+export function bytes(n: number): string {
+  const sign = n < 0 ? '-' : '';
+  let a = Math.abs(n);
+  for (const unit of ['B', 'K', 'M', 'G']) {
+    if (a < 1024 || unit === 'G') {
+      const text = unit === 'B' || a >= 10 ? String(Math.round(a)) : a.toFixed(1);
+      return `${sign}${text}${unit}`;
+    }
+    a /= 1024;
+  }
+  return `${n}B`;
+}

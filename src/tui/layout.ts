@@ -2,6 +2,12 @@
  * Panel sizes for a terminal of columns × rows. The screen is one line
  * shorter than the terminal: a frame as tall as the terminal makes ink
  * clear the whole screen on every render (flicker).
+ *
+ * An era with files of its own (6.18's general_profit and knobs, 3.9's
+ * merge_across_nodes and nodes) shows them as rows under the counters; when
+ * they leave the pages-saved chart less than CHART_MIN rows, the chart is
+ * dropped and the counters panel takes the whole column (at 80×24 under
+ * 6.18), showing the files that fit.
  */
 export interface Layout {
   width: number;
@@ -12,6 +18,7 @@ export interface Layout {
   bodyHeight: number;
   mainHeight: number;
   countersHeight: number;
+  /** 0: no chart (the era's files took its room). */
   chartHeight: number;
   processesHeight: number;
   mapHeight: number;
@@ -20,16 +27,31 @@ export interface Layout {
   logTimes: boolean;
 }
 
-export function layout(columns: number, rows: number, counters: number, processes: number): Layout {
+export interface LayoutExtras {
+  /** Rows the era's files and nodes want under the counters. */
+  fileRows?: number;
+  /** Lines the processes panel wants beside its rows (the selected process's ksm_stat, when it has no columns for it). */
+  processLines?: number;
+}
+
+/** The least chart worth showing: its title, a plot row or two, its axis. */
+export const CHART_MIN = 5;
+
+export function layout(columns: number, rows: number, counters: number, processes: number, extras: LayoutExtras = {}): Layout {
   const width = Math.max(60, columns);
   const height = Math.max(15, rows - 1);
   const bodyHeight = height - 2;
   const logHeight = height >= 40 ? 10 : height >= 30 ? 7 : 5;
   const mainHeight = bodyHeight - logHeight;
   const leftWidth = Math.floor(width / 2);
-  const countersHeight = Math.min(mainHeight - 5, counters + 4);
+  const fileRows = extras.fileRows ?? 0;
+  let countersHeight = Math.min(mainHeight - CHART_MIN, counters + 4);
+  if (fileRows > 0) {
+    const want = counters + 4 + fileRows;
+    countersHeight = want <= mainHeight - CHART_MIN ? want : mainHeight;
+  }
   const maxRows = height >= 40 ? 12 : height >= 30 ? 6 : 4;
-  const processesHeight = Math.min(mainHeight - 5, 3 + Math.max(2, Math.min(processes, maxRows)));
+  const processesHeight = Math.min(mainHeight - 5, 3 + Math.max(2, Math.min(processes, maxRows)) + (extras.processLines ?? 0));
   return {
     width,
     height,

@@ -6,10 +6,11 @@
  */
 import type { Churn } from '../workload/builtin.js';
 import type { Workload } from '../workload/schema.js';
-import { SESSION_ERAS, type SessionEra } from '../session/eras.js';
+import { ERAS, type EraEntry } from '../eras/registry.js';
+import { AdapterSession } from '../session/adapter-session.js';
+import { AttachedSession, defaultPid } from '../session/attached.js';
 import type { CallRecord, EraSession } from '../session/session.js';
-import { AttachedSession, defaultPid } from './attached.js';
-import type { Command } from './keys.js';
+import { type Command, KEY_TABLE } from './keys.js';
 
 export interface LogLine extends CallRecord {
   /** Virtual time of the call, µs. */
@@ -25,6 +26,8 @@ export interface Sample {
   pagesSaved: number;
   pagesScanned: number;
   merges: number;
+  /** The era's numeric files (general_profit, ksm_zero_pages, ...) by name. */
+  files: Record<string, number>;
 }
 
 export const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 50, 100] as const;
@@ -43,8 +46,8 @@ export interface ModelOptions {
   workload?: Workload;
   /** Pages that keep changing while time runs. */
   churn?: Churn[];
-  /** The era switch's choices. */
-  eras?: readonly SessionEra[];
+  /** The era switch's choices (default: every era of the registry). */
+  eras?: readonly EraEntry[];
   /** The calls the session made while loading, for the log. */
   loadCalls?: CallRecord[];
   speed?: number;
@@ -53,7 +56,7 @@ export interface ModelOptions {
 
 export class TuiModel {
   session: EraSession;
-  readonly eras: readonly SessionEra[];
+  readonly eras: readonly EraEntry[];
   readonly workload: Workload | undefined;
   private readonly churnSpecs: Churn[];
   speed: number;
@@ -76,7 +79,7 @@ export class TuiModel {
 
   constructor(session: EraSession, opts: ModelOptions = {}) {
     this.session = session;
-    this.eras = opts.eras ?? SESSION_ERAS;
+    this.eras = opts.eras ?? ERAS;
     this.workload = opts.workload;
     this.churnSpecs = opts.churn ?? [];
     this.speed = opts.speed ?? 1;
@@ -141,12 +144,18 @@ export class TuiModel {
   private sample(): void {
     const s = this.session;
     const w = s.work();
+    const files: Record<string, number> = {};
+    for (const f of s.files()) {
+      const n = f.value === null || f.value === '' ? Number.NaN : Number(f.value);
+      if (Number.isFinite(n)) files[f.name] = n;
+    }
     this.samples.push({
       t: s.now(),
       counters: s.counters().map((c) => c.value),
       pagesSaved: s.pagesSaved(),
       pagesScanned: w.pagesScanned,
       merges: w.merges,
+      files,
     });
     if (this.samples.length > HISTORY) this.samples.splice(0, this.samples.length - HISTORY);
     this.version++;
@@ -175,6 +184,15 @@ export class TuiModel {
       return;
     }
     const s = this.session;
+    const file = KEY_TABLE.find((b) => b.command === command)?.file;
+    if (file !== undefined) {
+      // A file of the era: the next value from the one it shows, through the era's own write.
+      const f = s.files().find((x) => x.name === file.name && x.writable);
+      if (f === undefined) this.note(`${s.info.label} has no ${file.name}`);
+      else this.addLog([s.writeFile(file.name, file.next(f.value ?? ''))]);
+      this.sample();
+      return;
+    }
     switch (command) {
       case 'startStop':
         this.addLog([s.knobs().run ? s.stop() : s.start()]);
@@ -242,7 +260,7 @@ export class TuiModel {
   switchEra(id: string): void {
     const era = this.eras.find((e) => e.id === id);
     if (era === undefined || this.workload === undefined) return;
-    const session = era.create();
+    const session = new AdapterSession(era);
     const calls = session.load(this.workload);
     this.session = session;
     this.samples = [];
@@ -303,6 +321,11 @@ export class TuiModel {
   private runRemote(r: AttachedSession, command: Command): void {
     const realClock = 'virtual time follows the host\'s real clock: speed, pause and step need a host started with --clock manual';
     const notHere = 'is not available attached to a host: its processes belong to their programs';
+    const file = KEY_TABLE.find((b) => b.command === command)?.file;
+    if (file !== undefined) {
+      this.note(`${file.name} is not written from here attached to a host: a script on the host writes it (echo ... > /sys/kernel/mm/ksm/${file.name})`);
+      return;
+    }
     switch (command) {
       case 'startStop':
         this.sendRemote(r.knobs().run ? 'stop' : 'start');

@@ -72,7 +72,7 @@ test('v1 host: the view reads the processes the kernel registered, and the contr
   m.ksmctl(['start', '100', '20']);
   m.run('guest.ksm', GUEST_2009, false);
   let v = m.viewState({ pid: 101 });
-  t.is(v.era.id, 'v1-2009');
+  t.is(v.era.id, 'v1:2009');
   t.is(v.clock, 'manual');
   t.deepEqual(v.knobs, { run: true, pagesToScan: 100, sleepMicros: 20 });
   t.is(v.ksmd, 'sleeping');

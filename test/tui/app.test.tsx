@@ -1,5 +1,6 @@
 /** The TUI with ink-testing-library: key presses and the frames they produce. */
 import test from 'ava';
+import { ERAS } from '../../src/eras/registry.js';
 import { KEY_TABLE, showKey } from '../../src/tui/keys.js';
 import { KEY, lines, mapRows, openTui } from './render.js';
 
@@ -125,6 +126,8 @@ test.serial('the era switch restarts the workload under v2 and back under v3', a
   t.regex(f, /2 {2}v1 2009 +\/dev\/ksm ioctls \(Mar 2009 ABI\)/);
   t.regex(f, /3 {2}v2 2009 +madvise\(MADV_SHAREABLE\)/);
   t.regex(f, /4 {2}v3 2\.6\.32 +\(running\)/);
+  t.regex(f, /5 {2}v3 3\.9 +madvise\(MADV_MERGEABLE\) \+ \/sys\/kernel\/mm\/ksm, Linux 3\.9/);
+  t.regex(f, /6 {2}v3 6\.18 +madvise\(MADV_MERGEABLE\) or prctl/);
   f = await tui.press('3');
   t.regex(f, /^ ksmctl · v2 2009 · guests-live · t 0\.000s/m);
   t.regex(f, /Counters · v2 2009/);
@@ -143,6 +146,10 @@ test.serial('the era switch restarts the workload under v2 and back under v3', a
   f = await tui.press('e', KEY.escape);
   t.regex(f, /^ ksmctl · v3 2\.6\.32/m);
   t.regex(f, /Counters · v3/);
+  f = await tui.press('e', '6');
+  t.regex(f, /^ ksmctl · v3 6\.18 · guests-live · t 0\.000s/m);
+  t.regex(f, /│echo 1 > \/sys\/kernel\/mm\/ksm\/run\s+│/.test(f) || /MADV_MERGEABLE\) = 0/.test(f) ? /./ : /never/, 'loaded through its calls');
+  t.regex(f, /│general_profit\s+/);
   tui.unmount();
 });
 
@@ -163,14 +170,92 @@ test.serial('under v1 the controls are KSM_START_STOP_KTHREAD ioctls on ksmctl\'
   tui.unmount();
 });
 
-test.serial('? shows every key of the key table, and ? closes it', async (t) => {
+test.serial('? shows every key of the key table, and ? closes it; the keys of files the era lacks are left out', async (t) => {
   const tui = await openTui();
   const f = await tui.press('?');
   t.regex(f, /Keys · \? or esc closes this help/);
-  for (const b of KEY_TABLE) t.true(f.includes(`${b.keys.map(showKey).join(' ').padEnd(12)}${b.help}`), b.command);
+  for (const b of KEY_TABLE) t.is(f.includes(`${b.keys.map(showKey).join(' ').padEnd(12)}${b.help}`), b.file === undefined, b.command);
   t.notRegex(f, /Counters/);
   const g = await tui.press('?');
   t.regex(g, /Counters/);
+  tui.unmount();
+  // 6.18 has every file a key writes; at 160×48 the table is one column, whole.
+  const t618 = await openTui({ era: 'v3:6.18', columns: 160, rows: 48 });
+  const h = await t618.press('?');
+  for (const b of KEY_TABLE) t.true(h.includes(`${b.keys.map(showKey).join(' ').padEnd(12)}${b.help}`), b.command);
+  // At 80×24 it takes two columns, the texts cut to fit.
+  const small = await t618.resize(80, 24);
+  t.is(lines(small).length, 23);
+  for (const k of ['z', 'm', 'i', 'a', 'o', 'e', 'q']) t.regex(small, new RegExp(`[│ ]${k} {5,}\\w`), k);
+  t618.unmount();
+});
+
+test.serial('every era of the registry opens in the TUI: its label, its counters, its registrations, at 80×24 and 160×48', async (t) => {
+  for (const era of ERAS) {
+    const tui = await openTui({ era: era.id, before: (p) => p.session.advance(2_000_000) });
+    let f = tui.frame();
+    const label = era.label.replace(/\./g, '\\.');
+    t.regex(f, new RegExp(`^ ksmctl · ${label} · guests-live · t 2\\.000s`, 'm'), era.id);
+    t.regex(f, new RegExp(`Counters · ${label}`), era.id);
+    for (const c of COUNTERS) counter(f, c);
+    t.true(counter(f, 'pages_sharing') > 0, `${era.id}: pages merged`);
+    t.regex(f, /▶\s+\d+ guest-a\s+1024\s+[1-9]\d+/);
+    t.is(lines(f).length, 23);
+    t.true(lines(f).every((l) => l.length <= 80), era.id);
+    f = await tui.resize(160, 48);
+    t.is(lines(f).length, 47);
+    t.true(lines(f).every((l) => l.length <= 160), era.id);
+    t.regex(f, /\[pid 10[34]\] (madvise\(0x2aaaaae2d000, 524288, MADV_(MERGEABLE|SHAREABLE)\) = 0|ioctl\(4, KSM_REGISTER_MEMORY_REGION)/, era.id);
+    tui.unmount();
+  }
+});
+
+test.serial('v3:6.18: general_profit and its other files, /proc/PID/ksm_stat per process, and its knobs written through sysfs', async (t) => {
+  const tui = await openTui({ era: 'v3:6.18', before: (p) => p.session.advance(3_000_000) });
+  let f = tui.frame();
+  t.regex(f, /│general_profit\s+\d+(\.\d)?M /, 'in bytes');
+  t.regex(f, /│ksm_zero_pages\s+0 /);
+  t.regex(f, /│stable_node_chains\s+\d+ /);
+  t.regex(f, /│stable_node_dups\s+\d+ /);
+  t.regex(f, /│pages_skipped\s+\d+ /);
+  t.regex(f, /Counters · v3 6\.18 · \d+ more files/, 'what does not fit at 80×24 is counted');
+  t.regex(f, /│ksm_stat profit \d+(\.\d)?M · zero 0 · any no/, 'the selected process\'s ksm_stat on a line of its own');
+  const map = mapRows(f).join('');
+  t.true(map.includes('█') && map.includes('▒'), 'merged pages and pages in the unstable tree (3.x flags)');
+  f = await tui.press('z');
+  t.regex(f, /│echo 1 > \/sys\/kernel\/mm\/ksm\/use_zero_pages\s+│/);
+  f = await tui.press('i');
+  t.regex(f, /│echo 0 > \/sys\/kernel\/mm\/ksm\/smart_scan\s+│/);
+  f = await tui.press('a');
+  t.regex(f, /│echo scan-time > \/sys\/kernel\/mm\/ksm\/advisor_mode\s+│/);
+  f = await tui.press('m');
+  t.regex(f, /│echo 1024 > \/sys\/kernel\/mm\/ksm\/max_page_sharing {2}\(write error: Device or\s+│\n│ {4}resource busy\)/, 'refused while KSM pages exist, as the kernel does');
+  f = await tui.resize(160, 48);
+  t.regex(f, /pid name\s+pages merged {3}cow merging {2}profit {2}zero any│/, 'ksm_stat as columns where they fit');
+  t.regex(f, /▶ {3}100 guest-a\s+1024\s+(\d+)\s+\d+\s+\1\s+\d+(\.\d)?M\s+0\s+no│/, 'ksm_merging_pages is the merged pages');
+  t.regex(f, /│use_zero_pages\s+1 z: change/);
+  t.regex(f, /│smart_scan\s+0 i: change/);
+  t.regex(f, /│advisor_mode\s+scan-time a: change/);
+  t.regex(f, /│max_page_sharing\s+256 m: change/);
+  t.regex(f, /│node 0\s+\d+ KSM pages on the node/);
+  t.regex(f, /Pages saved over virtual time/, 'the chart is back at 160×48');
+  tui.unmount();
+});
+
+test.serial('v3:3.9: merge_across_nodes and the nodes; o toggles it through sysfs; 6.18\'s keys say the era has no such file', async (t) => {
+  const tui = await openTui({ era: 'v3:3.9' });
+  let f = tui.frame();
+  t.regex(f, /│merge_across_nodes\s+1 o: change/);
+  t.regex(f, /│node 0\s+0 KSM pages/);
+  t.regex(f, /Pages saved · now 0/, 'the chart stays at 80×24');
+  f = await tui.press('o');
+  t.regex(f, /│echo 0 > \/sys\/kernel\/mm\/ksm\/merge_across_nodes\s+│/);
+  t.regex(f, /│merge_across_nodes\s+0 o: change/);
+  f = await tui.press('z');
+  t.regex(f, /│v3 3\.9 has no use_zero_pages\s+│/);
+  f = await tui.press('?');
+  t.regex(f, /[│ ]o {5,}merge_across_nodes on\/off/);
+  t.false(f.includes('use_zero_pages'));
   tui.unmount();
 });
 

@@ -14,7 +14,7 @@ import { HostMachine, type HostMachineOptions } from '../../src/host/machine.js'
 import type { OutputChunk } from '../../src/host/protocol.js';
 import { HostServer } from '../../src/host/server.js';
 import { App } from '../../src/tui/app.js';
-import { AttachedSession } from '../../src/tui/attached.js';
+import { AttachedSession } from '../../src/session/attached.js';
 import { builtinWorkload } from '../../src/workload/builtin.js';
 
 const text = (out: OutputChunk[], fd?: 1 | 2) => out.filter((c) => fd === undefined || c.fd === fd).map((c) => c.text).join('');

@@ -8,7 +8,7 @@ import { buildProgram, type Io } from '../../src/cli/program.js';
 import { HostMachine } from '../../src/host/machine.js';
 import { HostServer } from '../../src/host/server.js';
 import type { AppProps } from '../../src/tui/app.js';
-import { AttachedSession } from '../../src/tui/attached.js';
+import { AttachedSession } from '../../src/session/attached.js';
 import { KSMCTL, ksmctl, STACK } from '../helpers/cli.js';
 
 /** Runs the program in-process on a pretend terminal; the TUI's props are captured instead of opened. */
@@ -24,7 +24,7 @@ async function onTerminal(args: string[]): Promise<{ props: AppProps | undefined
 test('ksmctl alone on a terminal opens the TUI on guests-live under v3, with its churn', async (t) => {
   const { props, out } = await onTerminal([]);
   t.deepEqual(out, []);
-  t.is(props?.session.info.id, 'v3');
+  t.is(props?.session.info.id, 'v3:2.6.32');
   t.is(props?.workload?.name, 'guests-live');
   t.is(props?.churn?.length, 4);
   t.is(props?.session.processes().length, 4);
@@ -37,6 +37,43 @@ test('ksmctl tui WORKLOAD --era v2 opens that workload under v2', async (t) => {
   t.is(props?.workload?.name, 'guests');
   t.deepEqual(props?.churn, [], 'only the built-in live workload churns');
   t.regex(props?.loadCalls?.map((c) => c.text).join('\n') ?? '', /MADV_SHAREABLE\) = 0/);
+});
+
+test('ksmctl tui takes every era of the registry, in every spelling, and a workload file\'s kernel', async (t) => {
+  const cases: Array<[string[], string]> = [
+    [['--era', 'v3:6.18'], 'v3:6.18'],
+    [['--era', 'v3', '--kernel', '6.18'], 'v3:6.18'],
+    [['--era', 'v3-6.18'], 'v3:6.18'],
+    [['--era', 'v3:3.9'], 'v3:3.9'],
+    [['--kernel', '3.9'], 'v3:3.9'],
+    [['--era', 'v1'], 'v1:2008'],
+    [['--era', 'v1', '--abi', '2009'], 'v1:2009'],
+    [['--era', 'v1:2009'], 'v1:2009'],
+    [['--era', 'v2'], 'v2'],
+    [['--era', 'v3'], 'v3:2.6.32'],
+    [['examples/workloads/numa-guests-618.json'], 'v3:6.18'],
+    [['examples/workloads/numa-guests-618.json', '--era', 'v3:3.9'], 'v3:3.9'],
+  ];
+  for (const [args, id] of cases) {
+    const { props } = await onTerminal(['tui', '--no-host', ...args]);
+    t.is(props?.session.info.id, id, args.join(' '));
+  }
+  const { props } = await onTerminal(['tui', '--no-host', '--era', 'v3:6.18']);
+  t.deepEqual(props?.loadCalls?.slice(0, 2).map((c) => c.text), ['echo 100 > /sys/kernel/mm/ksm/pages_to_scan', 'echo 1 > /sys/kernel/mm/ksm/run'], '6.18 boots with run 0: the load starts ksmd');
+});
+
+test('a bad --era, --abi or --kernel for the TUI is one line and exit 2', (t) => {
+  for (const [args, re] of [
+    [['--era', 'v3:9.9'], /^ksmctl: --era: unknown era "v3:9\.9" \(known: v1:2008, v1:2009, v2, v3:2\.6\.32, v3:3\.9, v3:6\.18\)\n$/],
+    [['--era', 'v3', '--kernel', '5.0'], /^ksmctl: v3 has no kernel "5\.0" \(known: 2\.6\.32, 3\.9, 6\.18\)\n$/],
+    [['--era', 'v2', '--abi', '2009'], /^ksmctl: --abi applies to v1 only/],
+    [['--era', 'v1:2008', '--abi', '2009'], /^ksmctl: --era v1:2008 and --abi 2009 disagree\n$/],
+  ] as const) {
+    const r = ksmctl(['tui', '--no-host', ...args]);
+    t.is(r.status, 2, args.join(' '));
+    t.regex(r.stderr, re);
+    t.is(r.stderr.split('\n').length, 2, 'one line');
+  }
 });
 
 test('without a terminal, ksmctl tui says so and prints the workload as a table', (t) => {
@@ -81,7 +118,7 @@ test('with a host running, ksmctl tui attaches to it; a WORKLOAD, --era or --no-
   const socket = await inProcessHost(t);
   const attached = await onTerminal(['tui', '--socket', socket]);
   t.true(attached.props?.session instanceof AttachedSession);
-  t.is(attached.props?.session.info.id, 'v1-2009', "the host's era");
+  t.is(attached.props?.session.info.id, 'v1:2009', "the host's era");
   t.is(attached.props?.workload, undefined);
   (attached.props?.session as AttachedSession).close();
   t.true((await onTerminal(['tui', '--socket', socket, '--host'])).props?.session instanceof AttachedSession);
@@ -125,6 +162,6 @@ test('ksmctl tui --host with no host answering, or with a WORKLOAD, is a one-lin
   }
   const r = await ksmctlAsync(['tui', 'builtin:guests', '--host']);
   t.is(r.status, 2);
-  t.is(r.stderr, "ksmctl: --host shows the host's own era and processes: it takes no WORKLOAD, --era or --abi\n");
+  t.is(r.stderr, "ksmctl: --host shows the host's own era and processes: it takes no WORKLOAD, --era, --abi or --kernel\n");
   t.notRegex(r.stderr, STACK);
 });

@@ -1,6 +1,12 @@
-/** The era's counters with their history, the scan and merge rates, and ksmd's state and knobs. */
+/**
+ * The era's counters with their history, the scan and merge rates, ksmd's
+ * state and knobs, and under them the era's own files (6.18's
+ * general_profit, ksm_zero_pages, chains and knobs; 3.9's
+ * merge_across_nodes and its nodes) as many as fit.
+ */
 import { Box, Text } from 'ink';
 import type { Knobs, KsmdState } from '../../session/session.js';
+import type { FileRow } from '../era-files.js';
 import { count, fit, rate, sparkline } from '../format.js';
 import { Panel } from './panel.js';
 
@@ -16,6 +22,8 @@ export interface CountersProps {
   height: number;
   era: string;
   counters: CounterRow[];
+  /** The era's files, most looked-at first; those that do not fit are left out (and counted in the title). */
+  files?: FileRow[];
   scanRate: number;
   mergeRate: number;
   ksmd: KsmdState;
@@ -25,15 +33,22 @@ export interface CountersProps {
 
 const STATE_COLOR: Record<KsmdState, string> = { sleeping: 'green', waiting: 'yellow', stopped: 'red' };
 
-export function CountersPanel({ width, height, era, counters, scanRate, mergeRate, ksmd, knobs, paused }: CountersProps) {
+export function CountersPanel({ width, height, era, counters, files = [], scanRate, mergeRate, ksmd, knobs, paused }: CountersProps) {
   const inner = width - 2;
-  const nameW = Math.max(...counters.map((c) => c.name.length + (c.exposed ? 0 : 1)), 4);
-  const valueW = 8;
+  // Rows inside the borders: the counters, the rate and ksmd lines, then the files that fit.
+  const room = Math.max(0, height - 2 - counters.length - 2);
+  const shown = files.slice(0, room);
+  // Wide enough for a file's word value (advisor_mode's scan-time).
+  const valueW = Math.min(12, Math.max(8, ...shown.map((f) => f.value.length)));
+  const hidden = files.length - shown.length;
+  const names = [...counters.map((c) => c.name.length + (c.exposed ? 0 : 1)), ...shown.map((f) => f.name.length)];
+  const nameW = Math.min(Math.max(...names, 4), Math.max(4, inner - valueW - 10));
   const sparkW = Math.max(0, inner - nameW - valueW - 2);
   const derived = counters.some((c) => !c.exposed);
   const sleep = knobs.sleepMicros % 1000 === 0 ? `${knobs.sleepMicros / 1000} ms` : `${knobs.sleepMicros} µs`;
+  const title = `Counters · ${era}${hidden > 0 ? ` · ${hidden} more files` : ''}`;
   return (
-    <Panel title={`Counters · ${era}`} width={width} height={height}>
+    <Panel title={title} width={width} height={height}>
       {counters.map((c) => (
         <Box key={c.name}>
           <Text>{fit(c.exposed ? c.name : `${c.name}*`, nameW)}</Text>
@@ -58,6 +73,14 @@ export function CountersPanel({ width, height, era, counters, scanRate, mergeRat
           <Text bold>{sleep}</Text>
         </Text>
       )}
+      {shown.map((f) => (
+        <Box key={f.name}>
+          <Text color="blueBright">{fit(f.name, nameW)}</Text>
+          <Text bold>{fit(f.value, valueW).trimEnd().padStart(valueW)}</Text>
+          <Text> </Text>
+          {f.history !== undefined ? <Text color="cyan">{sparkline(f.history, sparkW)}</Text> : <Text dimColor>{fit(f.note ?? '', sparkW)}</Text>}
+        </Box>
+      ))}
     </Panel>
   );
 }

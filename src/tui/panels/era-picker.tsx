@@ -1,13 +1,19 @@
 /** The era switch: the same workload restarted under another era. */
 import { Text } from 'ink';
-import type { SessionEraInfo } from '../../session/session.js';
 import { fit } from '../format.js';
 import { Panel } from './panel.js';
+
+/** What the picker shows of an era (a registry entry). */
+export interface PickerEra {
+  id: string;
+  label: string;
+  title: string;
+}
 
 export interface EraPickerProps {
   width: number;
   height: number;
-  eras: readonly SessionEraInfo[];
+  eras: readonly PickerEra[];
   current: string;
   highlighted: number;
   workload: string;

@@ -4,15 +4,25 @@ import { fit } from '../format.js';
 import { type Command, KEY_TABLE, showKey } from '../keys.js';
 import { Panel } from './panel.js';
 
-/** `unavailable`: commands that do nothing here (attached to a host), marked as such. */
-export function HelpPanel({ width, height, unavailable = [] }: { width: number; height: number; unavailable?: readonly Command[] }) {
+export interface HelpProps {
+  width: number;
+  height: number;
+  /** Commands that do nothing here (attached to a host), marked as such. */
+  unavailable?: readonly Command[];
+  /** Commands left out: keys of files the era does not have. */
+  omit?: readonly Command[];
+}
+
+export function HelpPanel({ width, height, unavailable = [], omit = [] }: HelpProps) {
   const inner = width - 2;
   const rows = Math.max(1, height - 2);
-  const keysW = 12;
-  const columns = KEY_TABLE.length > rows ? 2 : 1;
+  const table = KEY_TABLE.filter((b) => !omit.includes(b.command));
+  const columns = table.length > rows ? 2 : 1;
   const colW = Math.floor(inner / columns);
-  const perCol = Math.ceil(KEY_TABLE.length / columns);
-  const cols = Array.from({ length: columns }, (_, c) => KEY_TABLE.slice(c * perCol, (c + 1) * perCol));
+  // Two columns share the width: the keys take only what the longest needs.
+  const keysW = columns === 1 ? 12 : Math.max(...table.map((b) => b.keys.map(showKey).join(' ').length)) + 1;
+  const perCol = Math.ceil(table.length / columns);
+  const cols = Array.from({ length: columns }, (_, c) => table.slice(c * perCol, (c + 1) * perCol));
   return (
     <Panel title="Keys · ? or esc closes this help" width={width} height={height} color="white">
       <Box>

@@ -19,8 +19,8 @@
  */
 import { HostClient } from '../host/client.js';
 import type { HostResponse, HostView, TraceLine } from '../host/protocol.js';
-import type { ViewAction } from '../session/kernel-view.js';
-import type { CallRecord, CounterValue, EraSession, Knobs, KsmdState, ProcessInfo, SessionEraInfo, SessionSupport, StateLabel, WorkTotals } from '../session/session.js';
+import type { ViewAction } from './kernel-view.js';
+import type { CallRecord, CounterValue, EraFile, EraSession, Knobs, KsmdState, NodeInfo, ProcessInfo, SessionEraInfo, SessionSupport, StateLabel, WorkTotals } from './session.js';
 
 /** Trace lines fetched when attaching (the recent past of the host). */
 const INITIAL_TRACE = 200;
@@ -207,6 +207,15 @@ export class AttachedSession implements EraSession {
     return this.view.processes;
   }
 
+  /** The host's era files, where its answer has them (a host of an older protocol sends none). */
+  files(): EraFile[] {
+    return this.view.files ?? [];
+  }
+
+  nodes(): NodeInfo[] {
+    return this.view.nodes ?? [];
+  }
+
   /** The last page states the host sent for `pid` (asked for from now on); empty until they come. */
   pageStates(pid: number, out?: Uint8Array): Uint8Array {
     this.wantPid = pid;
@@ -256,6 +265,11 @@ export class AttachedSession implements EraSession {
 
   setSleep(micros: number): CallRecord {
     return this.sendControl('sleep', Math.round(micros));
+  }
+
+  /** Not sent: the host's era files are written by its programs (a script's `echo 1 > /sys/kernel/mm/ksm/use_zero_pages`). */
+  writeFile(name: string): CallRecord {
+    return { text: `${name}: not available attached to a host: a script on the host writes its files`, ok: false };
   }
 
   churn(): CallRecord {
