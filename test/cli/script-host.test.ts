@@ -44,9 +44,9 @@ test('a 2009 shell script run against ksmctl host prints what the original ksmct
     ksmctl(['host', 'stop', '--socket', sock]);
     rmSync(dir, { recursive: true, force: true });
   });
-  const start = ksmctl(['host', 'start', '--socket', sock, '--clock', 'manual']);
+  const start = ksmctl(['host', 'start', '--era', 'v1:2009', '--socket', sock, '--clock', 'manual']);
   t.is(start.status, 0, start.stderr);
-  t.regex(start.stdout, /^host started: pid \d+, v1: \/dev\/ksm, the Mar 2009 driver \(seed 002\), manual clock, socket /);
+  t.regex(start.stdout, /^host started: pid \d+, v1:2009: \/dev\/ksm ioctls \(Mar 2009 ABI\), tree merger \(seed 002\), manual clock, socket /);
   // The script of 2009, unchanged, with ksmctl on PATH.
   const bin = join(dir, 'bin');
   rmSync(bin, { recursive: true, force: true });
