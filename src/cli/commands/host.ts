@@ -211,7 +211,7 @@ export function addHostCommands(program: Command, io: Io): void {
   const hostOpts = (c: Command) =>
     c
       .argument('[workload]', 'a workload to boot into it (file, or builtin:NAME)')
-      .addOption(new Option('--era <era>', `the host kernel's ${ERA_OPTION_HELP}`).default('v1'))
+      .addOption(new Option('--era <era>', ERA_OPTION_HELP).default('v1'))
       .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009').choices(['2008', '2009']))
       .addOption(new Option('--kernel <version>', 'the old spelling of v3:VERSION: --era v3 --kernel 6.18').choices(KERNEL_VERSIONS))
       .addOption(new Option('--clock <mode>', 'real: virtual time follows the wall clock; manual: it moves only when a script sleeps or waits').choices(['real', 'manual']).default('real'))

@@ -98,7 +98,7 @@ export function addRunCommand(program: Command, io: Io): void {
     .command('run')
     .description('run a ksmctl script (C-like programs of 2008-2009 line for line, and of today\'s 6.18; examples/scripts/)')
     .argument('<file>', 'script file')
-    .addOption(new Option('--era <era>', `the kernel's ${ERA_OPTION_HELP}; default: the script's #pragma era, else v1 if it includes a ksm header (with that header's ABI), else v3`))
+    .addOption(new Option('--era <era>', `${ERA_OPTION_HELP}; default: the script's #pragma era, else v1 if it includes a ksm header (with that header's ABI), else v3`))
     .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009').choices(['2008', '2009']))
     .addOption(new Option('--kernel <version>', 'the old spelling of v3:VERSION: --era v3 --kernel 6.18').choices(KERNEL_VERSIONS))
     .option('--trace', 'print every simulated system call on stderr, strace style')
