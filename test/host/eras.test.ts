@@ -21,7 +21,7 @@ const GUESTS: Workload = {
   description: '',
   pagesToScan: 100,
   hashTables: { pageHash: 4099, rmapHash: 4099, sha1Cache: 1031 },
-  processes: ['a', 'b'].map((name) => ({ name, regions: [{ pages: 8, runs: [{ pages: 8, content: { kind: 'fill' as const, byte: 9 } }] }] })),
+  processes: ['a', 'b'].map((name) => ({ name, regions: [{ pages: 8, runs: [{ pages: 8, content: { kind: 'fill' as const, value: 9 } }] }] })),
   steps: [
     { index: 0, kind: 'register', proc: 'a' },
     { index: 1, kind: 'register', proc: 'b' },
