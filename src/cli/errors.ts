@@ -5,3 +5,8 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** Exit with a status and nothing more to say (the command printed its own output). */
+export function exitStatus(status: number): void {
+  if (status !== 0) throw new CliError('', status);
+}

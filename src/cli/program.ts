@@ -4,25 +4,20 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { AppProps } from '../tui/app.js';
 import { ERA_OPTION_HELP } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiOptions, type TuiTarget, tuiEra } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
 import { collect, formatRun, parseUid, resolveWorkload, workloadRun } from './commands/workload-run.js';
 import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
-import { addScriptCommands } from './commands/script.js';
+import { addHostCommands, hostStatus } from './commands/host.js';
+import { addLegacyVerbs } from './commands/legacy-verbs.js';
+import { addRunCommand } from './commands/run.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
+import type { Io } from './io.js';
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-  /** stdin and stdout are both terminals. */
-  isTTY: boolean;
-  /** Opens the TUI on the terminal and resolves when the user quits (absent: no TUI, as in tests). */
-  tui?: (props: AppProps) => Promise<void>;
-}
+export type { Io } from './io.js';
 
 export function buildProgram(io: Io): Command {
   const program = new Command('ksmctl')
@@ -41,7 +36,6 @@ export function buildProgram(io: Io): Command {
       if (!io.isTTY || io.tui === undefined) {
         if (await hostAnswers(path)) {
           io.err(noTerminalHostMessage(path));
-          const { hostStatus } = await import('./commands/script.js');
           await hostStatus({ socket: path }, io);
           return;
         }
@@ -134,6 +128,8 @@ export function buildProgram(io: Io): Command {
       }
       io.out(formatCompare(c, { json: opts.json === true, color }));
     });
-  addScriptCommands(program, io);
+  addRunCommand(program, io);
+  addLegacyVerbs(program, io);
+  addHostCommands(program, io);
   return program;
 }

@@ -14,7 +14,9 @@
  * - counting: the five counters (the era's own files where it had them,
  *   derived as the workload schema defines them elsewhere), passes, pages
  *   scanned, and one call of the scan routine the schema calls "one batch";
- * - page states for a memory map.
+ * - page states for a memory map;
+ * - the system calls a program makes on the era's kernel (`system()`:
+ *   what scripts, the ksmctl programs and the host run on).
  *
  * The adapter stands on the era's kernel (V1Kernel, V2Kernel, V3Kernel) and
  * on the engine's Merger interface; nothing above it reaches into a
@@ -35,6 +37,7 @@ import type { Region as WorkloadRegion } from '../workload/schema.js';
 import type { CallRecord, Knobs } from './calls.js';
 import { PAGE_ABSENT, PAGE_MERGED, PAGE_STATE_LABELS, PAGE_UNSCANNED, type StateLabel, type StateRange } from './page-states.js';
 import type { EraEntry } from './registry.js';
+import type { EraSystem } from './system.js';
 
 export const COUNTER_NAMES = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
@@ -198,6 +201,11 @@ export abstract class EraAdapter {
   procStat(_p: Process): Record<string, string> | null {
     return null;
   }
+
+  // ------------------------------------------------------------ system calls
+
+  /** The system calls of the era's kernel, as a program makes them (system.ts), over this adapter's processes and ksmd. */
+  abstract system(): EraSystem;
 
   // ------------------------------------------------------------ page states
 

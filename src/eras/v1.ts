@@ -51,6 +51,8 @@ import { markTree2009 } from './mark-tree-2009.js';
 import { PAGE_ABSENT, PAGE_MERGED, PAGE_STATE_LABELS, PAGE_UNSTABLE, type StateLabel, type StateRange } from './page-states.js';
 import { slotRanges } from './registered.js';
 import type { EraEntry } from './registry.js';
+import type { EraSystem } from './system.js';
+import { V1System } from './system-v1.js';
 
 /** INT_MAX: "no merge limit" for KSM_SCAN (0xffffffff would be -1 as the seed's int, and scan nothing). */
 const NO_MERGE_LIMIT = 0x7fffffff;
@@ -317,6 +319,13 @@ export class V1Adapter extends EraAdapter {
       this.scanFd = fd;
     }
     this.scanner.ioctl(this.scanFd, h2008.KSM_SCAN, new h2008.ksm_user_scan({ pages_to_scan: pages, max_pages_to_merge: NO_MERGE_LIMIT, flags: h2008.ksm_control_flags_run }));
+  }
+
+  // ------------------------------------------------------------ system calls
+
+  /** /dev/ksm and its fds on this kernel. */
+  system(): EraSystem {
+    return new V1System(this, this.kernel);
   }
 
   // ------------------------------------------------------------ page states

@@ -14,6 +14,7 @@ import type { Range } from '../engine/memory/memory.js';
 import type { Mm } from '../engine/memory/mm.js';
 import { PAGE_SIZE } from '../engine/constants.js';
 import { KSM_SYSFS_DIR, MADV_SHAREABLE, MADV_UNSHAREABLE, ksm_control_flags_run } from '../v2-madvise/constants.js';
+import * as v2c from '../v2-madvise/constants.js';
 import { V2Kernel } from '../v2-madvise/kernel.js';
 import { type BootOptions, type Counters, type CounterName, EraAdapter, type MappedRegion, sysfsNumber } from './adapter.js';
 import { type CallRecord, echoCall, type Knobs, madviseCall } from './calls.js';
@@ -21,6 +22,8 @@ import { markTree2009 } from './mark-tree-2009.js';
 import type { StateRange } from './page-states.js';
 import { slotRanges } from './registered.js';
 import type { EraEntry } from './registry.js';
+import { adviceNames, type EraSystem } from './system.js';
+import { MadviseSystem } from './system-madvise.js';
 
 /** The sleep a 2009 user set before starting kksmd (the knob starts at 0). */
 const STARTUP_SLEEP_MICROS = 20_000;
@@ -169,6 +172,11 @@ export class V2Adapter extends EraAdapter {
   /** One call of ksm_scan_start with the step's budget. */
   scan(pages: number): void {
     this.kernel.ksm.ksmScanStart(pages);
+  }
+
+  /** madvise(MADV_SHAREABLE) and the four sysfs files. */
+  system(): EraSystem {
+    return new MadviseSystem(this, this.kernel, adviceNames(v2c));
   }
 
   protected markTracked(mm: Mm, ranges: StateRange[], out: Uint8Array): void {

@@ -13,6 +13,7 @@ import type { Mm } from '../engine/memory/mm.js';
 import { NODE_FLAG, STABLE_FLAG as STABLE_FLAG_2632 } from '../engine/merge/mainline-2632.js';
 import { STABLE_FLAG as STABLE_FLAG_3X, UNSTABLE_FLAG } from '../engine/merge/mainline-3x.js';
 import { PAGE_SIZE } from '../engine/constants.js';
+import * as v3c from '../v3-sysfs/constants.js';
 import { KSM_RUN_MERGE, KSM_RUN_STOP, KSM_RUN_UNMERGE, KSM_SYSFS_DIR, MADV_MERGEABLE, MADV_UNMERGEABLE } from '../v3-sysfs/constants.js';
 import { type AnyMerger, V3Kernel } from '../v3-sysfs/kernel.js';
 import { type KernelVersion, SYSFS_FILES } from '../v3-sysfs/kernels.js';
@@ -21,6 +22,8 @@ import { type CallRecord, echoCall, type Knobs, madviseCall } from './calls.js';
 import { PAGE_ABSENT, PAGE_MERGED, PAGE_UNSTABLE, PAGE_VOLATILE, type StateRange } from './page-states.js';
 import { mergeableRanges } from './registered.js';
 import type { EraEntry } from './registry.js';
+import { adviceNames, type EraSystem } from './system.js';
+import { MadviseSystem } from './system-madvise.js';
 
 /** The files every tool reads or writes through their own calls (the five counters, the three ksmd knobs). */
 const COMMON_FILES = new Set<string>([...COUNTER_NAMES, 'run', 'pages_to_scan', 'sleep_millisecs']);
@@ -201,6 +204,13 @@ export class V3Adapter extends EraAdapter {
       if (m) out[m[1]] = m[2];
     }
     return out;
+  }
+
+  // ------------------------------------------------------------ system calls
+
+  /** madvise(MADV_MERGEABLE), the version's sysfs files, and on 6.18 prctl and /proc/PID/ksm_stat. */
+  system(): EraSystem {
+    return new MadviseSystem(this, this.kernel, adviceNames(v3c));
   }
 
   // ------------------------------------------------------------ page states

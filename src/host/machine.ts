@@ -1,8 +1,9 @@
 /**
- * The simulated host behind `ksmctl host`: one machine of an era that lives
- * between commands. A workload, if given, is booted into it (its processes
- * mapped, filled and registered through the era's own calls, as the TUI's
- * sessions do) and then left running; the legacy ksmctl verbs run the
+ * The simulated host behind `ksmctl host`: one machine of an era (any entry
+ * of the era registry) that lives between commands. A workload, if given,
+ * is booted into it through the era's adapter (its processes mapped, filled
+ * and registered with the era's own calls, as every tool does) and then
+ * left running; the legacy ksmctl verbs run the
  * era's ksmctl program on it, scripts run on it and may leave processes
  * behind (pause()), and time passes on it.
  *
@@ -13,30 +14,30 @@
  * `manual` clock, time passes only when a script sleeps or waits, or on a
  * `sleep` request (tests).
  */
-import { MAP_ANONYMOUS, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../engine/constants.js';
-import { KSM_DEVICE_PATH, O_RDWR } from '../v1-ioctl/constants.js';
-import * as h2008 from '../v1-ioctl/linux-ksm-2008.js';
-import * as h2009 from '../v1-ioctl/linux-ksm-2009.js';
-import * as v2c from '../v2-madvise/constants.js';
-import * as v3c from '../v3-sysfs/constants.js';
-import { fillRegion } from '../workload/fill.js';
+import { PAGE_SIZE } from '../engine/constants.js';
+import { errnoName } from '../engine/errno.js';
+import type { Process } from '../engine/machine.js';
+import { type EraAdapter, type MappedRegion, REGION_FLAGS, REGION_PROT } from '../eras/adapter.js';
+import { eraById, type EraId, V1_DEFAULT_ABI } from '../eras/registry.js';
+import type { EraSystem } from '../eras/system.js';
 import type { Workload } from '../workload/schema.js';
-import { encodeStruct } from '../kernel/cstruct.js';
 import { runKsmctl } from '../script/ksmctl.js';
 import { runScript } from '../script/run.js';
-import { Runtime, type Sink, type Task } from '../script/runtime.js';
-import { createSystem, type EraName, type EraSystem } from '../script/system.js';
-import type { HeaderAbi } from '../script/constants.js';
-import { adapterOfKernel, KernelView, type ViewAction, type ViewKernel } from '../session/kernel-view.js';
+import { Runtime, type Sink } from '../script/runtime.js';
+import { mmapCall } from '../script/strace.js';
+import { KernelView, type ViewAction, type ViewKernel } from '../session/kernel-view.js';
 import type { CallRecord } from '../session/session.js';
-import type { HostProcess, HostState, HostView, OutputChunk, ViewRequest } from './protocol.js';
+import type { HostInfo, HostProcess, HostState, HostView, OutputChunk, ViewRequest } from './protocol.js';
 import { HostSink, HostTrace } from './trace.js';
 
 export type ClockMode = 'real' | 'manual';
 
+/** The host's era when none is asked for: v1, with the one default ABI. */
+export const DEFAULT_HOST_ERA: EraId = `v1:${V1_DEFAULT_ABI}`;
+
 export interface HostMachineOptions {
-  era: EraName;
-  abi?: HeaderAbi;
+  /** The host kernel's era (default DEFAULT_HOST_ERA). */
+  era?: EraId;
   workload?: Workload;
   clock?: ClockMode;
   /** Wall clock in ms (tests pass their own). */
@@ -62,6 +63,9 @@ class Collector implements Sink {
 }
 
 export class HostMachine {
+  /** The era's adapter: the host's kernel, booted from its registry entry. */
+  readonly adapter: EraAdapter;
+  /** The system calls the host's programs make, built from the adapter. */
   readonly sys: EraSystem;
   readonly clockMode: ClockMode;
   readonly workloadName: string | null;
@@ -76,7 +80,8 @@ export class HostMachine {
   private liveView: KernelView | null = null;
 
   constructor(opts: HostMachineOptions) {
-    this.sys = createSystem({ era: opts.era, abi: opts.abi });
+    this.adapter = eraById(opts.era ?? DEFAULT_HOST_ERA).boot();
+    this.sys = this.adapter.system();
     this.trace = new HostTrace(() => this.sys.machine.clock.now);
     this.clockMode = opts.clock ?? 'real';
     this.wallNow = opts.wallNow ?? Date.now;
@@ -86,47 +91,44 @@ export class HostMachine {
     this.virtualBase = this.sys.machine.clock.now;
   }
 
-  /** Starts the workload's processes and registers them as its steps say (up to its first scan step). */
+  /** What the host is, for its answers to ping and status. */
+  info(): Omit<HostInfo, 'pid' | 'socket'> {
+    const e = this.adapter.era;
+    return { era: e.id, abi: e.abi ?? null, title: `${e.id}: ${e.title}`, workload: this.workloadName, clock: this.clockMode };
+  }
+
+  /**
+   * Starts the workload's processes (mapped and filled) and registers their
+   * regions as its steps say, up to its first scan step, all through the
+   * era's adapter; every call goes to the trace with its pid.
+   */
   private boot(w: Workload): void {
-    const rt = new Runtime(this.sys, this.sink(new Collector(), false), true);
-    const tasks = new Map<string, { t: Task; regions: Array<{ addr: number; pages: number }>; sma: number }>();
+    const a = this.adapter;
+    const guests = new Map<string, { p: Process; regions: MappedRegion[] }>();
     for (const { name, regions } of w.processes) {
-      const t = rt.spawn(name);
-      this.procs.set(t.pid, name);
-      const rs: Array<{ addr: number; pages: number }> = [];
+      const p = a.spawn(name);
+      this.procs.set(p.pid, name);
+      const mapped: MappedRegion[] = [];
       for (const region of regions) {
-        const addr = t.mmap(0, region.pages * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-        if (addr < 0) throw new Error(`${name}: mmap of ${region.pages} pages failed`);
-        fillRegion(this.sys.memory, t.proc.mm, addr, region);
-        rs.push({ addr, pages: region.pages });
+        const addr = a.mmap(p, region.pages);
+        this.trace.push(`[pid ${p.pid}] ${mmapCall(0, region.pages * PAGE_SIZE, REGION_PROT, REGION_FLAGS, -1, 0, addr)}`);
+        if (addr < 0) throw new Error(`${name}: mmap of ${region.pages} pages failed (${errnoName(-addr)})`);
+        a.fill(p, addr, region);
+        mapped.push({ addr, pages: region.pages });
       }
-      tasks.set(name, { t, regions: rs, sma: -1 });
+      guests.set(name, { p, regions: mapped });
     }
     for (const step of w.steps) {
       if (step.kind === 'scan' || step.kind === 'fullScans') break;
       if (step.kind !== 'register') continue;
-      const p = tasks.get(step.proc);
-      if (p === undefined) continue;
-      p.regions.forEach((r, i) => {
-        if (step.region === undefined || step.region === i) this.register(p, r);
+      const g = guests.get(step.proc);
+      if (g === undefined) continue;
+      g.regions.forEach((r, i) => {
+        if (step.region !== undefined && step.region !== i) return;
+        const calls: CallRecord[] = [];
+        a.register(g.p, r.addr, r.pages, calls);
+        for (const c of calls) this.trace.push(c.text, c.ok);
       });
-    }
-  }
-
-  private register(p: { t: Task; sma: number }, r: { addr: number; pages: number }): void {
-    const t = p.t;
-    if (this.sys.era === 'v1') {
-      const h = this.sys.abi === '2008' ? h2008 : h2009;
-      if (p.sma < 0) {
-        const fd = t.open(KSM_DEVICE_PATH, O_RDWR);
-        if (fd < 0) return;
-        p.sma = t.ioctl(fd, h.KSM_CREATE_SHARED_MEMORY_AREA, { kind: 'none' }).r;
-        if (p.sma < 0) return;
-      }
-      const layout = h.ksm_memory_region.layout;
-      t.ioctl(p.sma, h.KSM_REGISTER_MEMORY_REGION, { kind: 'bytes', bytes: encodeStruct(layout, { npages: r.pages, addr: BigInt(r.addr) }), layout });
-    } else {
-      t.madvise(r.addr, r.pages * PAGE_SIZE, this.sys.era === 'v2' ? v2c.MADV_SHAREABLE : v3c.MADV_MERGEABLE);
     }
   }
 
@@ -193,8 +195,8 @@ export class HostMachine {
   /** The live view of the kernel (created on first use). */
   private get view(): KernelView {
     if (this.liveView === null) {
-      const kernel = (this.sys as EraSystem & { kernel: ViewKernel }).kernel;
-      this.liveView = new KernelView(adapterOfKernel(kernel, this.sys.abi));
+      // The view adopts the host's own adapter into the era's session.
+      this.liveView = new KernelView(this.adapter);
     }
     return this.liveView;
   }
@@ -252,7 +254,7 @@ export class HostMachine {
     return { ...r, view: this.snapshot(req) };
   }
 
-  state(): Omit<HostState, keyof import('./protocol.js').HostInfo> {
+  state(): Omit<HostState, keyof HostInfo> {
     this.sync();
     const processes: HostProcess[] = [...this.sys.machine.processes.values()].map((p) => ({ pid: p.pid, name: p.name, alive: !p.exited }));
     const counters: Record<string, number> = {};
@@ -265,8 +267,8 @@ export class HostMachine {
     }
     return {
       now: this.sys.machine.clock.now,
-      fullScans: this.sys.fullScans(),
-      ksmd: this.sys.ksmds().map((k) => ({ wakeAt: k.wakeAt, batches: k.batches })),
+      fullScans: this.adapter.passes(),
+      ksmd: [{ wakeAt: this.adapter.ksmd.wakeAt, batches: this.adapter.ksmd.batches }],
       counters,
       processes,
       commands: this.commands,

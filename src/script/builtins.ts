@@ -22,6 +22,7 @@ export const BUILTINS: Readonly<Record<string, BuiltinInfo>> = {
   mmap: { min: 6, max: 6, checked: true, doc: 'mmap(addr, length, prot, flags, fd, offset) of anonymous memory' },
   munmap: { min: 2, max: 2, checked: true, doc: 'munmap(addr, length)' },
   madvise: { min: 3, max: 3, checked: true, doc: 'madvise(addr, length, advice)' },
+  prctl: { min: 1, max: 5, checked: true, doc: 'prctl(option[, arg2, arg3, arg4, arg5]): PR_SET_MEMORY_MERGE / PR_GET_MEMORY_MERGE on Linux 6.4 and later (v3:6.18); EINVAL on the kernels without them' },
   memalign: { min: 2, max: 2, checked: true, doc: 'memalign(alignment, size): an address, or 0 (NULL) with errno' },
   free: { min: 1, max: 1, doc: 'free(ptr) of a memalign block' },
   fork: { min: 0, max: 0, statement: true, checked: true, doc: 'fork(): 0 in the child, its pid in the parent; the child runs first' },

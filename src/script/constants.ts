@@ -13,15 +13,15 @@ import * as engine from '../engine/constants.js';
 import { ERRNO } from '../engine/errno.js';
 import type { StructLayout } from '../kernel/cstruct.js';
 import * as v1 from '../v1-ioctl/constants.js';
+import type { KsmAbi } from '../v1-ioctl/device.js';
 import * as h2008 from '../v1-ioctl/linux-ksm-2008.js';
 import * as h2009 from '../v1-ioctl/linux-ksm-2009.js';
 import * as v2 from '../v2-madvise/constants.js';
 import * as v3 from '../v3-sysfs/constants.js';
 
-export type HeaderAbi = '2008' | '2009';
-
 export interface Header {
-  abi: HeaderAbi;
+  /** The /dev/ksm ABI the header declares. */
+  abi: KsmAbi;
   /** What a message calls it. */
   title: string;
   /** The file names that select it in `#include`. */
@@ -66,7 +66,7 @@ function buildCommon(): Map<string, bigint> {
 
 export const COMMON: ReadonlyMap<string, bigint> = buildCommon();
 
-export const HEADERS: Readonly<Record<HeaderAbi, Header>> = {
+export const HEADERS: Readonly<Record<KsmAbi, Header>> = {
   '2008': {
     abi: '2008',
     title: 'the Nov 2008 linux/ksm.h (seed 001)',

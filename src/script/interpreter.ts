@@ -873,6 +873,10 @@ export class Interpreter {
         return BigInt(t.munmap(this.num(c, a[0]), this.num(c, a[1])));
       case 'madvise':
         return BigInt(t.madvise(this.num(c, a[0]), this.num(c, a[1]), this.num(c, a[2])));
+      case 'prctl': {
+        const [option, ...rest] = a.map((x) => this.num(c, x));
+        return BigInt(t.prctl(option, ...rest));
+      }
       case 'memalign': {
         const size = this.num(c, a[1]);
         const p = t.memalign(this.num(c, a[0]), size);

@@ -23,7 +23,8 @@ import { encodeStruct } from '../kernel/cstruct.js';
 import { KSM_DEVICE_PATH, O_RDWR, O_TRUNC } from '../v1-ioctl/constants.js';
 import * as h2008 from '../v1-ioctl/linux-ksm-2008.js';
 import * as h2009 from '../v1-ioctl/linux-ksm-2009.js';
-import type { HeaderAbi } from './constants.js';
+import { V1_DEFAULT_ABI } from '../eras/registry.js';
+import type { KsmAbi } from '../v1-ioctl/device.js';
 import type { Runtime, Task } from './runtime.js';
 
 export const KSMCTL_VERBS = ['start', 'stop', 'info'] as const;
@@ -55,16 +56,20 @@ export interface KsmctlResult {
   pid: number;
 }
 
+/** What both programs print when open("/dev/ksm") fails: on the madvise eras, and with no machine at all. */
+export const OPEN_FAILED_MESSAGE = 'could not open /dev/ksm\n';
+
 /** What a shell prints when a child dies of SIGSEGV. */
 export const SEGFAULT_MESSAGE = 'Segmentation fault\n';
 
 /**
  * Runs `ksmctl ARGS...` as a new process on the runtime's machine. `version`
- * is the header the binary was built against (by default the loaded
- * driver's, or 2009 on the kernels without /dev/ksm).
+ * is the header the binary was built against: by default the loaded
+ * driver's, or v1's default on the kernels without /dev/ksm (where either
+ * program only says it could not open it).
  */
-export function runKsmctl(rt: Runtime, args: string[], version?: HeaderAbi): KsmctlResult {
-  const v = version ?? rt.sys.abi ?? '2009';
+export function runKsmctl(rt: Runtime, args: string[], version?: KsmAbi): KsmctlResult {
+  const v = version ?? rt.sys.era.abi ?? V1_DEFAULT_ABI;
   const t = rt.spawn('ksmctl');
   const argv = ['ksmctl', ...args];
   rt.trace(t.pid, `execve("/usr/bin/ksmctl", [${argv.map((a) => JSON.stringify(a)).join(', ')}], 0x7ffc0 /* envp */) = 0`);
@@ -77,7 +82,7 @@ export function runKsmctl(rt: Runtime, args: string[], version?: HeaderAbi): Ksm
 function openDevice(t: Task): number | null {
   const fd = t.open(KSM_DEVICE_PATH, O_RDWR | O_TRUNC, 0o600);
   if (fd === -1) {
-    t.write(2, 'could not open /dev/ksm\n');
+    t.write(2, OPEN_FAILED_MESSAGE);
     return null;
   }
   return fd;

@@ -5,35 +5,43 @@
  * 2 a parse or runtime error) and the error as `file:line:col: message`
  * with the line and a caret.
  *
- * The era and ABI come from the command line, else from the script's
- * `#pragma era v1` / `#pragma abi 2008`, else from its includes (a ksm
- * header means the /dev/ksm era), else v3. The header the program was
+ * The era is a registry entry (src/eras/registry.ts), named by the command
+ * line (`--era v3:6.18`, or the old `--era v1 --abi 2009` / `--era v3
+ * --kernel 6.18`), else by the script (`#pragma era v3:6.18`, or `#pragma
+ * era v1` with `#pragma abi 2008`, `#pragma era v3` with `#pragma kernel
+ * 3.9`), else by its includes (a ksm header means the /dev/ksm era), else
+ * v3. Where only the family v1 is named, the ABI is the one the script's
+ * header declares, else v1's one default. The header the program was
  * "compiled" against is the one it includes (`ksm-2008.h`, `ksm-2009.h`),
  * else the loaded driver's: a 2008 program can run on a 2009 kernel.
  */
 import { basename, extname } from 'node:path';
-import type { Expr, Program } from './ast.js';
+import { type EraEntry, EraInputError, parseEra, V1_DEFAULT_ABI } from '../eras/registry.js';
+import type { EraSystem } from '../eras/system.js';
+import type { Expr, Loc, Program } from './ast.js';
 import { checkProgram } from './check.js';
-import { type Header, type HeaderAbi, HEADERS, headerOfInclude } from './constants.js';
+import { type Header, HEADERS, headerOfInclude } from './constants.js';
 import { formatScriptError, parseError, ScriptError } from './errors.js';
 import { Interpreter } from './interpreter.js';
 import { parseScript } from './parser.js';
 import { Runtime, type Sink } from './runtime.js';
-import { createSystem, ERA_NAMES, type EraName, type EraSystem } from './system.js';
 
 export interface ScriptSettings {
-  era: EraName;
-  abi: HeaderAbi;
+  era: EraEntry;
   header: Header;
 }
 
 export interface ScriptRunOptions {
+  /** `--era`: any spelling the registry takes. */
   era?: string;
+  /** `--abi`: the old spelling of v1:2008 / v1:2009. */
   abi?: string;
+  /** `--kernel`: the old spelling of v3:VERSION. */
+  kernel?: string;
   /** Echo the system calls (strace style) to the sink's trace. */
   trace?: boolean;
   sink: Sink;
-  /** Run on this machine instead of a fresh one (the host's); its era and ABI then win. */
+  /** Run on this machine instead of a fresh one (the host's); its era then wins. */
   system?: EraSystem;
   /** `-D NAME=VALUE` definitions (VALUE an expression); they win over the script's #define. */
   defines?: Record<string, string>;
@@ -53,72 +61,76 @@ export interface ScriptRunResult {
   settings?: ScriptSettings;
 }
 
-function isAbi(s: string): s is HeaderAbi {
-  return s === '2008' || s === '2009';
+/** A bad command-line option of a run (`--era`, `--abi`, `--kernel`, `-D`): the CLI's error, not the script's. */
+export class ScriptOptionError extends Error {}
+
+/** The script's `#pragma era|abi|kernel WORD` lines (the last of each). */
+type Pragmas = Partial<Record<'era' | 'abi' | 'kernel', { value: string; loc: Loc }>>;
+
+/** The registry entry of `text` with an ABI or kernel; a bad spelling becomes the error `fail` makes of the message. */
+function entryOf(text: string, version: { abi?: string; kernel?: string }, fail: (message: string) => Error): EraEntry {
+  try {
+    return parseEra(text, version);
+  } catch (e) {
+    if (e instanceof EraInputError) throw fail(e.message);
+    throw e;
+  }
 }
 
+/** The family an ABI (v1) or a kernel version (v3) implies. */
+const familyOf = (abi: unknown, kernel: unknown): string | undefined => (abi !== undefined ? 'v1' : kernel !== undefined ? 'v3' : undefined);
+
 /** The kernel and header a script runs with. */
-export function scriptSettings(prog: Program, opts: { era?: string; abi?: string; system?: EraSystem }): ScriptSettings {
-  let era: EraName | undefined;
-  let abi: HeaderAbi | undefined;
+export function scriptSettings(prog: Program, opts: { era?: string; abi?: string; kernel?: string; system?: EraSystem }): ScriptSettings {
+  const p: Pragmas = {};
   let included: Header | undefined;
   let includesKsm = false;
   for (const s of prog.body) {
-    if (s.k === 'pragma' && s.words[0] === 'era') {
-      const v = s.words[1] ?? '';
-      if (!(ERA_NAMES as readonly string[]).includes(v)) throw parseError(`#pragma era: unknown era "${v}" (${ERA_NAMES.join(', ')})`, s.loc);
-      era = v as EraName;
-    }
-    if (s.k === 'pragma' && s.words[0] === 'abi') {
-      const v = s.words[1] ?? '';
-      if (!isAbi(v)) throw parseError(`#pragma abi: unknown ABI "${v}" (2008, 2009)`, s.loc);
-      abi = v;
-    }
+    if (s.k === 'pragma' && (s.words[0] === 'era' || s.words[0] === 'abi' || s.words[0] === 'kernel')) p[s.words[0]] = { value: s.words[1] ?? '', loc: s.loc };
     if (s.k === 'include') {
       const h = headerOfInclude(s.file);
       if (h !== undefined) included = h;
       if (/(^|\/)ksm(-\d+)?\.h$/.test(s.file)) includesKsm = true;
     }
   }
-  if (opts.system !== undefined) {
-    era = opts.system.era;
-    abi = opts.system.abi;
-  } else {
-    if (opts.era !== undefined) {
-      if (!(ERA_NAMES as readonly string[]).includes(opts.era)) throw new Error(`unknown era "${opts.era}" (${ERA_NAMES.join(', ')})`);
-      era = opts.era as EraName;
-    }
-    if (opts.abi !== undefined) {
-      if (!isAbi(opts.abi)) throw new Error(`unknown ABI "${opts.abi}" (2008, 2009)`);
-      abi = opts.abi;
-    }
+  // Every pragma is checked where it stands, whatever decides in the end.
+  const atPragma = (name: keyof Pragmas) => (message: string) => parseError(`#pragma ${name}: ${message}`, p[name]!.loc);
+  if (p.era) entryOf(p.era.value, {}, atPragma('era'));
+  if (p.abi) entryOf(p.era?.value ?? 'v1', { abi: p.abi.value }, atPragma('abi'));
+  if (p.kernel) entryOf(p.era?.value ?? 'v3', { kernel: p.kernel.value }, atPragma('kernel'));
+  if (opts.system !== undefined) return { era: opts.system.era, header: included ?? HEADERS[opts.system.era.abi ?? V1_DEFAULT_ABI] };
+
+  // The command line first, then the script's pragmas, then its includes.
+  const text = opts.era ?? familyOf(opts.abi, opts.kernel) ?? p.era?.value ?? familyOf(p.abi, p.kernel) ?? (includesKsm ? 'v1' : 'v3');
+  const version = { abi: opts.abi, kernel: opts.kernel };
+  if (version.abi === undefined && version.kernel === undefined && entryOf(text, {}, (m) => new ScriptOptionError(m)).family === text) {
+    // Only the family is named: its version is the script's (a pragma for that family, or v1's header), else the default.
+    const pragmaApplies = p.era === undefined || p.era.value === text;
+    if (text === 'v1') version.abi = (pragmaApplies ? p.abi?.value : undefined) ?? included?.abi ?? V1_DEFAULT_ABI;
+    else if (text === 'v3' && pragmaApplies) version.kernel = p.kernel?.value;
   }
-  era ??= includesKsm ? 'v1' : 'v3';
-  abi ??= included?.abi ?? '2009';
-  return { era, abi, header: included ?? HEADERS[abi] };
+  const era = entryOf(text, version, (m) => new ScriptOptionError(m));
+  return { era, header: included ?? HEADERS[era.abi ?? V1_DEFAULT_ABI] };
 }
 
 /** `-D` values as expressions; a bad one is a CLI error naming the option. */
 function parseDefines(defs: Record<string, string>): Map<string, Expr> {
   const m = new Map<string, Expr>();
   for (const [name, value] of Object.entries(defs)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new DefineError(`-D ${name}=${value}: not a name`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ScriptOptionError(`-D ${name}=${value}: not a name`);
     let prog: Program;
     try {
       prog = parseScript(`-D ${name}`, `#define ${name} ${value}\n`);
     } catch (e) {
-      if (e instanceof ScriptError) throw new DefineError(`-D ${name}=${value}: ${e.message}`);
+      if (e instanceof ScriptError) throw new ScriptOptionError(`-D ${name}=${value}: ${e.message}`);
       throw e;
     }
     const d = prog.body[0];
-    if (prog.body.length !== 1 || d.k !== 'define') throw new DefineError(`-D ${name}=${value}: not one expression`);
+    if (prog.body.length !== 1 || d.k !== 'define') throw new ScriptOptionError(`-D ${name}=${value}: not one expression`);
     m.set(name, d.value);
   }
   return m;
 }
-
-/** A bad -D option (a command-line error, not a script error). */
-export class DefineError extends Error {}
 
 /** The name of a script's first process: its file name without the extension (`ksmpages`). */
 export function programName(file: string): string {
@@ -133,7 +145,7 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
     settings = scriptSettings(prog, opts);
     const defines = parseDefines(opts.defines ?? {});
     checkProgram(prog, { header: settings.header, defined: defines.keys() });
-    const sys = opts.system ?? createSystem({ era: settings.era, abi: settings.abi });
+    const sys = opts.system ?? settings.era.boot().system();
     const rt = new Runtime(sys, opts.sink, opts.trace === true);
     const out = new Interpreter(prog, rt, { header: settings.header, name: programName(file), defines, uid: opts.uid, maxSteps: opts.maxSteps }).run();
     return { status: 0, alive: out.alive, settings };

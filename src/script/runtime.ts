@@ -1,6 +1,6 @@
 /**
  * Simulated processes as a C program sees them through libc: each call goes
- * to the era's kernel (system.ts), is echoed in strace form, and returns
+ * to the era's kernel (its adapter's system: src/eras/system.ts), is echoed in strace form, and returns
  * what the C wrapper returns (the value, or -1 with `errno` set). Scripts
  * and the original ksmctl programs both run on this.
  *
@@ -15,8 +15,8 @@ import type { Process } from '../engine/machine.js';
 import { TASK_SIZE } from '../engine/memory/mm.js';
 import type { StructLayout } from '../kernel/cstruct.js';
 import { O_CREAT } from '../v1-ioctl/constants.js';
-import { formatResult, formatStruct, hex, mapFlags, openFlags, pointer, protFlags, quote, requestLayout, requestName } from './strace.js';
-import type { EraSystem } from './system.js';
+import { formatResult, formatStruct, hex, mmapCall, openFlags, pointer, prctlCall, quote, requestLayout, requestName } from './strace.js';
+import type { EraSystem } from '../eras/system.js';
 
 /** Where a run's output goes: trace lines (strace's stderr), and the processes' stdout and stderr. */
 export interface Sink {
@@ -132,8 +132,12 @@ export class Task {
 
   mmap(addr: number, length: number, prot: number, flags: number, fd = -1, offset = 0): number {
     const r = this.sys.mmap(this.proc, addr, length, prot, flags);
-    const v = this.ret(`mmap(${pointer(addr)}, ${length}, ${protFlags(prot)}, ${mapFlags(flags)}, ${fd}, ${offset})`, r, true);
-    return v;
+    this.rt.trace(this.pid, mmapCall(addr, length, prot, flags, fd, offset, r));
+    if (r < 0) {
+      this.errno = -r;
+      return -1;
+    }
+    return r;
   }
 
   munmap(addr: number, length: number): number {
@@ -143,6 +147,12 @@ export class Task {
   madvise(addr: number, length: number, advice: number): number {
     const name = this.sys.adviceNames.get(advice) ?? String(advice);
     return this.ret(`madvise(${pointer(addr)}, ${length}, ${name})`, this.sys.madvise(this.proc, addr, length, advice));
+  }
+
+  /** prctl(option, arg2, arg3, arg4, arg5): the value, or -1 with errno. */
+  prctl(option: number, arg2 = 0, arg3 = 0, arg4 = 0, arg5 = 0): number {
+    const r = this.proc.exited ? -ERRNO.ESRCH : this.sys.prctl(this.proc, option, arg2, arg3, arg4, arg5);
+    return this.ret(prctlCall(option, [arg2, arg3, arg4, arg5]), r);
   }
 
   /**
@@ -218,7 +228,7 @@ export class Task {
 
   /** chmod(path, mode): 0, or -1 with errno. */
   chmod(path: string, mode: number): number {
-    return this.ret(`chmod(${quote(path, 4096)}, 0${mode.toString(8)})`, this.sys.chmod?.(this.proc, path, mode) ?? -ERRNO.ENOENT);
+    return this.ret(`chmod(${quote(path, 4096)}, 0${mode.toString(8)})`, this.sys.chmod(this.proc, path, mode));
   }
 
   /** `echo VALUE > FILE`: open + write; the count written, or -1 with errno. */

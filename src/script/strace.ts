@@ -11,6 +11,7 @@ import { decodeStruct, type StructLayout } from '../kernel/cstruct.js';
 import { formatIoc } from '../kernel/ioctl.js';
 import * as v1 from '../v1-ioctl/constants.js';
 import { type RequestInfo, requestTable } from '../v1-ioctl/device.js';
+import * as v3 from '../v3-sysfs/constants.js';
 
 export const REQUESTS: ReadonlyMap<number, RequestInfo> = requestTable();
 
@@ -93,6 +94,27 @@ export function hex(n: number | bigint): string {
 /** An address argument: `NULL` or hex. */
 export function pointer(n: number | bigint): string {
   return BigInt(n) === 0n ? 'NULL' : hex(n);
+}
+
+/** `mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x2aaaaaaab000` */
+export function mmapCall(addr: number, length: number, prot: number, flags: number, fd: number, offset: number, result: number): string {
+  return `mmap(${pointer(addr)}, ${length}, ${protFlags(prot)}, ${mapFlags(flags)}, ${fd}, ${offset}) = ${formatResult(result, true)}`;
+}
+
+/** The prctl options strace names here: those of KSM (linux/prctl.h, 6.4 and later). */
+const PRCTL_OPTIONS: ReadonlyMap<number, string> = new Map([
+  [v3.PR_SET_MEMORY_MERGE, 'PR_SET_MEMORY_MERGE'],
+  [v3.PR_GET_MEMORY_MERGE, 'PR_GET_MEMORY_MERGE'],
+]);
+
+/**
+ * A prctl call as strace decodes the KSM options (its default decoding):
+ * the option by name (an unknown one in hex, marked PR_???), then arg2..arg5
+ * in hex (`prctl(PR_SET_MEMORY_MERGE, 0x1, 0, 0, 0)`).
+ */
+export function prctlCall(option: number, args: readonly number[]): string {
+  const name = PRCTL_OPTIONS.get(option) ?? `${hex(option >>> 0)} /* PR_??? */`;
+  return `prctl(${[name, ...args.map((a) => (a === 0 ? '0' : hex(BigInt.asUintN(64, BigInt(a)))))].join(', ')})`;
 }
 
 /** The request's name (`KSM_REGISTER_MEMORY_REGION`), or `_IOC(...)` for a number no header defines. */

@@ -14,9 +14,9 @@ import type { SysfsDir } from '../kernel/sysfs.js';
 import { ksm_control_flags_run } from './constants.js';
 import { sysMadvise2009 } from './madvise.js';
 import { type KthreadKnobs, ksmSysfs2009 } from './sysfs.js';
-import { Task } from './task.js';
+import { Task, type TaskKernel } from './task.js';
 
-export class V2Kernel implements KthreadKnobs {
+export class V2Kernel implements KthreadKnobs, TaskKernel {
   readonly machine = new Machine();
   readonly ksm: Tree2009;
   /** kksmd: kthread_ksm_scan_thread on the virtual clock. */

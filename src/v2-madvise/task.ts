@@ -13,7 +13,19 @@
 import { PAGE_SIZE } from '../engine/constants.js';
 import { ERRNO } from '../engine/errno.js';
 import type { Process } from '../engine/machine.js';
-import type { V2Kernel } from './kernel.js';
+import type { Memory } from '../engine/memory/memory.js';
+
+/** The kernel calls a Task wraps (V2Kernel's; kernel.ts hands itself to each Task it makes). */
+export interface TaskKernel {
+  readonly memory: Memory;
+  mmap(p: Process, addr: number, length: number, prot: number, flags: number): number;
+  munmap(p: Process, addr: number, length: number): number;
+  madvise(p: Process, addr: number, length: number, advice: number): number;
+  fork(p: Process): Process | number;
+  exit(p: Process): void;
+  readSysfs(path: string, p?: Process): string | number;
+  writeSysfs(path: string, text: string, p?: Process): number;
+}
 
 /** mmap's failure value: (void *) -1. */
 export const MAP_FAILED = -1;
@@ -22,7 +34,7 @@ export class Task {
   /** errno of the last call that failed. */
   errno = 0;
 
-  constructor(readonly kernel: V2Kernel, readonly proc: Process) {}
+  constructor(readonly kernel: TaskKernel, readonly proc: Process) {}
 
   get pid(): number {
     return this.proc.pid;

@@ -44,9 +44,9 @@ test('a 2009 shell script run against ksmctl host prints what the original ksmct
     ksmctl(['host', 'stop', '--socket', sock]);
     rmSync(dir, { recursive: true, force: true });
   });
-  const start = ksmctl(['host', 'start', '--socket', sock, '--clock', 'manual']);
+  const start = ksmctl(['host', 'start', '--era', 'v1:2009', '--socket', sock, '--clock', 'manual']);
   t.is(start.status, 0, start.stderr);
-  t.regex(start.stdout, /^host started: pid \d+, v1: \/dev\/ksm, the Mar 2009 driver \(seed 002\), manual clock, socket /);
+  t.regex(start.stdout, /^host started: pid \d+, v1:2009: \/dev\/ksm ioctls \(Mar 2009 ABI\), tree merger \(seed 002\), manual clock, socket /);
   // The script of 2009, unchanged, with ksmctl on PATH.
   const bin = join(dir, 'bin');
   rmSync(bin, { recursive: true, force: true });
@@ -63,4 +63,38 @@ test('a 2009 shell script run against ksmctl host prints what the original ksmct
   const stop = ksmctl(['host', 'stop', '--socket', sock]);
   t.is(stop.status, 0, stop.stderr);
   t.regex(stop.stdout, /^host stopped: pid \d+\n$/);
+});
+
+test('ksmctl run --era takes every registry spelling; a bad one is one line, exit 2', (t) => {
+  const r = ksmctl(['run', 'examples/scripts/prctl-6.18.ksm', '--era', 'v3', '--kernel', '6.18']);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^ksm_merge_any: yes$/m);
+  const old = ksmctl(['run', 'examples/scripts/mergeable-v3.ksm', '--era', 'v3-2.6.32']);
+  t.is(old.status, 0, old.stderr);
+  const bad = ksmctl(['run', 'examples/scripts/mergeable-v3.ksm', '--era', 'v9']);
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /^ksmctl: unknown era "v9" \(known: v1:2008, v1:2009, v2, v3:2\.6\.32, v3:3\.9, v3:6\.18\)\n$/);
+  const clash = ksmctl(['host', 'start', '--era', 'v3:6.18', '--abi', '2009', '--socket', join(tmpdir(), 'ksmctl-none', 'no.sock')]);
+  t.is(clash.status, 2);
+  t.regex(clash.stderr, /^ksmctl: --abi applies to v1 only/);
+});
+
+test('a Linux 6.18 host: a prctl script runs on it, its status shows 6.18\'s files, the verbs find no /dev/ksm', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ksmctl-host-'));
+  const sock = join(dir, 'host.sock');
+  t.teardown(() => {
+    ksmctl(['host', 'stop', '--socket', sock]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const start = ksmctl(['host', 'start', '--era', 'v3:6.18', '--socket', sock, '--clock', 'manual']);
+  t.is(start.status, 0, start.stderr);
+  t.regex(start.stdout, /^host started: pid \d+, v3:6\.18: madvise\(MADV_MERGEABLE\) or prctl\(PR_SET_MEMORY_MERGE\)/);
+  const run = ksmctl(['run', '--host', '--socket', sock, 'examples/scripts/prctl-6.18.ksm']);
+  t.is(run.status, 0, run.stderr);
+  t.regex(run.stdout, /^ksm_merge_any: yes$/m);
+  const status = ksmctl(['host', 'status', '--socket', sock]);
+  t.is(status.status, 0, status.stderr);
+  t.regex(status.stdout, /^sleep_millisecs 10, .*, use_zero_pages 1, general_profit \d+, smart_scan 1/m);
+  const info = ksmctl(['info', '--socket', sock]);
+  t.deepEqual([info.status, info.stdout, info.stderr], [1, '', 'could not open /dev/ksm\n']);
 });

@@ -8,6 +8,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ERAS } from '../../src/eras/registry.js';
 import { HostClient } from '../../src/host/client.js';
 import { HostMachine } from '../../src/host/machine.js';
 import type { OutputChunk } from '../../src/host/protocol.js';
@@ -41,7 +42,7 @@ test('atoi is glibc atoi: leading blanks and sign, junk after the digits ignored
 });
 
 test('the 2009 ksmctl on a 2009 host: start, info, stop, info print what the original printed', (t) => {
-  const m = new HostMachine({ era: 'v1', abi: '2009', clock: 'manual' });
+  const m = new HostMachine({ era: 'v1:2009', clock: 'manual' });
   t.deepEqual(ksmctl(m, 'start', '100', '20'), { stdout: 'created scanner\n', stderr: '', status: 0 });
   t.deepEqual(ksmctl(m, 'info'), { stdout: 'flags 1, pages_to_scan 100, sleep_time 20\n', stderr: '', status: 0 });
   t.deepEqual(ksmctl(m, 'stop'), { stdout: 'stopped scanner\n', stderr: '', status: 0 });
@@ -50,7 +51,7 @@ test('the 2009 ksmctl on a 2009 host: start, info, stop, info print what the ori
 });
 
 test('the 2009 ksmctl: failure messages and the prefix quirks', (t) => {
-  const m = new HostMachine({ era: 'v1', abi: '2009', clock: 'manual' });
+  const m = new HostMachine({ era: 'v1:2009', clock: 'manual' });
   t.deepEqual(ksmctl(m), { stdout: '', stderr: 'usage: ksmctl {start npages sleep | stop | info}\n', status: 1 });
   t.deepEqual(ksmctl(m, 'start', '100'), { stdout: '', stderr: 'usage: ksmctl start npages_to_scan sleep\n', status: 1 });
   t.deepEqual(ksmctl(m, 'frob'), { stdout: '', stderr: 'unknown command frob\n', status: 0 });
@@ -63,7 +64,7 @@ test('the 2009 ksmctl: failure messages and the prefix quirks', (t) => {
 });
 
 test('the Nov 2008 ksmctl on a 2008 host: start N M S, and its argc check that lets start N S read a NULL argv[4]', (t) => {
-  const m = new HostMachine({ era: 'v1', abi: '2008', clock: 'manual' });
+  const m = new HostMachine({ era: 'v1:2008', clock: 'manual' });
   t.deepEqual(ksmctl(m, 'start', '100', '5', '20'), { stdout: 'created scanner\n', stderr: '', status: 0 });
   t.deepEqual(ksmctl(m, 'info'), { stdout: 'flags 1, pages_to_scan 100 npages_merge 5, sleep_time 20\n', stderr: '', status: 0 });
   t.deepEqual(ksmctl(m, 'start', '100', '20'), { stdout: '', stderr: 'Segmentation fault\n', status: 139 });
@@ -74,14 +75,14 @@ test('the Nov 2008 ksmctl on a 2008 host: start N M S, and its argc check that l
 });
 
 test('ksmctl on a kernel without /dev/ksm says so, as the original did', (t) => {
-  for (const era of ['v2', 'v3'] as const) {
-    const m = new HostMachine({ era, clock: 'manual' });
-    t.deepEqual(ksmctl(m, 'info'), { stdout: '', stderr: 'could not open /dev/ksm\n', status: 1 });
+  for (const era of ERAS.filter((e) => e.family !== 'v1')) {
+    const m = new HostMachine({ era: era.id, clock: 'manual' });
+    t.deepEqual(ksmctl(m, 'info'), { stdout: '', stderr: 'could not open /dev/ksm\n', status: 1 }, era.id);
   }
 });
 
 test('a script run on the host leaves its paused processes there, registered and scanned by later commands', (t) => {
-  const m = new HostMachine({ era: 'v1', abi: '2009', clock: 'manual' });
+  const m = new HostMachine({ era: 'v1:2009', clock: 'manual' });
   const src = '#include "ksm-2009.h"\nint main(void) {\n char *p = memalign(4096, 64 * 4096);\n pages(p, 64) = {fill: 3};\n int fd = open("/dev/ksm", O_RDWR);\n int sma = ioctl(fd, KSM_CREATE_SHARED_MEMORY_AREA);\n ioctl(sma, KSM_REGISTER_MEMORY_REGION, {npages: 64, addr: p});\n pause();\n}\n';
   const r = m.run('guest.ksm', src, false);
   t.is(r.status, 0, text(r.output));
@@ -94,7 +95,7 @@ test('a script run on the host leaves its paused processes there, registered and
 
 test('a workload boots into the host: its processes mapped, filled and registered', (t) => {
   const w = { name: 'w', description: '', pagesToScan: 100, hashTables: { pageHash: 4099, rmapHash: 4099, sha1Cache: 1031 }, processes: [{ name: 'a', regions: [{ pages: 8, runs: [{ pages: 8, content: { kind: 'zero' as const } }] }] }], steps: [{ index: 0, kind: 'register' as const, proc: 'a' }] };
-  const m = new HostMachine({ era: 'v3', clock: 'manual', workload: w });
+  const m = new HostMachine({ era: 'v3:2.6.32', clock: 'manual', workload: w });
   m.sleep(1_000_000);
   const s = m.state();
   t.true(s.processes.some((p) => p.name === 'a' && p.alive));
@@ -104,11 +105,11 @@ test('a workload boots into the host: its processes mapped, filled and registere
 
 // ------------------------------------------------------------ the socket server
 
-async function withServer(t: import('ava').ExecutionContext, era: 'v1' | 'v3' = 'v1') {
+async function withServer(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'ksmctl-host-'));
   const socket = join(dir, 'h.sock');
-  const machine = new HostMachine({ era, abi: era === 'v1' ? '2009' : undefined, clock: 'manual' });
-  const server = new HostServer({ socket, machine, info: { era, abi: null, title: machine.sys.title, workload: null, clock: 'manual' } });
+  const machine = new HostMachine({ era: 'v1:2009', clock: 'manual' });
+  const server = new HostServer({ socket, machine, info: machine.info() });
   await server.listen();
   t.teardown(() => {
     server.stop();

@@ -23,7 +23,7 @@ const text = (out: OutputChunk[], fd?: 1 | 2) => out.filter((c) => fd === undefi
 const GUEST_2009 = '#include "ksm-2009.h"\nint main(void) {\n char *p = memalign(4096, 64 * 4096)\n pages(p, 64) = {fill: 3}\n int fd = open("/dev/ksm", O_RDWR)\n int sma = ioctl(fd, KSM_CREATE_SHARED_MEMORY_AREA)\n ioctl(sma, KSM_REGISTER_MEMORY_REGION, {npages: 64, addr: p})\n pause()\n}\n';
 
 test('the trace keeps every call of the host\'s programs with its pid: the verbs, scripts, forks', (t) => {
-  const m = new HostMachine({ era: 'v1', abi: '2009', clock: 'manual' });
+  const m = new HostMachine({ era: 'v1:2009', clock: 'manual' });
   m.ksmctl(['start', '100', '20']);
   const r = m.run('guest.ksm', GUEST_2009, false);
   t.is(r.status, 0, text(r.output));
@@ -68,7 +68,7 @@ test('the trace ring: lines since a cursor, the newest kept under a limit, and w
 });
 
 test('v1 host: the view reads the processes the kernel registered, and the controls are ksmctl\'s ioctls on its fd 3', (t) => {
-  const m = new HostMachine({ era: 'v1', abi: '2009', clock: 'manual' });
+  const m = new HostMachine({ era: 'v1:2009', clock: 'manual' });
   m.ksmctl(['start', '100', '20']);
   m.run('guest.ksm', GUEST_2009, false);
   let v = m.viewState({ pid: 101 });
@@ -101,7 +101,7 @@ test('v1 host: the view reads the processes the kernel registered, and the contr
 
 test('v3 and v2 hosts: a booted workload\'s guests, and the controls are echo to their sysfs files', (t) => {
   const w = builtinWorkload('guests')!;
-  const m3 = new HostMachine({ era: 'v3', clock: 'manual', workload: w });
+  const m3 = new HostMachine({ era: 'v3:2.6.32', clock: 'manual', workload: w });
   const v3 = m3.viewState();
   t.deepEqual(v3.processes.map((p) => p.name), w.processes.map((p) => p.name));
   t.true(v3.processes.every((p) => p.registeredPages > 0));
@@ -122,10 +122,10 @@ test('v3 and v2 hosts: a booted workload\'s guests, and the controls are echo to
 });
 
 test('virtual time is the host\'s: step and advance only on a manual clock', (t) => {
-  const real = new HostMachine({ era: 'v3', clock: 'real', wallNow: () => 0 });
+  const real = new HostMachine({ era: 'v3:2.6.32', clock: 'real', wallNow: () => 0 });
   t.throws(() => real.control('step', undefined, undefined), { message: /wall clock on this host \(real clock\)/ });
   t.throws(() => real.control('advance', 1000, undefined), { message: /--clock manual/ });
-  const manual = new HostMachine({ era: 'v3', clock: 'manual', workload: builtinWorkload('guests')! });
+  const manual = new HostMachine({ era: 'v3:2.6.32', clock: 'manual', workload: builtinWorkload('guests')! });
   manual.control('start', undefined, undefined);
   const s = manual.control('step', undefined, undefined);
   t.is(s.batches, 1);
@@ -139,7 +139,7 @@ test('virtual time is the host\'s: step and advance only on a manual clock', (t)
 async function withServer(t: import('ava').ExecutionContext, m: HostMachine) {
   const dir = mkdtempSync(join(tmpdir(), 'ksmctl-view-'));
   const socket = join(dir, 'h.sock');
-  const server = new HostServer({ socket, machine: m, info: { era: m.sys.era, abi: m.sys.abi ?? null, title: m.sys.title, workload: m.workloadName, clock: m.clockMode } });
+  const server = new HostServer({ socket, machine: m, info: m.info() });
   await server.listen();
   t.teardown(() => {
     server.stop();
@@ -172,7 +172,7 @@ test('the server checks view and control requests and answers refusals as errors
 });
 
 test('a script and a live view at once: every request is one whole command, the script sees one setting throughout', async (t) => {
-  const m = new HostMachine({ era: 'v1', abi: '2009', clock: 'manual' });
+  const m = new HostMachine({ era: 'v1:2009', clock: 'manual' });
   const script = await withServer(t, m);
   // A second client on the same host (the TUI), sending controls and polls while the script runs.
   const tui = await HostClient.connect(script.path);

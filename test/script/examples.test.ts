@@ -6,6 +6,9 @@
 import test from 'ava';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ERAS } from '../../src/eras/registry.js';
+import { parseScript } from '../../src/script/parser.js';
+import { scriptSettings } from '../../src/script/run.js';
 import { ROOT } from '../helpers/golden.js';
 import { runFile } from '../helpers/script.js';
 
@@ -13,8 +16,13 @@ const DIR = join(ROOT, 'examples', 'scripts');
 const GOLDEN = join(ROOT, 'test', 'golden', 'scripts');
 const examples = readdirSync(DIR).filter((f) => f.endsWith('.ksm'));
 
-test('the examples are the ones the issue asks for', (t) => {
-  t.deepEqual(examples.sort(), ['ksmpages.ksm', 'mergeable-v3.ksm', 'qemu-2008.ksm', 'qemu-2009.ksm', 'shareable-v2.ksm']);
+test('the examples are the ones the issues ask for', (t) => {
+  t.deepEqual(examples.sort(), ['ksmpages.ksm', 'mergeable-3.9.ksm', 'mergeable-v3.ksm', 'prctl-6.18.ksm', 'qemu-2008.ksm', 'qemu-2009.ksm', 'shareable-v2.ksm']);
+});
+
+test('every era of the registry has an example, and it runs on that era', (t) => {
+  const eras = examples.map((f) => scriptSettings(parseScript(f, readFileSync(join(DIR, f), 'utf8')), {}).era.id);
+  t.deepEqual([...new Set(eras)].sort(), ERAS.map((e) => e.id).sort());
 });
 
 for (const f of examples) {

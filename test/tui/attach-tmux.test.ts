@@ -73,7 +73,7 @@ if (!HAS_TMUX) {
       }
       rmSync(dir, { recursive: true, force: true });
     });
-    const start = ksmctl(['host', 'start', '--socket', sock]);
+    const start = ksmctl(['host', 'start', '--era', 'v1:2009', '--socket', sock]);
     t.is(start.status, 0, start.stderr);
     hostPid = Number(/^host started: pid (\d+),/.exec(start.stdout)?.[1] ?? 0);
     t.true(hostPid > 0, start.stdout);

@@ -26,7 +26,7 @@ async function host(t: ExecutionContext, opts: HostMachineOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'kt-'));
   const socket = join(dir, 'h.sock');
   const machine = new HostMachine(opts);
-  const server = new HostServer({ socket, machine, info: { era: machine.sys.era, abi: machine.sys.abi ?? null, title: machine.sys.title, workload: machine.workloadName, clock: machine.clockMode } });
+  const server = new HostServer({ socket, machine, info: machine.info() });
   await server.listen();
   t.teardown(() => {
     server.stop();
@@ -67,7 +67,7 @@ function counter(frame: string, name: string): number {
 }
 
 test.serial('attached to a v1 host with a manual clock: its processes, counters and trace; + is ksmctl\'s ioctl on the host', async (t) => {
-  const { socket, machine } = await host(t, { era: 'v1', abi: '2009', clock: 'manual' });
+  const { socket, machine } = await host(t, { era: 'v1:2009', clock: 'manual' });
   t.is(text(machine.ksmctl(['start', '100', '20']).output), 'created scanner\n');
   t.is(machine.run('guest.ksm', GUEST_2009, false).status, 0);
   const tui = await attach(t, socket);
@@ -104,7 +104,7 @@ test.serial('attached to a v1 host with a manual clock: its processes, counters 
 });
 
 test.serial('attached to a v3 host with a real clock: echo to sysfs, time shown unavailable, the host\'s era and processes not the TUI\'s', async (t) => {
-  const { socket, machine } = await host(t, { era: 'v3', clock: 'real', workload: builtinWorkload('guests')! });
+  const { socket, machine } = await host(t, { era: 'v3:2.6.32', clock: 'real', workload: builtinWorkload('guests')! });
   const tui = await attach(t, socket);
   let f = await tui.waitFor(/Processes · 4 live/);
   t.regex(f, new RegExp(`^ (ksmctl · )?v3 2\\.6\\.32 · attached to host ${socket.replace(/[.]/g, '\\.')} · (t )?\\d+\\.\\d+s`, 'm'));

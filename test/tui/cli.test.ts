@@ -95,8 +95,8 @@ test('an unknown era for the TUI exits 2 with a one-line error', (t) => {
 async function inProcessHost(t: ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'kt-'));
   const socket = join(dir, 'h.sock');
-  const machine = new HostMachine({ era: 'v1', abi: '2009', clock: 'manual' });
-  const server = new HostServer({ socket, machine, info: { era: 'v1', abi: '2009', title: machine.sys.title, workload: null, clock: 'manual' } });
+  const machine = new HostMachine({ era: 'v1:2009', clock: 'manual' });
+  const server = new HostServer({ socket, machine, info: machine.info() });
   await server.listen();
   t.teardown(() => {
     server.stop();
@@ -144,7 +144,7 @@ test.serial('ksmctl alone attaches to the host of $KSMCTL_HOST; without a termin
   const r = await ksmctlAsync([], { KSMCTL_HOST: socket });
   t.is(r.status, 0, r.stderr);
   t.is(r.stderr, `ksmctl: the TUI needs a terminal (stdin and stdout must be TTYs); a host runs on ${socket}, \`ksmctl host status\` shows it. Running it:\n`);
-  t.regex(r.stdout, /^host pid \d+, v1: \/dev\/ksm, the Mar 2009 driver \(seed 002\), manual clock, socket /);
+  t.regex(r.stdout, /^host pid \d+, v1:2009: \/dev\/ksm ioctls \(Mar 2009 ABI\), tree merger \(seed 002\), manual clock, socket /);
 });
 
 test('ksmctl tui --host with no host answering, or with a WORKLOAD, is a one-line error and exit 2', async (t) => {
