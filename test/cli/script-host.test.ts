@@ -73,7 +73,7 @@ test('ksmctl run --era takes every registry spelling; a bad one is one line, exi
   t.is(old.status, 0, old.stderr);
   const bad = ksmctl(['run', 'examples/scripts/mergeable-v3.ksm', '--era', 'v9']);
   t.is(bad.status, 2);
-  t.regex(bad.stderr, /^ksmctl: unknown era "v9" \(known: v1:2008, v1:2009, v2, v3:2\.6\.32, v3:3\.9, v3:6\.18\)\n$/);
+  t.regex(bad.stderr, /^ksmctl: unknown --era "v9": not one of v1:2008, v1:2009, v2, v3:2\.6\.32, v3:3\.9, v3:6\.18 \(or v1, v3\)\n$/);
   const clash = ksmctl(['host', 'start', '--era', 'v3:6.18', '--abi', '2009', '--socket', join(tmpdir(), 'ksmctl-none', 'no.sock')]);
   t.is(clash.status, 2);
   t.regex(clash.stderr, /^ksmctl: --abi applies to v1 only/);

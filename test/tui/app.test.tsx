@@ -126,7 +126,7 @@ test.serial('the era switch restarts the workload under v2 and back under v3', a
   t.regex(f, /2 {2}v1 2009 +\/dev\/ksm ioctls \(Mar 2009 ABI\)/);
   t.regex(f, /3 {2}v2 2009 +madvise\(MADV_SHAREABLE\)/);
   t.regex(f, /4 {2}v3 2\.6\.32 +\(running\)/);
-  t.regex(f, /5 {2}v3 3\.9 +madvise\(MADV_MERGEABLE\) \+ \/sys\/kernel\/mm\/ksm, Linux 3\.9/);
+  t.regex(f, /5 {2}v3 3\.9 +madvise\(MADV_MERGEABLE\) \+ \/sys\/kernel\/mm\/ksm with NUMA/);
   t.regex(f, /6 {2}v3 6\.18 +madvise\(MADV_MERGEABLE\) or prctl/);
   f = await tui.press('3');
   t.regex(f, /^ ksmctl · v2 2009 · guests-live · t 0\.000s/m);
