@@ -43,7 +43,7 @@ test('a 6.18 stable node whose page was freed and reused by another KSM page may
   // The 3.x checker took this kernel state for a bug: the soak stopped at that world's operation 341.
   const { runSoak } = await import('../../src/fuzz/soak.js');
   const r = runSoak({ seed: 20091124, ops: 1500, world: 1467 });
-  t.is(r.perEra['v3-6.18'].ops, 1500);
+  t.is(r.perEra['v3:6.18'].ops, 1500);
 });
 
 test('a script with 09 (an octal constant with a 9) is a parse error at its place, not an exception (BigInt("0o9"))', async (t) => {
