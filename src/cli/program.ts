@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AppProps } from '../tui/app.js';
-import { ERA_OPTION_HELP } from '../eras/registry.js';
+import { ERA_IDS, ERA_OPTION_HELP } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiTarget, tuiEraNames } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
@@ -111,7 +111,7 @@ export function buildProgram(io: Io): Command {
     .command('compare')
     .description('run one workload under several eras side by side: pages saved, convergence, hashing and comparison work, tree and bucket shapes, copy-on-write breaks, metadata')
     .argument('<workload>', 'workload file, or builtin:NAME[:key=value,...] (ksmctl workloads lists them)')
-    .option('--eras <list>', 'comma-separated eras: v1:2008 (hash table), v1:2009, v2, v3 (2.6.32), v3:3.9, v3:6.18', DEFAULT_ERAS)
+    .option('--eras <list>', `comma-separated eras: ${ERA_IDS.join(', ')} (v1 = v1:2008, v3 = v3:2.6.32; ksmctl eras lists them)`, DEFAULT_ERAS)
     .option('--checksum <list>', "run every era with each of these page checksums instead of its own: lookup2, lookup3, xxhash (an experiment, not era behaviour)")
     .addOption(new Option('--passes <n>', "exactly N more full passes after the workload's steps").argParser(count(0)).conflicts('untilConverged'))
     .option('--until-converged', "after the workload's steps, passes until 2 in a row change nothing (the default)")

@@ -3,7 +3,7 @@
  */
 import test from 'ava';
 import { createDriver } from '../../src/workload/eras.js';
-import { formatTable } from '../../src/cli/table.js';
+import { formatTable } from '../../src/format/table.js';
 import { formatRun } from '../../src/cli/commands/workload-run.js';
 import { runWorkload } from '../../src/workload/runner.js';
 import { parseWorkloadText } from '../../src/workload/schema.js';
