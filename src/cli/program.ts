@@ -13,6 +13,7 @@ import { collect, formatRun, parseUid, resolveWorkload, workloadRun } from './co
 import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addScriptCommands } from './commands/script.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
+import { formatEras, listEras } from './commands/eras.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 
 export interface Io {
@@ -97,6 +98,11 @@ export function buildProgram(io: Io): Command {
       const w = resolveWorkload(file, existsSync);
       io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
     });
+  program
+    .command('eras')
+    .description('list the eras --era takes: what each registers with, its control files, merger, counters and seed')
+    .option('--json', 'print the list as JSON')
+    .action((opts: { json?: boolean }) => io.out(formatEras(listEras(), opts.json === true)));
   program
     .command('workloads')
     .description('list the built-in workloads and their parameters')
