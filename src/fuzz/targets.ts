@@ -149,7 +149,12 @@ const KNOWN = [...REQUESTS.keys(), ...GENERIC];
 /** Every errno a /dev/ksm-era ioctl can return to user space (the seeds' handlers and do_vfs_ioctl). */
 const IOCTL_ERRNOS = [ERRNO.EBADF, ERRNO.EINVAL, ERRNO.EFAULT, ERRNO.ENOMEM, ERRNO.EMFILE, ERRNO.EPERM, ERRNO.EAGAIN, ERRNO.ENOTTY];
 
-/** The ioctl target of a v1 era, or (none given) of a driver drawn per session: 2008, 2009, or both ABIs at once. */
+/**
+ * The ioctl target of a v1 era, or (none given) of a driver drawn per
+ * session: 2008, 2009, or both ABIs at once. It calls the kernel's ioctl
+ * entry itself with any request on any fd, below the era adapter (which
+ * speaks for the era's programs, and only as they called).
+ */
 function ioctlTarget(era?: EraEntry): FuzzTarget {
   return {
     name: era ? `ioctl-${era.id}` : 'ioctl',
