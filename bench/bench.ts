@@ -4,10 +4,14 @@
  * only; nothing here is asserted (tests never assert timings).
  *
  *   node dist/bench/bench.js [--quick] [--json] [--case NAME] [--era ERA]
+ *
+ * Eras are named by their registry ids (ksmctl eras); --era takes any
+ * spelling of one.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { memoryFootprint } from '../src/engine/footprint.js';
+import { ERA_IDS, eraById, type EraId, parseEra } from '../src/eras/registry.js';
 import { createDriver } from '../src/workload/eras.js';
 import { parseWorkloadText, type Workload } from '../src/workload/schema.js';
 
@@ -15,7 +19,7 @@ interface Case {
   name: string;
   target: string;
   description: string;
-  eras: string[];
+  eras: readonly EraId[];
   workload: () => Workload;
 }
 
@@ -53,19 +57,16 @@ function guests(n: number, pages: number): Workload {
   return doc(`guests-${n}x${pages}`, processes);
 }
 
-/** Bench era names (era or era:abi or era:kernel) and the algorithm each runs. */
-const ALGORITHMS: Record<string, string> = {
-  'v1:2008': 'Nov 2008 hash-table merger (seed 001)',
-  'v1:2009': 'Mar 2009 stable/unstable tree merger (seed 002)',
-  v2: 'Apr 2009 stable/unstable tree merger (seed 000)',
-  v3: 'mainline 2.6.32 merger (seed 003)',
-  'v3:3.9': 'mainline 3.9 merger with stable_nodes (seed 004)',
-  'v3:6.18': 'mainline 6.18 merger with chains (smart_scan 0, use_zero_pages 0)',
-};
+/** The merge algorithm (and its seed) an era runs, and the knobs its run writes first (6.18: smart_scan 0, use_zero_pages 0). */
+function algorithm(id: EraId): string {
+  const e = eraById(id);
+  const knobs = e.workloadKnobs.map(([name, value]) => `${name} ${value}`).join(', ');
+  return knobs ? `${e.merger} (${knobs})` : e.merger;
+}
 
 function cases(quick: boolean): Case[] {
   const worst = quick ? 65536 : 262144;
-  const eras = Object.keys(ALGORITHMS);
+  const eras = ERA_IDS;
   return [
     {
       name: 'ksmpages-worst',
@@ -78,32 +79,31 @@ function cases(quick: boolean): Case[] {
       name: 'all-identical',
       target: 'steady state: at least 2 M pages scanned per second (last pass)',
       description: `2 x ${worst} pages, all the same content`,
-      eras: ['v3'],
+      eras: ['v3:2.6.32'],
       workload: () => doc('all-identical', { a: [{ pages: worst, content: { seed: 42 } }], b: [{ pages: worst, content: { seed: 42 } }] }),
     },
     {
       name: 'guests-dedup',
       target: 'memory and scale: at most 64 B of metadata per tracked page, under 4 GiB RSS, converge under 60 s',
       description: quick ? '4 guests x 65536 pages, 95 % one image, 5 % private' : '32 guests x 262144 pages (8 Mi pages), 95 % one image, 5 % private',
-      eras: ['v3'],
+      eras: ['v3:2.6.32'],
       workload: () => (quick ? guests(4, 65536) : guests(32, 262144)),
     },
   ];
 }
 
 /** Sets up, registers everything, then runs passes until one changes no counter. */
-function runCase(c: Case, era: string): Result {
+function runCase(c: Case, era: EraId): Result {
   const t0 = performance.now();
   const w = c.workload();
   const d = createDriver(era);
   d.setup(w);
   const total = w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0);
   const a = d.adapter;
-  if (d.era.family === 'v3') {
-    // The real kernels these figures are compared with have no max_kernel_pages.
-    if (d.era.kernel === '2.6.32') a.writeFile('max_kernel_pages', '0');
-    a.setPagesToScan(total + 1);
-  }
+  // The real kernels these figures are compared with have no max_kernel_pages (2.6.32's limit of KSM pages).
+  if (a.files().some((f) => f.name === 'max_kernel_pages')) a.writeFile('max_kernel_pages', '0');
+  // ksmd's batch knob, where sysfs has one: a whole pass, as each scan call below takes.
+  if (a.sysfs !== null) a.setPagesToScan(total + 1);
   for (const p of w.processes) p.regions.forEach((_, r) => d.register(p.name, r));
   const setupSeconds = (performance.now() - t0) / 1000;
   const passSeconds: number[] = [];
@@ -125,7 +125,7 @@ function runCase(c: Case, era: string): Result {
     case: c.name,
     target: c.target,
     era,
-    algorithm: ALGORITHMS[era] ?? era,
+    algorithm: algorithm(era),
     pages: total,
     passesToConverge: passSeconds.length - 1,
     passSeconds,
@@ -162,7 +162,8 @@ const arg = (name: string) => {
 const quick = args.includes('--quick');
 const json = args.includes('--json');
 const only = arg('--case');
-const onlyEra = arg('--era');
+const eraArg = arg('--era');
+const onlyEra = eraArg === undefined ? undefined : parseEra(eraArg).id;
 const all = cases(quick);
 
 if (only !== undefined && onlyEra !== undefined) {

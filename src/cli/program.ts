@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ERA_OPTION_HELP } from '../eras/registry.js';
+import { ERA_IDS, ERA_OPTION_HELP } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiOptions, type TuiTarget, tuiEra } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
@@ -14,6 +14,7 @@ import { addHostCommands, hostStatus } from './commands/host.js';
 import { addLegacyVerbs } from './commands/legacy-verbs.js';
 import { addRunCommand } from './commands/run.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
+import { formatEras, listEras } from './commands/eras.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 import type { Io } from './io.js';
 
@@ -95,6 +96,11 @@ export function buildProgram(io: Io): Command {
       io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
     });
   program
+    .command('eras')
+    .description('list the eras --era takes: what each registers with, its control files, merger, counters and seed')
+    .option('--json', 'print the list as JSON')
+    .action((opts: { json?: boolean }) => io.out(formatEras(listEras(), opts.json === true)));
+  program
     .command('workloads')
     .description('list the built-in workloads and their parameters')
     .option('--json', 'print the list as JSON')
@@ -108,7 +114,7 @@ export function buildProgram(io: Io): Command {
     .command('compare')
     .description('run one workload under several eras side by side: pages saved, convergence, hashing and comparison work, tree and bucket shapes, copy-on-write breaks, metadata')
     .argument('<workload>', 'workload file, or builtin:NAME[:key=value,...] (ksmctl workloads lists them)')
-    .option('--eras <list>', 'comma-separated eras: v1:2008 (hash table), v1:2009, v2, v3 (2.6.32), v3:3.9, v3:6.18', DEFAULT_ERAS)
+    .option('--eras <list>', `comma-separated eras: ${ERA_IDS.join(', ')} (v1 = v1:2008, v3 = v3:2.6.32; ksmctl eras lists them)`, DEFAULT_ERAS)
     .option('--checksum <list>', "run every era with each of these page checksums instead of its own: lookup2, lookup3, xxhash (an experiment, not era behaviour)")
     .addOption(new Option('--passes <n>', "exactly N more full passes after the workload's steps").argParser(count(0)).conflicts('untilConverged'))
     .option('--until-converged', "after the workload's steps, passes until 2 in a row change nothing (the default)")

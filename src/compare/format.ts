@@ -5,9 +5,9 @@
  */
 import asciichart from 'asciichart';
 import { PAGE_SIZE } from '../engine/constants.js';
-import { formatTable } from '../cli/table.js';
+import { formatTable } from '../format/table.js';
+import { ERAS, type EraEntry } from '../eras/registry.js';
 import type { Comparison } from './compare.js';
-import { ERA_FACTS, type EraSpec } from './configs.js';
 import type { ConfigResult, PassRecord } from './run.js';
 
 /** The families of metrics: one chart each in the HTML report. */
@@ -52,6 +52,11 @@ export function lastPass(r: ConfigResult): PassRecord {
   return r.passes[r.passes.length - 1] ?? r.end;
 }
 
+/** The registry's entry of a result's era (results are plain data, from JSON or a worker). */
+export function eraOf(r: ConfigResult): EraEntry | undefined {
+  return ERAS.find((e) => e.id === r.era);
+}
+
 export function profitBytes(r: ConfigResult): number {
   return r.end.pagesSaved * PAGE_SIZE - r.end.metadataBytes;
 }
@@ -68,7 +73,7 @@ export function rows(c: Comparison): Row[] {
   const rs = c.configurations;
   const row = (family: Family, metric: string, f: (r: ConfigResult) => string): Row => ({ family, metric, values: rs.map(f) });
   return [
-    row('savings', 'merger', (r) => ERA_FACTS[r.era as EraSpec]?.short ?? r.merger),
+    row('savings', 'merger', (r) => eraOf(r)?.mergerShort ?? r.merger),
     row('savings', 'checksum', (r) => r.checksum),
     row('savings', 'pages saved (end)', (r) => int(r.end.pagesSaved)),
     row('savings', 'KSM pages (pages_shared)', (r) => int(r.end.pagesShared)),
@@ -89,7 +94,7 @@ export function rows(c: Comparison): Row[] {
       const b = lastPass(r).buckets;
       return b === null ? NONE : `${int(b.longest)} / ${b.mean.toFixed(2)}`;
     }),
-    row('buckets', 'false hash matches', (r) => (r.era === 'v1:2008' ? int(r.end.falseHashMatches) : NONE)),
+    row('buckets', 'false hash matches', (r) => (eraOf(r)?.algorithm === 'hash-2008' ? int(r.end.falseHashMatches) : NONE)),
     row('cow', 'copy-on-write breaks', (r) => int(r.end.cowBreaks)),
     row('metadata', 'tracking items', (r) => int(r.end.trackingItems)),
     row('metadata', 'metadata', (r) => bytes(r.end.metadataBytes)),

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Comparison } from './compare.js';
-import { FAMILIES, type Family, header, lastPass, NOTES, profitBytes, rows } from './format.js';
+import { eraOf, FAMILIES, type Family, header, lastPass, NOTES, profitBytes, rows } from './format.js';
 import type { ConfigResult } from './run.js';
 
 interface Dataset {
@@ -108,7 +108,7 @@ export function chartSpecs(c: Comparison): ChartSpec[] {
       datasets: [
         { label: 'longest chain', data: per((r) => bucket(r, 'longest')) },
         { label: 'mean chain (used buckets)', data: per((r) => bucket(r, 'mean')) },
-        { label: 'false hash matches', data: per((r) => (r.era === 'v1:2008' ? r.end.falseHashMatches : null)), right: true },
+        { label: 'false hash matches', data: per((r) => (eraOf(r)?.algorithm === 'hash-2008' ? r.end.falseHashMatches : null)), right: true },
       ],
       left: 'entries per bucket',
       right: 'false matches',

@@ -17,7 +17,8 @@ import type { Counters, EraDriver, WorkloadDriver } from '../workload/driver.js'
 import { applyPreload, type Preload } from '../workload/library.js';
 import { runWorkload, type Snapshot, type StepError } from '../workload/runner.js';
 import { totalPages, type Workload } from '../workload/schema.js';
-import { type Configuration, createDriver, ERA_FACTS } from './configs.js';
+import { eraById } from '../eras/registry.js';
+import { type Configuration, createDriver } from './configs.js';
 import { type BucketShape, type MergerProbe, probeMerger, type TreeShape } from './probe.js';
 
 /** The 2.6.32 default of sleep_millisecs: one batch per 20 ms of virtual time. */
@@ -203,6 +204,7 @@ class CountingDriver implements EraDriver {
 
 /** Runs one configuration; onProgress hears of every batch (the caller throttles). */
 export function runConfiguration(input: CompareInput, config: Configuration, plan: Plan, onProgress?: (p: Progress) => void): ConfigResult {
+  const era = eraById(config.era);
   const w = plannedWorkload(input.workload, plan);
   const lastStep = w.steps.length - 2;
   const total = Math.max(1, totalPages(w));
@@ -261,8 +263,7 @@ export function runConfiguration(input: CompareInput, config: Configuration, pla
     afterSetup: (d) => {
       if (input.preload !== undefined) applyPreload(d, input.preload);
       probe = probeMerger(driver.inner.adapter.merger);
-      const facts = ERA_FACTS[config.era];
-      if (facts.kind === 'tree2009') {
+      if (era.algorithm === 'tree-2009') {
         endOfPassHook = true;
         probe.onPassEnd(() => pending.push(probe!.trees()));
       }
@@ -277,15 +278,14 @@ export function runConfiguration(input: CompareInput, config: Configuration, pla
   const endSaved = last?.pages_saved ?? 0;
   // Tree shapes as at the end of the last pass (the 2009 merger has flushed its unstable tree since).
   const lastPass = records[records.length - 1];
-  const endTrees = ERA_FACTS[config.era].kind === 'tree2009' && lastPass?.stable ? { stable: lastPass.stable, unstable: lastPass.unstable! } : probe!.trees();
+  const endTrees = era.algorithm === 'tree-2009' && lastPass?.stable ? { stable: lastPass.stable, unstable: lastPass.unstable! } : probe!.trees();
   const end = record(records.length, END_LABEL, endSaved, driver.counters(), endTrees);
-  const facts = ERA_FACTS[config.era];
   return {
     label: config.label,
     era: config.era,
-    merger: facts.merger,
+    merger: era.merger,
     title: driver.title,
-    checksum: config.checksum ?? facts.checksum,
+    checksum: config.checksum ?? era.checksum,
     passes: records,
     end,
     converged: convergence(records),

@@ -1,7 +1,9 @@
 /**
  * Typed errno values with the kernel's own numbers and glibc's wording
- * (asm-generic/errno-base.h, errno.h). Handlers return or throw these; tests
- * assert on the name or number, never on the message.
+ * (asm-generic/errno-base.h, errno.h). Handlers return them negated, as the
+ * kernel's do (-ERRNO.EINVAL); front ends show them by name (errnoName, as
+ * strace does) or by message (strerror, as perror and bash do). Tests assert
+ * on the name or number, never on the message.
  */
 
 const TABLE = [
@@ -56,34 +58,4 @@ export function errnoName(num: number): string {
 /** glibc's strerror() text for an errno number. */
 export function strerror(num: number): string {
   return BY_NUMBER.get(num)?.message ?? `Unknown error ${num}`;
-}
-
-export function errnoNumber(name: ErrnoName): number {
-  return ERRNO[name];
-}
-
-/**
- * A failed simulated system call, shaped like Node's SystemError: it carries
- * the errno, its symbolic code and the call that failed.
- */
-export class KernelError extends Error {
-  readonly errno: number;
-  readonly code: string;
-  readonly syscall: string;
-  readonly path: string | undefined;
-
-  constructor(errno: number, syscall: string, path?: string) {
-    const code = errnoName(errno);
-    super(`${syscall}${path ? ` ${path}` : ''}: ${code} (${strerror(errno)})`);
-    this.name = 'KernelError';
-    this.errno = errno;
-    this.code = code;
-    this.syscall = syscall;
-    this.path = path;
-  }
-}
-
-/** Throws the KernelError for `name` from `syscall`. */
-export function fail(name: ErrnoName, syscall: string, path?: string): never {
-  throw new KernelError(ERRNO[name], syscall, path);
 }

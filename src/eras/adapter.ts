@@ -32,6 +32,8 @@ import type { Memory, Range } from '../engine/memory/memory.js';
 import type { Mm } from '../engine/memory/mm.js';
 import type { AnyMerger } from '../engine/merge/merger.js';
 import type { SinglePage } from '../engine/pages.js';
+import { ROOT } from '../kernel/cred.js';
+import type { SysfsDir } from '../kernel/sysfs.js';
 import { fillRegion, internPage } from '../workload/fill.js';
 import type { Region as WorkloadRegion } from '../workload/schema.js';
 import type { CallRecord, Knobs } from './calls.js';
@@ -50,7 +52,16 @@ export interface BootOptions {
   /** NUMA nodes of the machine (v3; default 1). */
   numaNodes?: number;
   /** Module parameters of the Nov 2008 driver (the workload's hashTables; the seed's defaults when absent). */
-  hashTables?: { pageHash: number; rmapHash: number; sha1Cache: number };
+  hashTables?: { pageHash?: number; rmapHash?: number; sha1Cache?: number };
+  /** v1: the owner and mode of /dev/ksm (default root:root 0660; a site that let its users register memory made it 0666). */
+  ksmDevice?: { uid: number; gid: number; mode: number };
+  /**
+   * v1: every program's C library maps the stack page its ioctl structs are
+   * passed on when the program starts, not at its first struct argument: it
+   * then lies apart from every region the program maps, so no munmap of a
+   * region can take it (the soak unmaps pieces of regions).
+   */
+  stackAtStart?: boolean;
 }
 
 /** A mapped region: where it starts and how many pages it has. */
@@ -105,9 +116,26 @@ export abstract class EraAdapter {
   /** The process exits (its descriptors close, its address space goes unless a registration pins it). */
   abstract exit(p: Process): void;
 
-  /** mmap(NULL, pages * PAGE_SIZE, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0): the address or -errno. */
-  mmap(p: Process, pages: number): number {
-    return this.machine.mmap(p, 0, pages * PAGE_SIZE, REGION_PROT, REGION_FLAGS);
+  /**
+   * mmap(NULL, pages * PAGE_SIZE, prot, flags, -1, 0) of anonymous memory,
+   * PROT_READ|PROT_WRITE and MAP_PRIVATE|MAP_ANONYMOUS unless told: the
+   * address or -errno.
+   */
+  mmap(p: Process, pages: number, prot: number = REGION_PROT, flags: number = REGION_FLAGS): number {
+    return this.machine.mmap(p, 0, pages * PAGE_SIZE, prot, flags);
+  }
+
+  /** munmap(addr, pages * PAGE_SIZE): 0 or -errno (any page-aligned piece of a mapping, or none). */
+  munmap(p: Process, addr: number, pages: number): number {
+    return this.machine.munmap(p, addr, pages * PAGE_SIZE);
+  }
+
+  /**
+   * madvise(2) with any advice, as the era's kernel answers it: 0 or
+   * -errno. The /dev/ksm era's kernels model no madvise: ENOSYS.
+   */
+  madvise(_p: Process, _addr: number, _length: number, _advice: number): number {
+    return -ERRNO.ENOSYS;
   }
 
   /** NUMA nodes of the machine (nr_node_ids; 1 where the era's machine has no NUMA). */
@@ -142,6 +170,22 @@ export abstract class EraAdapter {
   abstract register(p: Process, addr: number, pages: number, calls?: CallRecord[]): number;
   /** The era's unregistration of p's registered regions: 0 or -errno; its calls are appended to `calls`. */
   abstract unregister(p: Process, regions: readonly MappedRegion[], calls?: CallRecord[]): number;
+  /**
+   * close(2) of the descriptor p's registrations hang on (v1: its SMA fd;
+   * the release on the last reference unregisters them): 0 or -errno, 0 when
+   * p has none; null in an era whose registrations hang on no descriptor.
+   */
+  closeRegistrationFd(_p: Process): number | null {
+    return null;
+  }
+  /**
+   * dup(2) of that descriptor, the old number then closed (the
+   * registrations live on under the new one): the new fd or -errno; null
+   * when p (or the era) has none.
+   */
+  dupRegistrationFd(_p: Process): number | null {
+    return null;
+  }
   /** What the kernel holds as registered in mm, whoever registered it, in address order. */
   abstract registeredRanges(mm: Mm): Range[];
 
@@ -156,6 +200,15 @@ export abstract class EraAdapter {
   abstract setPagesToScan(n: number): CallRecord;
   abstract setSleep(micros: number): CallRecord;
   /**
+   * ksmd's run flag, batch and sleep at once, set by process `as` (default:
+   * root, through the era's control program or shell): v1, one
+   * KSM_START_STOP_KTHREAD from `as`'s own /dev/ksm fd (opened first if it
+   * has none: any user who can open the node steers kksmd); v2 and v3, the
+   * sleep, batch and run files written in that order. 0, or the first
+   * -errno (v1: the seeds' positive +EPERM too).
+   */
+  abstract setKnobs(k: Knobs, as?: Process): number;
+  /**
    * The calls the era's control program makes once, before its first
    * control (v1: ksmctl opens /dev/ksm), so that a log shows them as lines
    * of their own; none where a control is a shell's write to sysfs. A
@@ -168,17 +221,25 @@ export abstract class EraAdapter {
   get controlPid(): number {
     return 0;
   }
-  /** Writes one of the era's knob files as root (`echo VALUE > FILE`): the bytes written or -errno (ENOENT: the era has no such file). */
-  writeKnob(_name: string, _value: string): number {
-    return -ERRNO.ENOENT;
-  }
-  /** The same, as the call a shell user makes, for logs. */
+  /** Writes one of the era's knob files as a shell user does (`echo VALUE > FILE`), for logs: the call. */
   writeFile(name: string, value: string): CallRecord {
     return { text: `${this.era.label} has no file ${name}`, ok: false };
   }
   /** The era's knob and counter files beyond the five counters and the three ksmd knobs, in the era's order. */
   files(): EraFile[] {
     return [];
+  }
+  /** The era's /sys/kernel/mm/ksm (v2, v3), or null (v1 had none). */
+  get sysfs(): SysfsDir | null {
+    return null;
+  }
+  /** A file of it (a bare name or a path) as process `as` reads it (default root): its text, or -errno (ENOENT without one). */
+  readSysfs(name: string, as?: Process): string | number {
+    return this.sysfs?.read(name, as ?? ROOT) ?? -ERRNO.ENOENT;
+  }
+  /** `text` written to a file of it by process `as` (default root), unlike writeFile with no shell around it: the byte count or -errno. */
+  writeSysfs(name: string, text: string, as?: Process): number {
+    return this.sysfs?.write(name, text, as ?? ROOT) ?? -ERRNO.ENOENT;
   }
   /**
    * What a user of the era did before registering anything, to have ksmd
@@ -197,6 +258,12 @@ export abstract class EraAdapter {
   abstract pagesScanned(): number;
   /** One call of the era's scan routine with a budget of `pages` (the schema's "one batch"). */
   abstract scan(pages: number): void;
+  /** The address space under the cursor that `passes()` counts (ksmd's, or a 2008 SCAN fd's once scan() drives one), or null. */
+  abstract cursorMm(): Mm | null;
+  /** Lets `ms` of virtual time pass: the scan thread runs every batch its knobs make due meanwhile. */
+  sleep(ms: number): void {
+    this.ksmd.advanceTo(this.now() + ms * 1000);
+  }
   /** Per-process figures the era shows (6.18's /proc/PID/ksm_stat), or null. */
   procStat(_p: Process): Record<string, string> | null {
     return null;

@@ -82,18 +82,21 @@ export class V1Adapter extends EraAdapter {
   /** 2008: the scanner program and its SCAN fd, once the schema's scan step ran. */
   private scanner: Libc | null = null;
   private scanFd = -1;
+  /** Programs map their C library's stack page when they start (BootOptions.stackAtStart). */
+  private readonly stackAtStart: boolean;
 
   /** A fresh kernel with the entry's driver loaded, or one that already runs (the ksmctl host's), which the adapter then drives. */
   constructor(readonly era: EraEntry, kernelOrOpts: V1Kernel | BootOptions = {}) {
     super();
     this.abi = era.abi!;
+    this.stackAtStart = !(kernelOrOpts instanceof V1Kernel) && kernelOrOpts.stackAtStart === true;
     if (kernelOrOpts instanceof V1Kernel) {
       if ((this.abi === '2008' ? kernelOrOpts.ksm2008 : kernelOrOpts.ksm2009) === null) throw new Error(`v1: the kernel has no ${this.abi} driver loaded`);
       this.kernel = kernelOrOpts;
     } else {
       // Module load with the workload's parameters (SCHEMA.md hashTables: only the Nov 2008 merger has these tables).
       const ht = kernelOrOpts.hashTables;
-      this.kernel = new V1Kernel({ abi: this.abi, pageHashSize: ht?.pageHash, rmapHashSize: ht?.rmapHash, sha1HashSize: ht?.sha1Cache });
+      this.kernel = new V1Kernel({ abi: this.abi, pageHashSize: ht?.pageHash, rmapHashSize: ht?.rmapHash, sha1HashSize: ht?.sha1Cache, deviceNode: kernelOrOpts.ksmDevice });
       if (kernelOrOpts.checksum !== undefined) this.merger.useChecksum(kernelOrOpts.checksum);
     }
     this.stateLabels = this.abi === '2008' ? LABELS_2008 : PAGE_STATE_LABELS;
@@ -126,7 +129,14 @@ export class V1Adapter extends EraAdapter {
     const p = this.kernel.spawn(name, uid);
     const fds = this.kernel.fdTable(p);
     for (let fd = 0; fd < 3; fd++) fds.install(fd, new KFile('/dev/pts/0', {}, null, O_RDWR));
-    this.programs.set(p.pid, { c: new Libc(this.kernel, p), dev: -1, sma: -1 });
+    const c = new Libc(this.kernel, p);
+    if (this.stackAtStart) {
+      // The C library maps its stack page at the first struct argument: one
+      // now, to no descriptor (EBADF, errno cleared), before any region.
+      c.ioctl(-1, h2009.KSM_GET_INFO_KTHREAD, new h2009.ksm_kthread_info());
+      c.errno = 0;
+    }
+    this.programs.set(p.pid, { c, dev: -1, sma: -1 });
     return p;
   }
 
@@ -201,6 +211,26 @@ export class V1Adapter extends EraAdapter {
     return r < 0 ? -prog.c.errno : r;
   }
 
+  /** close() of p's SMA fd: the release on the last reference (in any process) removes its regions. */
+  override closeRegistrationFd(p: Process): number | null {
+    const prog = this.program(p);
+    if (prog.sma < 0) return 0;
+    const r = prog.c.close(prog.sma);
+    prog.sma = -1;
+    return r < 0 ? -prog.c.errno : r;
+  }
+
+  /** dup() of p's SMA fd, the old number closed: the SMA lives on under the new one. */
+  override dupRegistrationFd(p: Process): number | null {
+    const prog = this.program(p);
+    if (prog.sma < 0) return null;
+    const fd = prog.c.dup(prog.sma);
+    if (fd < 0) return -prog.c.errno;
+    prog.c.close(prog.sma);
+    prog.sma = fd;
+    return fd;
+  }
+
   /** Its slots on the driver's list. */
   registeredRanges(mm: Mm): Range[] {
     return slotRanges(mm, this.abi === '2008' ? this.hash.slots : this.tree.slots);
@@ -224,17 +254,20 @@ export class V1Adapter extends EraAdapter {
     return this.ctl?.pid ?? 0;
   }
 
+  /** KSM_START_STOP_KTHREAD with the whole struct from program c's fd: what its libc returns (-1 with errno). */
+  private kthreadIoctl(c: Libc, fd: number, v: { sleep: number; pagesToScan: number; run: boolean }): number {
+    const flags = v.run ? h2008.ksm_control_flags_run : 0;
+    return this.abi === '2008'
+      ? c.ioctl(fd, h2008.KSM_START_STOP_KTHREAD, new h2008.ksm_kthread_info({ sleep: v.sleep, pages_to_scan: v.pagesToScan, max_pages_to_merge: v.pagesToScan, flags }))
+      : c.ioctl(fd, h2009.KSM_START_STOP_KTHREAD, new h2009.ksm_kthread_info({ sleep: v.sleep, pages_to_scan: v.pagesToScan, flags }));
+  }
+
   /** KSM_START_STOP_KTHREAD with the whole struct, as ksmctl sends it (opening /dev/ksm first if it has not yet). */
   private startStop(v: { sleep: number; pagesToScan: number; run: boolean }): CallRecord {
     const opened = this.openControl();
     const ctl = this.ctl!;
-    const flags = v.run ? h2008.ksm_control_flags_run : 0;
     const calls: CallRecord[] = [];
-    const r = this.traced(ctl, calls, false, () =>
-      this.abi === '2008'
-        ? ctl.ioctl(this.ctlFd, h2008.KSM_START_STOP_KTHREAD, new h2008.ksm_kthread_info({ sleep: v.sleep, pages_to_scan: v.pagesToScan, max_pages_to_merge: v.pagesToScan, flags }))
-        : ctl.ioctl(this.ctlFd, h2009.KSM_START_STOP_KTHREAD, new h2009.ksm_kthread_info({ sleep: v.sleep, pages_to_scan: v.pagesToScan, flags })),
-    );
+    const r = this.traced(ctl, calls, false, () => this.kthreadIoctl(ctl, this.ctlFd, v));
     // The seeds return EPERM positive (= 1) for a run flag with a zero count: a failure all the same.
     const text = [...opened.map((o) => o.text), calls[0]?.text ?? 'ioctl(KSM_START_STOP_KTHREAD) = ?'].join('\n');
     return { text, ok: r === 0 };
@@ -254,6 +287,29 @@ export class V1Adapter extends EraAdapter {
   stop(): CallRecord {
     const k = this.knobs();
     return this.startStop({ sleep: k.sleepMicros, pagesToScan: k.pagesToScan, run: false });
+  }
+
+  /** One KSM_START_STOP_KTHREAD, from ksmctl, or from `as` on its own /dev/ksm fd (the seeds check no permission beyond the node's mode). */
+  setKnobs(k: Knobs, as?: Process): number {
+    const v = { sleep: Math.round(k.sleepMicros), pagesToScan: k.pagesToScan, run: k.run };
+    let c: Libc;
+    let fd: number;
+    if (as === undefined) {
+      this.openControl();
+      c = this.ctl!;
+      fd = this.ctlFd;
+    } else {
+      const prog = this.program(as);
+      if (prog.dev < 0) {
+        const dev = prog.c.open(KSM_DEVICE_PATH, O_RDWR);
+        if (dev < 0) return -prog.c.errno;
+        prog.dev = dev;
+      }
+      c = prog.c;
+      fd = prog.dev;
+    }
+    const r = this.kthreadIoctl(c, fd, v);
+    return r < 0 ? -c.errno : r;
   }
 
   unmerge(): CallRecord {
@@ -295,6 +351,16 @@ export class V1Adapter extends EraAdapter {
   passes(): number {
     if (this.abi === '2008' && this.scanner !== null) return this.scanCursor()?.wraps ?? 0;
     return this.merger.passes();
+  }
+
+  cursorMm(): Mm | null {
+    if (this.abi === '2009') return this.tree.scan.slotIndex?.mm ?? null;
+    return (this.scanner !== null ? this.scanCursor() : this.hash.kthreadKsmScan)?.slotIndex?.mm ?? null;
+  }
+
+  /** Both kthreads' batches in time order, were both ABIs loaded (the host's kernel can have both). */
+  override sleep(ms: number): void {
+    this.kernel.sleep(ms);
   }
 
   pagesScanned(): number {

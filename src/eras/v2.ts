@@ -12,6 +12,7 @@ import { ERRNO } from '../engine/errno.js';
 import type { Process } from '../engine/machine.js';
 import type { Range } from '../engine/memory/memory.js';
 import type { Mm } from '../engine/memory/mm.js';
+import type { SysfsDir } from '../kernel/sysfs.js';
 import { PAGE_SIZE } from '../engine/constants.js';
 import { KSM_SYSFS_DIR, MADV_SHAREABLE, MADV_UNSHAREABLE, ksm_control_flags_run } from '../v2-madvise/constants.js';
 import * as v2c from '../v2-madvise/constants.js';
@@ -69,6 +70,10 @@ export class V2Adapter extends EraAdapter {
     this.kernel.exit(p);
   }
 
+  override madvise(p: Process, addr: number, length: number, advice: number): number {
+    return this.kernel.madvise(p, addr, length, advice);
+  }
+
   register(p: Process, addr: number, pages: number, calls?: CallRecord[]): number {
     const r = this.kernel.madvise(p, addr, pages * PAGE_SIZE, MADV_SHAREABLE);
     calls?.push(madviseCall(p, addr, pages * PAGE_SIZE, 'MADV_SHAREABLE', r));
@@ -113,6 +118,20 @@ export class V2Adapter extends EraAdapter {
     };
   }
 
+  override get sysfs(): SysfsDir {
+    return this.kernel.sysfs;
+  }
+
+  /** sleep (µs), pages_to_scan, run, as `as` writes them; a store that consumes nothing (0) is no error. */
+  setKnobs(k: Knobs, as?: Process): number {
+    const writes: Array<[string, number]> = [['sleep', Math.round(k.sleepMicros)], ['pages_to_scan', k.pagesToScan], ['run', k.run ? ksm_control_flags_run : 0]];
+    for (const [name, value] of writes) {
+      const r = this.writeSysfs(name, `${value}\n`, as);
+      if (r < 0) return r;
+    }
+    return 0;
+  }
+
   start(): CallRecord {
     return this.echo(ksm_control_flags_run, 'run');
   }
@@ -132,10 +151,6 @@ export class V2Adapter extends EraAdapter {
   /** `sleep` is in microseconds in this era. */
   setSleep(micros: number): CallRecord {
     return this.echo(Math.round(micros), 'sleep');
-  }
-
-  override writeKnob(name: string, value: string): number {
-    return this.kernel.writeSysfs(`${KSM_SYSFS_DIR}/${name}`, `${value}\n`);
   }
 
   override writeFile(name: string, value: string): CallRecord {
@@ -167,6 +182,10 @@ export class V2Adapter extends EraAdapter {
 
   pagesScanned(): number {
     return this.merger.stats.pagesScanned;
+  }
+
+  cursorMm(): Mm | null {
+    return this.merger.scan.slotIndex?.mm ?? null;
   }
 
   /** One call of ksm_scan_start with the step's budget. */

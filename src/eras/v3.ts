@@ -10,6 +10,7 @@
 import { type Process } from '../engine/machine.js';
 import type { Range } from '../engine/memory/memory.js';
 import type { Mm } from '../engine/memory/mm.js';
+import type { SysfsDir } from '../kernel/sysfs.js';
 import { NODE_FLAG, STABLE_FLAG as STABLE_FLAG_2632 } from '../engine/merge/mainline-2632.js';
 import { STABLE_FLAG as STABLE_FLAG_3X, UNSTABLE_FLAG } from '../engine/merge/mainline-3x.js';
 import { PAGE_SIZE } from '../engine/constants.js';
@@ -69,8 +70,12 @@ export class V3Adapter extends EraAdapter {
   }
 
   /** Through the kernel's mmap: on 6.18 a process with prctl(PR_SET_MEMORY_MERGE) gets the new VMA mergeable at once. */
-  override mmap(p: Process, pages: number): number {
-    return this.kernel.mmap(p, 0, pages * PAGE_SIZE, REGION_PROT, REGION_FLAGS);
+  override mmap(p: Process, pages: number, prot: number = REGION_PROT, flags: number = REGION_FLAGS): number {
+    return this.kernel.mmap(p, 0, pages * PAGE_SIZE, prot, flags);
+  }
+
+  override madvise(p: Process, addr: number, length: number, advice: number): number {
+    return this.kernel.madvise(p, addr, length, advice);
   }
 
   override get numaNodes(): number {
@@ -127,6 +132,20 @@ export class V3Adapter extends EraAdapter {
     };
   }
 
+  override get sysfs(): SysfsDir {
+    return this.kernel.sysfs;
+  }
+
+  /** sleep_millisecs (rounded), pages_to_scan, run, as `as` writes them. */
+  setKnobs(k: Knobs, as?: Process): number {
+    const writes: Array<[string, number]> = [['sleep_millisecs', Math.round(k.sleepMicros / 1000)], ['pages_to_scan', k.pagesToScan], ['run', k.run ? KSM_RUN_MERGE : KSM_RUN_STOP]];
+    for (const [name, value] of writes) {
+      const r = this.writeSysfs(name, `${value}\n`, as);
+      if (r < 0) return r;
+    }
+    return 0;
+  }
+
   start(): CallRecord {
     return this.echo(KSM_RUN_MERGE, 'run');
   }
@@ -146,10 +165,6 @@ export class V3Adapter extends EraAdapter {
   /** sleep_millisecs: the sleep is rounded to whole milliseconds. */
   setSleep(micros: number): CallRecord {
     return this.echo(Math.round(micros / 1000), 'sleep_millisecs');
-  }
-
-  override writeKnob(name: string, value: string): number {
-    return this.kernel.writeSysfs(`${KSM_SYSFS_DIR}/${name}`, `${value}\n`);
   }
 
   override writeFile(name: string, value: string): CallRecord {
@@ -192,6 +207,10 @@ export class V3Adapter extends EraAdapter {
 
   scan(pages: number): void {
     this.merger.ksmDoScan(pages);
+  }
+
+  cursorMm(): Mm | null {
+    return this.merger.scan.mmSlot.mm;
   }
 
   /** /proc/PID/ksm_stat (6.18), as name -> value. */

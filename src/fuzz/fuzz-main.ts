@@ -1,7 +1,8 @@
 /**
  * npm run fuzz -- [--seed N] [--inputs N] [--target a,b] [--session K] [--check-every N]
  *
- * Runs every fuzz target (src/fuzz/targets.ts; `--target` to choose) with N
+ * Runs every fuzz target (src/fuzz/targets.ts; `--target` to choose, e.g.
+ * `madvise-v3:6.18`, `sysfs-v2`, `ioctl-v1:2009`) with N
  * inputs each (default 100,000) and prints what it covered: inputs,
  * sessions, invariant checks and the outcome histogram of each target, the
  * time and the seed. Exits 1 on the first failure, printing the session to

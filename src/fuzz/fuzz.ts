@@ -64,7 +64,7 @@ export function runFuzz(opts: FuzzOptions): FuzzReport {
     const t1 = performance.now();
     const first = opts.session ?? 0;
     for (let k = first; opts.session !== undefined ? k === first : rep.inputs < opts.inputs; k++) {
-      const rng = new Rng(sessionSeed(opts.seed, target.name, k));
+      const rng = new Rng(sessionSeed(opts.seed, target.seedName ?? target.name, k));
       let index = 0;
       const fail = (detail: string): never => {
         throw new FuzzFailure(opts.seed, target.name, k, index, detail);

@@ -1,13 +1,14 @@
 /**
- * npm run soak -- [--seed N] [--ops N] [--world I] [--check-every N] [--eras v3,v2,...]
+ * npm run soak -- [--seed N] [--ops N] [--world I] [--check-every N] [--eras v3:6.18,v2,...]
  *
  * Runs the soak (src/fuzz/soak.ts) and prints what it covered: operations
  * per kind and per era, worlds, merges, passes, writes inside merges,
  * invariant checks, time, and the seed to replay it with. Exits 1 on the
- * first violation, printing the world to replay alone.
+ * first violation, printing the world to replay alone. `--eras` takes the
+ * registry's ids and their other spellings (v3 = v3:2.6.32, v1-2009, ...).
  */
-import { type EraId, SOAK_ERA_IDS } from './worlds.js';
-import { runSoak, SOAK_OPS, SoakFailure, type SoakReport } from './soak.js';
+import { EraInputError, type EraId, parseEra } from '../eras/registry.js';
+import { runSoak, SOAK_ERA_IDS, SOAK_OPS, SoakFailure, type SoakReport } from './soak.js';
 
 export interface SoakArgs {
   seed: number;
@@ -36,9 +37,16 @@ export function parseSoakArgs(argv: string[], defaultSeed: number): SoakArgs {
     else if (a === '--world') args.world = int();
     else if (a === '--check-every') args.checkEvery = Math.max(1, int());
     else if (a === '--eras') {
-      const list = val().split(',');
-      for (const e of list) if (!(SOAK_ERA_IDS as readonly string[]).includes(e)) throw new Error(`--eras: no era ${e} (${SOAK_ERA_IDS.join(', ')})`);
-      args.eras = list as EraId[];
+      args.eras = val()
+        .split(',')
+        .map((e) => {
+          try {
+            return parseEra(e).id;
+          } catch (err) {
+            if (err instanceof EraInputError) throw new Error(`--eras: no era ${e} (${SOAK_ERA_IDS.join(', ')})`);
+            throw err;
+          }
+        });
     } else throw new Error(`unknown option ${a} (--seed, --ops, --world, --check-every, --eras)`);
   }
   return args;
@@ -51,7 +59,7 @@ export function formatSoak(r: SoakReport, eras: readonly EraId[] = SOAK_ERA_IDS)
   ];
   for (const e of eras) {
     const x = r.perEra[e];
-    lines.push(`  ${e.padEnd(8)} ${String(x.worlds).padStart(6)} worlds ${x.ops.toLocaleString('en-US').padStart(12)} ops ${x.merges.toLocaleString('en-US').padStart(10)} merges ${x.passes.toLocaleString('en-US').padStart(12)} passes`);
+    lines.push(`  ${e.padEnd(10)} ${String(x.worlds).padStart(6)} worlds ${x.ops.toLocaleString('en-US').padStart(12)} ops ${x.merges.toLocaleString('en-US').padStart(10)} merges ${x.passes.toLocaleString('en-US').padStart(12)} passes`);
   }
   lines.push('per operation:');
   for (const o of SOAK_OPS) lines.push(`  ${o.padEnd(12)} ${r.perOp[o].toLocaleString('en-US').padStart(12)}`);

@@ -5,6 +5,12 @@
  * never an exception; every few inputs, the memory model's and the merger's
  * invariants are recomputed.
  *
+ * The targets of a front end are one per era it belongs to, named
+ * `KIND-ERA` with the era's registry id (`madvise-v3:6.18`, `sysfs-v2`);
+ * `--target` takes the era's other spellings too (`sysfs-v3` is
+ * sysfs-v3:2.6.32). `ioctl` alone draws its driver per session (the 2008
+ * ABI, the 2009 one, or both at once); `ioctl-v1:2008` keeps to one era.
+ *
  * An input belongs to a session (a fresh kernel every SESSION inputs) and is
  * generated from (seed, target, session), so any failure replays with
  * `npm run fuzz -- --seed S --target T --session K`.
@@ -16,24 +22,21 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRIT
 import { ERRNO, errnoName } from '../engine/errno.js';
 import type { Process } from '../engine/machine.js';
 import { checkMemory } from '../engine/memory/invariants.js';
-import { checkHash2008 } from '../engine/merge/hash-2008-invariants.js';
-import { checkMainline2632 } from '../engine/merge/mainline-2632-invariants.js';
-import { checkTree2009 } from '../engine/merge/tree-2009-invariants.js';
+import type { AnyMerger } from '../engine/merge/merger.js';
 import { _IOC } from '../kernel/ioctl.js';
 import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIOQSIZE, KSM_DEVICE_PATH, O_RDWR } from '../v1-ioctl/constants.js';
 import { requestTable } from '../v1-ioctl/device.js';
 import { V1Kernel } from '../v1-ioctl/kernel.js';
 import * as h2008 from '../v1-ioctl/linux-ksm-2008.js';
 import * as h2009 from '../v1-ioctl/linux-ksm-2009.js';
-import { V2Kernel } from '../v2-madvise/kernel.js';
-import { V3Kernel } from '../v3-sysfs/kernel.js';
 import { WorkloadError } from '../workload/errors.js';
-import { ERAS } from '../eras/registry.js';
+import { EraInputError, ERAS, type EraEntry, type EraId, parseEra } from '../eras/registry.js';
 import { WorkloadDriver } from '../workload/driver.js';
 import { runWorkload } from '../workload/runner.js';
 import { parseWorkloadText, totalPages } from '../workload/schema.js';
 import { BUILTINS } from '../script/builtins.js';
 import { runScript } from '../script/run.js';
+import { eraProblems, framePins, mergerProblems } from './invariants.js';
 import { Rng } from './rng.js';
 
 /** Inputs per session: a fresh kernel after this many. */
@@ -44,6 +47,10 @@ export type Outcome = string;
 
 export interface FuzzTarget {
   name: string;
+  /** The era it fuzzes, when it keeps to one. */
+  era?: EraEntry;
+  /** The name its sessions' seeds derive from, when not `name` (a target renamed to its era's id keeps its replays). */
+  seedName?: string;
   /** What is fuzzed, for the report. */
   what: string;
   /** A new session (a fresh kernel); its run() takes one input at a time. */
@@ -142,124 +149,151 @@ const KNOWN = [...REQUESTS.keys(), ...GENERIC];
 /** Every errno a /dev/ksm-era ioctl can return to user space (the seeds' handlers and do_vfs_ioctl). */
 const IOCTL_ERRNOS = [ERRNO.EBADF, ERRNO.EINVAL, ERRNO.EFAULT, ERRNO.ENOMEM, ERRNO.EMFILE, ERRNO.EPERM, ERRNO.EAGAIN, ERRNO.ENOTTY];
 
-export const ioctlTarget: FuzzTarget = {
-  name: 'ioctl',
-  what: 'v1 ioctl(2): random request numbers and struct bytes on the /dev/ksm fd, SMA fds, SCAN fds and bad fds, 2008 / 2009 / both-ABI drivers',
-  session(rng) {
-    const abi = rng.pick(['2008', '2009', 'both'] as const);
-    const k = new V1Kernel({ abi, pageHashSize: rng.pick([1, 13, 4099]) });
-    const p = k.spawn('fuzz');
-    const buf = k.mmap(p, 0, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-    const region = k.mmap(p, 0, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-    for (let i = 0; i < 8; i++) k.memory.writeBytes(p.mm, region + i * PAGE_SIZE, new Uint8Array([i % 3]));
-    const dev = k.open(p, KSM_DEVICE_PATH, O_RDWR);
-    const kinds = new Map<number, 'device' | 'sma' | 'scan'>([[dev, 'device']]);
-    const mkSma = () => {
-      const fd = k.ioctl(p, dev, h2008.KSM_CREATE_SHARED_MEMORY_AREA);
-      if (fd >= 0) kinds.set(fd, 'sma');
-    };
-    mkSma();
-    if (abi !== '2009') {
-      const fd = k.ioctl(p, dev, h2008.KSM_CREATE_SCAN);
-      if (fd >= 0) kinds.set(fd, 'scan');
-    }
-    return {
-      lastInput: '',
-      run(r) {
-        // Keep the fd table small: new fds come from CREATE_* requests.
-        for (const e of k.fdTable(p).entries()) if (!kinds.has(e.fd)) kinds.set(e.fd, e.file.path.includes('ksm-scan') ? 'scan' : e.file.path.includes('ksm-sma') ? 'sma' : 'device');
-        if (kinds.size > 40) for (const fd of [...kinds.keys()].slice(10)) if (k.close(p, fd) === 0) kinds.delete(fd);
-        if (r.chance(0.05)) mkSma();
-        const live = [...kinds.keys()];
-        // Each kind of fd as often as the others, and now and then a bad one.
-        const ofKind = (kd: string) => live.filter((f) => kinds.get(f) === kd);
-        const pool = r.chance(0.93) ? ofKind(r.pick(['device', 'sma', 'scan'])) : [];
-        const fd = pool.length ? r.pick(pool) : r.pick([-1, 1000, 2 ** 31 - 1, 77]);
-        let req: number;
-        switch (r.int(4)) {
-          case 0:
-          case 1:
-            req = r.pick(KNOWN);
-            if (r.chance(0.2)) req = (req ^ (1 << r.int(32))) >>> 0;
-            break;
-          case 2:
-            req = _IOC(r.int(4), r.chance(0.8) ? 0xab : r.int(256), r.int(0x50), r.int(64));
-            break;
-          default:
-            req = r.u32();
-        }
-        // The argument: a struct of random bytes in the buffer (sometimes a plausible one), or a bad address.
-        let arg: bigint;
-        const a = r.int(10);
-        if (a < 5) {
-          const bytes = r.bytes(32);
-          if (r.chance(0.5)) {
-            // A plausible struct: small npages / pages_to_scan, an address in the region.
-            const dv = new DataView(bytes.buffer);
-            dv.setUint32(0, r.chance(0.5) ? r.int(16) : r.u32(), true);
-            dv.setUint32(4, r.int(64), true);
-            dv.setBigUint64(8, BigInt(region + r.range(-2, 9) * PAGE_SIZE), true);
-            if (r.chance(0.5)) dv.setUint32(8, r.int(3), true);
-            dv.setUint32(12, r.int(4), true);
+/**
+ * The ioctl target of a v1 era, or (none given) of a driver drawn per
+ * session: 2008, 2009, or both ABIs at once. It calls the kernel's ioctl
+ * entry itself with any request on any fd, below the era adapter (which
+ * speaks for the era's programs, and only as they called).
+ */
+function ioctlTarget(era?: EraEntry): FuzzTarget {
+  return {
+    name: era ? `ioctl-${era.id}` : 'ioctl',
+    era,
+    what: `v1 ioctl(2): random request numbers and struct bytes on the /dev/ksm fd, SMA fds, SCAN fds and bad fds, ${era ? `the ${era.abi} driver` : '2008 / 2009 / both-ABI drivers'}`,
+    session(rng) {
+      const abi = era?.abi ?? rng.pick(['2008', '2009', 'both'] as const);
+      const k = new V1Kernel({ abi, pageHashSize: rng.pick([1, 13, 4099]) });
+      const p = k.spawn('fuzz');
+      const buf = k.mmap(p, 0, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+      const region = k.mmap(p, 0, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+      for (let i = 0; i < 8; i++) k.memory.writeBytes(p.mm, region + i * PAGE_SIZE, new Uint8Array([i % 3]));
+      const dev = k.open(p, KSM_DEVICE_PATH, O_RDWR);
+      const kinds = new Map<number, 'device' | 'sma' | 'scan'>([[dev, 'device']]);
+      const mkSma = () => {
+        const fd = k.ioctl(p, dev, h2008.KSM_CREATE_SHARED_MEMORY_AREA);
+        if (fd >= 0) kinds.set(fd, 'sma');
+      };
+      mkSma();
+      if (abi !== '2009') {
+        const fd = k.ioctl(p, dev, h2008.KSM_CREATE_SCAN);
+        if (fd >= 0) kinds.set(fd, 'scan');
+      }
+      return {
+        lastInput: '',
+        run(r) {
+          // Keep the fd table small: new fds come from CREATE_* requests.
+          for (const e of k.fdTable(p).entries()) if (!kinds.has(e.fd)) kinds.set(e.fd, e.file.path.includes('ksm-scan') ? 'scan' : e.file.path.includes('ksm-sma') ? 'sma' : 'device');
+          if (kinds.size > 40) for (const fd of [...kinds.keys()].slice(10)) if (k.close(p, fd) === 0) kinds.delete(fd);
+          if (r.chance(0.05)) mkSma();
+          const live = [...kinds.keys()];
+          // Each kind of fd as often as the others, and now and then a bad one.
+          const ofKind = (kd: string) => live.filter((f) => kinds.get(f) === kd);
+          const pool = r.chance(0.93) ? ofKind(r.pick(['device', 'sma', 'scan'])) : [];
+          const fd = pool.length ? r.pick(pool) : r.pick([-1, 1000, 2 ** 31 - 1, 77]);
+          let req: number;
+          switch (r.int(4)) {
+            case 0:
+            case 1:
+              req = r.pick(KNOWN);
+              if (r.chance(0.2)) req = (req ^ (1 << r.int(32))) >>> 0;
+              break;
+            case 2:
+              req = _IOC(r.int(4), r.chance(0.8) ? 0xab : r.int(256), r.int(0x50), r.int(64));
+              break;
+            default:
+              req = r.u32();
           }
-          k.memory.writeBytes(p.mm, buf, bytes);
-          arg = BigInt(buf + (r.chance(0.1) ? r.int(8) : 0));
-        } else if (a === 5) arg = BigInt(buf + 2 * PAGE_SIZE - r.range(1, 23)); // the struct runs off the mapping
-        else if (a === 6) arg = 0n;
-        else if (a === 7) arg = r.u64();
-        else if (a === 8) arg = 0xffff880000000000n + BigInt(r.int(1 << 20));
-        else arg = BigInt(region + r.int(8 * PAGE_SIZE));
-        const input = `${abi} ioctl(${fd} [${kinds.get(fd) ?? 'bad'}], 0x${req.toString(16)}, 0x${arg.toString(16)})`;
-        this.lastInput = input;
-        const res = k.ioctl(p, fd, req, arg);
-        const o = expectOneOf(input, res, IOCTL_ERRNOS, 'ioctl');
-        const kind = kinds.get(fd);
-        if (kind === undefined && res !== -ERRNO.EBADF) throw new FuzzViolation(input, `a bad fd gave ${o}, not EBADF`);
-        const info = REQUESTS.get(req);
-        if (kind !== undefined && !GENERIC.includes(req) && (info === undefined || (abi !== 'both' && info.abi !== 'both' && info.abi !== abi))) {
-          // A number this driver does not know: the seeds' default cases.
-          const want = kind === 'device' ? -ERRNO.EINVAL : ERRNO.EINVAL;
-          if (res !== want) throw new FuzzViolation(input, `an unknown request on a ${kind} fd gave ${o}, not ${outcome(want)}`);
-        }
-        // Positive results: an fd from KSM_CREATE_*, the API version (1), and the seeds' +EPERM (1) and +EINVAL (22).
-        if (res > 0 && res !== 1 && res !== 22 && !info?.name.startsWith('KSM_CREATE')) {
-          throw new FuzzViolation(input, `a positive result ${res} from ${info?.name ?? 'an unknown request'}`);
-        }
-        if (r.chance(0.1)) {
-          // A batch of kksmd, and a KSM_SCAN, over whatever got registered.
-          k.sleep(r.range(1, 5));
-        }
-        return `${kind ?? 'bad-fd'} ${info?.name ?? GENERIC_NAMES.get(req) ?? 'unknown'}: ${o}`;
-      },
-      problems() {
-        return [
-          ...checkMemory(k.memory, k.ksm2009?.tree.leakedRefs ?? new Map()),
-          ...(k.ksm2008 ? checkHash2008(k.ksm2008) : []),
-          ...(k.ksm2009 ? checkTree2009(k.ksm2009.tree) : []),
-        ];
-      },
-    };
-  },
-};
+          // The argument: a struct of random bytes in the buffer (sometimes a plausible one), or a bad address.
+          let arg: bigint;
+          const a = r.int(10);
+          if (a < 5) {
+            const bytes = r.bytes(32);
+            if (r.chance(0.5)) {
+              // A plausible struct: small npages / pages_to_scan, an address in the region.
+              const dv = new DataView(bytes.buffer);
+              dv.setUint32(0, r.chance(0.5) ? r.int(16) : r.u32(), true);
+              dv.setUint32(4, r.int(64), true);
+              dv.setBigUint64(8, BigInt(region + r.range(-2, 9) * PAGE_SIZE), true);
+              if (r.chance(0.5)) dv.setUint32(8, r.int(3), true);
+              dv.setUint32(12, r.int(4), true);
+            }
+            k.memory.writeBytes(p.mm, buf, bytes);
+            arg = BigInt(buf + (r.chance(0.1) ? r.int(8) : 0));
+          } else if (a === 5) arg = BigInt(buf + 2 * PAGE_SIZE - r.range(1, 23)); // the struct runs off the mapping
+          else if (a === 6) arg = 0n;
+          else if (a === 7) arg = r.u64();
+          else if (a === 8) arg = 0xffff880000000000n + BigInt(r.int(1 << 20));
+          else arg = BigInt(region + r.int(8 * PAGE_SIZE));
+          const input = `${abi} ioctl(${fd} [${kinds.get(fd) ?? 'bad'}], 0x${req.toString(16)}, 0x${arg.toString(16)})`;
+          this.lastInput = input;
+          const res = k.ioctl(p, fd, req, arg);
+          const o = expectOneOf(input, res, IOCTL_ERRNOS, 'ioctl');
+          const kind = kinds.get(fd);
+          if (kind === undefined && res !== -ERRNO.EBADF) throw new FuzzViolation(input, `a bad fd gave ${o}, not EBADF`);
+          const info = REQUESTS.get(req);
+          if (kind !== undefined && !GENERIC.includes(req) && (info === undefined || (abi !== 'both' && info.abi !== 'both' && info.abi !== abi))) {
+            // A number this driver does not know: the seeds' default cases.
+            const want = kind === 'device' ? -ERRNO.EINVAL : ERRNO.EINVAL;
+            if (res !== want) throw new FuzzViolation(input, `an unknown request on a ${kind} fd gave ${o}, not ${outcome(want)}`);
+          }
+          // Positive results: an fd from KSM_CREATE_*, the API version (1), and the seeds' +EPERM (1) and +EINVAL (22).
+          if (res > 0 && res !== 1 && res !== 22 && !info?.name.startsWith('KSM_CREATE')) {
+            throw new FuzzViolation(input, `a positive result ${res} from ${info?.name ?? 'an unknown request'}`);
+          }
+          if (r.chance(0.1)) {
+            // A batch of kksmd, and a KSM_SCAN, over whatever got registered.
+            k.sleep(r.range(1, 5));
+          }
+          return `${kind ?? 'bad-fd'} ${info?.name ?? GENERIC_NAMES.get(req) ?? 'unknown'}: ${o}`;
+        },
+        problems() {
+          // One driver or both: the tree merger's pins are the only ones either holds.
+          const mergers: AnyMerger[] = [...(k.ksm2008 ? [k.ksm2008] : []), ...(k.ksm2009 ? [k.ksm2009.tree] : [])];
+          return [...checkMemory(k.memory, k.ksm2009 ? framePins(k.ksm2009.tree) : new Map()), ...mergers.flatMap(mergerProblems)];
+        },
+      };
+    },
+  };
+}
 
 // ---------------------------------------------------------------- v2, v3: madvise ranges
 
 /** sys_madvise's errnos in 2.6.29/2.6.32 (madvise_behavior_valid, the walk, madvise_vma, ksm_madvise). */
 const MADVISE_ERRNOS = [ERRNO.EINVAL, ERRNO.ENOMEM, ERRNO.EAGAIN, ERRNO.EBADF, ERRNO.EACCES, ERRNO.EIO, ERRNO.EPERM, ERRNO.ESRCH];
 
-function madviseTarget(era: 'v2' | 'v3'): FuzzTarget {
+/** The eras that register with madvise (v2, v3): one madvise and one sysfs target each. */
+const MADVISE_ERAS = ERAS.filter((e) => e.family !== 'v1');
+
+/**
+ * The advice values for which an unaligned start must give EINVAL: v2's
+ * sys_madvise checks the start for every advice; v3's checks it after
+ * madvise_behavior_valid, and 2.6.32 runs MADV_HWPOISON (100) before both.
+ */
+const ALIGNMENT_CHECKED: Record<'v2' | 'v3', (advice: number) => boolean> = {
+  v2: () => true,
+  v3: (advice) => [12, 13, 0, 1, 2, 3, 4, 9, 10, 11].includes(advice),
+};
+
+/** The seeds of the targets named before era ids (their replays stay valid). */
+const OLD_NAMES: Partial<Record<string, string>> = { 'madvise-v3:2.6.32': 'madvise-v3', 'sysfs-v3:2.6.32': 'sysfs-v3' };
+
+function madviseTarget(era: EraEntry): FuzzTarget {
+  const name = `madvise-${era.id}`;
+  const aligned = ALIGNMENT_CHECKED[era.family as 'v2' | 'v3'];
   return {
-    name: `madvise-${era}`,
-    what: `${era} madvise(2): random ranges (unaligned, overflowing, unmapped, partly mapped) and advice values over private, shared and read-only mappings`,
+    name,
+    era,
+    seedName: OLD_NAMES[name],
+    what: `${era.id} madvise(2): random ranges (unaligned, overflowing, unmapped, partly mapped) and advice values over private, shared and read-only mappings`,
     session(rng) {
-      const k = era === 'v2' ? new V2Kernel() : new V3Kernel();
+      const k = era.boot();
       const procs: Process[] = [k.spawn('a', 0), k.spawn('b', 1000)];
       const maps: Array<{ p: Process; addr: number; len: number }> = [];
       const mapSome = (p: Process) => {
         const len = rng.range(1, 16) * PAGE_SIZE;
         const flags = rng.chance(0.8) ? MAP_PRIVATE : MAP_SHARED;
         const prot = rng.chance(0.8) ? PROT_READ | PROT_WRITE : PROT_READ;
-        const addr = k.mmap(p, 0, len, prot, flags | MAP_ANONYMOUS);
+        const addr = k.mmap(p, len / PAGE_SIZE, prot, flags | MAP_ANONYMOUS);
         if (addr < 0) return;
         maps.push({ p, addr, len });
         if (prot & PROT_WRITE) for (let i = 0; i < len; i += PAGE_SIZE) if (rng.chance(0.7)) k.memory.writeBytes(p.mm, addr + i, new Uint8Array([rng.int(3)]));
@@ -271,7 +305,7 @@ function madviseTarget(era: 'v2' | 'v3'): FuzzTarget {
           if (r.chance(0.03)) mapSome(r.pick(procs));
           if (r.chance(0.02) && maps.length) {
             const m = r.pick(maps);
-            k.munmap(m.p, m.addr + r.int(m.len / PAGE_SIZE) * PAGE_SIZE, PAGE_SIZE * r.range(1, 3));
+            k.munmap(m.p, m.addr + r.int(m.len / PAGE_SIZE) * PAGE_SIZE, r.range(1, 3));
           }
           const m = maps.length ? r.pick(maps) : { p: procs[0], addr: 0x10000, len: PAGE_SIZE };
           let start: number;
@@ -303,23 +337,20 @@ function madviseTarget(era: 'v2' | 'v3'): FuzzTarget {
           }
           const advice = r.chance(0.6) ? r.pick([12, 13, 12, 0, 1, 2, 3, 4, 9, 10, 11, 14, 100]) : r.chance(0.5) ? edgeNumber(r) : r.u32() | 0;
           const p = m.p.exited ? procs[0] : m.p;
-          const input = `${era} madvise(pid ${p.pid}, 0x${start.toString(16)}, ${len}, ${advice})`;
+          const input = `${era.id} madvise(pid ${p.pid}, 0x${start.toString(16)}, ${len}, ${advice})`;
           this.lastInput = input;
           const res = k.madvise(p, start, len, advice);
           const o = expectOneOf(input, res, MADVISE_ERRNOS, 'madvise');
           if (res > 0) throw new FuzzViolation(input, `madvise returned ${res}`);
           // sys_madvise's first checks, independently of the model.
-          if (Number.isSafeInteger(start) && start % PAGE_SIZE !== 0 && res !== -ERRNO.EINVAL && (era === 'v3' ? [12, 13, 0, 1, 2, 3, 4, 9, 10, 11].includes(advice) : true)) {
+          if (Number.isSafeInteger(start) && start % PAGE_SIZE !== 0 && res !== -ERRNO.EINVAL && aligned(advice)) {
             throw new FuzzViolation(input, `an unaligned start gave ${o}, not EINVAL`);
           }
-          if (r.chance(0.1)) {
-            if (k instanceof V3Kernel) k.ksm.ksmDoScan(r.range(1, 50));
-            else k.ksm.ksmScanStart(r.range(1, 50));
-          }
+          if (r.chance(0.1)) k.scan(r.range(1, 50));
           return `advice ${[12, 13].includes(advice) ? advice : 'other'}: ${o}`;
         },
         problems() {
-          return [...checkMemory(k.memory, k instanceof V2Kernel ? k.ksm.leakedRefs : new Map()), ...(k instanceof V3Kernel ? checkMainline2632(k.ksm) : checkTree2009(k.ksm))];
+          return eraProblems(k);
         },
       };
     },
@@ -328,21 +359,122 @@ function madviseTarget(era: 'v2' | 'v3'): FuzzTarget {
 
 // ---------------------------------------------------------------- v2, v3: sysfs writes
 
+/**
+ * How one era's /sys/kernel/mm/ksm answers a well-formed write (permission,
+ * missing files and empty writes are checked alike for all): the outcome,
+ * or a FuzzViolation. Each is written from the seed's or the kernel's rules,
+ * independently of the model.
+ */
+interface SysfsOracle {
+  /** Every errno a write can return. */
+  errnos: number[];
+  /** The parse of an unsigned knob (the mainline kernels: their run=2 unmerges, and is followed by run=0 to keep ksmd cheap). */
+  parse?: (s: string) => bigint | null;
+  /** The answer `res` to the store seeing `buf` (`count` bytes written), with the file's text before and after. */
+  judge(input: string, name: string, buf: string, count: number, res: number, before: string | number, after: string | number): Outcome;
+}
+
+const U64 = (1n << 64n) - 1n;
+const UINT_MAX = 0xffffffffn;
+
 /** What strict_strtoul (2.6.29-2.6.32) accepts: digits, at most one trailing newline; the value wraps at 2^64. */
 function strictOracle(s: string): bigint | null {
   const m = /^([0-9]+)\n?$/.exec(s);
-  return m ? BigInt(m[1]) & ((1n << 64n) - 1n) : null;
+  return m ? BigInt(m[1]) & U64 : null;
 }
 
-function sysfsTarget(era: 'v2' | 'v3'): FuzzTarget {
+/** What kstrtoul / kstrtouint (2.6.39 and later) accept: an optional '+', digits, at most one trailing newline; null past 2^64 - 1. */
+function kstrtoOracle(s: string): bigint | null {
+  const m = /^\+?([0-9]+)\n?$/.exec(s);
+  if (m === null) return null;
+  const v = BigInt(m[1]);
+  return v > U64 ? null : v;
+}
+
+const SYSFS_ERRNOS = [ERRNO.EINVAL, ERRNO.EACCES, ERRNO.ENOENT, ERRNO.EIO, ERRNO.ENOMEM, ERRNO.ERESTARTSYS];
+
+/** 000: a failed parse returns 0 and changes nothing; otherwise the value as an int. */
+const V2_ORACLE: SysfsOracle = {
+  errnos: SYSFS_ERRNOS,
+  judge(input, name, buf, count, res, before, after) {
+    const o = outcome(res);
+    const v = strictOracle(buf);
+    if (v === null) {
+      if (res !== 0 || after !== before) throw new FuzzViolation(input, `v2: a malformed write gave ${o} (want 0) and read back ${JSON.stringify(after)}`);
+      return `${name}: 0 (refused)`;
+    }
+    if (res !== count) throw new FuzzViolation(input, `v2: a valid write gave ${o}, not ${count}`);
+    const int = Number(BigInt.asIntN(32, v));
+    const want = name === 'sleep' ? String(int >>> 0) : BigInt.asUintN(64, BigInt(int)).toString();
+    if (after !== `${want}\n`) throw new FuzzViolation(input, `v2: read back ${JSON.stringify(after)}, want ${want}`);
+    return `${name}: count`;
+  },
+};
+
+/**
+ * A mainline kernel whose unsigned knobs (`limits`: each knob's largest
+ * value) parse with `parse`: -EINVAL for a parse error or a value past the
+ * limit, and no change; otherwise the count, and the value reads back. Its
+ * other files are held to the general rules: the count, or an errno of
+ * `errnos` and no change.
+ */
+function mainlineOracle(kernel: string, parse: (s: string) => bigint | null, limits: Record<string, bigint>, errnos: number[]): SysfsOracle {
   return {
-    name: `sysfs-${era}`,
-    what: `${era} /sys/kernel/mm/ksm writes: huge numbers, negatives, signs, whitespace, newlines, garbage, NULs, > PAGE_SIZE, by root and by a user; each answer checked against strict_strtoul's rules and read back`,
+    errnos,
+    parse,
+    judge(input, name, buf, count, res, before, after) {
+      const o = outcome(res);
+      const limit = limits[name];
+      if (limit === undefined) {
+        if (res < 0) {
+          if (after !== before) throw new FuzzViolation(input, `${kernel}: a refused write (${o}) changed the file to ${JSON.stringify(after)}`);
+          return `${name}: ${o}`;
+        }
+        if (res !== count) throw new FuzzViolation(input, `${kernel}: a write gave ${o}, neither the count ${count} nor an errno`);
+        return `${name}: count`;
+      }
+      const v = parse(buf);
+      if (v === null || v > limit) {
+        if (res !== -ERRNO.EINVAL || after !== before) throw new FuzzViolation(input, `${kernel}: gave ${o} and read back ${JSON.stringify(after)}; want EINVAL and no change`);
+        return `${name}: EINVAL`;
+      }
+      if (res !== count) throw new FuzzViolation(input, `${kernel}: a valid write gave ${o}, not ${count}`);
+      if (after !== `${v}\n`) throw new FuzzViolation(input, `${kernel}: read back ${JSON.stringify(after)}, want ${v}`);
+      return `${name}: count`;
+    },
+  };
+}
+
+/** Each era's rules. 003: strict_strtoul, -EINVAL past UINT_MAX (max_kernel_pages: an unsigned long) and for run > 2. */
+const SYSFS_ORACLES: Partial<Record<EraId, SysfsOracle>> = {
+  v2: V2_ORACLE,
+  'v3:2.6.32': mainlineOracle('v3', strictOracle, { sleep_millisecs: UINT_MAX, pages_to_scan: UINT_MAX, run: 2n, max_kernel_pages: U64 }, SYSFS_ERRNOS),
+  // 004: kstrtoul, then "> UINT_MAX" is -EINVAL; merge_across_nodes returns kstrtoul's own error (-ERANGE) or -EBUSY.
+  'v3:3.9': mainlineOracle('3.9', kstrtoOracle, { sleep_millisecs: UINT_MAX, pages_to_scan: UINT_MAX, run: 2n }, [...SYSFS_ERRNOS, ERRNO.ERANGE, ERRNO.EBUSY]),
+  // 6.18: kstrtouint with its errors turned into -EINVAL; max_page_sharing's kstrtoint errors pass through (-ERANGE), -EBUSY while
+  // pages are shared. pages_to_scan is refused while the advisor runs: the general rules only.
+  'v3:6.18': mainlineOracle(
+    '6.18',
+    kstrtoOracle,
+    { sleep_millisecs: UINT_MAX, run: 2n, stable_node_chains_prune_millisecs: UINT_MAX },
+    [...SYSFS_ERRNOS, ERRNO.ERANGE, ERRNO.EBUSY],
+  ),
+};
+
+function sysfsTarget(era: EraEntry): FuzzTarget {
+  const name = `sysfs-${era.id}`;
+  const oracle = SYSFS_ORACLES[era.id]!;
+  return {
+    name,
+    era,
+    seedName: OLD_NAMES[name],
+    what: `${era.id} /sys/kernel/mm/ksm writes: huge numbers, negatives, signs, whitespace, newlines, garbage, NULs, > PAGE_SIZE, by root and by a user; each answer checked against the era's parse rules and read back`,
     session() {
-      const k = era === 'v2' ? new V2Kernel() : new V3Kernel();
+      const k = era.boot();
+      const dir = k.sysfs!;
       const user = k.spawn('user', 1000);
       const root = k.spawn('root', 0);
-      const names = k.sysfs.names();
+      const names = dir.names();
       const bogus = ['nonexistent', '../run', '', 'run/'];
       return {
         lastInput: '',
@@ -351,12 +483,12 @@ function sysfsTarget(era: 'v2' | 'v3'): FuzzTarget {
           const text = hostileText(r);
           const who = r.chance(0.15) ? user : root;
           const shown = text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}... (${text.length} bytes)` : JSON.stringify(text);
-          const input = `${era} uid ${who.uid} write(${name}, ${shown})`;
+          const input = `${era.id} uid ${who.uid} write(${name}, ${shown})`;
           this.lastInput = input;
           const before = k.readSysfs(name, root);
           const res = k.writeSysfs(name, text, who);
-          const o = expectOneOf(input, res, [ERRNO.EINVAL, ERRNO.EACCES, ERRNO.ENOENT, ERRNO.EIO, ERRNO.ENOMEM, ERRNO.ERESTARTSYS], 'write');
-          const mode = k.sysfs.mode(name);
+          const o = expectOneOf(input, res, oracle.errnos, 'write');
+          const mode = dir.mode(name);
           if (mode === undefined) {
             if (res !== -ERRNO.ENOENT) throw new FuzzViolation(input, `a missing file gave ${o}`);
             return 'ENOENT';
@@ -375,34 +507,13 @@ function sysfsTarget(era: 'v2' | 'v3'): FuzzTarget {
           const nul = buf.indexOf('\0');
           if (nul >= 0) buf = buf.slice(0, nul);
           const count = Math.min(text.length, PAGE_SIZE - 1);
-          const v = strictOracle(buf);
-          const after = k.readSysfs(name, root);
-          if (era === 'v2') {
-            // 000: a failed parse returns 0 and changes nothing; otherwise the value as an int.
-            if (v === null) {
-              if (res !== 0 || after !== before) throw new FuzzViolation(input, `v2: a malformed write gave ${o} (want 0) and read back ${JSON.stringify(after)}`);
-              return `${name}: 0 (refused)`;
-            }
-            if (res !== count) throw new FuzzViolation(input, `v2: a valid write gave ${o}, not ${count}`);
-            const int = Number(BigInt.asIntN(32, v));
-            const want = name === 'sleep' ? String(int >>> 0) : BigInt.asUintN(64, BigInt(int)).toString();
-            if (after !== `${want}\n`) throw new FuzzViolation(input, `v2: read back ${JSON.stringify(after)}, want ${want}`);
-            return `${name}: count`;
-          }
-          // 003: -EINVAL for a parse error, > UINT_MAX (but max_kernel_pages), run > 2.
-          const limit = name === 'max_kernel_pages' ? (1n << 64n) - 1n : name === 'run' ? 2n : 0xffffffffn;
-          if (v === null || v > limit) {
-            if (res !== -ERRNO.EINVAL || after !== before) throw new FuzzViolation(input, `v3: gave ${o} and read back ${JSON.stringify(after)}; want EINVAL and no change`);
-            return `${name}: EINVAL`;
-          }
-          if (res !== count) throw new FuzzViolation(input, `v3: a valid write gave ${o}, not ${count}`);
-          if (after !== `${v}\n`) throw new FuzzViolation(input, `v3: read back ${JSON.stringify(after)}, want ${v}`);
+          const result = oracle.judge(input, name, buf, count, res, before, k.readSysfs(name, root));
           // Keep ksmd cheap for the next inputs.
-          if (name === 'run' && v === 2n) k.writeSysfs('run', '0\n', root);
-          return `${name}: count`;
+          if (name === 'run' && res === count && oracle.parse?.(buf) === 2n) k.writeSysfs('run', '0\n', root);
+          return result;
         },
         problems() {
-          return [...checkMemory(k.memory, k instanceof V2Kernel ? k.ksm.leakedRefs : new Map()), ...(k instanceof V3Kernel ? checkMainline2632(k.ksm) : checkTree2009(k.ksm))];
+          return eraProblems(k);
         },
       };
     },
@@ -618,8 +729,36 @@ export const scriptTarget: FuzzTarget = {
   },
 };
 
-export const TARGETS: FuzzTarget[] = [ioctlTarget, madviseTarget('v2'), madviseTarget('v3'), sysfsTarget('v2'), sysfsTarget('v3'), workloadJsonTarget, scriptTarget];
+/** What `npm run fuzz` runs: every front end in every era it belongs to, and the parsers. */
+export const TARGETS: FuzzTarget[] = [
+  ioctlTarget(),
+  ...MADVISE_ERAS.map(madviseTarget),
+  ...MADVISE_ERAS.map(sysfsTarget),
+  workloadJsonTarget,
+  scriptTarget,
+];
 
+/** The targets of one era each, beyond TARGETS: the ioctl front end kept to one v1 era. */
+const ERA_TARGETS: FuzzTarget[] = ERAS.filter((e) => e.family === 'v1').map(ioctlTarget);
+
+/** The targets that fuzz the era's own front ends (its ioctl, or its madvise and sysfs). */
+export function targetsOf(era: EraEntry): FuzzTarget[] {
+  return [...TARGETS, ...ERA_TARGETS].filter((t) => t.era === era);
+}
+
+/** A target by name: `KIND-ERA` takes any spelling of the era (`sysfs-v3`, `madvise-v3-6.18`). */
 export function findTarget(name: string): FuzzTarget | undefined {
-  return TARGETS.find((t) => t.name === name);
+  const all = [...TARGETS, ...ERA_TARGETS];
+  const exact = all.find((t) => t.name === name);
+  if (exact !== undefined) return exact;
+  const dash = name.indexOf('-');
+  if (dash < 0) return undefined;
+  let era: EraEntry;
+  try {
+    era = parseEra(name.slice(dash + 1));
+  } catch (e) {
+    if (e instanceof EraInputError) return undefined;
+    throw e;
+  }
+  return all.find((t) => t.era === era && t.name === `${name.slice(0, dash)}-${era.id}`);
 }

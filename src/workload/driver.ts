@@ -100,7 +100,7 @@ export class WorkloadDriver implements EraDriver {
 
   /** echo VALUE > /sys/kernel/mm/ksm/NAME before the first step; a refusal is the workload's error at its place. */
   private knob(a: EraAdapter, name: string, value: string, where: string): void {
-    const r = a.writeKnob(name, value);
+    const r = a.writeSysfs(name, `${value}\n`);
     // A store of the April 2009 era refuses bad input by consuming nothing (0).
     if (r <= 0) {
       const why = r < 0 ? `failed with ${errnoName(-r)}` : 'stored nothing (write returned 0)';

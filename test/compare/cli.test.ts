@@ -18,7 +18,7 @@ test('the same comparison twice gives the same numbers (--json)', (t) => {
   const doc = JSON.parse(a.stdout);
   t.deepEqual(
     doc.configurations.map((c: { label: string }) => c.label),
-    ['v1:2008', 'v1:2009', 'v2', 'v3'],
+    ['v1:2008', 'v1:2009', 'v2', 'v3:2.6.32'],
   );
   t.deepEqual(Object.keys(doc), ['workload', 'plan', 'configurations']);
   t.is(doc.plan.mode, 'until-converged');
@@ -27,7 +27,7 @@ test('the same comparison twice gives the same numbers (--json)', (t) => {
 test('the table has one column per configuration and one row per metric, then the chart', (t) => {
   const r = ksmctl(['compare', SMALL, '--eras', 'v3,v1:2008', '--passes', '3']);
   t.is(r.status, 0, r.stderr);
-  t.regex(r.stdout, /^metric\s+v3\s+v1:2008$/m);
+  t.regex(r.stdout, /^metric\s+v3:2\.6\.32\s+v1:2008$/m);
   for (const row of [
     'pages saved \\(end\\)',
     'passes to converge',
@@ -62,8 +62,8 @@ test('--checksum runs every era once per checksum', (t) => {
     [
       ['v2+lookup3', 'lookup3'],
       ['v2+xxhash', 'xxhash'],
-      ['v3+lookup3', 'lookup3'],
-      ['v3+xxhash', 'xxhash'],
+      ['v3:2.6.32+lookup3', 'lookup3'],
+      ['v3:2.6.32+xxhash', 'xxhash'],
     ],
   );
 });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compare } from '../../src/compare/compare.js';
-import { configurations, ERA_SPECS } from '../../src/compare/configs.js';
+import { configurations } from '../../src/compare/configs.js';
+import { ERA_IDS } from '../../src/eras/registry.js';
 import { FAMILIES } from '../../src/compare/format.js';
 import { chartSpecs, renderReport } from '../../src/compare/report.js';
 import { builtinWorkload } from '../../src/workload/builtin.js';
@@ -20,7 +21,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgrou
 async function report(): Promise<{ html: string; families: string[] }> {
   // Churn gives every family data: trees, buckets, copy-on-write breaks.
   const w = builtinWorkload('volatile-churn:n=2,pages=64,rounds=2')!;
-  const c = await compare({ workload: w }, configurations([...ERA_SPECS], null), { mode: 'until-converged', passes: 10 }, { jobs: 0 });
+  const c = await compare({ workload: w }, configurations([...ERA_IDS], null), { mode: 'until-converged', passes: 10 }, { jobs: 0 });
   return { html: renderReport(c, 'ksmctl compare builtin:volatile-churn:n=2,pages=64,rounds=2'), families: chartSpecs(c).map((s) => s.family) };
 }
 

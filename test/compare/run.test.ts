@@ -1,12 +1,13 @@
 /** One configuration of a comparison: what each metric counts, convergence, checksums swapped, determinism. */
 import test from 'ava';
 import { compare } from '../../src/compare/compare.js';
-import { CompareInputError, configurations, DEFAULT_ERA_SPECS, type EraSpec, parseChecksums, parseEras } from '../../src/compare/configs.js';
+import { CompareInputError, configurations, DEFAULT_COMPARE_ERAS, parseChecksums, parseEras } from '../../src/compare/configs.js';
+import type { EraId } from '../../src/eras/registry.js';
 import { STRUCT_BYTES, treeShape } from '../../src/compare/probe.js';
 import { type ConfigResult, convergence, type PassRecord, type Plan, runConfiguration, SLEEP_MS } from '../../src/compare/run.js';
 import { builtinWorkload } from '../../src/workload/builtin.js';
 
-const run = (spec: string, era: EraSpec, plan: Plan = { mode: 'until-converged', passes: 20 }, checksum: string | null = null): ConfigResult => {
+const run = (spec: string, era: EraId, plan: Plan = { mode: 'until-converged', passes: 20 }, checksum: string | null = null): ConfigResult => {
   const [config] = configurations([era], checksum === null ? null : parseChecksums(checksum));
   return runConfiguration({ workload: builtinWorkload(spec)! }, config, plan);
 };
@@ -14,17 +15,17 @@ const run = (spec: string, era: EraSpec, plan: Plan = { mode: 'until-converged',
 const GUESTS = 'identical-guests:n=2,pages=256,passes=1';
 
 test('--eras and --checksum lists: order kept, v1 alone is v1:2008, unknown names refused', (t) => {
-  t.deepEqual(parseEras('v3, v1,v2'), ['v3', 'v1:2008', 'v2']);
-  t.throws(() => parseEras('v4'), { instanceOf: CompareInputError, message: /unknown era "v4" in --eras \(known: v1:2008, v1:2009, v2, v3, v3:3.9, v3:6.18\)/ });
+  t.deepEqual(parseEras('v3, v1,v2'), ['v3:2.6.32', 'v1:2008', 'v2']);
+  t.throws(() => parseEras('v4'), { instanceOf: CompareInputError, message: /unknown era "v4" in --eras \(known: v1:2008, v1:2009, v2, v3:2.6.32, v3:3.9, v3:6.18\)/ });
   t.throws(() => parseEras('v2,v2'), { instanceOf: CompareInputError, message: /given twice/ });
   t.throws(() => parseChecksums('md5'), { instanceOf: CompareInputError, message: /unknown checksum "md5" in --checksum \(known: lookup2, lookup3, xxhash\)/ });
   t.deepEqual(
-    configurations(['v2', 'v3'], ['lookup3', 'xxhash']).map((c) => c.label),
-    ['v2+lookup3', 'v2+xxhash', 'v3+lookup3', 'v3+xxhash'],
+    configurations(['v2', 'v3:2.6.32'], ['lookup3', 'xxhash']).map((c) => c.label),
+    ['v2+lookup3', 'v2+xxhash', 'v3:2.6.32+lookup3', 'v3:2.6.32+xxhash'],
   );
   t.deepEqual(
-    configurations(DEFAULT_ERA_SPECS, null).map((c) => c.label),
-    ['v1:2008', 'v1:2009', 'v2', 'v3'],
+    configurations(DEFAULT_COMPARE_ERAS, null).map((c) => c.label),
+    ['v1:2008', 'v1:2009', 'v2', 'v3:2.6.32'],
   );
 });
 
@@ -48,7 +49,7 @@ test('convergence: the last pass that changed anything, once two quiet passes fo
 });
 
 test('v3 merges nothing in its first pass (the checksum gate), the hash merger at once', (t) => {
-  const v3 = run(GUESTS, 'v3');
+  const v3 = run(GUESTS, 'v3:2.6.32');
   const hash = run(GUESTS, 'v1:2008');
   t.is(v3.passes[0].pagesSaved, 0);
   t.true(v3.passes[1].pagesSaved > 0);
@@ -59,7 +60,7 @@ test('v3 merges nothing in its first pass (the checksum gate), the hash merger a
 });
 
 test('each merger reports its own structures: trees for the tree mergers, page_hash for the hash merger', (t) => {
-  for (const era of ['v1:2009', 'v2', 'v3'] as const) {
+  for (const era of ['v1:2009', 'v2', 'v3:2.6.32'] as const) {
     const r = run(GUESTS, era);
     const last = r.passes[r.passes.length - 1];
     t.is(last.buckets, null, era);
@@ -84,7 +85,7 @@ test('false hash matches: a small page_hash puts different pages in one bucket',
 });
 
 test('metadata: tracking items priced at their era struct sizes', (t) => {
-  const v3 = run(GUESTS, 'v3');
+  const v3 = run(GUESTS, 'v3:2.6.32');
   // Every registered page has an rmap_item; 2 mm_slots.
   t.is(v3.end.trackingItems, 512 + 2);
   t.is(v3.end.metadataBytes, 512 * STRUCT_BYTES.mainline.rmapItem + 2 * STRUCT_BYTES.mainline.mmSlot);
@@ -98,14 +99,14 @@ test('volatile churn: the hash merger merges the hot pages and pays in copy-on-w
   const spec = 'volatile-churn:n=2,pages=64,hot=50,rounds=3';
   const plan: Plan = { mode: 'passes', passes: 0 };
   const hash = run(spec, 'v1:2008', plan);
-  const v3 = run(spec, 'v3', plan);
+  const v3 = run(spec, 'v3:2.6.32', plan);
   t.is(hash.passes.length, 4);
   t.true(hash.end.cowBreaks >= 3 * 32, `${hash.end.cowBreaks}`);
   t.is(v3.end.cowBreaks, 0);
 });
 
 test('--passes N runs exactly N passes after the steps', (t) => {
-  const r = run(GUESTS, 'v3', { mode: 'passes', passes: 4 });
+  const r = run(GUESTS, 'v3:2.6.32', { mode: 'passes', passes: 4 });
   t.is(r.passes.length, 1 + 4);
   t.deepEqual(
     r.passes.map((p) => p.pass),
@@ -114,8 +115,8 @@ test('--passes N runs exactly N passes after the steps', (t) => {
 });
 
 test('a swapped checksum changes no tree result (32-bit checksums do not collide here) but moves the hash merger to other buckets', (t) => {
-  const own = run(GUESTS, 'v3');
-  const xx = run(GUESTS, 'v3', undefined, 'xxhash');
+  const own = run(GUESTS, 'v3:2.6.32');
+  const xx = run(GUESTS, 'v3:2.6.32', undefined, 'xxhash');
   t.is(xx.checksum, 'xxhash');
   t.is(own.checksum, 'lookup2');
   t.deepEqual(
@@ -129,7 +130,7 @@ test('a swapped checksum changes no tree result (32-bit checksums do not collide
 
 test('the same comparison twice, in worker threads, gives the same numbers', async (t) => {
   const w = builtinWorkload('volatile-churn:n=2,pages=64,hot=25,rounds=2')!;
-  const configs = configurations(DEFAULT_ERA_SPECS, null);
+  const configs = configurations(DEFAULT_COMPARE_ERAS, null);
   const plan: Plan = { mode: 'until-converged', passes: 10 };
   const a = await compare({ workload: w }, configs, plan);
   const b = await compare({ workload: w }, configs, plan);
@@ -138,7 +139,7 @@ test('the same comparison twice, in worker threads, gives the same numbers', asy
   t.deepEqual(a, inline);
   t.deepEqual(
     a.configurations.map((r) => r.label),
-    ['v1:2008', 'v1:2009', 'v2', 'v3'],
+    ['v1:2008', 'v1:2009', 'v2', 'v3:2.6.32'],
   );
 });
 
@@ -155,7 +156,9 @@ test('v3 kernel versions compare too: 6.18 splits a page mapped more than max_pa
   // 6.18: a chain and its two dups.
   t.is(v618.end.metadataBytes, 512 * STRUCT_BYTES.mainline618.rmapItem + 3 * STRUCT_BYTES.mainline618.stableNode + 4 * STRUCT_BYTES.mainline618.mmSlot);
   t.is(lastPassOf(v618).stable!.nodes, 1);
-  t.deepEqual(parseEras('v3:2.6.32,v3:6.18'), ['v3', 'v3:6.18']);
+  t.deepEqual(parseEras('v3:2.6.32,v3:6.18'), ['v3:2.6.32', 'v3:6.18']);
+  t.deepEqual(parseEras('v3-3.9,v1-2009'), ['v3:3.9', 'v1:2009']);
+  t.throws(() => parseEras('v3,v3:2.6.32'), { instanceOf: CompareInputError, message: /era v3:2.6.32 given twice/ });
 });
 
 const lastPassOf = (r: ConfigResult) => r.passes[r.passes.length - 1];

@@ -3,7 +3,7 @@
  */
 import test from 'ava';
 import { createDriver } from '../../src/workload/eras.js';
-import { formatTable } from '../../src/cli/table.js';
+import { formatTable } from '../../src/format/table.js';
 import { formatRun } from '../../src/cli/commands/workload-run.js';
 import { runWorkload } from '../../src/workload/runner.js';
 import { parseWorkloadText } from '../../src/workload/schema.js';
@@ -43,7 +43,7 @@ test('a 6.18 stable node whose page was freed and reused by another KSM page may
   // The 3.x checker took this kernel state for a bug: the soak stopped at that world's operation 341.
   const { runSoak } = await import('../../src/fuzz/soak.js');
   const r = runSoak({ seed: 20091124, ops: 1500, world: 1467 });
-  t.is(r.perEra['v3-6.18'].ops, 1500);
+  t.is(r.perEra['v3:6.18'].ops, 1500);
 });
 
 test('a script with 09 (an octal constant with a 9) is a parse error at its place, not an exception (BigInt("0o9"))', async (t) => {

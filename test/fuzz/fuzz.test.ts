@@ -6,7 +6,8 @@ import test from 'ava';
 import { FuzzFailure, formatFuzz, runFuzz } from '../../src/fuzz/fuzz.js';
 import { parseFuzzArgs } from '../../src/fuzz/fuzz-main.js';
 import { Rng } from '../../src/fuzz/rng.js';
-import { type FuzzTarget, FuzzViolation, TARGETS } from '../../src/fuzz/targets.js';
+import { ERAS, eraById } from '../../src/eras/registry.js';
+import { findTarget, type FuzzTarget, FuzzViolation, TARGETS, targetsOf } from '../../src/fuzz/targets.js';
 
 for (const target of TARGETS) {
   const inputs = target.name === 'workload-json' || target.name === 'script' ? 300 : 1000;
@@ -46,6 +47,28 @@ test('a session replays alone, the same', (t) => {
   const r1 = new Rng(5);
   const r2 = new Rng(5);
   t.deepEqual([r1.u32(), r1.int(10), r1.float()], [r2.u32(), r2.int(10), r2.float()]);
+});
+
+test('targets by era: madvise and sysfs for every era that registers with madvise, ioctl for each v1 era; every era has its own', (t) => {
+  t.deepEqual(
+    TARGETS.map((x) => x.name),
+    ['ioctl', 'madvise-v2', 'madvise-v3:2.6.32', 'madvise-v3:3.9', 'madvise-v3:6.18', 'sysfs-v2', 'sysfs-v3:2.6.32', 'sysfs-v3:3.9', 'sysfs-v3:6.18', 'workload-json', 'script'],
+  );
+  for (const era of ERAS) t.true(targetsOf(era).length > 0, era.id);
+  t.deepEqual(targetsOf(eraById('v1:2009')).map((x) => x.name), ['ioctl-v1:2009']);
+  t.deepEqual(targetsOf(eraById('v3:6.18')).map((x) => x.name), ['madvise-v3:6.18', 'sysfs-v3:6.18']);
+});
+
+test('the old target names still find their targets, whose sessions keep the old seeds (replays stay valid)', (t) => {
+  t.is(findTarget('madvise-v3')?.name, 'madvise-v3:2.6.32');
+  t.is(findTarget('sysfs-v3')?.seedName, 'sysfs-v3');
+  t.is(findTarget('madvise-v2')?.seedName, undefined);
+  t.is(findTarget('sysfs-v3-6.18')?.name, 'sysfs-v3:6.18');
+  t.is(findTarget('madvise-v1:2008'), undefined);
+  t.is(findTarget('sysfs-v9'), undefined);
+  const renamed = runFuzz({ seed: 11, inputs: 200, targets: [findTarget('sysfs-v3')!] });
+  const byOldName = runFuzz({ seed: 11, inputs: 200, targets: [{ ...findTarget('sysfs-v3')!, name: 'sysfs-v3', seedName: undefined }] });
+  t.deepEqual([...renamed.targets[0].outcomes], [...byOldName.targets[0].outcomes]);
 });
 
 test('fuzz arguments', (t) => {

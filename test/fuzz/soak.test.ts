@@ -3,9 +3,9 @@
  * operations in every era with every invariant recomputed after each one.
  */
 import test from 'ava';
-import { runSoak, SoakFailure } from '../../src/fuzz/soak.js';
+import { ERA_IDS } from '../../src/eras/registry.js';
+import { runSoak, SOAK_ERA_IDS, SoakFailure } from '../../src/fuzz/soak.js';
 import { formatSoak, parseSoakArgs } from '../../src/fuzz/soak-main.js';
-import { SOAK_ERA_IDS } from '../../src/fuzz/worlds.js';
 
 test('a short soak: 12,000 operations over every era and kernel, zero invariant violations', (t) => {
   const r = runSoak({ seed: 20091124, ops: 12_000, worldOps: 800 });
@@ -17,7 +17,15 @@ test('a short soak: 12,000 operations over every era and kernel, zero invariant 
     t.true(r.perEra[e].merges > 0, `${e} merged`);
   }
   t.true(r.raceWrites > 0, 'writes landed inside merges');
+  // The worlds this seed draws, and what they merge: as before the soak ran on the era adapter.
+  const drawn = Object.fromEntries(Object.entries(r.perEra).map(([e, x]) => [e, [x.worlds, x.merges]]));
+  t.deepEqual(drawn, { 'v1:2008': [2, 67], 'v1:2009': [2, 133], v2: [5, 413], 'v3:2.6.32': [1, 145], 'v3:3.9': [2, 240], 'v3:6.18': [3, 135] });
   t.true(r.refused > 0, 'hostile calls were refused');
+});
+
+test('the soak draws from every era of the registry, in its order (an era added later goes last, so old seeds keep their worlds)', (t) => {
+  t.deepEqual(SOAK_ERA_IDS, ERA_IDS);
+  t.deepEqual(SOAK_ERA_IDS.slice(0, 6), ['v1:2008', 'v1:2009', 'v2', 'v3:2.6.32', 'v3:3.9', 'v3:6.18']);
 });
 
 test('the same seed gives the same run; a world replays alone', (t) => {
@@ -30,12 +38,14 @@ test('the same seed gives the same run; a world replays alone', (t) => {
 });
 
 test('a violation names the seed and the world to replay', (t) => {
-  const e = new SoakFailure(5, 3, 'v3', 17, ['16: scan 4'], ['pid 100 at 0x1000 reads content 2, last written 3']);
+  const e = new SoakFailure(5, 3, 'v3:2.6.32', 17, ['16: scan 4'], ['pid 100 at 0x1000 reads content 2, last written 3']);
   t.regex(e.message, /npm run soak -- --seed 5 --world 3/);
 });
 
 test('soak arguments', (t) => {
-  t.like(parseSoakArgs(['--seed', '12', '--ops', '1_000', '--eras', 'v3,v2'], 1), { seed: 12, ops: 1000, eras: ['v3', 'v2'] });
+  t.like(parseSoakArgs(['--seed', '12', '--ops', '1_000', '--eras', 'v3,v2'], 1), { seed: 12, ops: 1000, eras: ['v3:2.6.32', 'v2'] });
+  // The registry's ids, and the soak's old spellings.
+  t.deepEqual(parseSoakArgs(['--eras', 'v1:2009,v3:6.18,v1-2008,v3-3.9'], 1).eras, ['v1:2009', 'v3:6.18', 'v1:2008', 'v3:3.9']);
   t.throws(() => parseSoakArgs(['--eras', 'v9'], 1), { message: /no era v9/ });
   t.throws(() => parseSoakArgs(['--ops', 'many'], 1), { message: /not a number/ });
 });

@@ -1,5 +1,5 @@
 /**
- * `ksmctl compare WORKLOAD [--eras v1:2008,v1:2009,v2,v3] [--checksum
+ * `ksmctl compare WORKLOAD [--eras v1:2008,v1:2009,v2,v3:2.6.32] [--checksum
  * lookup2,lookup3,xxhash] [--passes N | --until-converged] [--json]
  * [--report FILE.html]`: one workload under every era (each configuration in
  * a worker thread), side by side. The functions here return data; the
@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type Comparison, compare } from '../../compare/compare.js';
-import { CompareInputError, configurations, DEFAULT_ERA_SPECS, parseChecksums, parseEras } from '../../compare/configs.js';
+import { CompareInputError, configurations, DEFAULT_COMPARE_ERAS, parseChecksums, parseEras } from '../../compare/configs.js';
 import { formatComparison } from '../../compare/format.js';
 import type { ProgressBars } from '../../compare/progress.js';
 import { renderReport } from '../../compare/report.js';
@@ -17,7 +17,7 @@ import { type Workload, WorkloadError } from '../../workload/schema.js';
 import { CliError } from '../errors.js';
 import { resolveWorkload } from './workload-run.js';
 
-export const DEFAULT_ERAS = DEFAULT_ERA_SPECS.join(',');
+export const DEFAULT_ERAS = DEFAULT_COMPARE_ERAS.join(',');
 
 export interface CompareCliOptions {
   eras?: string;

@@ -13,7 +13,7 @@ import { applyPreload, builtinPreload } from '../../workload/library.js';
 import { type RunResult, resultJson, runWorkload } from '../../workload/runner.js';
 import { loadWorkload, type Workload, WorkloadError } from '../../workload/schema.js';
 import { CliError } from '../errors.js';
-import { formatTable } from '../table.js';
+import { formatTable } from '../../format/table.js';
 
 export interface WorkloadRunOptions {
   era: string;

@@ -1,7 +1,7 @@
 /** `ksmctl workloads [--json]`: the built-in workloads, with their parameters. */
 import { builtinNames, builtinWorkload } from '../../workload/builtin.js';
 import { findGenerator } from '../../workload/library.js';
-import { formatTable } from '../table.js';
+import { formatTable } from '../../format/table.js';
 
 export interface WorkloadInfo {
   name: string;
