@@ -14,6 +14,10 @@ import { runFuzz } from '../../src/fuzz/fuzz.js';
 import { runSoak } from '../../src/fuzz/soak.js';
 import { targetsOf } from '../../src/fuzz/targets.js';
 import { parseWorkloadText } from '../../src/workload/schema.js';
+import { HostMachine } from '../../src/host/machine.js';
+import { runScript } from '../../src/script/run.js';
+import { registerScript } from '../helpers/script.js';
+import { openTui } from '../tui/render.js';
 
 /** A tool, and what running an era in it checks. */
 export interface EraTool {
@@ -67,12 +71,44 @@ const soakRunsEra = (t: ExecutionContext, era: EraEntry): void => {
   t.is(r.checks, 400);
 };
 
+const tuiRunsEra = async (t: ExecutionContext, era: EraEntry): Promise<void> => {
+  const tui = await openTui({ era: era.id });
+  try {
+    const f = tui.frame();
+    t.true(f.includes(era.label), `the header names ${era.label}`);
+    t.regex(f, /pages_shar/, 'the counters are on screen');
+    t.is(tui.props.session.info.id, era.id);
+    t.true(tui.props.session.advance(2_000_000) > 0, 'ksmd runs its batches');
+  } finally {
+    tui.unmount();
+  }
+};
+
+const scriptRunsEra = (t: ExecutionContext, era: EraEntry): void => {
+  let out = '';
+  const sink = { trace: () => {}, stdout: (s: string) => void (out += s), stderr: (s: string) => void (out += s) };
+  const r = runScript('guest.ksm', registerScript(era), { era: era.id, sink });
+  t.is(r.status, 0, r.error ?? out);
+  t.is(r.settings?.era.id, era.id);
+};
+
+const hostRunsEra = (t: ExecutionContext, era: EraEntry): void => {
+  const m = new HostMachine({ era: era.id, clock: 'manual' });
+  t.is(m.info().era, era.id);
+  const r = m.run('guest.ksm', registerScript(era, { pause: true }), false);
+  t.is(r.status, 0, r.output.map((c) => c.text).join(''));
+  t.true(m.state().fullScans >= 2);
+};
+
 /** Every tool that takes an era. */
 export const TOOLS: EraTool[] = [
   { name: 'workload run', run: workloadRunsEra },
   { name: 'compare', run: compareRunsEra },
   { name: 'fuzz', run: fuzzRunsEra },
   { name: 'soak', run: soakRunsEra },
+  { name: 'the TUI', run: tuiRunsEra },
+  { name: 'run', run: scriptRunsEra },
+  { name: 'host', run: hostRunsEra },
 ];
 
 for (const era of ERAS) {
