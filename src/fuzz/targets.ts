@@ -28,7 +28,6 @@ import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIOQSIZE, KSM_DEVICE_PATH, O_RDWR
 import { requestTable } from '../v1-ioctl/device.js';
 import { V1Kernel } from '../v1-ioctl/kernel.js';
 import * as h2008 from '../v1-ioctl/linux-ksm-2008.js';
-import * as h2009 from '../v1-ioctl/linux-ksm-2009.js';
 import { WorkloadError } from '../workload/errors.js';
 import { EraInputError, ERAS, type EraEntry, type EraId, parseEra } from '../eras/registry.js';
 import { WorkloadDriver } from '../workload/driver.js';

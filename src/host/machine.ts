@@ -25,7 +25,7 @@ import { runKsmctl } from '../script/ksmctl.js';
 import { runScript } from '../script/run.js';
 import { Runtime, type Sink } from '../script/runtime.js';
 import { mmapCall } from '../script/strace.js';
-import { KernelView, type ViewAction, type ViewKernel } from '../session/kernel-view.js';
+import { KernelView, type ViewAction } from '../session/kernel-view.js';
 import type { CallRecord } from '../session/session.js';
 import type { HostInfo, HostProcess, HostState, HostView, OutputChunk, ViewRequest } from './protocol.js';
 import { HostSink, HostTrace } from './trace.js';

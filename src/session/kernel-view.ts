@@ -16,31 +16,9 @@ import type { Process } from '../engine/machine.js';
 import type { Range } from '../engine/memory/memory.js';
 import type { Mm } from '../engine/memory/mm.js';
 import type { EraAdapter, EraFile } from '../eras/adapter.js';
-import { eraOf } from '../eras/registry.js';
-import { V1Adapter } from '../eras/v1.js';
-import { V2Adapter } from '../eras/v2.js';
-import { V3Adapter } from '../eras/v3.js';
-import { V1Kernel } from '../v1-ioctl/kernel.js';
-import { V2Kernel } from '../v2-madvise/kernel.js';
-import type { V3Kernel } from '../v3-sysfs/kernel.js';
-import type { KernelVersion } from '../v3-sysfs/kernels.js';
 import { AdapterSession } from './adapter-session.js';
 import { ksmPagesByNode } from './nodes.js';
 import type { CallRecord, NodeInfo, ProcessInfo } from './session.js';
-
-export type ViewKernel = V1Kernel | V2Kernel | V3Kernel<KernelVersion>;
-
-/**
- * The era's adapter driving a kernel that already runs. A bridge until the
- * host holds its adapter itself (then the host passes that one to
- * KernelView): `abi` picks the driver of a /dev/ksm kernel with both loaded
- * (default: the 2009 one if loaded).
- */
-export function adapterOfKernel(kernel: ViewKernel, abi?: '2008' | '2009'): EraAdapter {
-  if (kernel instanceof V1Kernel) return new V1Adapter(eraOf('v1', abi ?? (kernel.ksm2009 !== null ? '2009' : '2008')), kernel);
-  if (kernel instanceof V2Kernel) return new V2Adapter(eraOf('v2'), kernel);
-  return new V3Adapter(eraOf('v3', kernel.kernel), kernel);
-}
 
 /** The controls of a view: the era's own calls, and ksmd's time on a clock the viewer owns. */
 export type ViewAction = 'start' | 'stop' | 'unmerge' | 'pagesToScan' | 'sleep' | 'step' | 'advance';

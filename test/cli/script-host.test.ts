@@ -76,7 +76,7 @@ test('ksmctl run --era takes every registry spelling; a bad one is one line, exi
   t.regex(bad.stderr, /^ksmctl: unknown --era "v9": not one of v1:2008, v1:2009, v2, v3:2\.6\.32, v3:3\.9, v3:6\.18 \(or v1, v3\)\n$/);
   const clash = ksmctl(['host', 'start', '--era', 'v3:6.18', '--abi', '2009', '--socket', join(tmpdir(), 'ksmctl-none', 'no.sock')]);
   t.is(clash.status, 2);
-  t.regex(clash.stderr, /^ksmctl: --abi applies to v1 only/);
+  t.regex(clash.stderr, /^ksmctl: --abi applies to --era v1 only/);
 });
 
 test('a Linux 6.18 host: a prctl script runs on it, its status shows 6.18\'s files, the verbs find no /dev/ksm', (t) => {

@@ -82,7 +82,7 @@ test('a bad era is an error at its place (a pragma) or a command-line error (an 
   at('#pragma era v1:2009\n#pragma abi 2008\n');
   at('#pragma era v2\n#pragma kernel 6.18\n');
   t.throws(() => eraOf('x = 1\n', { era: 'v9' }), { instanceOf: ScriptOptionError, message: /^unknown --era "v9"/ });
-  t.throws(() => eraOf('x = 1\n', { era: 'v3:6.18', abi: '2008' }), { instanceOf: ScriptOptionError, message: /--abi applies to v1 only/ });
+  t.throws(() => eraOf('x = 1\n', { era: 'v3:6.18', abi: '2008' }), { instanceOf: ScriptOptionError, message: /--abi applies to --era v1 only/ });
   const r = runText('t.ksm', 'x = 1\n#pragma era v4\n');
   t.is(r.status, 2);
   t.regex(r.error ?? '', /^t\.ksm:2:1: #pragma era: unknown era "v4"/);

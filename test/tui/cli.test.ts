@@ -66,7 +66,7 @@ test('a bad --era, --abi or --kernel for the TUI is one line and exit 2', (t) =>
   for (const [args, re] of [
     [['--era', 'v3:9.9'], /^ksmctl: unknown --era "v3:9\.9": not one of v1:2008, v1:2009, v2, v3:2\.6\.32, v3:3\.9, v3:6\.18 \(or v1, v3\)\n$/],
     [['--era', 'v3', '--kernel', '5.0'], /^ksmctl: v3 has no kernel "5\.0" \(known: 2\.6\.32, 3\.9, 6\.18\)\n$/],
-    [['--era', 'v2', '--abi', '2009'], /^ksmctl: --abi applies to v1 only/],
+    [['--era', 'v2', '--abi', '2009'], /^ksmctl: --abi applies to --era v1 only/],
     [['--era', 'v1:2008', '--abi', '2009'], /^ksmctl: --era v1:2008 and --abi 2009 disagree\n$/],
   ] as const) {
     const r = ksmctl(['tui', '--no-host', ...args]);
