@@ -34,7 +34,8 @@ export class ChecksumCache {
     if (id >= this.values.length) this.resize(Math.max(this.contents.capacity, id + 1));
     const bit = 1 << (id & 31);
     if ((this.valid[id >>> 5] & bit) !== 0) return this.values[id];
-    const v = this.fn(this.contents.slabOf(id), this.contents.offsetOf(id)) >>> 0;
+    const page = this.contents.pageOf(id);
+    const v = this.fn(page, this.contents.pageOffset) >>> 0;
     this.values[id] = v;
     this.valid[id >>> 5] |= bit;
     return v;
