@@ -11,15 +11,22 @@
  *   tails[id >> SLAB_SHIFT]   Uint32Array of SLAB_PAGES * TAIL_WORDS words:
  *                             the words after the leading run of a SHORT
  *                             content (below)
- *   meta[2 id]                the first word (head), as an int32
- *   meta[2 id + 1]            run | FULL: run (1..1024) is how many leading
+ *   meta[4 id]                the first word (head), as an int32
+ *   meta[4 id + 1]            run | FULL: run (1..1024) is how many leading
  *                             words equal the head; FULL means the slab
- *                             holds the whole page. Kept side by side so
- *                             that a tree walk's comparison of two pages
- *                             costs one cache miss per page, and most of
- *                             them are decided there
+ *                             holds the whole page
+ *   meta[4 id + 2]            next: the word at index run, the first one
+ *                             that differs from the head (the head itself
+ *                             when run is 1024)
+ *   meta[4 id + 3]            the intern hash of the bytes (intern-hash.ts)
+ *                             The four share 16 bytes, so that comparing two
+ *                             pages in a tree walk costs one cache miss per
+ *                             page when they differ in their first word,
+ *                             in the length of their leading run, or in the
+ *                             word after it (the worst case's pages all
+ *                             do), and an intern lookup reads one line per
+ *                             candidate
  *   refs[id]                  frames holding this content; 0 means free
- *   hash[id]                  the intern hash of the bytes (intern-hash.ts)
  *   chain[id]                 next id in the same intern bucket (0 ends)
  *   gen[id]                   bumped when the id is freed, so that the spec
  *                             caches' ids can be validated; 16 bits, and the
@@ -27,7 +34,7 @@
  *                             a stale entry can never match again
  *   buckets[h & mask]         first id of the bucket; the table doubles
  *                             when there are more than two live ids per
- *                             bucket (chains are walked on hash[] alone,
+ *                             bucket (chains are walked on the hashes in meta,
  *                             so a longer chain costs little)
  *
  * A SHORT content is one whose words after the leading run fit in
@@ -38,7 +45,7 @@
  * pageOf, which builds them in a scratch page instead). So a workload of a
  * million such pages costs 32 bytes of tail apiece, not a 4 KiB page fault.
  *
- * The per-id arrays (22 bytes per id) grow by nextCapacity, and trim() cuts
+ * The per-id arrays (26 bytes per id) grow by nextCapacity, and trim() cuts
  * them to the ids handed out once a workload is set up, so that no growth
  * slack is carried through the scans.
  *
@@ -57,7 +64,7 @@ const SLAB_MASK = SLAB_PAGES - 1;
 const TAIL_WORDS = 8;
 /** The first run that makes a content SHORT. */
 const SHORT_RUN = WORDS_PER_PAGE - TAIL_WORDS;
-/** meta[2 id + 1]: the run in the low 16 bits, and this bit when the slab holds the page. */
+/** meta[4 id + 1]: the run in the low 16 bits, and this bit when the slab holds the page. */
 const FULL = 1 << 16;
 const RUN_MASK = 0xffff;
 /** The spec caches are emptied beyond this many entries. */
@@ -79,10 +86,9 @@ export class ContentStore {
   private pageWords: Uint32Array[] = [];
   private tails: Uint32Array[] = [];
   refs = new Int32Array(1024);
-  private hash = new Uint32Array(1024);
   private chain = new Int32Array(1024);
   gen = new Uint16Array(1024);
-  private meta = new Int32Array(2048);
+  private meta = new Int32Array(4096);
   private buckets = new Int32Array(1024);
   private bucketMask = 1023;
   private freeIds: number[] = [];
@@ -133,13 +139,34 @@ export class ContentStore {
    * page that the next call reuses; the page starts at `pageOffset`.
    */
   pageOf(id: number): Uint8Array {
-    if ((this.meta[2 * id + 1] & FULL) !== 0) {
+    if ((this.meta[4 * id + 1] & FULL) !== 0) {
       this.pageOffset = (id & SLAB_MASK) * PAGE_SIZE;
       return this.pages[id >>> SLAB_SHIFT];
     }
     this.writeShort(id, this.viewWords, 0);
     this.pageOffset = 0;
     return this.view;
+  }
+
+  /** pageOf as words: the page starts at word pageOffset / 4. */
+  pageWordsOf(id: number): Uint32Array {
+    if ((this.meta[4 * id + 1] & FULL) !== 0) {
+      this.pageOffset = (id & SLAB_MASK) * PAGE_SIZE;
+      return this.pageWords[id >>> SLAB_SHIFT];
+    }
+    this.writeShort(id, this.viewWords, 0);
+    this.pageOffset = 0;
+    return this.viewWords;
+  }
+
+  /** The first word of content `id`, as an int32. */
+  headOf(id: number): number {
+    return this.meta[4 * id];
+  }
+
+  /** How many leading words of content `id` equal its first word (1..1024). */
+  runOf(id: number): number {
+    return this.meta[4 * id + 1] & RUN_MASK;
   }
 
   /** A copy of the 4096 bytes of content `id` (for tests and the read API). */
@@ -311,7 +338,7 @@ export class ContentStore {
   unref(id: number): void {
     if (--this.refs[id] > 0) return;
     if (this.refs[id] < 0) throw new Error(`content ${id}: reference count below zero`);
-    const b = this.hash[id] & this.bucketMask;
+    const b = this.meta[4 * id + 3] & this.bucketMask;
     if (this.buckets[b] === id) {
       this.buckets[b] = this.chain[id];
     } else {
@@ -329,7 +356,7 @@ export class ContentStore {
       this.specRunEntries = 0;
     }
     this.live--;
-    if ((this.meta[2 * id + 1] & FULL) !== 0) this.fullPages--;
+    if ((this.meta[4 * id + 1] & FULL) !== 0) this.fullPages--;
     for (const fn of this.onFree) fn(id);
     this.freeIds.push(id);
   }
@@ -341,24 +368,32 @@ export class ContentStore {
   compare(a: number, b: number): number {
     if (a === b) return 0;
     const m = this.meta;
-    const ha = m[2 * a];
-    const hb = m[2 * b];
+    const ha = m[4 * a];
+    const hb = m[4 * b];
     if (ha !== hb) {
       this.lastCompareBytes = firstByteDiff(ha, hb) + 1;
       return byteOrder(ha, hb);
     }
-    const ma = m[2 * a + 1];
-    const mb = m[2 * b + 1];
+    const ma = m[4 * a + 1];
+    const mb = m[4 * b + 1];
     const ra = ma & RUN_MASK;
     const rb = mb & RUN_MASK;
     // Both pages open with the same word repeated: the first min(ra, rb) words are equal.
     if (ra !== rb) {
-      // At the shorter run's end one page still holds the head and the other does not.
+      // At the shorter run's end one page still holds the head and the other its next word.
       const i = ra < rb ? ra : rb;
-      const x = ra === i ? this.wordAt(a, i, ma) : ha;
-      const y = rb === i ? this.wordAt(b, i, mb) : hb;
+      const x = ra === i ? m[4 * a + 2] : ha;
+      const y = rb === i ? m[4 * b + 2] : hb;
       this.lastCompareBytes = i * 4 + firstByteDiff(x, y) + 1;
       return byteOrder(x, y);
+    }
+    {
+      const x = m[4 * a + 2];
+      const y = m[4 * b + 2];
+      if (x !== y) {
+        this.lastCompareBytes = ra * 4 + firstByteDiff(x, y) + 1;
+        return byteOrder(x, y);
+      }
     }
     let wa: Uint32Array;
     let oa: number;
@@ -378,7 +413,7 @@ export class ContentStore {
       wb = this.tails[b >>> SLAB_SHIFT];
       ob = (b & SLAB_MASK) * TAIL_WORDS - rb;
     }
-    for (let i = ra; i < WORDS_PER_PAGE; i++) {
+    for (let i = ra + 1; i < WORDS_PER_PAGE; i++) {
       const x = wa[oa + i];
       const y = wb[ob + i];
       if (x !== y) {
@@ -405,17 +440,11 @@ export class ContentStore {
   /** Bytes of page storage and metadata held. */
   memoryBytes(): number {
     return this.slabBytes()
-      + this.refs.byteLength + this.hash.byteLength + this.chain.byteLength
+      + this.refs.byteLength + this.chain.byteLength
       + this.gen.byteLength + this.meta.byteLength + this.buckets.byteLength;
   }
 
   // ---------------------------------------------------------------- internals
-
-  /** Word i (at or past the run) of content id, whose meta[2 id + 1] is m. */
-  private wordAt(id: number, i: number, m: number): number {
-    if ((m & FULL) !== 0) return this.pageWords[id >>> SLAB_SHIFT][(id & SLAB_MASK) * WORDS_PER_PAGE + i] | 0;
-    return this.tails[id >>> SLAB_SHIFT][(id & SLAB_MASK) * TAIL_WORDS + i - (m & RUN_MASK)] | 0;
-  }
 
   /**
    * The live id holding the page with hash h, head and run whose word i
@@ -424,10 +453,10 @@ export class ContentStore {
   private find(h: number, head: number, run: number, src: Uint32Array, off: number): number {
     const m = this.meta;
     for (let id = this.buckets[h & this.bucketMask]; id !== 0; id = this.chain[id]) {
-      if (this.hash[id] !== h || m[2 * id] !== head || (m[2 * id + 1] & RUN_MASK) !== run) continue;
+      if (m[4 * id + 3] !== (h | 0) || m[4 * id] !== head || (m[4 * id + 1] & RUN_MASK) !== run) continue;
       let w: Uint32Array;
       let o: number;
-      if ((m[2 * id + 1] & FULL) !== 0) {
+      if ((m[4 * id + 1] & FULL) !== 0) {
         w = this.pageWords[id >>> SLAB_SHIFT];
         o = (id & SLAB_MASK) * WORDS_PER_PAGE;
       } else {
@@ -449,18 +478,19 @@ export class ContentStore {
     const id = this.allocId();
     const s = id >>> SLAB_SHIFT;
     const k = id & SLAB_MASK;
-    this.meta[2 * id] = head;
+    this.meta[4 * id] = head;
     if (short) {
       const t = this.tails[s];
       const o = k * TAIL_WORDS - run;
       for (let i = run; i < WORDS_PER_PAGE; i++) t[o + i] = src[off + i];
-      this.meta[2 * id + 1] = run;
+      this.meta[4 * id + 1] = run;
     } else {
       this.pageWords[s].set(src.subarray(off, off + WORDS_PER_PAGE), k * WORDS_PER_PAGE);
-      this.meta[2 * id + 1] = run | FULL;
+      this.meta[4 * id + 1] = run | FULL;
       this.fullPages++;
     }
-    this.hash[id] = h;
+    this.meta[4 * id + 3] = h;
+    this.meta[4 * id + 2] = run < WORDS_PER_PAGE ? src[off + run] : head;
     const b = h & this.bucketMask;
     this.chain[id] = this.buckets[b];
     this.buckets[b] = id;
@@ -472,9 +502,9 @@ export class ContentStore {
 
   /** The page of SHORT content id into words[base ..]. */
   private writeShort(id: number, words: Uint32Array, base: number): void {
-    const m = this.meta[2 * id + 1];
+    const m = this.meta[4 * id + 1];
     const run = m & RUN_MASK;
-    words.fill(this.meta[2 * id], base, base + run);
+    words.fill(this.meta[4 * id], base, base + run);
     const t = this.tails[id >>> SLAB_SHIFT];
     const o = (id & SLAB_MASK) * TAIL_WORDS - run;
     for (let i = run; i < WORDS_PER_PAGE; i++) words[base + i] = t[o + i];
@@ -482,10 +512,10 @@ export class ContentStore {
 
   /** Writes a SHORT content's page into its slab page, for the callers that read slabs in place. */
   private makeFull(id: number): void {
-    const m = this.meta[2 * id + 1];
+    const m = this.meta[4 * id + 1];
     if ((m & FULL) !== 0 || id === 0 || id >= this.nextId) return;
     this.writeShort(id, this.pageWords[id >>> SLAB_SHIFT], (id & SLAB_MASK) * WORDS_PER_PAGE);
-    this.meta[2 * id + 1] = m | FULL;
+    this.meta[4 * id + 1] = m | FULL;
     this.fullPages++;
   }
 
@@ -511,9 +541,8 @@ export class ContentStore {
   private resize(n: number): void {
     this.refs = growInt32(this.refs, n);
     this.chain = growInt32(this.chain, n);
-    this.hash = growUint32(this.hash, n);
     this.gen = growUint16(this.gen, n);
-    this.meta = growInt32(this.meta, 2 * n);
+    this.meta = growInt32(this.meta, 4 * n);
   }
 
   private rehash(): void {
@@ -522,7 +551,7 @@ export class ContentStore {
     this.bucketMask = size - 1;
     for (let id = 1; id < this.nextId; id++) {
       if (this.refs[id] <= 0) continue;
-      const b = this.hash[id] & this.bucketMask;
+      const b = this.meta[4 * id + 3] & this.bucketMask;
       this.chain[id] = this.buckets[b];
       this.buckets[b] = id;
     }
