@@ -43,9 +43,13 @@ interface Result {
   setupSeconds: number;
   /** GiB of page contents written per second of setup. */
   setupGiBPerSecond: number;
+  /** The same per second of CPU (user + system) the fill used: steadier than wall time on a shared machine. */
+  setupGiBPerCpuSecond: number;
   convergeSeconds: number;
   /** From the process's start (Node's own start-up and module loading included) to the result. */
   processSeconds: number;
+  /** CPU time (user + system) of the whole process, for the same span. */
+  processCpuSeconds: number;
   pagesScannedPerSecond: number;
   steadyPagesScannedPerSecond: number;
   metadataBytesPerTrackedPage: number | null;
@@ -144,8 +148,10 @@ function runCase(c: Case, era: string): Result {
   const d = createDriver(era);
   const total = w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0);
   const s0 = performance.now();
+  const c0 = process.cpuUsage();
   d.setup(w);
   const fillSeconds = (performance.now() - s0) / 1000;
+  const fillCpu = cpuSeconds(process.cpuUsage(c0));
   const a = d.adapter;
   if (d.era.family === 'v3') {
     // The real kernels these figures are compared with have no max_kernel_pages.
@@ -183,8 +189,10 @@ function runCase(c: Case, era: string): Result {
     passSeconds,
     setupSeconds,
     setupGiBPerSecond: (total * 4096) / 2 ** 30 / fillSeconds,
+    setupGiBPerCpuSecond: (total * 4096) / 2 ** 30 / fillCpu,
     convergeSeconds,
     processSeconds: performance.now() / 1000,
+    processCpuSeconds: cpuSeconds(process.cpuUsage()),
     pagesScannedPerSecond: convergeSeconds > 0 ? d.pagesScanned() / convergeSeconds : 0,
     steadyPagesScannedPerSecond: passSeconds.length ? total / passSeconds[passSeconds.length - 1] : 0,
     metadataBytesPerTrackedPage: tracked ? (fp.memoryMetadata + m.memoryBytes()) / tracked : null,
@@ -195,16 +203,20 @@ function runCase(c: Case, era: string): Result {
   };
 }
 
+function cpuSeconds(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1e6;
+}
+
 const f = (n: number) => Math.round(n).toLocaleString('en');
 
 function print(r: Result, c: Case): void {
   console.log(`${r.case} under ${r.era}, ${r.algorithm}: ${c.description}`);
   console.log(`  target: ${r.target}`);
   if (c.setupOnly) {
-    console.log(`  pages ${f(r.pages)} (${f(r.distinctContents)} distinct contents); filled in ${r.setupSeconds.toFixed(2)} s: ${r.setupGiBPerSecond.toFixed(2)} GiB/s, ${f(r.pages / r.setupSeconds)} pages/s`);
+    console.log(`  pages ${f(r.pages)} (${f(r.distinctContents)} distinct contents); filled in ${r.setupSeconds.toFixed(2)} s: ${r.setupGiBPerSecond.toFixed(2)} GiB/s, ${f(r.pages / r.setupSeconds)} pages/s (${r.setupGiBPerCpuSecond.toFixed(2)} GiB per CPU second)`);
   } else {
     console.log(`  pages ${f(r.pages)} (${f(r.distinctContents)} distinct contents); setup ${r.setupSeconds.toFixed(2)} s (fill ${r.setupGiBPerSecond.toFixed(2)} GiB/s); converged after ${r.passesToConverge} passes in ${r.convergeSeconds.toFixed(2)} s (the last pass only confirms)`);
-    console.log(`  end to end (process start to result): ${r.processSeconds.toFixed(2)} s`);
+    console.log(`  end to end (process start to result): ${r.processSeconds.toFixed(2)} s (CPU ${r.processCpuSeconds.toFixed(2)} s)`);
     console.log(`  wall per pass: ${r.passSeconds.map((s) => `${s.toFixed(3)} s`).join(', ')}`);
     console.log(`  pages scanned per second: ${f(r.pagesScannedPerSecond)} overall, ${f(r.steadyPagesScannedPerSecond)} in the last (steady) pass`);
     if (r.metadataBytesPerTrackedPage !== null) console.log(`  engine metadata: ${r.metadataBytesPerTrackedPage.toFixed(1)} bytes per tracked page (${f(r.trackedPages ?? 0)} tracked)`);

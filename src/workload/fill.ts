@@ -107,8 +107,7 @@ function fillRun(memory: Memory, vma: Vma, at: number, c: RunContent, n: number)
 
 const oneWord = new Uint32Array(1);
 const tailWords = new Uint32Array(2);
-/** Four generated pages, and their hashes. */
-const batch = new Uint32Array(4 * WORDS_PER_PAGE);
+/** The hashes of four generated pages, and their ids. */
 const batchHashes = new Uint32Array(4);
 const batchIds = new Int32Array(4);
 
@@ -132,14 +131,17 @@ function fillSeedFrom(memory: Memory, vma: Vma, at: number, seed: number, n: num
       batchIds[k] = contents.takeSpecRun(r, j + k);
       if (batchIds[k] === 0) missing = true;
     }
+    let words: Uint32Array = batchHashes;
     if (missing) {
       const s = seed + j;
-      writeSeedPages4(s, s + 1, s + 2, s + 3, batch, 0, batchHashes);
+      // Written where the new contents will live when it can be (four pages are always written).
+      words = contents.stage(4);
+      writeSeedPages4(s, s + 1, s + 2, s + 3, words, contents.stageBase, batchHashes);
     }
     for (let k = 0; k < m; k++) {
       let id = batchIds[k];
       if (id === 0) {
-        id = contents.internHashed(batch, k * WORDS_PER_PAGE, batchHashes[k]);
+        id = contents.internStaged(words, k, batchHashes[k]);
         contents.keepSpecRun(r, j + k, id);
       }
       memory.faultIn(vma, at + j + k, id);

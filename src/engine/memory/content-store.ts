@@ -257,6 +257,47 @@ export class ContentStore {
   }
 
   /**
+   * Where a bulk generator should write the next `n` pages (n at most 4):
+   * the slab pages of the next new ids when they follow each other in one
+   * slab (no freed id waits for reuse), so that a new content is generated
+   * in place instead of copied; else the scratch of `n` pages. The pages at
+   * stageBase + 1024 k are then interned in order with internStaged.
+   */
+  stage(n: number): Uint32Array {
+    const id = this.nextId;
+    if (this.freeIds.length === 0 && (id & SLAB_MASK) + n <= SLAB_PAGES) {
+      if ((id >>> SLAB_SHIFT) >= this.pages.length) this.addSlab();
+      this.stageBase = (id & SLAB_MASK) * WORDS_PER_PAGE;
+      return this.pageWords[id >>> SLAB_SHIFT];
+    }
+    this.stageBase = 0;
+    return this.stageScratch;
+  }
+
+  /** Word index of the first staged page in the array stage() returned. */
+  stageBase = 0;
+  private readonly stageScratch = new Uint32Array(4 * WORDS_PER_PAGE);
+
+  /**
+   * Interns staged page k (stage()) whose intern hash is h. A new content
+   * written where its id's page is stays there; otherwise it is copied.
+   */
+  internStaged(words: Uint32Array, k: number, h: number): number {
+    const base = this.stageBase + k * WORDS_PER_PAGE;
+    const head = words[base];
+    let run = 1;
+    while (run < WORDS_PER_PAGE && words[base + run] === head) run++;
+    const found = this.find(h, head | 0, run, words, base);
+    if (found !== 0) return found;
+    const short = run >= SHORT_RUN;
+    const next = this.freeIds.length === 0 ? this.nextId : -1;
+    if (!short && next > 0 && words === this.pageWords[next >>> SLAB_SHIFT] && base === (next & SLAB_MASK) * WORDS_PER_PAGE) {
+      return this.add(h, head | 0, run, words, base, false, true);
+    }
+    return this.add(h, head | 0, run, words, base, short);
+  }
+
+  /**
    * Interns a page described by a cache key, generating its bytes into
    * `scratch` with `fill` only when no live content has that key: workloads
    * fill millions of pages from a few thousand specs.
@@ -474,7 +515,7 @@ export class ContentStore {
   }
 
   /** A new content (one reference) for the page of `find`'s arguments; only its tail is stored when `short`. */
-  private add(h: number, head: number, run: number, src: Uint32Array, off: number, short: boolean): number {
+  private add(h: number, head: number, run: number, src: Uint32Array, off: number, short: boolean, inPlace = false): number {
     const id = this.allocId();
     const s = id >>> SLAB_SHIFT;
     const k = id & SLAB_MASK;
@@ -485,7 +526,7 @@ export class ContentStore {
       for (let i = run; i < WORDS_PER_PAGE; i++) t[o + i] = src[off + i];
       this.meta[4 * id + 1] = run;
     } else {
-      this.pageWords[s].set(src.subarray(off, off + WORDS_PER_PAGE), k * WORDS_PER_PAGE);
+      if (!inPlace) this.pageWords[s].set(src.subarray(off, off + WORDS_PER_PAGE), k * WORDS_PER_PAGE);
       this.meta[4 * id + 1] = run | FULL;
       this.fullPages++;
     }
@@ -524,13 +565,15 @@ export class ContentStore {
     if (reused !== undefined) return reused;
     const id = this.nextId++;
     if (id >= this.refs.length) this.grow(id + 1);
-    if ((id >>> SLAB_SHIFT) >= this.pages.length) {
-      const slab = new Uint8Array(SLAB_PAGES * PAGE_SIZE);
-      this.pages.push(slab);
-      this.pageWords.push(new Uint32Array(slab.buffer));
-      this.tails.push(new Uint32Array(SLAB_PAGES * TAIL_WORDS));
-    }
+    if ((id >>> SLAB_SHIFT) >= this.pages.length) this.addSlab();
     return id;
+  }
+
+  private addSlab(): void {
+    const slab = new Uint8Array(SLAB_PAGES * PAGE_SIZE);
+    this.pages.push(slab);
+    this.pageWords.push(new Uint32Array(slab.buffer));
+    this.tails.push(new Uint32Array(SLAB_PAGES * TAIL_WORDS));
   }
 
   private grow(min: number): void {
