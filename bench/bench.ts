@@ -1,19 +1,27 @@
 /**
  * npm run bench: wall-clock figures of the engine on fixed workloads, one
- * child process per case so that each peak RSS is its own. Prints figures
- * only; nothing here is asserted (tests never assert timings).
+ * child process per case so that each peak RSS is its own, then the whole
+ * `ksmctl workload run` of the worst case timed as a command, and the real
+ * kernel's passes on the same workload where this machine allows it
+ * (kernel.ts says why not otherwise). Prints figures only; nothing here is
+ * asserted (tests never assert timings).
  *
- *   node dist/bench/bench.js [--quick] [--json] [--case NAME] [--era ERA]
+ *   node dist/bench/bench.js [--quick] [--json] [--case NAME] [--era ERA] [--no-kernel]
+ *
+ * Cases (--case): ksmpages-worst, all-identical, guests-dedup, setup-distinct,
+ * setup-identical, host-64g (full size only without --quick), end-to-end
+ * (the command and the kernel).
  *
  * Eras are named by their registry ids (ksmctl eras); --era takes any
  * spelling of one.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { memoryFootprint } from '../src/engine/footprint.js';
 import { ERA_IDS, eraById, type EraId, parseEra } from '../src/eras/registry.js';
 import { createDriver } from '../src/workload/eras.js';
 import { parseWorkloadText, type Workload } from '../src/workload/schema.js';
+import { measureKernel, type KernelOutcome } from './kernel.js';
 
 interface Case {
   name: string;
@@ -21,6 +29,8 @@ interface Case {
   description: string;
   eras: readonly EraId[];
   workload: () => Workload;
+  /** Only set the workload up (a setup-rate case): no registration, no pass. */
+  setupOnly?: boolean;
 }
 
 interface Result {
@@ -30,16 +40,33 @@ interface Result {
   /** The merge algorithm (and its seed) the era runs: a regression shows under its own name. */
   algorithm: string;
   pages: number;
+  /** Distinct page contents after setup. */
+  distinctContents: number;
   passesToConverge: number;
   passSeconds: number[];
   setupSeconds: number;
+  /** GiB of page contents written per second of setup. */
+  setupGiBPerSecond: number;
+  /** The same per second of CPU (user + system) the fill used: steadier than wall time on a shared machine. */
+  setupGiBPerCpuSecond: number;
   convergeSeconds: number;
+  /** From the process's start (Node's own start-up and module loading included) to the result. */
+  processSeconds: number;
+  /** CPU time (user + system) of the whole process, for the same span. */
+  processCpuSeconds: number;
   pagesScannedPerSecond: number;
   steadyPagesScannedPerSecond: number;
   metadataBytesPerTrackedPage: number | null;
   trackedPages: number | null;
   contentMiB: number;
   peakRssMiB: number;
+  counters: Record<string, number>;
+}
+
+interface EndToEnd {
+  era: string;
+  args: string[];
+  seconds: number;
   counters: Record<string, number>;
 }
 
@@ -89,6 +116,29 @@ function cases(quick: boolean): Case[] {
       eras: ['v3:2.6.32'],
       workload: () => (quick ? guests(4, 65536) : guests(32, 262144)),
     },
+    {
+      name: 'setup-distinct',
+      target: 'setup: distinct contents at 1 GiB/s or more (262,144 distinct 4 KiB pages a second)',
+      description: `${worst} pages of distinct seeded (random) contents, in one process`,
+      eras: ['v3'],
+      setupOnly: true,
+      workload: () => doc('setup-distinct', { a: [{ pages: worst, content: { seedFrom: 1 } }] }),
+    },
+    {
+      name: 'setup-identical',
+      target: 'setup: identical contents at 4 GiB/s or more',
+      description: `4 x ${worst} pages of one seeded content`,
+      eras: ['v3'],
+      setupOnly: true,
+      workload: () => doc('setup-identical', Object.fromEntries(['a', 'b', 'c', 'd'].map((p) => [p, [{ pages: worst, content: { seed: 42 } }]]))),
+    },
+    {
+      name: 'host-64g',
+      target: 'a 64 GiB host: end to end to convergence under 60 s, peak RSS under 8 GiB',
+      description: quick ? '8 guests x 65536 pages (the full case, 64 x 262144, runs without --quick)' : '64 guests x 262144 pages (16 Mi pages, 64 GiB), 95 % one image, 5 % private (~1 Mi distinct contents)',
+      eras: ['v3', 'v3:6.18'],
+      workload: () => (quick ? guests(8, 65536) : guests(64, 262144)),
+    },
   ];
 }
 
@@ -97,42 +147,54 @@ function runCase(c: Case, era: EraId): Result {
   const t0 = performance.now();
   const w = c.workload();
   const d = createDriver(era);
-  d.setup(w);
   const total = w.processes.reduce((n, p) => n + p.regions.reduce((m, r) => m + r.pages, 0), 0);
+  const s0 = performance.now();
+  const c0 = process.cpuUsage();
+  d.setup(w);
+  const fillSeconds = (performance.now() - s0) / 1000;
+  const fillCpu = cpuSeconds(process.cpuUsage(c0));
   const a = d.adapter;
   // The real kernels these figures are compared with have no max_kernel_pages (2.6.32's limit of KSM pages).
   if (a.files().some((f) => f.name === 'max_kernel_pages')) a.writeFile('max_kernel_pages', '0');
   // ksmd's batch knob, where sysfs has one: a whole pass, as each scan call below takes.
   if (a.sysfs !== null) a.setPagesToScan(total + 1);
-  for (const p of w.processes) p.regions.forEach((_, r) => d.register(p.name, r));
-  const setupSeconds = (performance.now() - t0) / 1000;
   const passSeconds: number[] = [];
-  let prev = '';
-  for (;;) {
-    const before = d.passes();
-    const s = performance.now();
-    while (d.passes() === before) d.scan(total + 1);
-    passSeconds.push((performance.now() - s) / 1000);
-    const now = JSON.stringify({ ...d.counters(), full_scans: 0 });
-    if (now === prev || passSeconds.length > 20) break;
-    prev = now;
+  let setupSeconds = fillSeconds;
+  if (!c.setupOnly) {
+    for (const p of w.processes) p.regions.forEach((_, r) => d.register(p.name, r));
+    setupSeconds = (performance.now() - t0) / 1000;
+    let prev = '';
+    for (;;) {
+      const before = d.passes();
+      const s = performance.now();
+      while (d.passes() === before) d.scan(total + 1);
+      passSeconds.push((performance.now() - s) / 1000);
+      const now = JSON.stringify({ ...d.counters(), full_scans: 0 });
+      if (now === prev || passSeconds.length > 20) break;
+      prev = now;
+    }
   }
-  const convergeSeconds = passSeconds.reduce((a, b) => a + b, 0);
+  const convergeSeconds = passSeconds.reduce((x, y) => x + y, 0);
   const fp = memoryFootprint(d.memory);
   const m = a.merger;
-  const tracked = m.algorithm === 'mainline-2632' || m.algorithm === 'mainline-39' || m.algorithm === 'mainline-618' ? m.rmapItems : null;
+  const tracked = !c.setupOnly && (m.algorithm === 'mainline-2632' || m.algorithm === 'mainline-39' || m.algorithm === 'mainline-618') ? m.rmapItems : null;
   return {
     case: c.name,
     target: c.target,
     era,
     algorithm: algorithm(era),
     pages: total,
-    passesToConverge: passSeconds.length - 1,
+    distinctContents: d.memory.contents.live,
+    passesToConverge: Math.max(0, passSeconds.length - 1),
     passSeconds,
     setupSeconds,
+    setupGiBPerSecond: (total * 4096) / 2 ** 30 / fillSeconds,
+    setupGiBPerCpuSecond: (total * 4096) / 2 ** 30 / fillCpu,
     convergeSeconds,
-    pagesScannedPerSecond: d.pagesScanned() / convergeSeconds,
-    steadyPagesScannedPerSecond: total / passSeconds[passSeconds.length - 1],
+    processSeconds: performance.now() / 1000,
+    processCpuSeconds: cpuSeconds(process.cpuUsage()),
+    pagesScannedPerSecond: convergeSeconds > 0 ? d.pagesScanned() / convergeSeconds : 0,
+    steadyPagesScannedPerSecond: passSeconds.length ? total / passSeconds[passSeconds.length - 1] : 0,
     metadataBytesPerTrackedPage: tracked ? (fp.memoryMetadata + m.memoryBytes()) / tracked : null,
     trackedPages: tracked,
     contentMiB: fp.contentBytes / 2 ** 20,
@@ -141,17 +203,42 @@ function runCase(c: Case, era: EraId): Result {
   };
 }
 
-function print(r: Result, description: string): void {
-  const f = (n: number) => Math.round(n).toLocaleString('en');
-  console.log(`${r.case} under ${r.era}, ${r.algorithm}: ${description}`);
+function cpuSeconds(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1e6;
+}
+
+const f = (n: number) => Math.round(n).toLocaleString('en');
+
+function print(r: Result, c: Case): void {
+  console.log(`${r.case} under ${r.era}, ${r.algorithm}: ${c.description}`);
   console.log(`  target: ${r.target}`);
-  console.log(`  pages ${f(r.pages)}; setup ${r.setupSeconds.toFixed(2)} s; converged after ${r.passesToConverge} passes in ${r.convergeSeconds.toFixed(2)} s (the last pass only confirms)`);
-  console.log(`  wall per pass: ${r.passSeconds.map((s) => `${s.toFixed(3)} s`).join(', ')}`);
-  console.log(`  pages scanned per second: ${f(r.pagesScannedPerSecond)} overall, ${f(r.steadyPagesScannedPerSecond)} in the last (steady) pass`);
-  if (r.metadataBytesPerTrackedPage !== null) console.log(`  engine metadata: ${r.metadataBytesPerTrackedPage.toFixed(1)} bytes per tracked page (${f(r.trackedPages ?? 0)} tracked)`);
+  if (c.setupOnly) {
+    console.log(`  pages ${f(r.pages)} (${f(r.distinctContents)} distinct contents); filled in ${r.setupSeconds.toFixed(2)} s: ${r.setupGiBPerSecond.toFixed(2)} GiB/s, ${f(r.pages / r.setupSeconds)} pages/s (${r.setupGiBPerCpuSecond.toFixed(2)} GiB per CPU second)`);
+  } else {
+    console.log(`  pages ${f(r.pages)} (${f(r.distinctContents)} distinct contents); setup ${r.setupSeconds.toFixed(2)} s (fill ${r.setupGiBPerSecond.toFixed(2)} GiB/s); converged after ${r.passesToConverge} passes in ${r.convergeSeconds.toFixed(2)} s (the last pass only confirms)`);
+    console.log(`  end to end (process start to result): ${r.processSeconds.toFixed(2)} s (CPU ${r.processCpuSeconds.toFixed(2)} s)`);
+    console.log(`  wall per pass: ${r.passSeconds.map((s) => `${s.toFixed(3)} s`).join(', ')}`);
+    console.log(`  pages scanned per second: ${f(r.pagesScannedPerSecond)} overall, ${f(r.steadyPagesScannedPerSecond)} in the last (steady) pass`);
+    if (r.metadataBytesPerTrackedPage !== null) console.log(`  engine metadata: ${r.metadataBytesPerTrackedPage.toFixed(1)} bytes per tracked page (${f(r.trackedPages ?? 0)} tracked)`);
+  }
   console.log(`  page contents ${r.contentMiB.toFixed(0)} MiB; peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
   console.log(`  counters: ${Object.entries(r.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log('');
+}
+
+/** The whole `ksmctl workload run` of the worst case, timed from spawn to exit, its JSON output read in full. */
+function endToEnd(pages: number, era: string, extra: string[]): EndToEnd {
+  const cli = fileURLToPath(new URL('../src/cli/ksmctl.js', import.meta.url));
+  const args = ['workload', 'run', `builtin:ksmpages-worst:pages=${pages}`, '--json', '--era', era, ...extra];
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`ksmctl ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
+  const out = JSON.parse(r.stdout) as { snapshots: Array<Record<string, number | string>> };
+  const last = out.snapshots[out.snapshots.length - 1];
+  const counters: Record<string, number> = {};
+  for (const [k, v] of Object.entries(last)) if (typeof v === 'number' && k !== 'step') counters[k] = v;
+  return { era: `${era}${extra.length ? ` ${extra.join(' ')}` : ''}`, args, seconds, counters };
 }
 
 const args = process.argv.slice(2);
@@ -161,12 +248,13 @@ const arg = (name: string) => {
 };
 const quick = args.includes('--quick');
 const json = args.includes('--json');
+const noKernel = args.includes('--no-kernel');
 const only = arg('--case');
 const eraArg = arg('--era');
 const onlyEra = eraArg === undefined ? undefined : parseEra(eraArg).id;
 const all = cases(quick);
 
-if (only !== undefined && onlyEra !== undefined) {
+if (only !== undefined && onlyEra !== undefined && only !== 'end-to-end') {
   // A child: run one case under one era and print its result as JSON.
   const c = all.find((x) => x.name === only);
   if (c === undefined) throw new Error(`no case ${only}`);
@@ -184,8 +272,32 @@ if (only !== undefined && onlyEra !== undefined) {
       });
       const r = JSON.parse(out) as Result;
       results.push(r);
-      if (!json) print(r, c.description);
+      if (!json) print(r, c);
     }
   }
-  if (json) console.log(JSON.stringify({ node: process.version, quick, results }, null, 2));
+  let e2e: EndToEnd[] = [];
+  let kernel: KernelOutcome | null = null;
+  const worst = quick ? 65536 : 262144;
+  if (only === undefined || only === 'end-to-end') {
+    e2e = [endToEnd(worst, 'v3:2.6.32', ['--sysfs', 'max_kernel_pages=0']), endToEnd(worst, 'v3:6.18', [])];
+    // Two passes merge everything on the real kernel; a third confirms, as the simulator's runs do.
+    kernel = noKernel ? { ok: false, reason: '--no-kernel' } : await measureKernel(worst, 2, 3);
+    if (!json) {
+      console.log(`end-to-end: ksmctl workload run builtin:ksmpages-worst:pages=${worst} --json (2 x ${worst} pages, 3 passes), the whole command as a child process`);
+      console.log('  target: at most half of the real kernel\'s two merging passes on the same machine');
+      const kernelTwo = kernel.ok ? kernel.result.passSeconds[0] + kernel.result.passSeconds[1] : null;
+      for (const e of e2e) {
+        const ratio = kernelTwo !== null ? `; ${(e.seconds / kernelTwo).toFixed(2)} of the kernel's two passes` : '';
+        console.log(`  --era ${e.era}: ${e.seconds.toFixed(2)} s${ratio} (pages_sharing ${e.counters.pages_sharing})`);
+      }
+      if (kernel.ok) {
+        const k = kernel.result;
+        console.log(`  real kernel ${k.release}: passes ${k.passSeconds.map((s) => `${s.toFixed(2)} s`).join(', ')}; two passes ${kernelTwo!.toFixed(2)} s (pages_sharing ${k.counters.pages_sharing})`);
+      } else {
+        console.log(`  real kernel: not measured: ${kernel.reason}`);
+      }
+      console.log('');
+    }
+  }
+  if (json) console.log(JSON.stringify({ node: process.version, quick, results, endToEnd: e2e, kernel }, null, 2));
 }

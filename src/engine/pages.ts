@@ -10,6 +10,7 @@
  */
 
 import { PAGE_SIZE, WORDS_PER_PAGE } from './constants.js';
+import { INTERN_K, internFinish, internG } from './hash/intern-hash.js';
 
 export type SinglePage =
   | { kind: 'zero' }
@@ -74,8 +75,7 @@ function wordsOf(buffer: ArrayBufferLike): Uint32Array {
  * Kept in int32 arithmetic: storing into a Uint32Array reduces mod 2^32.
  */
 function writeSeedWords(seed: number, words: Uint32Array, w0: number): void {
-  let x = (Math.imul(seed | 0, SEED_MULTIPLIER | 0) + 1) | 0;
-  if (x === 0) x = 1;
+  let x = seedStart(seed);
   const end = w0 + WORDS_PER_PAGE;
   for (let j = w0; j < end; j++) {
     x ^= x << 13;
@@ -83,6 +83,58 @@ function writeSeedWords(seed: number, words: Uint32Array, w0: number): void {
     x ^= x << 5;
     words[j] = x;
   }
+}
+
+/**
+ * Four seeded pages at once, for bulk fills: the pages of seeds s0..s3 into
+ * words[base + 1024 k ..] (k = 0..3), and their intern hashes
+ * (hash/intern-hash.ts) into hashes[0..3]. Each page's xorshift is one
+ * chain of dependent operations; four chains side by side keep the CPU
+ * busy, and each word is hashed while it is still in a register.
+ */
+export function writeSeedPages4(s0: number, s1: number, s2: number, s3: number, words: Uint32Array, base: number, hashes: Uint32Array): void {
+  const K = INTERN_K;
+  let x0 = seedStart(s0);
+  let x1 = seedStart(s1);
+  let x2 = seedStart(s2);
+  let x3 = seedStart(s3);
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  for (let j = 0; j < WORDS_PER_PAGE; j++) {
+    x0 ^= x0 << 13;
+    x0 ^= x0 >>> 17;
+    x0 ^= x0 << 5;
+    x1 ^= x1 << 13;
+    x1 ^= x1 >>> 17;
+    x1 ^= x1 << 5;
+    x2 ^= x2 << 13;
+    x2 ^= x2 >>> 17;
+    x2 ^= x2 << 5;
+    x3 ^= x3 << 13;
+    x3 ^= x3 >>> 17;
+    x3 ^= x3 << 5;
+    words[base + j] = x0;
+    words[base + WORDS_PER_PAGE + j] = x1;
+    words[base + 2 * WORDS_PER_PAGE + j] = x2;
+    words[base + 3 * WORDS_PER_PAGE + j] = x3;
+    const k = K[j];
+    a0 = (a0 + Math.imul(internG(x0), k)) | 0;
+    a1 = (a1 + Math.imul(internG(x1), k)) | 0;
+    a2 = (a2 + Math.imul(internG(x2), k)) | 0;
+    a3 = (a3 + Math.imul(internG(x3), k)) | 0;
+  }
+  hashes[0] = internFinish(a0);
+  hashes[1] = internFinish(a1);
+  hashes[2] = internFinish(a2);
+  hashes[3] = internFinish(a3);
+}
+
+/** The xorshift state a seeded page starts from (SCHEMA.md). */
+function seedStart(seed: number): number {
+  const x = (Math.imul(seed | 0, SEED_MULTIPLIER | 0) + 1) | 0;
+  return x === 0 ? 1 : x;
 }
 
 let scratchWords: Uint32Array | null = null;

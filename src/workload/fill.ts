@@ -1,18 +1,45 @@
 /**
- * Writing a workload's initial contents and page writes into a process: page
- * contents are interned by their spec, so a million copies of one image page
- * are generated once.
+ * Writing a workload's initial contents and page writes into a process.
+ *
+ * A region is filled run by run, in bulk and without an object per page:
+ *   - a run of one content (zero, fill, seed, tail) interns it once and
+ *     maps it on every page;
+ *   - a cycle interns each of its items once;
+ *   - seedFrom and tailFrom runs remember the content id of each of their
+ *     pages under the run's spec (ContentStore.specRun), so that the next
+ *     process filled from the same spec (every guest booted from one image)
+ *     finds them without generating a page; the pages that are new are
+ *     generated four at a time and hashed as they are written
+ *     (writeSeedPages4), and tail pages, zero but for their last 8 bytes,
+ *     are interned from those 8 bytes alone (ContentStore.internShort).
+ * Pages are faulted in in address order and contents interned in page
+ * order, as a page-by-page fill would: the frame and content ids are the
+ * same.
  */
+import { WORDS_PER_PAGE } from '../engine/constants.js';
+import { HOST_LITTLE_ENDIAN } from '../engine/hash/word-view.js';
+import type { ContentStore } from '../engine/memory/content-store.js';
 import type { Memory } from '../engine/memory/memory.js';
-import type { Mm } from '../engine/memory/mm.js';
-import { pageInRun, pageKey, type SinglePage, writePageBytes } from '../engine/pages.js';
+import type { Mm, Vma } from '../engine/memory/mm.js';
+import { type RunContent, type SinglePage, writePageBytes, writeSeedPages4 } from '../engine/pages.js';
 import type { Region } from './schema.js';
 
 /** The content id of a page spec, with one reference for the caller. */
 export function internPage(memory: Memory, page: SinglePage): number {
-  // Seeds are keyed by number: the spec cache of a big workload holds one per page.
-  const key = page.kind === 'seed' ? page.seed : pageKey(page);
-  return memory.contents.internSpec(key, (out) => writePageBytes(page, out, 0));
+  const contents = memory.contents;
+  switch (page.kind) {
+    case 'zero':
+      contents.ref(memory.zero);
+      return memory.zero;
+    case 'fill':
+      oneWord[0] = Math.imul(page.value & 0xff, 0x01010101);
+      return contents.internShort(oneWord[0], WORDS_PER_PAGE, oneWord, 0);
+    case 'tail':
+      return internTail(contents, Number(page.n & 0xffffffffn), Number((page.n >> 32n) & 0xffffffffn));
+    case 'seed':
+      // Seeds are keyed by number: the spec cache of a big workload holds one per page.
+      return contents.internSpec(page.seed, (out) => writePageBytes(page, out, 0));
+  }
 }
 
 /**
@@ -22,27 +49,102 @@ export function internPage(memory: Memory, page: SinglePage): number {
 export function fillRegion(memory: Memory, mm: Mm, addr: number, region: Region): void {
   const vma = mm.vmaAt(addr);
   if (vma === null || vma.start !== addr || vma.pages < region.pages) throw new Error(`no mapping of ${region.pages} pages at 0x${addr.toString(16)}`);
-  const contents = memory.contents;
   let i = 0;
   for (const run of region.runs) {
-    const c = run.content;
-    if (c.kind === 'seedFrom') {
-      // The common case of big workloads, without an object per page.
-      for (let j = 0; j < run.pages; j++, i++) {
-        const seed = c.seed + j;
-        let id = contents.lookupSpec(seed);
+    fillRun(memory, vma, i, run.content, run.pages);
+    i += run.pages;
+  }
+}
+
+/** Pages at..at+n-1 of vma get the pages of a run whose content is c. */
+function fillRun(memory: Memory, vma: Vma, at: number, c: RunContent, n: number): void {
+  const contents = memory.contents;
+  switch (c.kind) {
+    case 'seedFrom':
+      if (HOST_LITTLE_ENDIAN) fillSeedFrom(memory, vma, at, c.seed, n);
+      else for (let j = 0; j < n; j++) memory.faultIn(vma, at + j, internPage(memory, { kind: 'seed', seed: c.seed + j }));
+      return;
+    case 'tailFrom': {
+      const r = contents.specRun(`tailFrom:${c.n}`, n);
+      let lo = Number(c.n & 0xffffffffn);
+      let hi = Number((c.n >> 32n) & 0xffffffffn);
+      for (let j = 0; j < n; j++) {
+        let id = contents.takeSpecRun(r, j);
         if (id === 0) {
-          writeSeedPage(seed, contents.scratch);
-          id = contents.internScratchAs(seed);
+          id = internTail(contents, lo, hi);
+          contents.keepSpecRun(r, j, id);
         }
-        memory.faultIn(vma, i, id);
+        memory.faultIn(vma, at + j, id);
+        // Page j + 1 holds n + j + 1, mod 2^64 as the bytes have it.
+        if (++lo === 4294967296) {
+          lo = 0;
+          hi = (hi + 1) >>> 0;
+        }
       }
-    } else {
-      for (let j = 0; j < run.pages; j++, i++) memory.faultIn(vma, i, internPage(memory, pageInRun(c, j)));
+      return;
+    }
+    case 'cycle': {
+      const ids = c.items.map((item) => internPage(memory, item));
+      for (let j = 0; j < n; j++) {
+        const id = ids[j % ids.length];
+        contents.ref(id);
+        memory.faultIn(vma, at + j, id);
+      }
+      for (const id of ids) contents.unref(id);
+      return;
+    }
+    default: {
+      if (n === 0) return;
+      const id = internPage(memory, c);
+      memory.faultIn(vma, at, id);
+      for (let j = 1; j < n; j++) {
+        contents.ref(id);
+        memory.faultIn(vma, at + j, id);
+      }
     }
   }
 }
 
-function writeSeedPage(seed: number, out: Uint8Array): void {
-  writePageBytes({ kind: 'seed', seed }, out, 0);
+const oneWord = new Uint32Array(1);
+const tailWords = new Uint32Array(2);
+/** The hashes of four generated pages, and their ids. */
+const batchHashes = new Uint32Array(4);
+const batchIds = new Int32Array(4);
+
+/** The page of a `tail` content n = hi * 2^32 + lo: zero but for its last two words. */
+function internTail(contents: ContentStore, lo: number, hi: number): number {
+  tailWords[0] = lo;
+  tailWords[1] = hi;
+  if (lo !== 0) return contents.internShort(0, WORDS_PER_PAGE - 2, tailWords, 0);
+  // A zero low word lengthens the run of zeros by one (by two for the zero page).
+  return hi !== 0 ? contents.internShort(0, WORDS_PER_PAGE - 1, tailWords, 1) : contents.internShort(0, WORDS_PER_PAGE, tailWords, 0);
+}
+
+/** A seedFrom run: page j is seed seed + j. */
+function fillSeedFrom(memory: Memory, vma: Vma, at: number, seed: number, n: number): void {
+  const contents = memory.contents;
+  const r = contents.specRun(`seedFrom:${seed}`, n);
+  for (let j = 0; j < n; j += 4) {
+    const m = Math.min(4, n - j);
+    let missing = false;
+    for (let k = 0; k < m; k++) {
+      batchIds[k] = contents.takeSpecRun(r, j + k);
+      if (batchIds[k] === 0) missing = true;
+    }
+    let words: Uint32Array = batchHashes;
+    if (missing) {
+      const s = seed + j;
+      // Written where the new contents will live when it can be (four pages are always written).
+      words = contents.stage(4);
+      writeSeedPages4(s, s + 1, s + 2, s + 3, words, contents.stageBase, batchHashes);
+    }
+    for (let k = 0; k < m; k++) {
+      let id = batchIds[k];
+      if (id === 0) {
+        id = contents.internStaged(words, k, batchHashes[k]);
+        contents.keepSpecRun(r, j + k, id);
+      }
+      memory.faultIn(vma, at + j + k, id);
+    }
+  }
 }

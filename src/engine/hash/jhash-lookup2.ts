@@ -96,3 +96,67 @@ function mixC(a: number, b: number, c: number): number {
   c = (c - a - b) | 0; c ^= b >>> 15;
   return c >>> 0;
 }
+
+/** Blocks of 3 words jhash2 mixes over a 1024-word page (the 1024th word is its tail). */
+export const PAGE_BLOCKS = 341;
+
+/**
+ * The states (a, b, c) of jhash2(page, 1024, initval) after each of its
+ * first 0..n blocks when every word of them is `word`: entry k at 3 k (for
+ * pages that open with a long run of one word).
+ */
+export function jhash2PageRunStates(word: number, n: number, initval: number): Int32Array {
+  const out = new Int32Array(3 * (n + 1));
+  let a = GOLDEN_RATIO | 0;
+  let b = GOLDEN_RATIO | 0;
+  let c = initval | 0;
+  out[0] = a;
+  out[1] = b;
+  out[2] = c;
+  for (let k = 1; k <= n; k++) {
+    a = (a + word) | 0;
+    b = (b + word) | 0;
+    c = (c + word) | 0;
+    a = (a - b - c) | 0; a ^= c >>> 13;
+    b = (b - c - a) | 0; b ^= a << 8;
+    c = (c - a - b) | 0; c ^= b >>> 13;
+    a = (a - b - c) | 0; a ^= c >>> 12;
+    b = (b - c - a) | 0; b ^= a << 16;
+    c = (c - a - b) | 0; c ^= b >>> 5;
+    a = (a - b - c) | 0; a ^= c >>> 3;
+    b = (b - c - a) | 0; b ^= a << 10;
+    c = (c - a - b) | 0; c ^= b >>> 15;
+    out[3 * k] = a;
+    out[3 * k + 1] = b;
+    out[3 * k + 2] = c;
+  }
+  return out;
+}
+
+/**
+ * jhash2(page, 1024, initval) of the page words[base .. base+1023], from
+ * the state at states[at ..] after its first k blocks (jhash2PageRunStates):
+ * what jhash2 gives, mixing only the rest.
+ */
+export function jhash2PageFrom(states: Int32Array, at: number, k: number, words: Uint32Array, base: number): number {
+  let a = states[at];
+  let b = states[at + 1];
+  let c = states[at + 2];
+  for (let q = base + 3 * k, end = base + 3 * PAGE_BLOCKS; q < end; q += 3) {
+    a = (a + words[q]) | 0;
+    b = (b + words[q + 1]) | 0;
+    c = (c + words[q + 2]) | 0;
+    a = (a - b - c) | 0; a ^= c >>> 13;
+    b = (b - c - a) | 0; b ^= a << 8;
+    c = (c - a - b) | 0; c ^= b >>> 13;
+    a = (a - b - c) | 0; a ^= c >>> 12;
+    b = (b - c - a) | 0; b ^= a << 16;
+    c = (c - a - b) | 0; c ^= b >>> 5;
+    a = (a - b - c) | 0; a ^= c >>> 3;
+    b = (b - c - a) | 0; b ^= a << 10;
+    c = (c - a - b) | 0; c ^= b >>> 15;
+  }
+  c = (c + 4096) | 0;
+  a = (a + words[base + 1023]) | 0;
+  return mixC(a, b, c);
+}

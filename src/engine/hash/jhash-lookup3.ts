@@ -93,3 +93,60 @@ function finalC(a: number, b: number, c: number): number {
   c ^= b; c = (c - ((b << 24) | (b >>> 8))) | 0;
   return c >>> 0;
 }
+
+/** Blocks of 3 words jhash2 mixes over a 1024-word page before its final mix of the last word. */
+export const PAGE_BLOCKS = 341;
+
+/**
+ * The states (a, b, c) of jhash2(page, 1024, initval) after each of its
+ * first 0..n blocks when every word of them is `word`: entry k at 3 k (for
+ * pages that open with a long run of one word).
+ */
+export function jhash2PageRunStates(word: number, n: number, initval: number): Int32Array {
+  const out = new Int32Array(3 * (n + 1));
+  let a = (INITVAL + 4096 + initval) | 0;
+  let b = a;
+  let c = a;
+  out[0] = a;
+  out[1] = b;
+  out[2] = c;
+  for (let k = 1; k <= n; k++) {
+    a = (a + word) | 0;
+    b = (b + word) | 0;
+    c = (c + word) | 0;
+    a = (a - c) | 0; a ^= (c << 4) | (c >>> 28); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= (a << 6) | (a >>> 26); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= (b << 8) | (b >>> 24); b = (b + a) | 0;
+    a = (a - c) | 0; a ^= (c << 16) | (c >>> 16); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= (a << 19) | (a >>> 13); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= (b << 4) | (b >>> 28); b = (b + a) | 0;
+    out[3 * k] = a;
+    out[3 * k + 1] = b;
+    out[3 * k + 2] = c;
+  }
+  return out;
+}
+
+/**
+ * jhash2(page, 1024, initval) of the page words[base .. base+1023], from
+ * the state at states[at ..] after its first k blocks (jhash2PageRunStates):
+ * what jhash2 gives, mixing only the rest.
+ */
+export function jhash2PageFrom(states: Int32Array, at: number, k: number, words: Uint32Array, base: number): number {
+  let a = states[at];
+  let b = states[at + 1];
+  let c = states[at + 2];
+  for (let q = base + 3 * k, end = base + 3 * PAGE_BLOCKS; q < end; q += 3) {
+    a = (a + words[q]) | 0;
+    b = (b + words[q + 1]) | 0;
+    c = (c + words[q + 2]) | 0;
+    a = (a - c) | 0; a ^= (c << 4) | (c >>> 28); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= (a << 6) | (a >>> 26); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= (b << 8) | (b >>> 24); b = (b + a) | 0;
+    a = (a - c) | 0; a ^= (c << 16) | (c >>> 16); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= (a << 19) | (a >>> 13); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= (b << 4) | (b >>> 28); b = (b + a) | 0;
+  }
+  a = (a + words[base + 1023]) | 0;
+  return finalC(a, b, c);
+}

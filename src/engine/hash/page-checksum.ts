@@ -8,6 +8,7 @@
 import { PAGE_SIZE, WORDS_PER_PAGE } from '../constants.js';
 import { jhash as jhashL2, jhash2 as jhash2L2 } from './jhash-lookup2.js';
 import { jhash as jhashL3, jhash2 as jhash2L3 } from './jhash-lookup3.js';
+import { type RunPageChecksum, runPageChecksum } from './run-page-checksum.js';
 import { wordView } from './word-view.js';
 import { xxh64Low32 } from './xxhash.js';
 
@@ -58,4 +59,13 @@ export function pageChecksum(name: ChecksumName): PageChecksum {
   const fn = REGISTRY[name];
   if (fn === undefined) throw new RangeError(`unknown page checksum: ${String(name)}`);
   return fn;
+}
+
+/**
+ * The same checksum for pages that open with a long run of one word
+ * (run-page-checksum.ts), or undefined for a function not in the registry.
+ */
+export function runVariantOf(fn: PageChecksum): RunPageChecksum | undefined {
+  for (const name of CHECKSUM_NAMES) if (REGISTRY[name] === fn) return runPageChecksum(name);
+  return undefined;
 }

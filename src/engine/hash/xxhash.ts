@@ -187,17 +187,7 @@ function xxh64Pair(bytes: Uint8Array, offset: number, len: number, seed: number)
         left -= k;
       }
     }
-    const v1h = LANES[0], v1l = LANES[1], v2h = LANES[2], v2l = LANES[3];
-    const v3h = LANES[4], v3l = LANES[5], v4h = LANES[6], v4l = LANES[7];
-    // h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)
-    hl = (v1l << 1) | (v1h >>> 31); hh = (v1h << 1) | (v1l >>> 31);
-    hl = add64(hh, hl, (v2h << 7) | (v2l >>> 25), (v2l << 7) | (v2h >>> 25)); hh = RH;
-    hl = add64(hh, hl, (v3h << 12) | (v3l >>> 20), (v3l << 12) | (v3h >>> 20)); hh = RH;
-    hl = add64(hh, hl, (v4h << 18) | (v4l >>> 14), (v4l << 18) | (v4h >>> 14)); hh = RH;
-    hl = mergeRound64(hh, hl, v1h, v1l); hh = RH;
-    hl = mergeRound64(hh, hl, v2h, v2l); hh = RH;
-    hl = mergeRound64(hh, hl, v3h, v3l); hh = RH;
-    hl = mergeRound64(hh, hl, v4h, v4l); hh = RH;
+    hl = mergeLanes(); hh = RH;
   } else {
     hl = add64(seedH, seedL, P5H, P5L); hh = RH;
   }
@@ -226,7 +216,29 @@ function xxh64Pair(bytes: Uint8Array, offset: number, len: number, seed: number)
     hl = mul64((hh << 11) | (hl >>> 21), (hl << 11) | (hh >>> 21), P1H, P1L); hh = RH;
     p++;
   }
-  // Avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32.
+  return avalanche(hh, hl);
+}
+
+/** The four lanes of LANES merged into h (XXH64 of 32 bytes or more, before the length): returns lo, sets RH. */
+function mergeLanes(): number {
+  let hh: number, hl: number;
+  const v1h = LANES[0], v1l = LANES[1], v2h = LANES[2], v2l = LANES[3];
+  const v3h = LANES[4], v3l = LANES[5], v4h = LANES[6], v4l = LANES[7];
+  // h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)
+  hl = (v1l << 1) | (v1h >>> 31); hh = (v1h << 1) | (v1l >>> 31);
+  hl = add64(hh, hl, (v2h << 7) | (v2l >>> 25), (v2l << 7) | (v2h >>> 25)); hh = RH;
+  hl = add64(hh, hl, (v3h << 12) | (v3l >>> 20), (v3l << 12) | (v3h >>> 20)); hh = RH;
+  hl = add64(hh, hl, (v4h << 18) | (v4l >>> 14), (v4l << 18) | (v4h >>> 14)); hh = RH;
+  hl = mergeRound64(hh, hl, v1h, v1l); hh = RH;
+  hl = mergeRound64(hh, hl, v2h, v2l); hh = RH;
+  hl = mergeRound64(hh, hl, v3h, v3l); hh = RH;
+  hl = mergeRound64(hh, hl, v4h, v4l); hh = RH;
+  RH = hh;
+  return hl;
+}
+
+/** Avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32. Returns lo, sets RH. */
+function avalanche(hh: number, hl: number): number {
   hl ^= hh >>> 1;
   hl = mul64(hh, hl, P2H, P2L); hh = RH;
   hl ^= (hl >>> 29) | (hh << 3); hh ^= hh >>> 29;
@@ -234,6 +246,43 @@ function xxh64Pair(bytes: Uint8Array, offset: number, len: number, seed: number)
   hl ^= hh;
   RH = hh;
   return hl;
+}
+
+/** Stripes of 32 bytes in a 4096-byte page. */
+const PAGE_STRIPES = 128;
+
+/**
+ * The lanes of XXH64 (seed 0) over a page after each of its first 0..n
+ * stripes, when every word of those stripes is `word`: entry k is the 8
+ * int32 halves at 8 k (for pages that open with a long run of one word).
+ */
+export function xxh64PageRunLanes(word: number, n: number): Int32Array {
+  const out = new Int32Array(8 * (n + 1));
+  LANES[1] = add64(0, 0, P12H, P12L); LANES[0] = RH;
+  LANES[3] = add64(0, 0, P2H, P2L); LANES[2] = RH;
+  LANES[5] = 0; LANES[4] = 0;
+  LANES[7] = add64(0, 0, NP1H, NP1L); LANES[6] = RH;
+  out.set(LANES, 0);
+  const stripe = new Uint32Array(8).fill(word);
+  for (let k = 1; k <= n; k++) {
+    stripes(stripe, 0, 1);
+    out.set(LANES, 8 * k);
+  }
+  return out;
+}
+
+/**
+ * The low 32 bits of XXH64(page, 4096, 0) for the page words[base ..
+ * base+1023], from the lanes at lanes[at ..] after its first k stripes
+ * (xxh64PageRunLanes): what xxh64Low32 gives, reading only the rest.
+ */
+export function xxh64PageLow32From(lanes: Int32Array, at: number, k: number, words: Uint32Array, base: number): number {
+  for (let i = 0; i < 8; i++) LANES[i] = lanes[at + i];
+  stripes(words, base + 8 * k, PAGE_STRIPES - k);
+  let hl = mergeLanes();
+  let hh = RH;
+  hl = add64(hh, hl, 0, 4096); hh = RH;
+  return avalanche(hh, hl) >>> 0;
 }
 
 /** XXH64_round(acc, input) = rotl(acc + input * P2, 31) * P1: returns lo, sets RH. */

@@ -12,6 +12,11 @@
  */
 import type { ContentStore } from './content-store.js';
 import { growUint32 } from './content-store.js';
+import { runVariantOf } from '../hash/page-checksum.js';
+import type { RunPageChecksum } from '../hash/run-page-checksum.js';
+
+/** Leading words of one value from which a checksum starts after the run (below it the full hash is as quick). */
+const LONG_RUN = 48;
 
 export type PageHashFn = (page: Uint8Array, offset: number) => number;
 
@@ -19,7 +24,11 @@ export class ChecksumCache {
   private values = new Uint32Array(0);
   private valid = new Uint32Array(0);
 
+  /** The same checksum for pages opening with a long run of one word, which skips the run's mixing. */
+  private runFn: RunPageChecksum | undefined;
+
   constructor(private readonly contents: ContentStore, private fn: PageHashFn) {
+    this.runFn = runVariantOf(fn);
     contents.onContentFreed((id) => {
       if (id < this.values.length) this.valid[id >>> 5] &= ~(1 << (id & 31));
     });
@@ -34,7 +43,16 @@ export class ChecksumCache {
     if (id >= this.values.length) this.resize(Math.max(this.contents.capacity, id + 1));
     const bit = 1 << (id & 31);
     if ((this.valid[id >>> 5] & bit) !== 0) return this.values[id];
-    const v = this.fn(this.contents.slabOf(id), this.contents.offsetOf(id)) >>> 0;
+    const c = this.contents;
+    const run = c.runOf(id);
+    let v: number;
+    if (run >= LONG_RUN && this.runFn !== undefined) {
+      const words = c.pageWordsOf(id);
+      v = this.runFn(c.headOf(id), run, words, c.pageOffset >>> 2) >>> 0;
+    } else {
+      const page = c.pageOf(id);
+      v = this.fn(page, c.pageOffset) >>> 0;
+    }
     this.values[id] = v;
     this.valid[id >>> 5] |= bit;
     return v;
@@ -43,6 +61,7 @@ export class ChecksumCache {
   /** Computes checksums with `fn` from now on (every remembered value is dropped). */
   use(fn: PageHashFn): void {
     this.fn = fn;
+    this.runFn = runVariantOf(fn);
     this.valid.fill(0);
   }
 

@@ -3,29 +3,49 @@
  * however many frames hold it, before and after merging.
  *
  * Layout (struct of arrays, indexed by content id; id 0 is "none"):
- *   slabs[id >> SLAB_SHIFT]   Uint8Array of SLAB_PAGES pages; the bytes of
- *                             content id live at (id & SLAB_MASK) * PAGE_SIZE
+ *   pages[id >> SLAB_SHIFT]   Uint8Array slab of SLAB_PAGES pages (4 MiB,
+ *                             allocated zeroed and touched only where a
+ *                             page is written); the bytes of content id
+ *                             live at (id & SLAB_MASK) * PAGE_SIZE when
+ *                             meta says FULL
+ *   tails[id >> SLAB_SHIFT]   Uint32Array of SLAB_PAGES * TAIL_WORDS words:
+ *                             the words after the leading run of a SHORT
+ *                             content (below)
+ *   meta[4 id]                the first word (head), as an int32
+ *   meta[4 id + 1]            run | FULL: run (1..1024) is how many leading
+ *                             words equal the head; FULL means the slab
+ *                             holds the whole page
+ *   meta[4 id + 2]            next: the word at index run, the first one
+ *                             that differs from the head (the head itself
+ *                             when run is 1024)
+ *   meta[4 id + 3]            the intern hash of the bytes (intern-hash.ts)
+ *                             The four share 16 bytes, so that comparing two
+ *                             pages in a tree walk costs one cache miss per
+ *                             page when they differ in their first word,
+ *                             in the length of their leading run, or in the
+ *                             word after it (the worst case's pages all
+ *                             do), and an intern lookup reads one line per
+ *                             candidate
  *   refs[id]                  frames holding this content; 0 means free
- *   hash[id]                  the intern hash of the bytes
  *   chain[id]                 next id in the same intern bucket (0 ends)
  *   gen[id]                   bumped when the id is freed, so that the spec
- *                             cache's ids can be validated; 16 bits, and the
- *                             spec cache is emptied whenever one wraps, so a
- *                             stale entry can never match again
- *   head[id]                  the first word, kept densely so that most
- *                             comparisons in a tree walk never touch the
- *                             page itself (a cache miss each)
- *   run[id]                   how many leading words equal the first word:
- *                             memcmp of two pages with the same first word
- *                             can start at the shorter run, which makes the
- *                             mostly-zero pages of the worst case O(1)
+ *                             caches' ids can be validated; 16 bits, and the
+ *                             spec caches are emptied whenever one wraps, so
+ *                             a stale entry can never match again
  *   buckets[h & mask]         first id of the bucket; the table doubles
  *                             when there are more than two live ids per
- *                             bucket (chains are walked on hash[] alone,
- *                             so a longer chain costs little): 2 to 4 bytes
- *                             per live content instead of 4 to 8
+ *                             bucket (chains are walked on the hashes in meta,
+ *                             so a longer chain costs little)
  *
- * The per-id arrays (20 bytes per id) grow by nextCapacity, and trim() cuts
+ * A SHORT content is one whose words after the leading run fit in
+ * TAIL_WORDS (a zero page, a page of one byte, the worst case's pages that
+ * are zero but for their last 8 bytes): it is stored as head, run and tail
+ * alone, and its page in the slab is written only when someone asks for the
+ * bytes in place (slabOf/wordsOf; the checksums and reads go through
+ * pageOf, which builds them in a scratch page instead). So a workload of a
+ * million such pages costs 32 bytes of tail apiece, not a 4 KiB page fault.
+ *
+ * The per-id arrays (26 bytes per id) grow by nextCapacity, and trim() cuts
  * them to the ids handed out once a workload is set up, so that no growth
  * slack is carried through the scans.
  *
@@ -35,53 +55,124 @@
  * one) and the writer's frame switches to it.
  */
 import { PAGE_SIZE, WORDS_PER_PAGE } from '../constants.js';
+import { internHashShort, internHashWords } from '../hash/intern-hash.js';
 
-const SLAB_SHIFT = 8;
+const SLAB_SHIFT = 10;
 const SLAB_PAGES = 1 << SLAB_SHIFT;
 const SLAB_MASK = SLAB_PAGES - 1;
+/** Words after the leading run that a SHORT content may have. */
+const TAIL_WORDS = 8;
+/** The first run that makes a content SHORT. */
+const SHORT_RUN = WORDS_PER_PAGE - TAIL_WORDS;
+/** meta[4 id + 1]: the run in the low 16 bits, and this bit when the slab holds the page. */
+const FULL = 1 << 16;
+const RUN_MASK = 0xffff;
+/** The spec caches are emptied beyond this many entries. */
+const SPEC_CACHE_MAX = 1 << 24;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The content ids of one run of pages described by a spec (`seedFrom: 7`:
+ * page j is seed 7 + j), remembered with their generations so that every
+ * process filled from the same spec finds them without generating a page.
+ */
+export interface SpecRun {
+  ids: Int32Array;
+  gens: Uint16Array;
+}
 
 export class ContentStore {
-  private slabs: Uint8Array[] = [];
-  private slabWords: Uint32Array[] = [];
+  private pages: Uint8Array[] = [];
+  private pageWords: Uint32Array[] = [];
+  private tails: Uint32Array[] = [];
   refs = new Int32Array(1024);
-  private hash = new Uint32Array(1024);
   private chain = new Int32Array(1024);
   gen = new Uint16Array(1024);
-  private run = new Uint16Array(1024);
-  private head = new Uint32Array(1024);
+  private meta = new Int32Array(4096);
   private buckets = new Int32Array(1024);
   private bucketMask = 1023;
   private freeIds: number[] = [];
   private nextId = 1;
+  /** Live contents whose page is written in its slab (FULL). */
+  private fullPages = 0;
   /** Live (referenced) distinct contents. */
   live = 0;
   /** Scratch page for building a content before interning it. */
   readonly scratch = new Uint8Array(PAGE_SIZE);
   readonly scratchWords = new Uint32Array(this.scratch.buffer);
+  /** The page pageOf() builds a SHORT content in. */
+  private readonly view = new Uint8Array(PAGE_SIZE);
+  private readonly viewWords = new Uint32Array(this.view.buffer);
+  /** Where in the array pageOf() returned the page starts. */
+  pageOffset = 0;
   /** Spec key -> gen * 2^32 + id of the content generated for it last. */
   private specCache = new Map<string | number, number>();
+  /** Run spec key -> the ids of its pages (see SpecRun). */
+  private specRuns = new Map<string, SpecRun>();
+  private specRunEntries = 0;
   /** Called with an id just before it is reused, so per-content caches can drop it. */
   private onFree: Array<(id: number) => void> = [];
   /** Called after trim() with the new capacity, so per-content side tables can follow. */
   private onTrim: Array<(capacity: number) => void> = [];
 
-  /** The slab holding content `id` (a Uint8Array) and the byte offset of its page. */
+  /**
+   * The slab holding content `id` in full (a Uint8Array; the page is at
+   * offsetOf(id)). A SHORT content's page is written there first.
+   */
   slabOf(id: number): Uint8Array {
-    return this.slabs[id >>> SLAB_SHIFT];
+    this.makeFull(id);
+    return this.pages[id >>> SLAB_SHIFT];
   }
 
   offsetOf(id: number): number {
     return (id & SLAB_MASK) * PAGE_SIZE;
   }
 
+  /** The slab of content `id` as words (the page at offsetOf(id) / 4), written in full as slabOf does. */
   wordsOf(id: number): Uint32Array {
-    return this.slabWords[id >>> SLAB_SHIFT];
+    this.makeFull(id);
+    return this.pageWords[id >>> SLAB_SHIFT];
+  }
+
+  /**
+   * The bytes of content `id` for reading at once: its slab, or a scratch
+   * page that the next call reuses; the page starts at `pageOffset`.
+   */
+  pageOf(id: number): Uint8Array {
+    if ((this.meta[4 * id + 1] & FULL) !== 0) {
+      this.pageOffset = (id & SLAB_MASK) * PAGE_SIZE;
+      return this.pages[id >>> SLAB_SHIFT];
+    }
+    this.writeShort(id, this.viewWords, 0);
+    this.pageOffset = 0;
+    return this.view;
+  }
+
+  /** pageOf as words: the page starts at word pageOffset / 4. */
+  pageWordsOf(id: number): Uint32Array {
+    if ((this.meta[4 * id + 1] & FULL) !== 0) {
+      this.pageOffset = (id & SLAB_MASK) * PAGE_SIZE;
+      return this.pageWords[id >>> SLAB_SHIFT];
+    }
+    this.writeShort(id, this.viewWords, 0);
+    this.pageOffset = 0;
+    return this.viewWords;
+  }
+
+  /** The first word of content `id`, as an int32. */
+  headOf(id: number): number {
+    return this.meta[4 * id];
+  }
+
+  /** How many leading words of content `id` equal its first word (1..1024). */
+  runOf(id: number): number {
+    return this.meta[4 * id + 1] & RUN_MASK;
   }
 
   /** A copy of the 4096 bytes of content `id` (for tests and the read API). */
   bytes(id: number): Uint8Array {
-    const off = this.offsetOf(id);
-    return this.slabOf(id).slice(off, off + PAGE_SIZE);
+    const page = this.pageOf(id);
+    return page.slice(this.pageOffset, this.pageOffset + PAGE_SIZE);
   }
 
   /** Registers a callback run when a content id is freed. */
@@ -125,34 +216,85 @@ export class ContentStore {
 
   /** Interns 4096 bytes at `src[offset]` and returns the id, with one more reference. */
   intern(src: Uint8Array, offset: number): number {
+    const at = src.byteOffset + offset;
+    if (LITTLE_ENDIAN && (at & 3) === 0) {
+      // Hashed where it lies: the bytes are copied only into a new content's slab page.
+      return this.internWords(new Uint32Array(src.buffer, at, WORDS_PER_PAGE), 0);
+    }
     this.scratch.set(src.subarray(offset, offset + PAGE_SIZE));
     return this.internWords(this.scratchWords, 0);
   }
 
   /** Interns the 1024 words at `words[base]` and returns the id, with one more reference. */
   internWords(words: Uint32Array, base: number): number {
-    const h = internHash(words, base);
-    for (let id = this.buckets[h & this.bucketMask]; id !== 0; id = this.chain[id]) {
-      if (this.hash[id] === h && this.equalWords(id, words, base)) {
-        this.refs[id]++;
-        return id;
-      }
+    return this.internHashed(words, base, internHashWords(words, base));
+  }
+
+  /**
+   * Interns the 1024 words at `words[base]` whose intern hash is `h`
+   * (internHashWords, or a generator that hashed them as it wrote them).
+   */
+  internHashed(words: Uint32Array, base: number, h: number): number {
+    const head = words[base];
+    let run = 1;
+    while (run < WORDS_PER_PAGE && words[base + run] === head) run++;
+    const id = this.find(h, head | 0, run, words, base);
+    if (id !== 0) return id;
+    return this.add(h, head | 0, run, words, base, run >= SHORT_RUN);
+  }
+
+  /**
+   * Interns the page whose first `run` words are `head` and whose other
+   * words are tail[tailBase ..] (1024 - run of them; none for a page of one
+   * repeated word): SHORT pages without writing 4 KiB.
+   */
+  internShort(head: number, run: number, tail: Uint32Array, tailBase: number): number {
+    if (run < SHORT_RUN) throw new RangeError(`internShort: a run of ${run} words leaves more than ${TAIL_WORDS} words`);
+    const h = internHashShort(head, run, tail, tailBase);
+    const id = this.find(h, head | 0, run, tail, tailBase - run);
+    if (id !== 0) return id;
+    return this.add(h, head | 0, run, tail, tailBase - run, true);
+  }
+
+  /**
+   * Where a bulk generator should write the next `n` pages (n at most 4):
+   * the slab pages of the next new ids when they follow each other in one
+   * slab (no freed id waits for reuse), so that a new content is generated
+   * in place instead of copied; else the scratch of `n` pages. The pages at
+   * stageBase + 1024 k are then interned in order with internStaged.
+   */
+  stage(n: number): Uint32Array {
+    const id = this.nextId;
+    if (this.freeIds.length === 0 && (id & SLAB_MASK) + n <= SLAB_PAGES) {
+      if ((id >>> SLAB_SHIFT) >= this.pages.length) this.addSlab();
+      this.stageBase = (id & SLAB_MASK) * WORDS_PER_PAGE;
+      return this.pageWords[id >>> SLAB_SHIFT];
     }
-    const id = this.allocId();
-    this.wordsOf(id).set(words.subarray(base, base + WORDS_PER_PAGE), (id & SLAB_MASK) * WORDS_PER_PAGE);
-    this.hash[id] = h;
-    let r = 1;
-    const w0 = words[base];
-    this.head[id] = w0;
-    while (r < WORDS_PER_PAGE && words[base + r] === w0) r++;
-    this.run[id] = r;
-    const b = h & this.bucketMask;
-    this.chain[id] = this.buckets[b];
-    this.buckets[b] = id;
-    this.refs[id] = 1;
-    this.live++;
-    if (this.live > this.buckets.length * 2) this.rehash();
-    return id;
+    this.stageBase = 0;
+    return this.stageScratch;
+  }
+
+  /** Word index of the first staged page in the array stage() returned. */
+  stageBase = 0;
+  private readonly stageScratch = new Uint32Array(4 * WORDS_PER_PAGE);
+
+  /**
+   * Interns staged page k (stage()) whose intern hash is h. A new content
+   * written where its id's page is stays there; otherwise it is copied.
+   */
+  internStaged(words: Uint32Array, k: number, h: number): number {
+    const base = this.stageBase + k * WORDS_PER_PAGE;
+    const head = words[base];
+    let run = 1;
+    while (run < WORDS_PER_PAGE && words[base + run] === head) run++;
+    const found = this.find(h, head | 0, run, words, base);
+    if (found !== 0) return found;
+    const short = run >= SHORT_RUN;
+    const next = this.freeIds.length === 0 ? this.nextId : -1;
+    if (!short && next > 0 && words === this.pageWords[next >>> SLAB_SHIFT] && base === (next & SLAB_MASK) * WORDS_PER_PAGE) {
+      return this.add(h, head | 0, run, words, base, false, true);
+    }
+    return this.add(h, head | 0, run, words, base, short);
   }
 
   /**
@@ -183,8 +325,50 @@ export class ContentStore {
   internScratchAs(key: string | number): number {
     const id = this.internScratch();
     this.specCache.set(key, this.gen[id] * 4294967296 + id);
-    if (this.specCache.size > 1 << 24) this.specCache.clear();
+    if (this.specCache.size > SPEC_CACHE_MAX) this.specCache.clear();
     return id;
+  }
+
+  /**
+   * The remembered ids of the run spec `key`, with room for `length` pages
+   * (see SpecRun): read with takeSpecRun, filled with keepSpecRun.
+   */
+  specRun(key: string, length: number): SpecRun {
+    let r = this.specRuns.get(key);
+    if (r === undefined || r.ids.length < length) {
+      if (this.specRunEntries + length > SPEC_CACHE_MAX) {
+        this.specRuns.clear();
+        this.specRunEntries = 0;
+        r = undefined;
+      }
+      const ids = new Int32Array(length);
+      const gens = new Uint16Array(length);
+      if (r !== undefined) {
+        ids.set(r.ids);
+        gens.set(r.gens);
+        this.specRunEntries -= r.ids.length;
+      }
+      r = { ids, gens };
+      this.specRuns.set(key, r);
+      this.specRunEntries += length;
+    }
+    return r;
+  }
+
+  /** The live content remembered for page j of a run, with one more reference, or 0. */
+  takeSpecRun(r: SpecRun, j: number): number {
+    const id = r.ids[j];
+    if (id !== 0 && this.refs[id] > 0 && this.gen[id] === r.gens[j]) {
+      this.refs[id]++;
+      return id;
+    }
+    return 0;
+  }
+
+  /** Remembers content `id` for page j of a run. */
+  keepSpecRun(r: SpecRun, j: number, id: number): void {
+    r.ids[j] = id;
+    r.gens[j] = this.gen[id];
   }
 
   ref(id: number): void {
@@ -195,7 +379,7 @@ export class ContentStore {
   unref(id: number): void {
     if (--this.refs[id] > 0) return;
     if (this.refs[id] < 0) throw new Error(`content ${id}: reference count below zero`);
-    const b = this.hash[id] & this.bucketMask;
+    const b = this.meta[4 * id + 3] & this.bucketMask;
     if (this.buckets[b] === id) {
       this.buckets[b] = this.chain[id];
     } else {
@@ -207,8 +391,13 @@ export class ContentStore {
     // A wrapped generation could match a spec cache entry made 65536 frees ago.
     // (++gen[id] would give 65536, not what the Uint16Array stores.)
     this.gen[id]++;
-    if (this.gen[id] === 0) this.specCache.clear();
+    if (this.gen[id] === 0) {
+      this.specCache.clear();
+      this.specRuns.clear();
+      this.specRunEntries = 0;
+    }
     this.live--;
+    if ((this.meta[4 * id + 1] & FULL) !== 0) this.fullPages--;
     for (const fn of this.onFree) fn(id);
     this.freeIds.push(id);
   }
@@ -219,29 +408,57 @@ export class ContentStore {
    */
   compare(a: number, b: number): number {
     if (a === b) return 0;
-    const ha = this.head[a];
-    const hb = this.head[b];
+    const m = this.meta;
+    const ha = m[4 * a];
+    const hb = m[4 * b];
     if (ha !== hb) {
       this.lastCompareBytes = firstByteDiff(ha, hb) + 1;
       return byteOrder(ha, hb);
     }
-    const wa = this.wordsOf(a);
-    const wb = this.wordsOf(b);
-    const ba = (a & SLAB_MASK) * WORDS_PER_PAGE;
-    let ia = ba;
-    let ib = (b & SLAB_MASK) * WORDS_PER_PAGE;
-    const end = ia + WORDS_PER_PAGE;
-    {
-      // Both pages open with the same word repeated: skip the common run.
-      const skip = Math.min(this.run[a], this.run[b]);
-      ia += skip;
-      ib += skip;
+    const ma = m[4 * a + 1];
+    const mb = m[4 * b + 1];
+    const ra = ma & RUN_MASK;
+    const rb = mb & RUN_MASK;
+    // Both pages open with the same word repeated: the first min(ra, rb) words are equal.
+    if (ra !== rb) {
+      // At the shorter run's end one page still holds the head and the other its next word.
+      const i = ra < rb ? ra : rb;
+      const x = ra === i ? m[4 * a + 2] : ha;
+      const y = rb === i ? m[4 * b + 2] : hb;
+      this.lastCompareBytes = i * 4 + firstByteDiff(x, y) + 1;
+      return byteOrder(x, y);
     }
-    for (; ia < end; ia++, ib++) {
-      const x = wa[ia];
-      const y = wb[ib];
+    {
+      const x = m[4 * a + 2];
+      const y = m[4 * b + 2];
       if (x !== y) {
-        this.lastCompareBytes = (ia - ba) * 4 + firstByteDiff(x, y) + 1;
+        this.lastCompareBytes = ra * 4 + firstByteDiff(x, y) + 1;
+        return byteOrder(x, y);
+      }
+    }
+    let wa: Uint32Array;
+    let oa: number;
+    let wb: Uint32Array;
+    let ob: number;
+    if ((ma & FULL) !== 0) {
+      wa = this.pageWords[a >>> SLAB_SHIFT];
+      oa = (a & SLAB_MASK) * WORDS_PER_PAGE;
+    } else {
+      wa = this.tails[a >>> SLAB_SHIFT];
+      oa = (a & SLAB_MASK) * TAIL_WORDS - ra;
+    }
+    if ((mb & FULL) !== 0) {
+      wb = this.pageWords[b >>> SLAB_SHIFT];
+      ob = (b & SLAB_MASK) * WORDS_PER_PAGE;
+    } else {
+      wb = this.tails[b >>> SLAB_SHIFT];
+      ob = (b & SLAB_MASK) * TAIL_WORDS - rb;
+    }
+    for (let i = ra + 1; i < WORDS_PER_PAGE; i++) {
+      const x = wa[oa + i];
+      const y = wb[ob + i];
+      if (x !== y) {
+        this.lastCompareBytes = i * 4 + firstByteDiff(x, y) + 1;
         return byteOrder(x, y);
       }
     }
@@ -252,23 +469,95 @@ export class ContentStore {
   /** Bytes read by the last compare() of two different contents. */
   lastCompareBytes = 0;
 
-  /** Bytes of slab storage (page contents) held. */
+  /**
+   * Bytes of page storage (page contents) held: the slab pages of the live
+   * contents written in full, and the tails. (The slabs are allocated
+   * zeroed in whole, but a page of them costs memory only once written.)
+   */
   slabBytes(): number {
-    return this.slabs.length * SLAB_PAGES * PAGE_SIZE;
+    return this.fullPages * PAGE_SIZE + this.tails.length * SLAB_PAGES * TAIL_WORDS * 4;
   }
 
-  /** Bytes of slab storage and metadata held. */
+  /** Bytes of page storage and metadata held. */
   memoryBytes(): number {
-    return this.slabs.length * SLAB_PAGES * PAGE_SIZE
-      + this.refs.byteLength + this.hash.byteLength + this.chain.byteLength
-      + this.gen.byteLength + this.run.byteLength + this.head.byteLength + this.buckets.byteLength;
+    return this.slabBytes()
+      + this.refs.byteLength + this.chain.byteLength
+      + this.gen.byteLength + this.meta.byteLength + this.buckets.byteLength;
   }
 
-  private equalWords(id: number, words: Uint32Array, base: number): boolean {
-    const w = this.wordsOf(id);
-    const own = (id & SLAB_MASK) * WORDS_PER_PAGE;
-    for (let i = 0; i < WORDS_PER_PAGE; i++) if (w[own + i] !== words[base + i]) return false;
-    return true;
+  // ---------------------------------------------------------------- internals
+
+  /**
+   * The live id holding the page with hash h, head and run whose word i
+   * (i >= run) is src[off + i], with one more reference; 0 if none.
+   */
+  private find(h: number, head: number, run: number, src: Uint32Array, off: number): number {
+    const m = this.meta;
+    for (let id = this.buckets[h & this.bucketMask]; id !== 0; id = this.chain[id]) {
+      if (m[4 * id + 3] !== (h | 0) || m[4 * id] !== head || (m[4 * id + 1] & RUN_MASK) !== run) continue;
+      let w: Uint32Array;
+      let o: number;
+      if ((m[4 * id + 1] & FULL) !== 0) {
+        w = this.pageWords[id >>> SLAB_SHIFT];
+        o = (id & SLAB_MASK) * WORDS_PER_PAGE;
+      } else {
+        w = this.tails[id >>> SLAB_SHIFT];
+        o = (id & SLAB_MASK) * TAIL_WORDS - run;
+      }
+      let i = run;
+      while (i < WORDS_PER_PAGE && w[o + i] === src[off + i]) i++;
+      if (i === WORDS_PER_PAGE) {
+        this.refs[id]++;
+        return id;
+      }
+    }
+    return 0;
+  }
+
+  /** A new content (one reference) for the page of `find`'s arguments; only its tail is stored when `short`. */
+  private add(h: number, head: number, run: number, src: Uint32Array, off: number, short: boolean, inPlace = false): number {
+    const id = this.allocId();
+    const s = id >>> SLAB_SHIFT;
+    const k = id & SLAB_MASK;
+    this.meta[4 * id] = head;
+    if (short) {
+      const t = this.tails[s];
+      const o = k * TAIL_WORDS - run;
+      for (let i = run; i < WORDS_PER_PAGE; i++) t[o + i] = src[off + i];
+      this.meta[4 * id + 1] = run;
+    } else {
+      if (!inPlace) this.pageWords[s].set(src.subarray(off, off + WORDS_PER_PAGE), k * WORDS_PER_PAGE);
+      this.meta[4 * id + 1] = run | FULL;
+      this.fullPages++;
+    }
+    this.meta[4 * id + 3] = h;
+    this.meta[4 * id + 2] = run < WORDS_PER_PAGE ? src[off + run] : head;
+    const b = h & this.bucketMask;
+    this.chain[id] = this.buckets[b];
+    this.buckets[b] = id;
+    this.refs[id] = 1;
+    this.live++;
+    if (this.live > this.buckets.length * 2) this.rehash();
+    return id;
+  }
+
+  /** The page of SHORT content id into words[base ..]. */
+  private writeShort(id: number, words: Uint32Array, base: number): void {
+    const m = this.meta[4 * id + 1];
+    const run = m & RUN_MASK;
+    words.fill(this.meta[4 * id], base, base + run);
+    const t = this.tails[id >>> SLAB_SHIFT];
+    const o = (id & SLAB_MASK) * TAIL_WORDS - run;
+    for (let i = run; i < WORDS_PER_PAGE; i++) words[base + i] = t[o + i];
+  }
+
+  /** Writes a SHORT content's page into its slab page, for the callers that read slabs in place. */
+  private makeFull(id: number): void {
+    const m = this.meta[4 * id + 1];
+    if ((m & FULL) !== 0 || id === 0 || id >= this.nextId) return;
+    this.writeShort(id, this.pageWords[id >>> SLAB_SHIFT], (id & SLAB_MASK) * WORDS_PER_PAGE);
+    this.meta[4 * id + 1] = m | FULL;
+    this.fullPages++;
   }
 
   private allocId(): number {
@@ -276,12 +565,15 @@ export class ContentStore {
     if (reused !== undefined) return reused;
     const id = this.nextId++;
     if (id >= this.refs.length) this.grow(id + 1);
-    if ((id >>> SLAB_SHIFT) >= this.slabs.length) {
-      const slab = new Uint8Array(SLAB_PAGES * PAGE_SIZE);
-      this.slabs.push(slab);
-      this.slabWords.push(new Uint32Array(slab.buffer));
-    }
+    if ((id >>> SLAB_SHIFT) >= this.pages.length) this.addSlab();
     return id;
+  }
+
+  private addSlab(): void {
+    const slab = new Uint8Array(SLAB_PAGES * PAGE_SIZE);
+    this.pages.push(slab);
+    this.pageWords.push(new Uint32Array(slab.buffer));
+    this.tails.push(new Uint32Array(SLAB_PAGES * TAIL_WORDS));
   }
 
   private grow(min: number): void {
@@ -292,10 +584,8 @@ export class ContentStore {
   private resize(n: number): void {
     this.refs = growInt32(this.refs, n);
     this.chain = growInt32(this.chain, n);
-    this.hash = growUint32(this.hash, n);
     this.gen = growUint16(this.gen, n);
-    this.run = growUint16(this.run, n);
-    this.head = growUint32(this.head, n);
+    this.meta = growInt32(this.meta, 4 * n);
   }
 
   private rehash(): void {
@@ -304,39 +594,11 @@ export class ContentStore {
     this.bucketMask = size - 1;
     for (let id = 1; id < this.nextId; id++) {
       if (this.refs[id] <= 0) continue;
-      const b = this.hash[id] & this.bucketMask;
+      const b = this.meta[4 * id + 3] & this.bucketMask;
       this.chain[id] = this.buckets[b];
       this.buckets[b] = id;
     }
   }
-}
-
-/**
- * A fast 32-bit hash of a page's words, for interning only (not a kernel
- * hash): four independent lanes, so the multiplies overlap.
- */
-function internHash(words: Uint32Array, base: number): number {
-  let h1 = 0x1b873593 | 0;
-  let h2 = 0x2545f491 | 0;
-  let h3 = 0x27d4eb2f | 0;
-  let h4 = 0x165667b1 | 0;
-  for (let i = base, end = base + WORDS_PER_PAGE; i < end; i += 4) {
-    h1 = Math.imul(h1 ^ words[i], 0xcc9e2d51 | 0);
-    h2 = Math.imul(h2 ^ words[i + 1], 0x1b873593);
-    h3 = Math.imul(h3 ^ words[i + 2], 0x2545f491);
-    h4 = Math.imul(h4 ^ words[i + 3], 0x27d4eb2f);
-    h1 = (h1 << 15) | (h1 >>> 17);
-    h2 = (h2 << 13) | (h2 >>> 19);
-    h3 = (h3 << 11) | (h3 >>> 21);
-    h4 = (h4 << 17) | (h4 >>> 15);
-  }
-  let h = h1 ^ Math.imul(h2, 5) ^ Math.imul(h3, 9) ^ Math.imul(h4, 17);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b | 0);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35 | 0);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Index (0..3) of the first differing byte of two little-endian words. */

@@ -177,9 +177,9 @@ export class Memory {
       const c = this.readPage(mm, base);
       const off = a - base;
       const n = Math.min(PAGE_SIZE - off, length - done);
-      const slab = this.contents.slabOf(c);
-      const so = this.contents.offsetOf(c) + off;
-      out.set(slab.subarray(so, so + n), done);
+      const page = this.contents.pageOf(c);
+      const so = this.contents.pageOffset + off;
+      out.set(page.subarray(so, so + n), done);
       done += n;
     }
     return out;
@@ -229,7 +229,8 @@ export class Memory {
       const n = Math.min(PAGE_SIZE - off, end - a);
       const cur = this.readPage(mm, base);
       const scratch = this.contents.scratch;
-      scratch.set(this.contents.slabOf(cur).subarray(this.contents.offsetOf(cur), this.contents.offsetOf(cur) + PAGE_SIZE));
+      const page = this.contents.pageOf(cur);
+      scratch.set(page.subarray(this.contents.pageOffset, this.contents.pageOffset + PAGE_SIZE));
       scratch.set(data.subarray(a - addr, a - addr + n), off);
       const c = this.contents.internScratch();
       const r = this.writePage(mm, base, c);
