@@ -85,5 +85,5 @@ test('a bad era is an error at its place (a pragma) or a command-line error (an 
   t.throws(() => eraOf('x = 1\n', { era: 'v3:6.18', abi: '2008' }), { instanceOf: ScriptOptionError, message: /--abi applies to --era v1 only/ });
   const r = runText('t.ksm', 'x = 1\n#pragma era v4\n');
   t.is(r.status, 2);
-  t.regex(r.error ?? '', /^t\.ksm:2:1: #pragma era: unknown era "v4"/);
+  t.regex(r.error ?? '', /^t\.ksm:2:1: #pragma era: unknown --era "v4": not one of/);
 });
