@@ -14,6 +14,7 @@ import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addScriptCommands } from './commands/script.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
+import { addRealCommands } from './commands/real.js';
 
 export interface Io {
   out(text: string): void;
@@ -132,5 +133,6 @@ export function buildProgram(io: Io): Command {
       io.out(formatCompare(c, { json: opts.json === true, color }));
     });
   addScriptCommands(program, io);
+  addRealCommands(program, io);
   return program;
 }
