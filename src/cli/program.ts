@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AppProps } from '../tui/app.js';
-import { ERA_OPTION_HELP } from '../eras/registry.js';
+import { ERA_OPTION_HELP, REAL_ERA_ID } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiTarget, tuiEraNames } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
@@ -15,6 +15,8 @@ import { addScriptCommands } from './commands/script.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 import { addRealCommands } from './commands/real.js';
+import { realWorkloadRun } from './commands/real-run.js';
+import { parseSeconds } from './commands/status.js';
 
 export interface Io {
   out(text: string): void;
@@ -94,8 +96,11 @@ export function buildProgram(io: Io): Command {
     .option('--node <proc[:region]=node>', "--era v3: the NUMA node of a process's regions, or of one region (repeatable)", collect)
     .addOption(new Option('--user <uid>', "run the workload's processes as this user (default 0, root); the era's permission checks apply, and refused calls are listed under errors").argParser(parseUid))
     .option('--json', 'print exactly the JSON of the workload schema')
-    .action((file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean }) => {
+    .option('--force', '--era real: run although KSM holds pages or other processes are registered (their pages get unmerged)')
+    .addOption(new Option('--wait <seconds>', '--era real: wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
+    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number }) => {
       const w = resolveWorkload(file, existsSync);
+      if (opts.era === REAL_ERA_ID) return io.out(formatRun(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.json === true));
       io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
     });
   program
