@@ -231,6 +231,11 @@ export const REAL_ERA: EraEntry = {
 
 export const ALL_ERAS: readonly EraEntry[] = [...ERAS, REAL_ERA];
 
+/** Whether an entry has a simulator behind it (every one but the real kernel). */
+export function isSimulated(e: EraEntry): e is SimulatedEraEntry {
+  return e.boot !== undefined && e.algorithm !== undefined;
+}
+
 /** The eras with a simulator (a `boot`): every tool that boots eras enumerates these. */
 export function simulatedEras(): readonly SimulatedEraEntry[] {
   return ERAS;

@@ -182,6 +182,10 @@ export class RealDriver implements EraDriver {
     const k = this.ksm;
     const before = k.readInt('full_scans');
     const scannedBefore = this.hasPagesScanned ? k.readInt('pages_scanned') : 0;
+    // Pages a pass visits without counting them in pages_scanned: those mapped to the zero page
+    // (use_zero_pages) are not scanned at all, those smart scan skips count in pages_skipped.
+    const zeroBefore = k.has('ksm_zero_pages') ? k.readInt('ksm_zero_pages') : 0;
+    const skippedBefore = k.has('pages_skipped') ? k.readInt('pages_skipped') : 0;
     const poke = () => {
       this.sleepToggle ^= 1;
       k.write('sleep_millisecs', `${(this.opts.sleepMs ?? 2000) + this.sleepToggle}`);
@@ -211,9 +215,10 @@ export class RealDriver implements EraDriver {
     if (after !== before + 1) throw new RealKernelError(`full_scans went from ${before} to ${after}: ksmd ran more than one pass before run=0 took effect`);
     if (this.hasPagesScanned) {
       const scanned = k.readInt('pages_scanned') - scannedBefore;
-      const expected = this.registeredPages();
+      const skipped = k.has('pages_skipped') ? k.readInt('pages_skipped') - skippedBefore : 0;
+      const expected = this.registeredPages() - zeroBefore - skipped;
       if (scanned !== expected && !this.opts.force) {
-        throw new RealKernelError(`ksmd scanned ${scanned} pages in a pass where ${expected} registered pages were expected: another process using KSM, or a batch that did not start at a pass boundary`);
+        throw new RealKernelError(`ksmd scanned ${scanned} pages in a pass where ${expected} were expected (registered pages less those on the zero page and those skipped): another process using KSM, or a batch that did not start at a pass boundary`);
       }
     }
   }

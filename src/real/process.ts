@@ -6,7 +6,7 @@
  * child's death is seen at once as the end of its reply pipe.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Region } from '../workload/schema.js';
 import { libc, O_CLOEXEC } from './libc.js';
@@ -132,14 +132,21 @@ export class RealProcess {
   }
 }
 
-/** The process has exited (a zombie or reaped): its address space is released. */
+/**
+ * The process has exited and its address space is released. A Node process
+ * has several threads; its leader turns zombie as soon as it has exited
+ * itself, while the others may still be on their way out holding the mm.
+ * The last thread to drop the mm tears it down (ksm_exit included) before
+ * it leaves the thread list, so: the leader a zombie (or the process
+ * reaped) and no other thread left.
+ */
 export function gone(pid: number, proc = '/proc'): boolean {
-  const stat = `${proc}/${pid}/stat`;
-  if (!existsSync(stat)) return true;
+  const dir = `${proc}/${pid}`;
   try {
-    const text = readFileSync(stat, 'utf8');
+    const text = readFileSync(`${dir}/stat`, 'utf8');
     const state = text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
+    if (state !== 'Z' && state !== 'X') return false;
+    return readdirSync(`${dir}/task`).length <= 1;
   } catch {
     return true;
   }

@@ -6,6 +6,7 @@
  * processes killed and every knob written back before this resolves.
  */
 import { existsSync } from 'node:fs';
+import { release } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { preflight, type RunResult } from '../workload/runner.js';
 import { type Workload, WorkloadError } from '../workload/schema.js';
@@ -36,6 +37,10 @@ export interface RealRunResult extends RunResult {
   passMs: number[];
   /** Extra wake-ups of ksmd. */
   pokes: number;
+  /** The knobs as found before the run (and as they are again after it). */
+  knobsFound: Record<string, string>;
+  /** The kernel release (uname -r). */
+  kernel: string;
 }
 
 /** The run was ended by a signal; the knobs are back (exit 128 + signal). */
@@ -120,7 +125,7 @@ export async function runReal(w: Workload, opts: RealRunOptions = {}): Promise<R
       worker = startWorker(data);
       worker.on('message', (m: RealWorkerMessage) => {
         if (m.type === 'process') pids.add(m.pid);
-        else if (m.type === 'result') resolve({ ...m.result, passMs: m.passMs, pokes: m.pokes });
+        else if (m.type === 'result') resolve({ ...m.result, passMs: m.passMs, pokes: m.pokes, knobsFound: guard.knobs, kernel: release() });
         else reject(m.workload ? new WorkloadError({ kind: 'schema', detail: m.message }) : new RealRunError(m.message));
       });
       worker.on('error', (e) => reject(new RealRunError(`the run failed: ${e.message}`)));

@@ -7,6 +7,8 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Io } from '../program.js';
 import { PROCESS_SORTS, type ProcessSort } from '../../real/proc.js';
 import { parseSeconds, runStatus } from './status.js';
+import { collect } from './workload-run.js';
+import { runVerify } from './verify.js';
 
 export function addRealCommands(program: Command, io: Io): void {
   program
@@ -21,4 +23,18 @@ export function addRealCommands(program: Command, io: Io): void {
     }))
     .addOption(new Option('--sort <key>', 'the process list order').choices(PROCESS_SORTS).default('merging'))
     .action((opts: { real?: boolean; json?: boolean; watch?: number; count?: number; sort: ProcessSort }) => runStatus(opts, (s) => io.out(s)));
+
+  program
+    .command('verify')
+    .description("run a workload on this machine's KSM (as root) and on the simulated era closest to uname -r, and print the first snapshot and counter that differ (exit 1) or that all agree (exit 0); --recover puts back the knobs a killed run left changed")
+    .argument('[workload]', 'workload file, or builtin:NAME')
+    .option('--era <era>', 'the simulated era to compare with (default: the v3 kernel closest to uname -r)')
+    .option('--sysfs <name=value>', 'write /sys/kernel/mm/ksm/NAME before the first step, on both sides (repeatable)', collect)
+    .option('--json', 'print both runs and the comparison as JSON')
+    .option('--force', 'run although KSM holds pages or other processes are registered (their pages get unmerged)')
+    .addOption(new Option('--wait <seconds>', 'wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
+    .option('--recover', 'restore /sys/kernel/mm/ksm from the recovery file of a run that was killed, and do nothing else')
+    .action((spec: string | undefined, opts: { era?: string; sysfs?: string[]; json?: boolean; force?: boolean; wait?: number; recover?: boolean }) =>
+      runVerify(spec, opts, (s) => io.out(s), (s) => io.err(s)),
+    );
 }
