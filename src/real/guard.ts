@@ -132,6 +132,20 @@ export function restoreKnobs(k: KsmSysfs, saved: Record<string, string>): string
   return problems;
 }
 
+/**
+ * restoreKnobs, again for up to two seconds while something refuses: a
+ * process that is still exiting can hold KSM pages for a moment, and
+ * max_page_sharing or merge_across_nodes answer EBUSY until they are gone.
+ */
+export function restoreWithRetries(k: KsmSysfs, saved: Record<string, string>, timeoutMs = 2000): string[] {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const problems = restoreKnobs(k, saved);
+    if (problems.length === 0 || Date.now() >= deadline) return problems;
+    sleep(100);
+  }
+}
+
 export interface GuardOptions {
   paths: RealPaths;
   /** The directory of the lock and recovery files (stateDir()). */
@@ -229,7 +243,7 @@ export class Guard {
     const r = readRecovery(this.recoveryFile);
     if (r === null) return;
     this.opts.note?.(`a run (pid ${r.pid}, started ${r.started}) did not restore ${r.sysfs}: restoring its saved knobs first`);
-    const problems = restoreKnobs(new KsmSysfs(r.sysfs), r.knobs);
+    const problems = restoreWithRetries(new KsmSysfs(r.sysfs), r.knobs);
     if (problems.length) throw new GuardError(`could not restore the knobs of the earlier run: ${problems.join('; ')}`);
     rmSync(this.recoveryFile, { force: true });
   }
@@ -278,7 +292,7 @@ export class Guard {
     let problems: string[] = [];
     try {
       if (this.saved !== null) {
-        problems = restoreKnobs(this.ksm, this.saved);
+        problems = restoreWithRetries(this.ksm, this.saved);
         if (problems.length === 0) rmSync(this.recoveryFile, { force: true });
         this.saved = null;
       }
@@ -303,7 +317,7 @@ export function recover(dir: string, opts: { waitMs?: number; uid?: number } = {
   }
   const g = Guard.lockOnly({ paths: { sysfs: r.sysfs, proc: '/proc' }, dir, waitMs: opts.waitMs, uid: opts.uid });
   try {
-    const problems = restoreKnobs(g.ksm, r.knobs);
+    const problems = restoreWithRetries(g.ksm, r.knobs);
     if (problems.length) throw new GuardError(`could not restore ${r.sysfs}: ${problems.join('; ')}`);
     rmSync(path, { force: true });
   } finally {

@@ -151,3 +151,14 @@ export function gone(pid: number, proc = '/proc'): boolean {
     return true;
   }
 }
+
+/** Waits (blocking) until every pid is gone as gone() says, at most timeoutMs; the pids still there. */
+export function waitGone(pids: Iterable<number>, timeoutMs: number, sleep: (ms: number) => void): number[] {
+  const deadline = Date.now() + timeoutMs;
+  let left = [...pids].filter((p) => !gone(p));
+  while (left.length > 0 && Date.now() < deadline) {
+    sleep(2);
+    left = left.filter((p) => !gone(p));
+  }
+  return left;
+}

@@ -13,6 +13,8 @@ import { type Workload, WorkloadError } from '../workload/schema.js';
 import { Guard, GuardError, stateDir } from './guard.js';
 import { type RealPaths, SYSTEM_PATHS } from './paths.js';
 import type { RealWorkerData, RealWorkerMessage } from './worker.js';
+import { waitGone } from './process.js';
+import { sleepMs } from './driver.js';
 
 export interface RealRunOptions {
   paths?: RealPaths;
@@ -142,7 +144,10 @@ export async function runReal(w: Workload, opts: RealRunOptions = {}): Promise<R
       }
     }
     if (worker !== null) await (worker as Worker).terminate();
-    const problems = guard.release();
+    // Their memory must be gone before the knobs go back: max_page_sharing and
+    // merge_across_nodes refuse to change (EBUSY) while an exiting process still maps KSM pages.
+    const left = waitGone(pids, 10_000, sleepMs);
+    const problems = [...left.map((p) => `process ${p} did not go away`), ...guard.release()];
     if (problems.length) throw new RealRunError(`could not restore ${paths.sysfs} exactly: ${problems.join('; ')} (the saved knobs stay in ${guard.recoveryFile}: ksmctl verify --recover)`);
   }
 }
