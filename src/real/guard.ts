@@ -308,22 +308,23 @@ export class Guard {
  * (killed with SIGKILL), put back from the recovery file. Returns what was
  * done, for one line of output.
  */
-export function recover(dir: string, opts: { waitMs?: number; uid?: number } = {}): { restored: Recovery | null } {
-  const path = recoveryFileIn(dir);
-  const r = readRecovery(path);
-  if (r === null) {
-    if (existsSync(path)) throw new GuardError(`${path} is not a recovery file ksmctl wrote`);
-    return { restored: null };
-  }
-  const g = Guard.lockOnly({ paths: { sysfs: r.sysfs, proc: '/proc' }, dir, waitMs: opts.waitMs, uid: opts.uid });
+export function recover(dir: string, opts: { waitMs?: number; uid?: number; paths?: RealPaths } = {}): { restored: Recovery | null } {
+  // The lock first: a run in progress has a recovery file too, and it is not ours to undo.
+  const g = Guard.lockOnly({ paths: opts.paths ?? { sysfs: '/sys/kernel/mm/ksm', proc: '/proc' }, dir, waitMs: opts.waitMs, uid: opts.uid });
   try {
-    const problems = restoreWithRetries(g.ksm, r.knobs);
+    const path = recoveryFileIn(dir);
+    const r = readRecovery(path);
+    if (r === null) {
+      if (existsSync(path)) throw new GuardError(`${path} is not a recovery file ksmctl wrote`);
+      return { restored: null };
+    }
+    const problems = restoreWithRetries(new KsmSysfs(r.sysfs), r.knobs);
     if (problems.length) throw new GuardError(`could not restore ${r.sysfs}: ${problems.join('; ')}`);
     rmSync(path, { force: true });
+    return { restored: r };
   } finally {
     g.release();
   }
-  return { restored: r };
 }
 
 const sab = new Int32Array(new SharedArrayBuffer(4));

@@ -62,10 +62,10 @@ test('a killed run (its recovery file left behind) is undone by recover(), once'
   ksm.write('pages_to_scan', '10064');
   ksm.write('sleep_millisecs', '2001');
   ksm.write('run', '1');
-  t.is(recover(dir, { uid: 0 }).restored?.pid, 999999);
+  t.is(recover(dir, { uid: 0, paths: k.paths }).restored?.pid, 999999);
   t.deepEqual(ksm.knobs(), before);
   t.false(existsSync(recoveryFileIn(dir)));
-  t.is(recover(dir, { uid: 0 }).restored, null, 'nothing left to recover');
+  t.is(recover(dir, { uid: 0, paths: k.paths }).restored, null, 'nothing left to recover');
 });
 
 test('a run that finds a recovery file restores it before saving its own', (t) => {

@@ -1,8 +1,6 @@
 /**
- * `ksmctl verify`: the comparison itself (any machine), its refusals (one
- * line, exit 2), and on a root machine with KSM the real kernel against the
- * simulator: agreement (exit 0), a difference (exit 1, the first snapshot
- * and counter), the JSON.
+ * `ksmctl verify`: the comparison itself, and its refusals (one line, exit
+ * 2). Runs on the real kernel are in kernel.test.ts.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +10,6 @@ import { closestEra, firstDifference, formatVerification, type Verification } fr
 import type { Snapshot } from '../../src/workload/runner.js';
 import { KSMCTL, ksmctl, STACK } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/golden.js';
-import { realKernelMissing, WAIT_SECONDS } from '../helpers/real-kernel.js';
 
 const snap = (label: string, over: Partial<Snapshot> = {}): Snapshot => ({ label, step: 2, pages_shared: 1, pages_sharing: 2, pages_unshared: 0, pages_volatile: 0, full_scans: 1, pages_saved: 2, ...over });
 
@@ -69,34 +66,4 @@ test('not root: one line, exit 2, nothing touched (run as nobody where this test
   const r = spawnSync('/usr/sbin/runuser', ['-u', 'nobody', '--', process.execPath, KSMCTL, 'workload', 'run', join(FIXTURES, 'workloads', 'worked-example.json'), '--era', 'real'], { encoding: 'utf8', timeout: 30_000 });
   t.is(r.status, 2);
   t.regex(r.stderr, /^ksmctl: (the real kernel is driven as root only|no \/sys\/kernel\/mm\/ksm)/);
-});
-
-const missing = realKernelMissing();
-const real = missing === null ? test.serial : test.skip;
-const why = missing === null ? '' : ` (skipped: ${missing})`;
-
-real(`verify agrees on worked-example (exit 0), and its JSON has both runs${why}`, (t) => {
-  const w = join(FIXTURES, 'workloads', 'worked-example.json');
-  const r = ksmctl(['verify', w, '--wait', WAIT_SECONDS]);
-  t.is(r.status, 0, r.stderr);
-  t.regex(r.stdout, /^worked-example: Linux .* against v3:\d/m);
-  t.regex(r.stdout, /^all 3 snapshots agree \(real kernel .*, simulator .*\)$/m);
-  const j = ksmctl(['verify', w, '--json', '--wait', WAIT_SECONDS]);
-  const v = JSON.parse(j.stdout) as Verification;
-  t.true(v.agree);
-  t.deepEqual(v.real.snapshots, v.simulated.snapshots);
-  t.is(v.snapshots, 3);
-});
-
-real(`verify against another era names the first difference (exit 1)${why}`, (t) => {
-  const r = ksmctl(['verify', join(FIXTURES, 'workloads', 'two-guests.json'), '--era', 'v3:2.6.32', '--wait', WAIT_SECONDS]);
-  t.is(r.status, 1, r.stderr);
-  t.regex(r.stdout, /^snapshot \d+ \(.*\) differs first in \w+: \d+ on the real kernel, \d+ in v3:2\.6\.32 /m);
-});
-
-real(`workload run --era real --json has exactly the simulator's shape${why}`, (t) => {
-  const w = join(FIXTURES, 'workloads', 'worked-example.json');
-  const realDoc = JSON.parse(ksmctl(['workload', 'run', w, '--era', 'real', '--json', '--wait', WAIT_SECONDS]).stdout);
-  const simDoc = JSON.parse(ksmctl(['workload', 'run', w, '--era', 'v3:6.18', '--json']).stdout);
-  t.deepEqual(realDoc, simDoc);
 });
