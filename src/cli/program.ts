@@ -16,6 +16,7 @@ import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 import { addRealCommands } from './commands/real.js';
 import { realWorkloadRun } from './commands/real-run.js';
+import { realTui } from './commands/real-tui.js';
 import { parseSeconds } from './commands/status.js';
 
 export interface Io {
@@ -80,8 +81,11 @@ export function buildProgram(io: Io): Command {
     .option('--host', 'attach to the running ksmctl host (the default when one answers and no WORKLOAD, --era or --abi is given); fail if none does')
     .option('--no-host', 'a private session even when a ksmctl host runs')
     .option('--socket <path>', 'the host socket (default: $KSMCTL_HOST, or host.sock in a per-user runtime directory)')
-    .action((spec: string | undefined, opts: { era: string; abi?: string; host?: boolean; socket?: string }, cmd: Command) =>
-      tui(spec, opts, { host: opts.host, socket: opts.socket, privateAsked: cmd.getOptionValueSource('era') === 'cli' || opts.abi !== undefined }),
+    .option('--real', "this machine's own KSM (read-only; as root the controls write /sys/kernel/mm/ksm)")
+    .action((spec: string | undefined, opts: { era: string; abi?: string; host?: boolean; socket?: string; real?: boolean }, cmd: Command) =>
+      opts.real === true
+        ? realTui(io)
+        : tui(spec, opts, { host: opts.host, socket: opts.socket, privateAsked: cmd.getOptionValueSource('era') === 'cli' || opts.abi !== undefined }),
     );
 
   const workload = program.command('workload').description('run workload files (shared/workloads/SCHEMA.md)');
