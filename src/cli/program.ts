@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ERA_IDS, ERA_OPTION_HELP } from '../eras/registry.js';
+import { ERA_IDS, ERA_OPTION_HELP, REAL_ERA_ID } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiOptions, type TuiTarget, tuiEra } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
@@ -17,6 +17,10 @@ import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands
 import { formatEras, listEras } from './commands/eras.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 import type { Io } from './io.js';
+import { addRealCommands } from './commands/real.js';
+import { realWorkloadRun } from './commands/real-run.js';
+import { realTui } from './commands/real-tui.js';
+import { parseSeconds } from './commands/status.js';
 
 export type { Io } from './io.js';
 
@@ -75,8 +79,11 @@ export function buildProgram(io: Io): Command {
     .option('--host', 'attach to the running ksmctl host (the default when one answers and no WORKLOAD, --era, --abi or --kernel is given); fail if none does')
     .option('--no-host', 'a private session even when a ksmctl host runs')
     .option('--socket <path>', 'the host socket (default: $KSMCTL_HOST, or host.sock in a per-user runtime directory)')
-    .action((spec: string | undefined, opts: TuiOptions & { host?: boolean; socket?: string }, cmd: Command) =>
-      tui(spec, opts, { host: opts.host, socket: opts.socket, privateAsked: cmd.getOptionValueSource('era') === 'cli' || opts.abi !== undefined || opts.kernel !== undefined }),
+    .option('--real', "this machine's own KSM (read-only; as root the controls write /sys/kernel/mm/ksm)")
+    .action((spec: string | undefined, opts: TuiOptions & { host?: boolean; socket?: string; real?: boolean }, cmd: Command) =>
+      opts.real === true
+        ? realTui(io)
+        : tui(spec, opts, { host: opts.host, socket: opts.socket, privateAsked: cmd.getOptionValueSource('era') === 'cli' || opts.abi !== undefined || opts.kernel !== undefined }),
     );
 
   const workload = program.command('workload').description('run workload files (shared/workloads/SCHEMA.md)');
@@ -91,8 +98,11 @@ export function buildProgram(io: Io): Command {
     .option('--node <proc[:region]=node>', "--era v3: the NUMA node of a process's regions, or of one region (repeatable)", collect)
     .addOption(new Option('--user <uid>', "run the workload's processes as this user (default 0, root); the era's permission checks apply, and refused calls are listed under errors").argParser(parseUid))
     .option('--json', 'print exactly the JSON of the workload schema')
-    .action((file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean }) => {
+    .option('--force', '--era real: run although KSM holds pages or other processes are registered (their pages get unmerged)')
+    .addOption(new Option('--wait <seconds>', '--era real: wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
+    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number }) => {
       const w = resolveWorkload(file, existsSync);
+      if (opts.era === REAL_ERA_ID) return io.out(formatRun(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.json === true));
       io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
     });
   program
@@ -137,5 +147,6 @@ export function buildProgram(io: Io): Command {
   addRunCommand(program, io);
   addLegacyVerbs(program, io);
   addHostCommands(program, io);
+  addRealCommands(program, io);
   return program;
 }

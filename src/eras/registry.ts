@@ -12,7 +12,11 @@
  * | v3:2.6.32 | madvise(MADV_MERGEABLE) + sysfs, Linux 2.6.32 | 003 |
  * | v3:3.9 | the same, Linux 3.9 (NUMA) | 004 |
  * | v3:6.18 | the same, Linux 6.18 (chains, zero pages, smart scan, advisor, prctl) | the kernel itself |
+ * | real | this machine's own KSM (src/real): real processes, ksmd through sysfs | the running kernel |
  *
+ * `real` is not simulated: its entry has no `boot` (no EraAdapter) but a
+ * `driver` for the workload runner; tools that boot eras take them from
+ * `simulatedEras()`.
  * Spellings kept as aliases: `v1` (= v1:2008, the one default ABI), `v3`
  * (= v3:2.6.32), `v1-2008`, `v3-6.18` and the like, and the options
  * `--era v1 --abi 2009`, `--era v3 --kernel 6.18`.
@@ -24,8 +28,12 @@ import type { BootOptions, CounterName, EraAdapter } from './adapter.js';
 import { V1Adapter } from './v1.js';
 import { V2Adapter } from './v2.js';
 import { V3Adapter } from './v3.js';
+import type { EraDriver } from '../workload/driver.js';
+import { RealDriver, type RealDriverOptions } from '../real/driver.js';
 
 export const ERA_IDS = ['v1:2008', 'v1:2009', 'v2', 'v3:2.6.32', 'v3:3.9', 'v3:6.18'] as const;
+/** The machine's own kernel, driven for real (src/real); not one of the simulated ERA_IDS. */
+export const REAL_ERA_ID = 'real';
 export type EraId = (typeof ERA_IDS)[number];
 export type EraFamily = 'v1' | 'v2' | 'v3';
 
@@ -34,10 +42,11 @@ export const DEFAULT_ERA: EraId = 'v3:2.6.32';
 /** `--era v1` without an ABI: November 2008, the era's first (the only home of the hash-table merger). */
 export const V1_DEFAULT_ABI: KsmAbi = '2008';
 
-export interface EraEntry {
+/** What every era says of itself, simulated or real. */
+export interface EraInfo {
   /** The one spelling on the command line and in JSON. */
-  readonly id: EraId;
-  readonly family: EraFamily;
+  readonly id: EraId | typeof REAL_ERA_ID;
+  readonly family: EraFamily | 'real';
   /** v1: the ioctl ABI of the driver. */
   readonly abi?: KsmAbi;
   /** v3: the kernel version. */
@@ -60,8 +69,7 @@ export interface EraEntry {
   readonly merger: string;
   /** The same, short, for table columns. */
   readonly mergerShort: string;
-  /** Which merger runs (engine/merge/merger.ts). */
-  readonly algorithm: MergerName;
+
   /** The era's own page checksum. */
   readonly checksum: string;
   /** The counters the era exposed to user space; the others of the five are derived (SCHEMA.md). */
@@ -72,14 +80,32 @@ export interface EraEntry {
    * use_zero_pages 0); the workload's own "sysfs" and --sysfs come after.
    */
   readonly workloadKnobs: ReadonlyArray<readonly [string, string]>;
+}
+
+/** A simulated era: what every tool boots. */
+export interface EraEntry extends EraInfo {
+  readonly id: EraId;
+  readonly family: EraFamily;
+  /** Which merger runs (engine/merge/merger.ts). */
+  readonly algorithm: MergerName;
   /** A fresh machine of the era with its KSM code loaded. */
   boot(opts?: BootOptions): EraAdapter;
 }
 
+/** The machine's own KSM (src/real): no simulator, a workload driver of real processes. */
+export interface RealEraEntry extends EraInfo {
+  readonly id: typeof REAL_ERA_ID;
+  readonly family: 'real';
+  driver(opts: RealDriverOptions): EraDriver;
+}
+
+/** The name the real-kernel code gives a simulated entry. */
+export type SimulatedEraEntry = EraEntry;
+
 const FIVE: readonly CounterName[] = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'];
 
-const v3 = (kernel: KernelVersion, rest: Omit<EraEntry, 'id' | 'family' | 'kernel' | 'boot' | 'exposed' | 'registration'> & { registration?: string }): EraEntry => {
-  const e: EraEntry = {
+const v3 = (kernel: KernelVersion, rest: Omit<SimulatedEraEntry, 'id' | 'family' | 'kernel' | 'boot' | 'exposed' | 'registration'> & { registration?: string }): SimulatedEraEntry => {
+  const e: SimulatedEraEntry = {
     id: `v3:${kernel}` as EraId,
     family: 'v3',
     kernel,
@@ -91,12 +117,12 @@ const v3 = (kernel: KernelVersion, rest: Omit<EraEntry, 'id' | 'family' | 'kerne
   return e;
 };
 
-const v1 = (abi: KsmAbi, rest: Omit<EraEntry, 'id' | 'family' | 'abi' | 'boot' | 'exposed' | 'workloadKnobs'>): EraEntry => {
-  const e: EraEntry = { id: `v1:${abi}` as EraId, family: 'v1', abi, exposed: [], workloadKnobs: [], ...rest, boot: (opts) => new V1Adapter(e, opts) };
+const v1 = (abi: KsmAbi, rest: Omit<SimulatedEraEntry, 'id' | 'family' | 'abi' | 'boot' | 'exposed' | 'workloadKnobs'>): SimulatedEraEntry => {
+  const e: SimulatedEraEntry = { id: `v1:${abi}` as EraId, family: 'v1', abi, exposed: [], workloadKnobs: [], ...rest, boot: (opts) => new V1Adapter(e, opts) };
   return e;
 };
 
-const V2_ENTRY: EraEntry = {
+const V2_ENTRY: SimulatedEraEntry = {
   id: 'v2',
   family: 'v2',
   label: 'v2 2009',
@@ -115,7 +141,8 @@ const V2_ENTRY: EraEntry = {
   boot: (opts) => new V2Adapter(V2_ENTRY, opts),
 };
 
-export const ERAS: readonly EraEntry[] = [
+/** The simulated eras (the real kernel is REAL_ERA; ALL_ERAS has both). */
+export const ERAS: readonly SimulatedEraEntry[] = [
   v1('2008', {
     label: 'v1 2008',
     system: 'the Nov 2008 /dev/ksm driver (seed 001)',
@@ -188,6 +215,45 @@ export const ERAS: readonly EraEntry[] = [
   }),
 ];
 
+/**
+ * The machine's own KSM: the workload's processes are real processes, ksmd
+ * runs one whole pass at a time through /sys/kernel/mm/ksm, as root, under
+ * the guard of src/real/guard.ts (knobs saved and restored).
+ */
+export const REAL_ERA: RealEraEntry = {
+  id: REAL_ERA_ID,
+  family: 'real',
+  label: 'real',
+  system: 'the running kernel',
+  title: "this machine's own KSM: real processes (mmap, madvise through koffi), ksmd driven one pass at a time through /sys/kernel/mm/ksm",
+  seed: 'the running kernel',
+  date: 'now',
+  registration: 'madvise(MADV_MERGEABLE=12 / MADV_UNMERGEABLE=13) in real processes',
+  control: '/sys/kernel/mm/ksm as this kernel has it (root)',
+  merger: "the running kernel's mm/ksm.c",
+  mergerShort: 'real kernel',
+  checksum: "the kernel's own",
+  exposed: FIVE,
+  // As the recorded real-6.18 runs: no smart scan, no zero-page merging, unless the workload says so.
+  workloadKnobs: [
+    ['smart_scan', '0'],
+    ['use_zero_pages', '0'],
+  ],
+  driver: (opts) => new RealDriver(REAL_ERA, opts),
+};
+
+export const ALL_ERAS: ReadonlyArray<EraEntry | RealEraEntry> = [...ERAS, REAL_ERA];
+
+/** Whether an entry has a simulator behind it (every one but the real kernel). */
+export function isSimulated(e: EraEntry | RealEraEntry): e is EraEntry {
+  return e.family !== 'real';
+}
+
+/** The eras with a simulator (a `boot`): every tool that boots eras enumerates these. */
+export function simulatedEras(): readonly SimulatedEraEntry[] {
+  return ERAS;
+}
+
 /** A bad --era, --abi or --kernel (the CLI reports it in one line, exit 2). */
 export class EraInputError extends Error {
   override readonly name = 'EraInputError';
@@ -208,7 +274,7 @@ export function eraById(id: EraId): EraEntry {
   return ERAS.find((e) => e.id === id)!;
 }
 
-/** Every spelling `--era` accepts: the ids, then the aliases. */
+/** Every spelling `--era` accepts: the ids, then the aliases, then real. */
 export function eraSpellings(): string[] {
   return [...ERA_IDS, ...Object.keys(ALIASES)];
 }
@@ -219,6 +285,7 @@ export function eraSpellings(): string[] {
  * must agree with an id that already names one.
  */
 export function parseEra(text: string = DEFAULT_ERA, opts: { abi?: string; kernel?: string } = {}): EraEntry {
+  if (text === REAL_ERA_ID) throw new EraInputError(`--era ${REAL_ERA_ID} is this machine's own KSM, not a simulated era: workload run, verify, status --real and tui --real take it`);
   const id = (ERA_IDS as readonly string[]).includes(text) ? (text as EraId) : ALIASES[text];
   if (id === undefined) throw new EraInputError(`unknown --era "${text}": not one of ${ERA_IDS.join(', ')} (or v1, v3)`);
   let e = eraById(id);
@@ -245,4 +312,4 @@ export function eraOf(family: EraFamily, version?: string): EraEntry {
 }
 
 /** The `--era` help text every command shows. */
-export const ERA_OPTION_HELP = `the era: ${ERA_IDS.join(', ')} (v1 = v1:${V1_DEFAULT_ABI}, v3 = v3:2.6.32; ksmctl eras lists them)`;
+export const ERA_OPTION_HELP = `the era: ${ERA_IDS.join(', ')} (v1 = v1:${V1_DEFAULT_ABI}, v3 = v3:2.6.32; ksmctl eras lists them), or ${REAL_ERA_ID} (this machine's own KSM, as root)`;

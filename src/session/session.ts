@@ -83,7 +83,7 @@ export interface SessionSupport {
 export interface SessionEraInfo {
   /** The registry id: `v1:2008`, `v2`, `v3:6.18`. */
   id: string;
-  family: EraFamily;
+  family: EraFamily | 'real';
   /** v1: the ioctl ABI. */
   abi?: string;
   /** v3: the kernel version. */

@@ -20,7 +20,7 @@ import type { Memory, Range } from '../engine/memory/memory.js';
 import type { SinglePage } from '../engine/pages.js';
 import { PAGE_SIZE } from '../engine/constants.js';
 import { COUNTER_NAMES, type CounterName, type Counters, type EraAdapter, type MappedRegion } from '../eras/adapter.js';
-import type { EraEntry } from '../eras/registry.js';
+import type { EraEntry, EraInfo } from '../eras/registry.js';
 import { type Workload, WorkloadError } from './schema.js';
 
 export { COUNTER_NAMES, type CounterName, type Counters };
@@ -43,7 +43,7 @@ interface Proc {
 
 /** What the runner drives: a WorkloadDriver, or a tool's wrapper of one (compare counts passes through it). */
 export interface EraDriver {
-  readonly era: EraEntry;
+  readonly era: EraInfo;
   readonly title: string;
   readonly exposed: ReadonlySet<CounterName>;
   readonly exitKeepsRegistration: boolean;
@@ -58,6 +58,12 @@ export interface EraDriver {
   exit(proc: string): void;
   counters(): Counters;
   regionRange(proc: string, region: number): Range;
+  /**
+   * pages_saved over these registered regions, for a driver whose memory is
+   * not the engine's (the real kernel: /proc/PID/pagemap); absent, the
+   * runner measures `memory` over their regionRange.
+   */
+  measurePagesSaved?(regions: ReadonlyArray<readonly [proc: string, region: number]>): number;
 }
 
 export class WorkloadDriver implements EraDriver {
@@ -112,6 +118,8 @@ export class WorkloadDriver implements EraDriver {
   setup(w: Workload): void {
     let nodes = 1;
     for (const { name, regions } of w.processes) regions.forEach((r, i) => (nodes = Math.max(nodes, this.nodeOf(name, i, r.node) + 1)));
+    // The real kernel has no simulator to boot: its runs go through src/real (ksmctl workload run --era real).
+    if (this.era.boot === undefined) throw new Error(`era ${this.era.id} is not simulated: it runs through its own driver`);
     const a = this.era.boot({ checksum: this.opts.checksum, numaNodes: nodes, hashTables: w.hashTables });
     this.a = a;
     // The batch size of fullScans steps, set through the era's own knob (v1: none to set; scan steps pass their budget).

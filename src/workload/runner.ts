@@ -5,7 +5,6 @@
  * gives the same snapshots on every run.
  */
 import { errnoName } from '../engine/errno.js';
-import type { Range } from '../engine/memory/memory.js';
 import { COUNTER_NAMES, type CounterName, type EraDriver } from './driver.js';
 import type { Step, Workload } from './schema.js';
 import { WorkloadError } from './schema.js';
@@ -92,9 +91,10 @@ export function runWorkload(w: Workload, driver: EraDriver, opts: RunOptions = {
 
   const snapshot = (label: string, step: number) => {
     const c = driver.counters();
-    const ranges: Range[] = [];
-    for (const [proc, set] of registered) for (const r of set) ranges.push(driver.regionRange(proc, r));
-    const s: Snapshot = { label, step, ...c, pages_saved: driver.memory.pagesSaved(ranges).saved };
+    const regions: Array<[string, number]> = [];
+    for (const [proc, set] of registered) for (const r of set) regions.push([proc, r]);
+    const saved = driver.measurePagesSaved ? driver.measurePagesSaved(regions) : driver.memory.pagesSaved(regions.map(([proc, r]) => driver.regionRange(proc, r))).saved;
+    const s: Snapshot = { label, step, ...c, pages_saved: saved };
     snapshots.push(s);
     opts.onSnapshot?.(s);
     if (opts.stop?.(s)) stopped = true;
