@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
-import { EraInputError, isSimulated, parseEra, type SimulatedEraEntry } from '../../eras/registry.js';
+import { EraInputError, parseEra, REAL_ERA_ID, type SimulatedEraEntry } from '../../eras/registry.js';
 import { GuardError, recover, stateDir } from '../../real/guard.js';
 import { closestEra, compareWithSimulation, formatVerification } from '../../real/verify.js';
 import { WorkloadError } from '../../workload/schema.js';
@@ -30,15 +30,13 @@ export interface VerifyOptions {
 
 function simulatedEra(text: string | undefined): SimulatedEraEntry {
   if (text === undefined) return closestEra(release());
-  let e;
+  if (text === REAL_ERA_ID) throw new CliError(`verify compares the real kernel with a simulated era: --era ${text} is not one`, 2);
   try {
-    e = parseEra(text);
+    return parseEra(text);
   } catch (err) {
     if (err instanceof EraInputError) throw new CliError(err.message, 2);
     throw err;
   }
-  if (!isSimulated(e)) throw new CliError(`verify compares the real kernel with a simulated era: --era ${text} is not one`, 2);
-  return e;
 }
 
 /** `--recover`: one line about what was restored. */
