@@ -16,6 +16,7 @@ import { addRunCommand } from './commands/run.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
 import { formatEras, listEras } from './commands/eras.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
+import { addSnapshotCommand } from './commands/snapshot.js';
 import type { Io } from './io.js';
 
 export type { Io } from './io.js';
@@ -137,5 +138,6 @@ export function buildProgram(io: Io): Command {
   addRunCommand(program, io);
   addLegacyVerbs(program, io);
   addHostCommands(program, io);
+  addSnapshotCommand(program, io);
   return program;
 }
