@@ -17,6 +17,7 @@ import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands
 import { formatEras, listEras } from './commands/eras.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 import { addSnapshotCommand } from './commands/snapshot.js';
+import { addEstimateCommand } from './commands/estimate.js';
 import type { Io } from './io.js';
 
 export type { Io } from './io.js';
@@ -145,5 +146,6 @@ export function buildProgram(io: Io): Command {
   addLegacyVerbs(program, io);
   addHostCommands(program, io);
   addSnapshotCommand(program, io);
+  addEstimateCommand(program, io);
   return program;
 }
