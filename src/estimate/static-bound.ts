@@ -92,6 +92,8 @@ export interface BoundOptions {
   useZeroPages: boolean;
   /** Pages that changed in a later capture, by `seq:mapping` (1 = changed). */
   volatile?: ReadonlyMap<string, Uint8Array>;
+  /** Count only these mappings (tests, and questions about some ranges only). */
+  only?: (seq: number, mapping: number) => boolean;
 }
 
 type Loss = Exclude<LossReason, 'volatile' | 'max-page-sharing'> | null;
@@ -148,7 +150,8 @@ export function staticBound(r: SnapshotReader, procs: readonly ProcessRecord[], 
     byProcess: [],
     byMapping: [],
   };
-  const tables = procs.map((p) => p.mappings.map((_, mi) => r.pageTable(p.seq, mi)));
+  const empty = { refs: new Uint32Array(0), frames: new Uint32Array(0), flags: new Uint8Array(0) };
+  const tables = procs.map((p) => p.mappings.map((_, mi) => (opts.only === undefined || opts.only(p.seq, mi) ? r.pageTable(p.seq, mi) : empty)));
   const mappingBounds = procs.map(() => [] as MappingBound[]);
   // Pass 1: frames per content, mergeable frames per content, attribution of the mergeable ones.
   let seen = new Seen();
@@ -156,7 +159,7 @@ export function staticBound(r: SnapshotReader, procs: readonly ProcessRecord[], 
     const pb: ProcessBound = { name: names[pi], pid: p.pid, comm: p.comm, present: 0, mergeable: 0, saved: 0, within: 0, across: 0 };
     b.byProcess.push(pb);
     p.mappings.forEach((m, mi) => {
-      b.mappings++;
+      if (opts.only === undefined || opts.only(p.seq, mi)) b.mappings++;
       const t = tables[pi][mi];
       const registered = registers(opts.policy, m);
       const vol = opts.volatile?.get(`${p.seq}:${mi}`);
