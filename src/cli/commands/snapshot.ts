@@ -108,7 +108,8 @@ export async function snapshotCommand(opts: SnapshotCliOptions, io: Io, progress
     if (e instanceof SnapshotWriteError) throw new CliError(e.message, 2);
     throw e;
   }
-  if (r === null) throw new CliError('nothing captured, no snapshot written', 2);
+  // Nothing captured: each process or file said why in its line.
+  if (r === null) throw new CliError('', 2);
   return r;
 }
 
