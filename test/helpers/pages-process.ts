@@ -24,7 +24,7 @@ export function pagesBinary(): string | null {
 }
 
 export interface Layout {
-  /** Shared pages (seeded 1000+i, the same in every process), zero pages, private pages, untouched pages of mapping A. */
+  /** Shared pages (seeded 1000+i, the same in every process), zero pages, private pages (seeded 0x10000000 + id*p + i), untouched pages of mapping A. */
   s: number;
   z: number;
   p: number;
@@ -43,7 +43,7 @@ export interface PagesProcess {
   b: number;
   c: number;
   child: ChildProcessWithoutNullStreams;
-  /** Rewrites the private pages (seeded 200000 + id*p + i); resolves once done. */
+  /** Rewrites the private pages (seeded 0x20000000 + id*p + i); resolves once done. */
   rewrite(): Promise<void>;
   kill(): void;
 }

@@ -82,7 +82,7 @@ maybe('every page of the three mappings comes back with its bytes and flags', (t
       }
       sharedRefs.push(refs);
       for (let i = L.s; i < L.s + L.z; i++) t.is(ta.refs[i], REF_ZERO, `A page ${i} is zero`);
-      for (let i = 0; i < L.p; i++) same(t, r.content(ta.refs[L.s + L.z + i]), seedBytes(100000 + p.id * L.p + i), `A page ${L.s + L.z + i}`);
+      for (let i = 0; i < L.p; i++) same(t, r.content(ta.refs[L.s + L.z + i]), seedBytes(0x10000000 + p.id * L.p + i), `A page ${L.s + L.z + i}`);
       for (let i = L.s + L.z + L.p; i < ta.refs.length; i++) {
         t.is(ta.refs[i], REF_ABSENT, `A page ${i} was never touched`);
         t.is(ta.flags[i] & PF_PRESENT, 0);
@@ -141,7 +141,7 @@ function sameAsWorkload(pagesToScan: number, passes: number) {
       processes: Object.fromEntries(
         procs.map((p) => [
           `p${p.id}`,
-          [{ runs: [{ pages: L.s, content: { seedFrom: 1000 } }, { pages: L.z, content: 'zero' }, { pages: L.p, content: { seedFrom: 100000 + p.id * L.p } }] }],
+          [{ runs: [{ pages: L.s, content: { seedFrom: 1000 } }, { pages: L.z, content: 'zero' }, { pages: L.p, content: { seedFrom: 0x10000000 + p.id * L.p } }] }],
         ]),
       ),
       steps: [...procs.map((p) => ({ register: `p${p.id}` })), { fullScans: passes }],

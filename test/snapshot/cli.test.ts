@@ -200,7 +200,7 @@ const gcore = spawnSync('sh', ['-c', 'command -v gcore']).status === 0;
     const ta = rd.pageTable(0, a);
     for (let i = 0; i < L.s; i++) t.true(Buffer.compare(rd.content(ta.refs[i]), seedBytes(1000 + i)) === 0, `page ${i}`);
     for (let i = L.s; i < L.s + L.z; i++) t.is(ta.refs[i], REF_ZERO);
-    for (let i = 0; i < L.p; i++) t.true(Buffer.compare(rd.content(ta.refs[L.s + L.z + i]), seedBytes(100000 + L.p * p.id + i)) === 0);
+    for (let i = 0; i < L.p; i++) t.true(Buffer.compare(rd.content(ta.refs[L.s + L.z + i]), seedBytes(0x10000000 + L.p * p.id + i)) === 0);
     // gcore writes every page of a writable anonymous segment: the untouched ones as zeros.
     for (let i = L.s + L.z + L.p; i < ta.refs.length; i++) t.true(ta.refs[i] === REF_ZERO || ta.refs[i] === REF_ABSENT);
     const b = staticBound(rd, rd.processes, processNames(rd.processes), { policy: 'anon', maxPageSharing: null, useZeroPages: false, only: (_s, m) => m === a });
