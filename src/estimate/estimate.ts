@@ -9,6 +9,7 @@ import { type EraEntry } from '../eras/registry.js';
 import { type EffectivePolicy, type RegisterPolicy } from '../snapshot/policy.js';
 import { SnapshotError, SnapshotReader } from '../snapshot/reader.js';
 import { captureProcesses, processNames, type SnapshotWorkload, snapshotWorkload } from '../snapshot/workload.js';
+import { changeSets } from './changes.js';
 import { replay, type Replay } from './replay.js';
 import { type StaticBound, staticBound } from './static-bound.js';
 import { type CaptureRef, volatility } from './volatility.js';
@@ -56,8 +57,9 @@ export function estimate(files: readonly string[], opts: EstimateOptions): Estim
     const vol = volatility(base, captures.slice(1));
     const sw: SnapshotWorkload = snapshotWorkload(files[0], { register: opts.register, capture: base.capture });
     const registeredPages = sw.preload.fills.reduce((n, f) => n + f.pages.reduce((m, d) => m + (d >= 0 ? 1 : 0), 0), 0);
+    const changes = changeSets(sw, base, captures.slice(1));
     const eras = opts.eras.map((era) => {
-      const r = replay(sw, era, { sysfs: opts.sysfs, maxPasses: opts.maxPasses, onPass: (p) => opts.onPass?.(era.id, p.pass) });
+      const r = replay(sw, era, { sysfs: opts.sysfs, maxPasses: opts.maxPasses, changes, onPass: (p) => opts.onPass?.(era.id, p.pass) });
       const mps = r.knobs.max_page_sharing !== undefined ? Number(r.knobs.max_page_sharing) : null;
       const bound = staticBound(base.reader, procs, names, { policy: sw.policy, maxPageSharing: mps, useZeroPages: r.knobs.use_zero_pages === '1', volatile: vol.pages });
       return { replay: r, bound, notReached: Math.max(0, bound.mergeableSaved - r.finalSaved) };

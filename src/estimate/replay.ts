@@ -24,6 +24,7 @@ import { probeMerger } from '../compare/probe.js';
 import { WorkloadDriver } from '../workload/driver.js';
 import { applyPreload } from '../workload/library.js';
 import type { SnapshotWorkload } from '../snapshot/workload.js';
+import type { ChangeSet } from './changes.js';
 
 export const QUIET_PASSES = 2;
 export const DEFAULT_MAX_PASSES = 50;
@@ -86,6 +87,8 @@ export interface ReplayOptions {
   maxPasses?: number;
   /** Called after every pass. */
   onPass?: (p: PassPoint) => void;
+  /** Writes to make between batches, at their virtual time (later captures: changes.ts). */
+  changes?: readonly ChangeSet[];
 }
 
 function num(v: string | number): number | null {
@@ -135,7 +138,18 @@ export function replay(sw: SnapshotWorkload, era: EraEntry, opts: ReplayOptions 
   let converged: number | null = null;
   let lastChange = 0;
   let idle = 0;
+  const changes = [...(opts.changes ?? [])];
+  /** Passes from the last change on: convergence counts only after every change is made. */
+  let changedAt = 0;
   while (ranges.length > 0 && passes.length < maxPasses) {
+    while (changes.length && changes[0].atMs <= batches * sleepMs) {
+      for (const wr of changes.shift()!.writes) {
+        const r = driver.regionRange(wr.proc, wr.region);
+        const err = a.memory.writePage(r.mm, r.start + wr.page * PAGE_SIZE, a.memory.contents.intern(wr.bytes, 0));
+        if (err < 0) errors.push(`${wr.proc} region ${wr.region} page ${wr.page}: the write of a later capture failed with ${errnoName(-err)}`);
+      }
+      changedAt = passes.length;
+    }
     const before = a.passes();
     const scanned = a.pagesScanned();
     a.scan(pagesToScan);
@@ -173,7 +187,7 @@ export function replay(sw: SnapshotWorkload, era: EraEntry, opts: ReplayOptions 
       if (prev === undefined ? p.pagesSaved || p.pagesShared || p.pagesSharing || p.ksmZeroPages : p.pagesSaved !== prev.pagesSaved || p.pagesShared !== prev.pagesShared || p.pagesSharing !== prev.pagesSharing || p.ksmZeroPages !== prev.ksmZeroPages || p.pagesUnshared !== prev.pagesUnshared) lastChange = p.pass;
       passes.push(p);
       opts.onPass?.(p);
-      if (p.pass - lastChange >= QUIET_PASSES) converged = lastChange;
+      if (p.pass - Math.max(lastChange, changedAt) >= QUIET_PASSES && changes.length === 0) converged = lastChange;
     }
     if (converged !== null) break;
   }

@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ERAS } from '../../src/eras/registry.js';
+import { eraById, ERAS } from '../../src/eras/registry.js';
 import { bootDefaults, replay } from '../../src/estimate/replay.js';
 import { staticBound } from '../../src/estimate/static-bound.js';
 import { FIRST_CONTENT, PF_FILE, PF_PRESENT, REF_ABSENT, REF_ZERO } from '../../src/snapshot/format.js';
@@ -165,6 +165,20 @@ for (const era of ERAS) {
     t.true(rp.finalSaved > 0 || era.family === 'v1');
   });
 }
+
+maybe('the writes of a later capture are made between scans: rewritten shared pages stop being saved', (t) => {
+  const sw = snapshotWorkload(file, { register: 'captured' });
+  const era = eraById('v3:6.18');
+  const before = replay(sw, era, { maxPasses: 10 });
+  const passMs = before.passes[0].virtualMs;
+  // The first process rewrites its first two shared pages after the second pass: the other two still share them.
+  const writes = [0, 1].map((page) => ({ proc: sw.regions[0].proc, region: 0, page, bytes: seedBytes(777000 + page) }));
+  const after = replay(sw, era, { maxPasses: 20, changes: [{ atMs: 2 * passMs, writes }] });
+  t.is(before.finalSaved, L.s * (N - 1) + N * L.z - 1);
+  t.is(after.finalSaved, before.finalSaved - 2);
+  t.true(after.converged !== null && after.passes.length > 3);
+  t.deepEqual(after.errors, []);
+});
 
 maybe('the file is compact: the shared pages are stored once', (t) => {
   const r = SnapshotReader.open(file);
