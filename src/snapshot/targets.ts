@@ -10,7 +10,18 @@ export class TargetError extends Error {
   override readonly name = 'TargetError';
 }
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
+/** Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host). */
+export function cgroupRoot(): string {
+  try {
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const f = line.split(' ');
+      if (f[2] === 'cgroup2') return f[1];
+    }
+  } catch {
+    // no /proc/mounts: the usual place
+  }
+  return '/sys/fs/cgroup';
+}
 
 /** Every pid in /proc, in numeric order. */
 export function allPids(): number[] {
@@ -47,9 +58,10 @@ export function matchPids(pattern: string): number[] {
   });
 }
 
-/** The pids of a cgroup (a path under /sys/fs/cgroup, or relative to it) and of its descendants. */
+/** The pids of a cgroup v2 (a path under its mount, or relative to it) and of its descendants. */
 export function cgroupPids(path: string): number[] {
-  const dir = path.startsWith(CGROUP_ROOT) ? path : join(CGROUP_ROOT, path);
+  const root = cgroupRoot();
+  const dir = path === root || path.startsWith(`${root}/`) ? path : join(root, path);
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
     readFileSync(join(dir, 'cgroup.procs'), 'utf8');

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareTui } from '../../src/cli/commands/tui.js';
@@ -15,6 +15,7 @@ import { staticBound } from '../../src/estimate/static-bound.js';
 import { volatility } from '../../src/estimate/volatility.js';
 import { REF_ABSENT, REF_ZERO } from '../../src/snapshot/format.js';
 import { SnapshotReader } from '../../src/snapshot/reader.js';
+import { cgroupRoot } from '../../src/snapshot/targets.js';
 import { processNames } from '../../src/snapshot/workload.js';
 import { writePageBytes } from '../../src/engine/pages.js';
 import { ksmctl, STACK } from '../helpers/cli.js';
@@ -78,6 +79,42 @@ maybe('--match finds the processes by command line', (t) => {
   const rd = SnapshotReader.open(out);
   t.deepEqual(rd.processes.map((p) => p.pid).sort(), procs.map((p) => p.pid).sort());
   rd.close();
+});
+
+maybe('--cgroup takes the processes of a cgroup v2 and its descendants', async (t) => {
+  const cg = join(cgroupRoot(), `ksm-snap-test-${process.pid}`);
+  try {
+    mkdirSync(join(cg, 'child'), { recursive: true });
+    if (!existsSync(join(cg, 'child', 'cgroup.controllers'))) throw new Error('a plain directory, not a cgroup');
+  } catch {
+    rmSync(cg, { recursive: true, force: true });
+    t.pass('no writable cgroup v2 here');
+    return;
+  }
+  const p = await startPages(20, L);
+  try {
+    writeFileSync(join(cg, 'child', 'cgroup.procs'), String(p.pid));
+    const out = join(dir, 'cgroup.ksnap');
+    const r = ksmctl(['snapshot', '--cgroup', cg.slice(cgroupRoot().length + 1), '-o', out]);
+    t.is(r.status, 0, r.stderr);
+    const rd = SnapshotReader.open(out);
+    t.deepEqual(rd.processes.map((x) => x.pid), [p.pid]);
+    rd.close();
+  } finally {
+    p.kill();
+    await new Promise((res) => p.child.once('exit', res));
+    for (const d of [join(cg, 'child'), cg]) {
+      for (let i = 0; i < 50; i++) {
+        try {
+          rmdirSync(d);
+          break;
+        } catch {
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      }
+    }
+  }
+  oneLine(t, ksmctl(['snapshot', '--cgroup', 'no-such-cgroup-here', '-o', join(dir, 'x.ksnap')]), '--cgroup: no cgroup no-such-cgroup-here');
 });
 
 maybe('bad snapshot files are one line naming the file, exit 2', (t) => {

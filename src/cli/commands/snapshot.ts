@@ -119,7 +119,7 @@ export function addSnapshotCommand(program: Command, io: Io): void {
     .description('capture the memory of real processes (or an ELF core, or a raw memory image) into a snapshot file for `estimate`, `workload run snapshot:FILE`, `compare` and the TUI')
     .option('--pid <pid...>', 'processes to capture (repeatable, or comma-separated)')
     .option('--match <regex>', 'every process whose command line (arguments joined by spaces) matches')
-    .option('--cgroup <path>', 'every process of a cgroup v2 and its descendants (a path under /sys/fs/cgroup, or relative to it)')
+    .option('--cgroup <path>', 'every process of a cgroup v2 and its descendants (a path under its mount, /sys/fs/cgroup, or relative to it)')
     .option('--core <file...>', 'ELF core files (gdb gcore, the kernel, QEMU dump-guest-memory)')
     .option('--raw <file...>', 'raw memory images (a guest RAM file): one process each, every page present')
     .option('-o, --output <file>', 'the snapshot file (default snapshot-DATE-TIME.ksnap)')
