@@ -3,7 +3,7 @@
  * the file size of near-identical processes, and the time of an estimate to
  * convergence. Prints figures only; nothing is asserted.
  *
- *   npm run build && node dist/bench/snapshot.js [--processes 4] [--mib 1024] [--private 5] [--era v3:6.18] [--keep FILE]
+ *   npm run bench:snapshot --  [--processes 4] [--mib 1024] [--private 5] [--era v3:6.18] [--keep FILE]
  *
  * Each process (test/fixtures/snapshot/pages.c, compiled with cc) holds
  * --mib MiB of pages: all but --private percent seeded alike in every
