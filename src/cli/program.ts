@@ -16,6 +16,8 @@ import { addRunCommand } from './commands/run.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
 import { formatEras, listEras } from './commands/eras.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
+import { addSnapshotCommand } from './commands/snapshot.js';
+import { addEstimateCommand } from './commands/estimate.js';
 import type { Io } from './io.js';
 import { addRealCommands } from './commands/real.js';
 import { realWorkloadRun } from './commands/real-run.js';
@@ -23,6 +25,9 @@ import { realTui } from './commands/real-tui.js';
 import { parseSeconds } from './commands/status.js';
 
 export type { Io } from './io.js';
+
+/** --register of the commands that take snapshot:FILE (src/snapshot/policy.ts). */
+const REGISTER_HELP = 'snapshot:FILE: the ranges registered: auto (default), captured (MADV_MERGEABLE when captured), anon (every private anonymous range), all-private (as prctl(PR_SET_MEMORY_MERGE))';
 
 export function buildProgram(io: Io): Command {
   const program = new Command('ksmctl')
@@ -32,7 +37,7 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError('(ksmctl --help lists the commands)');
 
   // The TUI on a terminal; elsewhere, a note on stderr and the workload's table.
-  const tui = async (spec: string | undefined, opts: TuiOptions, target: TuiTarget = { privateAsked: false }) => {
+  const tui = async (spec: string | undefined, opts: TuiOptions & { register?: string }, target: TuiTarget = { privateAsked: false }) => {
     // A bad --era, --abi or --kernel is refused before anything else (exit 2).
     tuiEra(undefined, opts);
     // Attached to the running host, unless a private session is asked for.
@@ -60,11 +65,11 @@ export function buildProgram(io: Io): Command {
     }
     if (!io.isTTY || io.tui === undefined) {
       io.err(noTerminalMessage(spec));
-      const w = resolveWorkload(spec ?? `builtin:${DEFAULT_WORKLOAD}`, existsSync);
+      const w = resolveWorkload(spec ?? `builtin:${DEFAULT_WORKLOAD}`, existsSync, opts);
       io.out(formatRun(workloadRun(w, { era: tuiEra(w, opts).id }), false));
       return;
     }
-    await io.tui(prepareTui(resolveWorkload(spec ?? `builtin:${DEFAULT_TUI_WORKLOAD}`, existsSync), opts));
+    await io.tui(prepareTui(resolveWorkload(spec ?? `builtin:${DEFAULT_TUI_WORKLOAD}`, existsSync, opts), opts));
   };
 
   program.action(() => tui(undefined, {}));
@@ -72,15 +77,16 @@ export function buildProgram(io: Io): Command {
   program
     .command('tui')
     .description(`watch and steer the scanner interactively (default workload: builtin:${DEFAULT_TUI_WORKLOAD})`)
-    .argument('[workload]', `workload file, or builtin:NAME (${DEFAULT_TUI_WORKLOAD})`)
+    .argument('[workload]', `workload file, builtin:NAME (${DEFAULT_TUI_WORKLOAD}), or snapshot:FILE`)
     .addOption(new Option('--era <era>', `${ERA_OPTION_HELP}; default v3:2.6.32, or the kernel the workload file names`))
     .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009'))
     .addOption(new Option('--kernel <version>', 'the old spelling of v3:VERSION: --era v3 --kernel 6.18'))
     .option('--host', 'attach to the running ksmctl host (the default when one answers and no WORKLOAD, --era, --abi or --kernel is given); fail if none does')
     .option('--no-host', 'a private session even when a ksmctl host runs')
     .option('--socket <path>', 'the host socket (default: $KSMCTL_HOST, or host.sock in a per-user runtime directory)')
+    .option('--register <policy>', REGISTER_HELP)
     .option('--real', "this machine's own KSM (read-only; as root the controls write /sys/kernel/mm/ksm)")
-    .action((spec: string | undefined, opts: TuiOptions & { host?: boolean; socket?: string; real?: boolean }, cmd: Command) =>
+    .action((spec: string | undefined, opts: TuiOptions & { host?: boolean; socket?: string; real?: boolean; register?: string }, cmd: Command) =>
       opts.real === true
         ? realTui(io)
         : tui(spec, opts, { host: opts.host, socket: opts.socket, privateAsked: cmd.getOptionValueSource('era') === 'cli' || opts.abi !== undefined || opts.kernel !== undefined }),
@@ -90,7 +96,7 @@ export function buildProgram(io: Io): Command {
   workload
     .command('run')
     .description('run a workload under one era and print its counters')
-    .argument('<file>', `workload file, or builtin:NAME (${DEFAULT_WORKLOAD})`)
+    .argument('<file>', `workload file, builtin:NAME (${DEFAULT_WORKLOAD}), or snapshot:FILE (ksmctl snapshot)`)
     .addOption(new Option('--era <era>', ERA_OPTION_HELP).default('v3'))
     .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009').choices(['2008', '2009']))
     .addOption(new Option('--kernel <version>', "the old spelling of v3:VERSION: --era v3 --kernel 6.18 (default: the workload's \"kernel\", else 2.6.32)").choices(KERNEL_VERSIONS))
@@ -98,10 +104,11 @@ export function buildProgram(io: Io): Command {
     .option('--node <proc[:region]=node>', "--era v3: the NUMA node of a process's regions, or of one region (repeatable)", collect)
     .addOption(new Option('--user <uid>', "run the workload's processes as this user (default 0, root); the era's permission checks apply, and refused calls are listed under errors").argParser(parseUid))
     .option('--json', 'print exactly the JSON of the workload schema')
+    .option('--register <policy>', REGISTER_HELP)
     .option('--force', '--era real: run although KSM holds pages or other processes are registered (their pages get unmerged)')
     .addOption(new Option('--wait <seconds>', '--era real: wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
-    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number }) => {
-      const w = resolveWorkload(file, existsSync);
+    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number; register?: string }) => {
+      const w = resolveWorkload(file, existsSync, opts);
       if (opts.era === REAL_ERA_ID) return io.out(formatRun(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.json === true));
       io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
     });
@@ -123,7 +130,7 @@ export function buildProgram(io: Io): Command {
   program
     .command('compare')
     .description('run one workload under several eras side by side: pages saved, convergence, hashing and comparison work, tree and bucket shapes, copy-on-write breaks, metadata')
-    .argument('<workload>', 'workload file, or builtin:NAME[:key=value,...] (ksmctl workloads lists them)')
+    .argument('<workload>', 'workload file, builtin:NAME[:key=value,...] (ksmctl workloads lists them), or snapshot:FILE')
     .option('--eras <list>', `comma-separated eras: ${ERA_IDS.join(', ')} (v1 = v1:2008, v3 = v3:2.6.32; ksmctl eras lists them)`, DEFAULT_ERAS)
     .option('--checksum <list>', "run every era with each of these page checksums instead of its own: lookup2, lookup3, xxhash (an experiment, not era behaviour)")
     .addOption(new Option('--passes <n>', "exactly N more full passes after the workload's steps").argParser(count(0)).conflicts('untilConverged'))
@@ -132,7 +139,8 @@ export function buildProgram(io: Io): Command {
     .option('--jobs <n>', 'configurations run at once, one worker thread each (default: all of them)', count(1))
     .option('--json', 'print the comparison as JSON')
     .option('--report <file.html>', 'also write a self-contained HTML report with one chart per family of metrics')
-    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string }) => {
+    .option('--register <policy>', REGISTER_HELP)
+    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string }) => {
       const color = io.isTTY;
       const bars = io.isTTY && process.stderr.isTTY
         ? (await import('../compare/progress.js')).progressBars
@@ -148,5 +156,7 @@ export function buildProgram(io: Io): Command {
   addLegacyVerbs(program, io);
   addHostCommands(program, io);
   addRealCommands(program, io);
+  addSnapshotCommand(program, io);
+  addEstimateCommand(program, io);
   return program;
 }

@@ -21,6 +21,7 @@ import { straceResult } from '../eras/calls.js';
 import { PAGE_STATE_LABELS } from '../eras/page-states.js';
 import type { EraEntry } from '../eras/registry.js';
 import { type Region, regionPage, type Workload } from '../workload/schema.js';
+import { applyPreload, type Preload } from '../workload/library.js';
 import { ksmPagesByNode } from './nodes.js';
 import {
   type CallRecord,
@@ -106,9 +107,10 @@ export class AdapterSession implements EraSession {
    * before registering anything (adapter.startup: the batch size, ksmd
    * started where it boots stopped) and writes the workload's "sysfs" knobs;
    * then its processes are spawned, mapped, placed and filled, and its
-   * steps are played up to the first scan step.
+   * steps are played up to the first scan step. A preload (a snapshot's
+   * pages, from-files' bytes) is written in before the first step.
    */
-  load(w: Workload): CallRecord[] {
+  load(w: Workload, preload?: Preload): CallRecord[] {
     if (this.workload !== undefined || this.a !== null) throw new Error('a session loads one workload');
     this.workload = w;
     let numaNodes = 1;
@@ -123,6 +125,13 @@ export class AdapterSession implements EraSession {
     );
     const byName = new Map<string, SessionProc>();
     for (const { name, regions } of w.processes) byName.set(name, this.createProcess(name, regions, calls));
+    if (preload !== undefined) {
+      applyPreload({ memory: a.memory, regionRange: (proc, region) => {
+        const sp = byName.get(proc)!;
+        const r = sp.regions[region];
+        return { mm: sp.p.mm, start: r.addr, end: r.addr + r.pages * PAGE_SIZE };
+      } }, preload);
+    }
     for (const step of w.steps) {
       if (step.kind === 'scan' || step.kind === 'fullScans') break;
       const proc = 'proc' in step ? byName.get(step.proc) : undefined;

@@ -333,14 +333,29 @@ function reason(e: unknown): string {
   return m ? m[1] : String(e);
 }
 
-/** Writes a preload into the processes (each page a process write, before anything is registered). */
-export function applyPreload(driver: EraDriver, preload: Preload): void {
-  const memory = driver.memory;
+/**
+ * Writes a preload into the processes (each page a process write, before
+ * anything is registered); a page index of -1 leaves the page unmapped, as
+ * a page the process never touched (a snapshot's absent pages). Each page
+ * of `data` is interned once, however many pages get it.
+ */
+export function applyPreload(target: Pick<EraDriver, 'memory' | 'regionRange'>, preload: Preload): void {
+  const memory = target.memory;
+  const ids = new Int32Array(Math.floor(preload.data.length / PAGE_SIZE));
   for (const { proc, region, pages } of preload.fills) {
-    const r = driver.regionRange(proc, region);
+    const r = target.regionRange(proc, region);
     for (let k = 0; k < pages.length; k++) {
-      const id = memory.contents.intern(preload.data, pages[k] * PAGE_SIZE);
-      const err = memory.writePage(r.mm, r.start + k * PAGE_SIZE, id);
+      const d = pages[k];
+      const addr = r.start + k * PAGE_SIZE;
+      if (d < 0) {
+        const vma = r.mm.vmaAt(addr);
+        if (vma !== null) memory.zapPage(vma, vma.index(addr));
+        continue;
+      }
+      let id = ids[d];
+      if (id === 0) ids[d] = id = memory.contents.intern(preload.data, d * PAGE_SIZE);
+      else memory.contents.ref(id);
+      const err = memory.writePage(r.mm, addr, id);
       if (err < 0) throw new Error(`preload of ${proc} region ${region} page ${k} failed: ${err}`);
     }
   }
@@ -390,6 +405,11 @@ export function parseParams(g: Generator, text: string, spec: string): Params {
 
 const preloads = new WeakMap<Workload, Preload>();
 
+/** Gives a workload built elsewhere (a snapshot's) the bytes to preload, so every tool that applies builtinPreload applies them. */
+export function attachPreload(w: Workload, preload: Preload): void {
+  preloads.set(w, preload);
+}
+
 /**
  * The workload a generator spec names (`identical-guests:n=8`), or undefined
  * when no generator has that name. Throws WorkloadError for bad parameters.
@@ -406,7 +426,7 @@ export function generatedWorkload(spec: string): Workload | undefined {
   return w;
 }
 
-/** The bytes a generated workload writes into its processes before the first step, if any. */
+/** The bytes a generated workload (or a snapshot's, attachPreload) writes into its processes before the first step, if any. */
 export function builtinPreload(w: Workload): Preload | undefined {
   return preloads.get(w);
 }

@@ -26,6 +26,8 @@ export interface CompareCliOptions {
   untilConverged?: boolean;
   maxPasses?: number;
   jobs?: number;
+  /** snapshot:FILE: the ranges registered (--register). */
+  register?: string;
 }
 
 /** The plan the options ask for: --passes N, or until converged (the default). */
@@ -50,7 +52,7 @@ export async function runCompare(spec: string, opts: CompareCliOptions, exists: 
     if (e instanceof CompareInputError) throw new CliError(e.message);
     throw e;
   }
-  const w = resolveWorkload(spec, exists);
+  const w = resolveWorkload(spec, exists, opts);
   const preload = builtinPreload(w);
   const expected = stepPasses(w) + (plan.mode === 'passes' ? plan.passes : QUIET_PASSES + 1);
   const progress = bars?.(

@@ -20,6 +20,7 @@ import { AttachedSession } from '../../session/attached.js';
 import type { AppProps } from '../../tui/app.js';
 import { builtinChurn, DEFAULT_WORKLOAD } from '../../workload/builtin.js';
 import type { Workload } from '../../workload/schema.js';
+import { builtinPreload } from '../../workload/library.js';
 import { CliError } from '../errors.js';
 
 export interface TuiOptions {
@@ -52,7 +53,7 @@ export function tuiEra(w: Workload | undefined, opts: TuiOptions): EraEntry {
 /** A session of the chosen era with the workload loaded, and what the app needs beside it. */
 export function prepareTui(w: Workload, opts: TuiOptions): AppProps {
   const session = new AdapterSession(tuiEra(w, opts));
-  const loadCalls = session.load(w);
+  const loadCalls = session.load(w, builtinPreload(w));
   const churn = w.source === `builtin:${w.name}` ? builtinChurn(w.name) : [];
   return { session, workload: w, churn, loadCalls };
 }

@@ -14,6 +14,9 @@ import { type RunResult, resultJson, runWorkload } from '../../workload/runner.j
 import { loadWorkload, type Workload, WorkloadError } from '../../workload/schema.js';
 import { CliError } from '../errors.js';
 import { formatTable } from '../../format/table.js';
+import { REGISTER_POLICIES, type RegisterPolicy } from '../../snapshot/policy.js';
+import { SnapshotError } from '../../snapshot/reader.js';
+import { snapshotWorkload } from '../../snapshot/workload.js';
 
 export interface WorkloadRunOptions {
   era: string;
@@ -61,8 +64,18 @@ export function parseNodeOptions(list: readonly string[]): Map<string, number> {
   return out;
 }
 
-/** A workload from a file path, or a built-in one named `builtin:NAME` (or just NAME when no such file exists). */
-export function resolveWorkload(spec: string, exists: (p: string) => boolean): Workload {
+/** How a `snapshot:FILE` workload is made (--register, --capture). */
+export interface SnapshotSourceOptions {
+  register?: string;
+}
+
+/**
+ * A workload from a file path, a built-in one named `builtin:NAME` (or just
+ * NAME when no such file exists), or a snapshot's processes
+ * (`snapshot:FILE`, registered as `source.register` says).
+ */
+export function resolveWorkload(spec: string, exists: (p: string) => boolean, source: SnapshotSourceOptions = {}): Workload {
+  if (spec.startsWith('snapshot:')) return snapshotSource(spec.slice('snapshot:'.length), source);
   const name = spec.startsWith('builtin:') ? spec.slice('builtin:'.length) : !exists(spec) ? spec : undefined;
   if (name !== undefined) {
     let w: Workload | undefined;
@@ -79,6 +92,18 @@ export function resolveWorkload(spec: string, exists: (p: string) => boolean): W
     return loadWorkload(spec);
   } catch (e) {
     if (e instanceof WorkloadError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
+/** `snapshot:FILE` as a workload; a bad file or --register value is one line (exit 2). */
+export function snapshotSource(path: string, source: SnapshotSourceOptions): Workload {
+  const register = source.register ?? 'auto';
+  if (!(REGISTER_POLICIES as readonly string[]).includes(register)) throw new CliError(`--register: expected one of ${REGISTER_POLICIES.join(', ')}, got "${register}"`, 2);
+  try {
+    return snapshotWorkload(path, { register: register as RegisterPolicy }).workload;
+  } catch (e) {
+    if (e instanceof SnapshotError || e instanceof WorkloadError) throw new CliError(e.message, 2);
     throw e;
   }
 }
