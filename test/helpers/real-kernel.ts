@@ -4,7 +4,7 @@
  * title. They wait for the lock (another run, a benchmark) rather than
  * force, and read the whole sysfs directory before and after.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const KSM_DIR = '/sys/kernel/mm/ksm';
@@ -20,15 +20,13 @@ export function realKernelMissing(): string | null {
 /** Seconds a real-kernel test waits for KSM to be free (the lock, other users). */
 export const WAIT_SECONDS = '90';
 
-/**
- * Every file of the directory with its text, less pages_scanned and
- * pages_skipped: counters that only grow (no write resets them), where every
- * other file must read as before a run.
- */
+/** Every knob of the directory (its writable files) with its text: what a run must leave as it found it. */
 export function readKsmDir(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(KSM_DIR).sort()) {
-    if (name === 'pages_scanned' || name === 'pages_skipped') continue;
+    // The knobs (writable files): the counters move with any KSM work, and a
+    // run that unmerges sets full_scans back to 0 (unmerge_and_remove_all_rmap_items).
+    if ((statSync(join(KSM_DIR, name)).mode & 0o200) === 0) continue;
     out[name] = readFileSync(join(KSM_DIR, name), 'utf8').trim();
   }
   return out;
