@@ -586,7 +586,7 @@ export const scriptTarget: FuzzTarget = {
   name: 'script',
   // wait_full_scans gives up after 2,000,000 ksmd batches with a clear error (pages_to_scan 0, say): seconds of work.
   slowMs: 30_000,
-  what: 'ksmctl run: the example scripts mutated token by token, token soup and random bytes; a run ends with status 0, 1 (an expect) or 2 (file:line:col and a caret), never an exception',
+  what: 'ksmctl run: the example scripts mutated token by token, token soup and random bytes; a run ends with the program\'s status (exit(), main\'s return), 1 (an expect) or 2 (file:line:col and a caret), never an exception',
   session() {
     const examples = exampleScripts();
     if (!examples.length) throw new Error('no example scripts found');
@@ -601,7 +601,7 @@ export const scriptTarget: FuzzTarget = {
         this.lastInput = text.length > 4000 ? `${text.slice(0, 4000)}... (${text.length} chars)` : text;
         let res;
         try {
-          res = runScript('fuzz.ksm', text, { sink: { trace: () => {}, stdout: () => {}, stderr: () => {} }, maxSteps: 20000 });
+          res = runScript('fuzz.ksm', text, { sink: { trace: () => {}, stdout: () => {}, stderr: () => {} }, maxSteps: 20000, maxVirtualMicros: 3_600_000_000, maxBatches: 2_000_000, maxOutputBytes: 1 << 20 });
         } catch (e) {
           throw new FuzzViolation(this.lastInput, `runScript threw ${(e as Error).stack ?? e}`);
         }
@@ -610,6 +610,7 @@ export const scriptTarget: FuzzTarget = {
           const m = /^fuzz\.ksm:\d+:\d+: ([a-z_#]+(?: [a-z]+)?)/i.exec(res.error);
           return `status 2: ${m ? m[1] : 'error'}`;
         }
+        if (!Number.isInteger(res.status) || res.status < 0 || res.status > 255) throw new FuzzViolation(this.lastInput, `exit status ${res.status}`);
         return `status ${res.status}`;
       },
       problems() {
