@@ -14,6 +14,7 @@ import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addScriptCommands } from './commands/script.js';
 import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
+import { checkOutputPath } from './files.js';
 
 export interface Io {
   out(text: string): void;
@@ -119,14 +120,16 @@ export function buildProgram(io: Io): Command {
     .option('--jobs <n>', 'configurations run at once, one worker thread each (default: all of them)', count(1))
     .option('--json', 'print the comparison as JSON')
     .option('--report <file.html>', 'also write a self-contained HTML report with one chart per family of metrics')
-    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string }) => {
+    .option('--force', 'replace the --report file if it exists')
+    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; force?: boolean }) => {
+      if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
       const color = io.isTTY;
       const bars = io.isTTY && process.stderr.isTTY
         ? (await import('../compare/progress.js')).progressBars
         : undefined;
       const c = await runCompare(spec, opts, existsSync, bars && ((labels, expected, open) => bars(labels, { stream: process.stderr, expectedPasses: expected, open })));
       if (opts.report !== undefined) {
-        writeReport(c, opts.report, ['ksmctl', ...process.argv.slice(2)].join(' '));
+        writeReport(c, opts.report, ['ksmctl', ...process.argv.slice(2)].join(' '), opts.force === true);
         io.err(`HTML report: ${opts.report}`);
       }
       io.out(formatCompare(c, { json: opts.json === true, color }));

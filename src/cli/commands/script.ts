@@ -26,6 +26,7 @@ import type { HostServer } from '../../host/server.js';
 import type { HeaderAbi } from '../../script/constants.js';
 import { ERA_NAMES, type EraName } from '../../script/system.js';
 import { CliError } from '../errors.js';
+import { readScriptFile } from '../files.js';
 import type { Io } from '../program.js';
 import { parseUid, resolveWorkload } from './workload-run.js';
 
@@ -87,12 +88,7 @@ function unreachable(path: string): CliError {
 
 /** `ksmctl run FILE`: the exit status. */
 export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io): Promise<number> {
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CliError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 2);
-  }
+  const source = readScriptFile(file);
   const defines = parseDefineOptions(opts.define);
   const w = new LineWriter(io);
   if (opts.host) {
