@@ -15,16 +15,14 @@
  * original said then.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { HostClient, hostRequest, HostUnreachable } from '../../host/client.js';
-import type { ClockMode } from '../../host/machine.js';
-import { ensureSocketDir, socketPath } from '../../host/paths.js';
+import { clearStaleSocket, openHostLog, prepareSocketDir, socketPath } from '../../host/paths.js';
 import type { HostInfo, HostResponse, OutputChunk } from '../../host/protocol.js';
 import type { HostServer } from '../../host/server.js';
-import type { HeaderAbi } from '../../script/constants.js';
-import { ERA_NAMES, type EraName } from '../../script/system.js';
+import { ERA_NAMES } from '../../script/system.js';
 import { CliError } from '../errors.js';
 import { readScriptFile } from '../files.js';
 import type { Io } from '../program.js';
@@ -156,6 +154,8 @@ export interface HostStartOptions {
   abi?: string;
   clock: string;
   socket?: string;
+  /** --allow-uid UID (repeatable): users served besides the host's own and root. */
+  allowUid?: number[];
 }
 
 function hostArgs(spec: string | undefined, opts: HostStartOptions, path: string): string[] {
@@ -163,6 +163,7 @@ function hostArgs(spec: string | undefined, opts: HostStartOptions, path: string
   if (spec !== undefined) a.push(spec);
   a.push('--era', opts.era, '--clock', opts.clock, '--socket', path);
   if (opts.abi !== undefined) a.push('--abi', opts.abi);
+  for (const u of opts.allowUid ?? []) a.push('--allow-uid', String(u));
   return a;
 }
 
@@ -185,16 +186,17 @@ const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `ksmctl host start`: the host in the background, once it answers. */
 export async function hostStart(spec: string | undefined, opts: HostStartOptions, io: Io): Promise<void> {
   const path = socketPath(opts.socket);
+  // The runtime directory made 0700 and verified, before anything is read or written there.
+  prepareSocketDir(path);
   const running = await ping(path);
   if (running !== null) throw new CliError(`a host is already running: ${describeHost(running)}`, 1);
   // Check the workload here, so a bad one is reported by this command.
   if (spec !== undefined) resolveWorkload(spec, existsSync);
-  ensureSocketDir(path);
-  if (existsSync(path)) unlinkSync(path); // stale: nobody answered on it
+  await clearStaleSocket(path, async (p) => (await ping(p)) !== null);
   const entry = fileURLToPath(new URL('../ksmctl.js', import.meta.url));
   const node = entry.endsWith('.ts') ? [process.execPath, '--import', 'tsx', entry] : [process.execPath, entry];
   const log = `${path}.log`;
-  const fd = openSync(log, 'w');
+  const fd = openHostLog(log);
   const child = spawn(node[0], [...node.slice(1), ...hostArgs(spec, opts, path)], { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let exited: number | null = null;
@@ -287,27 +289,10 @@ export async function hostServe(spec: string | undefined, opts: HostStartOptions
   const path = socketPath(opts.socket);
   if (!(ERA_NAMES as readonly string[]).includes(opts.era)) throw new CliError(`unknown era "${opts.era}"`);
   if (opts.abi !== undefined && opts.era !== 'v1') throw new CliError(`--abi applies to --era v1 only`);
-  const w = spec === undefined ? undefined : resolveWorkload(spec, existsSync);
-  const [{ HostMachine }, { HostServer }] = await Promise.all([import('../../host/machine.js'), import('../../host/server.js')]);
-  const machine = new HostMachine({ era: opts.era as EraName, abi: opts.abi as HeaderAbi | undefined, workload: w, clock: opts.clock as ClockMode });
-  const server = new HostServer({
-    socket: path,
-    machine,
-    info: { era: machine.sys.era, abi: machine.sys.abi ?? null, title: machine.sys.title, workload: machine.workloadName, clock: machine.clockMode },
-    onStop: () => setImmediate(() => process.exit(0)),
-  });
-  ensureSocketDir(path);
-  if (existsSync(path) && (await ping(path)) === null) unlinkSync(path);
-  try {
-    await server.listen();
-  } catch (e) {
-    throw new CliError(`cannot listen on ${path}: ${(e as Error).message}`, 1);
-  }
-  const stop = () => server.stop();
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  io.out(`ksmctl host listening: ${describeHost(server.info)}`);
-  return server;
+  if (spec !== undefined) resolveWorkload(spec, existsSync);
+  // The machine runs in a worker thread, so SIGTERM and host stop end the host even mid-request (src/host/serve.ts).
+  const { serveHost } = await import('../../host/serve.js');
+  return serveHost({ workload: spec, era: opts.era, abi: opts.abi, clock: opts.clock, socket: path, allowUids: opts.allowUid }, (l) => io.out(l));
 }
 
 // ------------------------------------------------------------ wiring
@@ -357,6 +342,7 @@ export function addScriptCommands(program: Command, io: Io): void {
       .addOption(new Option('--era <era>', "the host kernel's era").choices([...ERA_NAMES]).default('v1'))
       .addOption(new Option('--abi <abi>', 'the /dev/ksm driver of --era v1 (default 2009)').choices(['2008', '2009']))
       .addOption(new Option('--clock <mode>', 'real: virtual time follows the wall clock; manual: it moves only when a script sleeps or waits').choices(['real', 'manual']).default('real'))
+      .addOption(new Option('--allow-uid <uid>', 'also serve this user (repeatable; by default only your uid and root may connect)').argParser((v: string, prev: number[] = []) => [...prev, parseUid(v)]))
       .addOption(socketOpt());
   hostOpts(host.command('start').description('start the host in the background'))
     .action(async (spec: string | undefined, opts: HostStartOptions) => hostStart(spec, opts, io));

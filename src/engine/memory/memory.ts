@@ -51,6 +51,9 @@ export interface Range {
   end: number;
 }
 
+/** The machine's RAM in pages unless a front end says otherwise (256 GiB): the largest mapping mmap accepts. */
+export const RAM_PAGES = 1 << 26;
+
 export class Memory {
   readonly contents = new ContentStore();
   readonly frames = new Frames(this.contents);
@@ -64,7 +67,14 @@ export class Memory {
    * an accounted mapping larger than all of memory with ENOMEM, which keeps
    * a program's 16 TiB request from allocating a page table of that size.
    */
-  ramPages = 1 << 26;
+  ramPages = RAM_PAGES;
+  /**
+   * Pages all mappings of the machine may hold together (none by default):
+   * beyond it, mmap and fork answer ENOMEM, as under strict overcommit
+   * accounting. A long-lived host sets it, so no program can make it
+   * allocate page tables without end.
+   */
+  maxMappedPages = Number.POSITIVE_INFINITY;
   /**
    * Called by the mergers at each MergeWindow of every merge attempt, when
    * set (tests and fuzzers: a process writes there); null costs one check.
@@ -122,6 +132,13 @@ export class Memory {
     return 0;
   }
 
+  /** Pages mapped by all address spaces together (counted when asked: mmap and fork under maxMappedPages). */
+  mappedPages(): number {
+    let n = 0;
+    for (const mm of this.mms.values()) for (const v of mm.vmas) n += v.pages;
+    return n;
+  }
+
   /** Address spaces not freed yet (alive, or held by KSM after their last user). */
   get mmCount(): number {
     return this.mms.size;
@@ -142,6 +159,7 @@ export class Memory {
     if (len > TASK_SIZE) return -ERRNO.ENOMEM;
     // __vm_enough_memory (OVERCOMMIT_GUESS): an obvious overcommit of a private writable or shared mapping.
     if ((type === MAP_SHARED || prot & PROT_WRITE) && len / PAGE_SIZE > this.ramPages) return -ERRNO.ENOMEM;
+    if (this.maxMappedPages !== Number.POSITIVE_INFINITY && this.mappedPages() + len / PAGE_SIZE > this.maxMappedPages) return -ERRNO.ENOMEM;
     if (flags & MAP_FIXED) {
       if (addr % PAGE_SIZE !== 0) return -ERRNO.EINVAL;
       if (addr + len > TASK_SIZE || addr < PAGE_SIZE) return -ERRNO.ENOMEM;
@@ -407,6 +425,11 @@ export class Memory {
   /** dup_mm: a copy of mm whose private pages are shared copy-on-write. Returns the child or -errno. */
   fork(parent: Mm): Mm | number {
     // dup_mm's allocate_mm failing: every mm id is in use (mmIdMax).
+    if (this.maxMappedPages !== Number.POSITIVE_INFINITY) {
+      let copied = 0;
+      for (const v of parent.vmas) if (!(v.flags & VM_DONTCOPY)) copied += v.pages;
+      if (this.mappedPages() + copied > this.maxMappedPages) return -ERRNO.ENOMEM;
+    }
     const child = this.newMm();
     if (child === null) return -ERRNO.ENOMEM;
     const err = this.hooks.fork?.(parent, child) ?? 0;
