@@ -227,6 +227,8 @@ export class Interpreter {
       const c = this.ctxs.find((x) => x.state === 'ready');
       if (c !== undefined) {
         this.runCtx(c);
+        // A process that has ended leaves the run queue: a fork-then-exit loop stays linear.
+        if (c.state === 'done') this.ctxs.splice(this.ctxs.indexOf(c), 1);
         continue;
       }
       const sleepers = this.ctxs.filter((x) => x.state === 'sleeping');
