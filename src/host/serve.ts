@@ -40,13 +40,13 @@ export function describeHost(i: HostInfo): string {
 }
 
 /** Starts serving; resolves once the host listens. Errors are one line (CliError). */
-export async function serveHost(o: ServeOptions, out: (line: string) => void): Promise<HostServer> {
+export async function serveHost(o: ServeOptions, out: (line: string) => void, deps: { loadPeerCred: () => PeerCredOf } = { loadPeerCred }): Promise<HostServer> {
   let peerCred: PeerCredOf;
   try {
-    peerCred = loadPeerCred();
+    peerCred = deps.loadPeerCred();
   } catch (e) {
-    if (e instanceof PeerCredUnavailable) throw new CliError(`${e.message}: the host does not start without it`, 1);
-    throw e;
+    const why = e instanceof PeerCredUnavailable ? e.message : new PeerCredUnavailable((e as Error).message).message;
+    throw new CliError(`${why}: the host does not start without it`, 1);
   }
   prepareSocketDir(o.socket);
   const running = await answers(o.socket);
