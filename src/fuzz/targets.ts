@@ -523,7 +523,7 @@ export const workloadJsonTarget: FuzzTarget = {
 // ---------------------------------------------------------------- script text
 
 /** The example scripts, found from this file upwards (src/fuzz in the sources, dist/src/fuzz when built). */
-function exampleScripts(): Array<{ name: string; text: string }> {
+export function exampleScripts(): Array<{ name: string; text: string }> {
   let dir = fileURLToPath(new URL('.', import.meta.url));
   for (let i = 0; i < 5 && !existsSync(join(dir, 'examples', 'scripts')); i++) dir = join(dir, '..');
   const out: Array<{ name: string; text: string }> = [];
@@ -547,7 +547,7 @@ const VOCAB = [
 const TIME_CALLS = new Set(['sleep', 'usleep', 'wait_full_scans']);
 
 /** 1-4 token-level mutations of a script: delete, duplicate, swap, replace (numbers by small or edge values). */
-function mutateScript(r: Rng, text: string): string {
+export function mutateScript(r: Rng, text: string): string {
   const toks = text.match(TOKEN) ?? [];
   const n = r.range(1, 4);
   for (let k = 0; k < n && toks.length; k++) {

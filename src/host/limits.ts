@@ -10,6 +10,8 @@ export interface RequestLimits {
   maxVirtualMicros: number;
   /** ksmd batches one request may let run. */
   maxBatches: number;
+  /** Pages ksmd may scan for one request (its batches' work, as the mergers count it). */
+  maxScannedPages: number;
   /** Bytes of page contents the machine may hold while a script runs. */
   maxContentBytes: number;
   /** Bytes a script run may write (its output, and its trace when asked for). */
@@ -22,6 +24,7 @@ export const DEFAULT_LIMITS: Readonly<RequestLimits> = {
   maxSteps: 10_000_000,
   maxVirtualMicros: 86_400_000_000,
   maxBatches: 1_000_000,
+  maxScannedPages: 20_000_000,
   maxContentBytes: 1 << 30,
   maxOutputBytes: 16 << 20,
   maxMappedPages: 1 << 26,

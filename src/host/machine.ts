@@ -32,6 +32,7 @@ import type { CallRecord } from '../session/session.js';
 import type { Process } from '../engine/machine.js';
 import type { HostProcess, HostState, HostView, OutputChunk, ViewRequest } from './protocol.js';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
+import { pagesScanned } from './work.js';
 import { HostSink, HostTrace } from './trace.js';
 
 export type ClockMode = 'real' | 'manual';
@@ -204,6 +205,7 @@ export class HostMachine {
         maxBatches: l.maxBatches,
         maxContentBytes: l.maxContentBytes,
         maxOutputBytes: l.maxOutputBytes,
+        overWork: this.workBound(),
       });
     } finally {
       const made = this.sys.machine.live().filter((p) => !before.has(p));
@@ -225,19 +227,26 @@ export class HostMachine {
     }
   }
 
-  /** Lets `micros` of virtual time pass, batch by batch: at most the request's ksmd batches (then a refusal, the time so far passed). */
+  /** A judge of ksmd's work for one request from now: a message once it has scanned more pages than the limit, else null. */
+  private workBound(): () => string | null {
+    const start = pagesScanned(this.sys);
+    const max = this.limits.maxScannedPages;
+    return () => (pagesScanned(this.sys) - start > max ? `ksmd has scanned more than ${max.toLocaleString('en-US')} pages for this request (the limit of a request)` : null);
+  }
+
+  /** Lets `micros` of virtual time pass, batch by batch: at most the request's ksmd batches and pages (then a refusal, the time so far passed). */
   sleep(micros: number): void {
     this.sync();
     const t = this.sys.machine.clock.now + Math.max(0, micros);
     const start = this.batchesRun();
+    const over = this.workBound();
     try {
       for (;;) {
         const next = this.sys.nextBatchAt();
         if (next === null || next > t) break;
         this.sys.advanceTo(next);
-        if (this.batchesRun() - start > this.limits.maxBatches) {
-          throw new HostRefusal(`sleep: more than ${this.limits.maxBatches.toLocaleString('en-US')} ksmd batches in one request (the limit); ${this.sys.machine.clock.now - (t - micros)} µs passed`);
-        }
+        const why = this.batchesRun() - start > this.limits.maxBatches ? `more than ${this.limits.maxBatches.toLocaleString('en-US')} ksmd batches in one request (the limit)` : over();
+        if (why !== null) throw new HostRefusal(`sleep: ${why}; ${this.sys.machine.clock.now - (t - micros)} µs passed`);
       }
       this.sys.advanceTo(t);
     } finally {
@@ -305,7 +314,13 @@ export class HostMachine {
     if (action === 'unmerge' && !v.session.support.unmerge) throw new HostRefusal(`${v.session.info.label} has no unmerge control`);
     this.sync();
     this.commands++;
-    const r = v.act(action, value, maxBatches);
+    // An advance runs at most as many batches as fit the request's pages at the current pages_to_scan.
+    let bound = maxBatches;
+    if (action === 'advance') {
+      const per = Math.max(1, Number(v.session.knobs().pagesToScan) || 1);
+      bound = Math.max(1, Math.min(maxBatches ?? this.limits.maxBatches, Math.floor(this.limits.maxScannedPages / per)));
+    }
+    const r = v.act(action, value, action === 'advance' ? bound : maxBatches);
     for (const c of r.calls) this.trace.push(c.text, c.ok);
     this.rebase();
     return { ...r, view: this.snapshot(req) };

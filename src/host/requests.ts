@@ -14,6 +14,7 @@
  * (mmap and fork beyond: ENOMEM), and a run writes at most 16 MiB. A sleep
  * or a control's advance is at most one day and 1,000,000 batches.
  */
+import { DefineError } from '../script/run.js';
 import { VIEW_ACTIONS, type ViewAction } from '../session/kernel-view.js';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
 import { type HostMachine, HostRefusal } from './machine.js';
@@ -144,6 +145,7 @@ export function runRequest(m: HostMachine, req: HostRequest, info: HostInfo, lim
     return { id, ok: false, error: `unknown op ${JSON.stringify((req as { op?: unknown }).op)}` };
   } catch (e) {
     if (e instanceof HostRefusal) return { id, ok: false, error: e.message };
+    if (e instanceof DefineError) return { id, ok: false, error: `run: ${e.message}` };
     // A bug in the simulation must not take the host down with a half-told story.
     return { id, ok: false, error: `internal error: ${e instanceof Error ? e.message : String(e)}` };
   }

@@ -8,7 +8,7 @@
 import { CliError } from '../cli/errors.js';
 import { hostRequest, HostUnreachable } from './client.js';
 import { WorkerEngine } from './engine.js';
-import type { RequestLimits } from './limits.js';
+import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
 import { clearStaleSocket, prepareSocketDir } from './paths.js';
 import { loadPeerCred, PeerCredUnavailable, type PeerCredOf } from './peercred.js';
 import type { HostInfo } from './protocol.js';
@@ -65,6 +65,7 @@ export async function serveHost(o: ServeOptions, out: (line: string) => void, de
     info,
     allowUids: o.allowUids,
     peerCred,
+    limits: { ...DEFAULT_LIMITS, ...o.limits },
     onStop: () => setImmediate(() => process.exit(0)),
   });
   try {

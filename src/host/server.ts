@@ -30,6 +30,7 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { type HostEngine, InlineEngine } from './engine.js';
+import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
 import type { HostMachine } from './machine.js';
 import { loadPeerCred, type PeerCredOf, socketFd } from './peercred.js';
 import type { HostInfo, HostRequest, HostResponse } from './protocol.js';
@@ -45,6 +46,8 @@ export interface HostServerOptions {
   allowUids?: readonly number[];
   /** How peer credentials are read (default: SO_PEERCRED through koffi; the host does not start without it). */
   peerCred?: PeerCredOf;
+  /** The limits requests are checked against (default: the machine's, else DEFAULT_LIMITS). */
+  limits?: Readonly<RequestLimits>;
   /** Called once the host has stopped (the process exits then). */
   onStop?: () => void;
 }
@@ -74,6 +77,7 @@ export class HostServer {
   private readonly conns = new Set<Conn>();
   private readonly peerCred: PeerCredOf;
   private readonly allowed: Set<number>;
+  private readonly limits: Readonly<RequestLimits>;
   /** The socket file this server made (its inode), so stop() removes that one and nothing else. */
   private socketIno: number | null = null;
 
@@ -82,6 +86,7 @@ export class HostServer {
     this.peerCred = opts.peerCred ?? loadPeerCred();
     const me = typeof process.geteuid === 'function' ? process.geteuid() : 0;
     this.allowed = new Set([me, 0, ...(opts.allowUids ?? [])]);
+    this.limits = opts.limits ?? opts.machine?.limits ?? DEFAULT_LIMITS;
     if (opts.engine !== undefined) this.engine = opts.engine;
     else if (opts.machine !== undefined) this.engine = new InlineEngine(opts.machine, () => this.info);
     else throw new Error('HostServer: a machine or an engine is needed');
@@ -90,6 +95,11 @@ export class HostServer {
       this.stop();
     };
     this.server = createServer((s) => this.accept(s));
+  }
+
+  /** A shutdown was asked for (or SIGTERM came): no request is taken any more. */
+  get isStopping(): boolean {
+    return this.stopping;
   }
 
   get info(): HostInfo {
@@ -233,7 +243,7 @@ export class HostServer {
     } catch {
       return { ok: false, reply: { id: -1, ok: false, error: 'not a JSON request' } };
     }
-    return checkRequest(raw);
+    return checkRequest(raw, this.limits);
   }
 
   /** A checked request. */

@@ -108,6 +108,12 @@ export interface InterpreterOptions {
   maxBatches?: number;
   /** Bytes of page contents the machine may hold (the host's memory bound); none by default. */
   maxContentBytes?: number;
+  /**
+   * Asked after each ksmd batch the run lets run (with maxBatches set, time
+   * passes batch by batch): a message when the run has had more of ksmd's
+   * work than it may (the host counts pages scanned), else null.
+   */
+  overWork?: () => string | null;
 }
 
 /** The result of a run: which processes are still alive (paused), and whether an expect failed. */
@@ -210,6 +216,8 @@ export class Interpreter {
     if (max !== undefined && this.batchesRun() - this.startBatches > max) {
       throw runtimeError(`this run may let ${max.toLocaleString('en-US')} ksmd batches run, and it has passed them (the limit of this run)`, loc);
     }
+    const over = this.opts.overWork?.();
+    if (over) throw runtimeError(over, loc);
   }
 
   /** Throws when the machine holds more page contents than the run allows. */

@@ -53,6 +53,8 @@ export interface ScriptRunOptions {
   maxBatches?: number;
   /** A bound on the machine's page contents, bytes (InterpreterOptions.maxContentBytes). */
   maxContentBytes?: number;
+  /** ksmd's work so far, judged (InterpreterOptions.overWork). */
+  overWork?: () => string | null;
   /** The most bytes the program may write to stdout and stderr, and the trace take (the host's runs collect them); none by default. */
   maxOutputBytes?: number;
 }
@@ -193,6 +195,7 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
       maxVirtualMicros: opts.maxVirtualMicros,
       maxBatches: opts.maxBatches,
       maxContentBytes: opts.maxContentBytes,
+      overWork: opts.overWork,
     });
     const out = interp.run();
     return { status: out.exitStatus ?? 0, alive: out.alive, settings };
