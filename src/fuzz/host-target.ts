@@ -26,13 +26,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkMemory } from '../engine/memory/invariants.js';
-import { checkHash2008 } from '../engine/merge/hash-2008-invariants.js';
-import { checkMainline2632 } from '../engine/merge/mainline-2632-invariants.js';
-import { checkTree2009 } from '../engine/merge/tree-2009-invariants.js';
-import { Hash2008 } from '../engine/merge/hash-2008.js';
-import { Mainline2632 } from '../engine/merge/mainline-2632.js';
-import { Tree2009 } from '../engine/merge/tree-2009.js';
+import { machineProblems } from '../host/invariants.js';
 import { HostMachine } from '../host/machine.js';
 import type { HostResponse } from '../host/protocol.js';
 import { HostServer } from '../host/server.js';
@@ -353,7 +347,7 @@ export async function runHostFuzz(opts: HostFuzzOptions): Promise<TargetReport> 
           const state = st!.ok ? st!.state : undefined;
           if (state === undefined) return fail(`state refused after the frame: ${JSON.stringify(st!)}`);
           if (!Number.isFinite(state.now)) fail(`virtual time is ${state.now}`);
-          const bad = [...checkMemory(machine.sys.memory), ...mergerProblems((machine.sys as unknown as { kernel: Parameters<typeof mergerProblems>[0] }).kernel)];
+          const bad = machineProblems(machine.sys);
           if (bad.length) fail(`invariants violated: ${bad.slice(0, 5).join('; ')}`);
         }
       } finally {
@@ -369,16 +363,4 @@ export async function runHostFuzz(opts: HostFuzzOptions): Promise<TargetReport> 
   }
   rep.ms = performance.now() - t0;
   return rep;
-}
-
-/** The merger invariants of whichever era's kernel this is (V1Kernel's ksm2008 or ksm2009.tree, V2Kernel's and V3Kernel's ksm). */
-function mergerProblems(kernel: { ksm?: unknown; ksm2009?: { tree: unknown } | null; ksm2008?: unknown }): string[] {
-  const candidates = [kernel.ksm, kernel.ksm2008, kernel.ksm2009?.tree];
-  const out: string[] = [];
-  for (const v of candidates) {
-    if (v instanceof Mainline2632) out.push(...checkMainline2632(v));
-    else if (v instanceof Tree2009) out.push(...checkTree2009(v));
-    else if (v instanceof Hash2008) out.push(...checkHash2008(v));
-  }
-  return out;
 }

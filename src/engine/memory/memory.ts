@@ -82,6 +82,8 @@ export class Memory {
   mergeWindow: ((e: MergeWindowEvent) => void) | null = null;
   /** The largest mm id handed out (MM_ID_MAX; tests lower it to see ids reused). */
   mmIdMax = MM_ID_MAX;
+  /** Address spaces created over the machine's life (a statistic). */
+  created = 0;
   /** The id the last createMm handed out (ids count up from 1, then wrap: allocMmId). */
   private lastMmId = 0;
   /** Copy-on-write faults taken on pages mapped more than once (a statistic). */
@@ -113,6 +115,7 @@ export class Memory {
   private newMm(): Mm | null {
     const id = this.allocMmId();
     if (id === 0) return null;
+    this.created++;
     const mm = new Mm(id);
     this.mms.set(mm.id, mm);
     this.mmById[mm.id] = mm;
