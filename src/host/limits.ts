@@ -18,6 +18,13 @@ export interface RequestLimits {
   maxOutputBytes: number;
   /** Pages all the machine's mappings may hold together (mmap and fork beyond: ENOMEM). */
   maxMappedPages: number;
+  /**
+   * The host's time one request may take, ms: the backstop for work the
+   * counts above do not see (a statement may touch millions of pages: a
+   * memset, a fork, an mmap). Measured, so not reproducible to the
+   * statement, unlike the others.
+   */
+  maxRequestMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<RequestLimits> = {
@@ -28,4 +35,5 @@ export const DEFAULT_LIMITS: Readonly<RequestLimits> = {
   maxContentBytes: 1 << 30,
   maxOutputBytes: 16 << 20,
   maxMappedPages: 1 << 26,
+  maxRequestMs: 60_000,
 };

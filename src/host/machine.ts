@@ -206,6 +206,7 @@ export class HostMachine {
         maxContentBytes: l.maxContentBytes,
         maxOutputBytes: l.maxOutputBytes,
         overWork: this.workBound(),
+        overTime: this.timeBound(),
       });
     } finally {
       const made = this.sys.machine.live().filter((p) => !before.has(p));
@@ -234,18 +235,25 @@ export class HostMachine {
     return () => (pagesScanned(this.sys) - start > max ? `ksmd has scanned more than ${max.toLocaleString('en-US')} pages for this request (the limit of a request)` : null);
   }
 
+  /** A judge of the host's time for one request from now (limits.maxRequestMs). */
+  private timeBound(): () => string | null {
+    const end = performance.now() + this.limits.maxRequestMs;
+    return () => (performance.now() > end ? `this request has taken more than ${this.limits.maxRequestMs / 1000} s of the host's time (the limit of a request)` : null);
+  }
+
   /** Lets `micros` of virtual time pass, batch by batch: at most the request's ksmd batches and pages (then a refusal, the time so far passed). */
   sleep(micros: number): void {
     this.sync();
     const t = this.sys.machine.clock.now + Math.max(0, micros);
     const start = this.batchesRun();
     const over = this.workBound();
+    const late = this.timeBound();
     try {
       for (;;) {
         const next = this.sys.nextBatchAt();
         if (next === null || next > t) break;
         this.sys.advanceTo(next);
-        const why = this.batchesRun() - start > this.limits.maxBatches ? `more than ${this.limits.maxBatches.toLocaleString('en-US')} ksmd batches in one request (the limit)` : over();
+        const why = this.batchesRun() - start > this.limits.maxBatches ? `more than ${this.limits.maxBatches.toLocaleString('en-US')} ksmd batches in one request (the limit)` : (over() ?? late());
         if (why !== null) throw new HostRefusal(`sleep: ${why}; ${this.sys.machine.clock.now - (t - micros)} µs passed`);
       }
       this.sys.advanceTo(t);

@@ -114,6 +114,12 @@ export interface InterpreterOptions {
    * work than it may (the host counts pages scanned), else null.
    */
   overWork?: () => string | null;
+  /**
+   * Asked every few thousand statements, and every few thousand pages of a
+   * statement that touches many (memset, pages(...) = ...): a message once
+   * the run has taken longer than it may (the host's time limit), else null.
+   */
+  overTime?: () => string | null;
 }
 
 /** The result of a run: which processes are still alive (paused), and whether an expect failed. */
@@ -218,6 +224,10 @@ export class Interpreter {
     }
     const over = this.opts.overWork?.();
     if (over) throw runtimeError(over, loc);
+    if ((++this.ticks & 255) === 0) {
+      const late = this.opts.overTime?.();
+      if (late) throw runtimeError(late, loc);
+    }
   }
 
   /** Throws when the machine holds more page contents than the run allows. */
@@ -356,6 +366,15 @@ export class Interpreter {
   private step(loc: Loc): void {
     this.at = loc;
     if (this.opts.maxSteps !== undefined && ++this.steps > this.opts.maxSteps) throw runtimeError(`more than ${this.opts.maxSteps.toLocaleString('en-US')} statements run (the limit of this run)`, loc);
+    if ((++this.ticks & 4095) === 0) this.checkWallTime();
+  }
+
+  /** Work units (statements, pages) since the last time check. */
+  private ticks = 0;
+
+  private checkWallTime(): void {
+    const over = this.opts.overTime?.();
+    if (over) throw new RunLimitError(over);
   }
 
   private push(c: Ctx, s: Stmt): void {
@@ -779,6 +798,7 @@ export class Interpreter {
       }
       a += len;
       if (this.opts.maxContentBytes !== undefined) this.checkMemory();
+      if ((++this.ticks & 4095) === 0) this.checkWallTime();
     }
   }
 
@@ -801,6 +821,7 @@ export class Interpreter {
         throw runtimeError(`segmentation fault: the process cannot write the page at 0x${a.toString(16)}`, target.loc);
       }
       if (this.opts.maxContentBytes !== undefined) this.checkMemory();
+      if ((++this.ticks & 4095) === 0) this.checkWallTime();
     }
   }
 

@@ -55,6 +55,8 @@ export interface ScriptRunOptions {
   maxContentBytes?: number;
   /** ksmd's work so far, judged (InterpreterOptions.overWork). */
   overWork?: () => string | null;
+  /** The run's time so far, judged (InterpreterOptions.overTime). */
+  overTime?: () => string | null;
   /** The most bytes the program may write to stdout and stderr, and the trace take (the host's runs collect them); none by default. */
   maxOutputBytes?: number;
 }
@@ -196,6 +198,7 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
       maxBatches: opts.maxBatches,
       maxContentBytes: opts.maxContentBytes,
       overWork: opts.overWork,
+      overTime: opts.overTime,
     });
     const out = interp.run();
     return { status: out.exitStatus ?? 0, alive: out.alive, settings };

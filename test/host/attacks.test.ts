@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KSMCTL, ksmctl, STACK } from '../helpers/cli.js';
+import { HostMachine } from '../../src/host/machine.js';
+import { KSMCTL, STACK } from '../helpers/cli.js';
 import { ask, ksmctlAsync, Raw, rss, snapshot, startHost, warmUp } from '../helpers/host.js';
 
 /** The host most attacks share (serial tests): a paused guest merged by kksmd. */
@@ -118,9 +119,9 @@ test.serial('exit(3) and return 4 in a script run with --host are the exit statu
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'e.ksm'), 'int main(void) {\n exit(3);\n}\n');
   writeFileSync(join(dir, 'r.ksm'), 'int main(void) {\n return 4;\n}\n');
-  t.is(ksmctl(['run', '--host', '--socket', shared!.socket, join(dir, 'e.ksm')]).status, 3);
-  t.is(ksmctl(['run', '--host', '--socket', shared!.socket, join(dir, 'r.ksm')]).status, 4);
-  t.is(ksmctl(['run', join(dir, 'e.ksm')]).status, 3);
+  t.is((await ksmctlAsync(['run', '--host', '--socket', shared!.socket, join(dir, 'e.ksm')])).status, 3);
+  t.is((await ksmctlAsync(['run', '--host', '--socket', shared!.socket, join(dir, 'r.ksm')])).status, 4);
+  t.is((await ksmctlAsync(['run', join(dir, 'e.ksm')])).status, 3);
 });
 
 test.serial('a client that never reads 20,000 pipelined view requests does not grow the host, and others are served meanwhile', async (t) => {
@@ -217,10 +218,13 @@ test('an empty, directory or over-long $KSMCTL_HOST is one line and exit 2, for 
   }
 });
 
+/** A request that keeps the host busy for its whole time limit (a minute): each statement writes 4 Mi pages. */
+const BUSY = 'char *p = memalign(4096, 1 << 34)\nwhile (1) { memset(p, 1, 1 << 34) }\n';
+
 test('SIGTERM ends a host in the middle of a request: the socket goes, the client is told', async (t) => {
   const h = startHost(t);
   const c = await Raw.open(h.socket);
-  c.write(`${JSON.stringify({ id: 1, op: 'run', file: 'spin.ksm', source: 'int x = 0\nwhile (1) { x = x + 1 }\n' })}\n`);
+  c.write(`${JSON.stringify({ id: 1, op: 'run', file: 'busy.ksm', source: BUSY })}\n`);
   // The host answers a ping while the script runs (its machine runs in a worker).
   t.like(await ask(h.socket, { id: 2, op: 'ping' }), { ok: true });
   process.kill(h.pid, 'SIGTERM');
@@ -232,20 +236,28 @@ test('SIGTERM ends a host in the middle of a request: the socket goes, the clien
 test('host stop ends a host in the middle of a request', async (t) => {
   const h = startHost(t);
   const c = await Raw.open(h.socket);
-  c.write(`${JSON.stringify({ id: 1, op: 'run', file: 'spin.ksm', source: 'int x = 0\nwhile (1) { x = x + 1 }\n' })}\n`);
+  c.write(`${JSON.stringify({ id: 1, op: 'run', file: 'busy.ksm', source: BUSY })}\n`);
   t.like(await ask(h.socket, { id: 2, op: 'ping' }), { ok: true });
-  const r = ksmctl(['host', 'stop', '--socket', h.socket]);
+  const r = await ksmctlAsync(['host', 'stop', '--socket', h.socket]);
   t.is(r.status, 0, r.stderr);
   t.is(await c.next(), null);
   t.false(existsSync(h.socket));
 });
 
-test('a fork-then-exit loop runs past the 131,071 mm ids an engine had (they are reused)', (t) => {
+test('a request that keeps the host busy ends at the time limit, as its own error', (t) => {
+  const m = new HostMachine({ era: 'v1', abi: '2009', clock: 'manual', limits: { maxRequestMs: 300 } });
+  const r = m.run('busy.ksm', BUSY, false);
+  t.is(r.status, 2);
+  t.regex(r.output.map((o) => o.text).join(''), /^busy\.ksm:2:\d+: this request has taken more than 0\.3 s of the host's time \(the limit of a request\)/);
+  t.deepEqual(m.sys.machine.live(), [], 'its process reaped');
+});
+
+test('a fork-then-exit loop runs past the 131,071 mm ids an engine had (they are reused)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ksmctl-forks-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const f = join(dir, 'forks.ksm');
   writeFileSync(f, 'for (i = 0; i < 140000; i++) {\n int pid = fork()\n if (pid == 0) exit(0)\n}\nprint i\n');
-  const r = ksmctl(['run', f]);
+  const r = await ksmctlAsync(['run', f]);
   t.is(r.status, 0, r.stderr);
   t.is(r.stdout, '140000\n');
 });
