@@ -56,6 +56,8 @@ export interface HostServerOptions {
 export const REPLY_HIGH_WATER = 1 << 20;
 /** How long a client that does not read its replies is waited for before it is disconnected. */
 export const DRAIN_TIMEOUT_MS = 30_000;
+/** Connections held at once (idle ones included). */
+export const MAX_CONNECTIONS = 4096;
 
 /** One client's connection: its partial line, the lines read and not yet queued, and whether one of its requests is in the queue. */
 interface Conn {
@@ -95,6 +97,8 @@ export class HostServer {
       this.stop();
     };
     this.server = createServer((s) => this.accept(s));
+    // Connections held at once: past this, new ones are closed at once (each costs an fd and a little memory).
+    this.server.maxConnections = MAX_CONNECTIONS;
   }
 
   /** A shutdown was asked for (or SIGTERM came): no request is taken any more. */
