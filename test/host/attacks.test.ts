@@ -142,6 +142,26 @@ test.serial('a client that never reads 20,000 pipelined view requests does not g
   t.deepEqual(await snapshot(h.socket), before);
 });
 
+test.serial('what held keeps holding: 2,882 idle connections and 50 clients at once, all served, the counters as they were', async (t) => {
+  await survives(t, async (socket) => {
+    // Opened a hundred at a time: the listen backlog is finite (a unix connect past it is EAGAIN, not the host's doing).
+    const idle: Raw[] = [];
+    while (idle.length < 2882) idle.push(...(await Promise.all(Array.from({ length: Math.min(100, 2882 - idle.length) }, () => Raw.open(socket)))));
+    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => ask(socket, { id: i, op: i % 2 ? 'state' : 'view', limit: 10 })));
+    t.true(replies.every((r) => r?.ok === true));
+    for (const c of idle) c.close();
+  });
+});
+
+test.serial('a host that has run 140,000 processes (past the 131,071 mm ids it had) still answers every command', async (t) => {
+  await survives(t, async (socket) => {
+    const r = (await ask(socket, { id: 1, op: 'run', file: 'forks.ksm', source: 'for (i = 0; i < 140000; i++) {\n int pid = fork()\n if (pid == 0) exit(0)\n}\nprint i\n' })) as { ok: boolean; status: number; output: Array<{ text: string }> };
+    t.is(r.status, 0, JSON.stringify(r).slice(0, 300));
+    t.is(r.output.map((o) => o.text).join(''), '140000\n');
+    t.like(await ask(socket, { id: 2, op: 'ksmctl', args: ['info'] }), { ok: true, status: 0 });
+  });
+});
+
 test.serial('a 17 MB request line is refused and its client disconnected; the host serves on', async (t) => {
   await survives(t, async (socket) => {
     const c = await Raw.open(socket);
