@@ -23,6 +23,7 @@ import { addRealCommands } from './commands/real.js';
 import { realWorkloadRun } from './commands/real-run.js';
 import { realTui } from './commands/real-tui.js';
 import { parseSeconds } from './commands/status.js';
+import { checkOutputPath } from './files.js';
 
 export type { Io } from './io.js';
 
@@ -140,14 +141,16 @@ export function buildProgram(io: Io): Command {
     .option('--json', 'print the comparison as JSON')
     .option('--report <file.html>', 'also write a self-contained HTML report with one chart per family of metrics')
     .option('--register <policy>', REGISTER_HELP)
-    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string }) => {
+    .option('--force', 'replace the --report file if it exists')
+    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string; force?: boolean }) => {
+      if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
       const color = io.isTTY;
       const bars = io.isTTY && process.stderr.isTTY
         ? (await import('../compare/progress.js')).progressBars
         : undefined;
       const c = await runCompare(spec, opts, existsSync, bars && ((labels, expected, open) => bars(labels, { stream: process.stderr, expectedPasses: expected, open })));
       if (opts.report !== undefined) {
-        writeReport(c, opts.report, ['ksmctl', ...process.argv.slice(2)].join(' '));
+        writeReport(c, opts.report, ['ksmctl', ...process.argv.slice(2)].join(' '), opts.force === true);
         io.err(`HTML report: ${opts.report}`);
       }
       io.out(formatCompare(c, { json: opts.json === true, color }));

@@ -11,6 +11,18 @@ export class VirtualClock {
   now = 0;
 }
 
+/**
+ * The clock's range: whole microseconds a double holds exactly (2^53 - 1 µs,
+ * about 285 years). Callers bound what they are given (a script's sleep, a
+ * host request); a time outside the range reaching the clock is a bug.
+ */
+export const MAX_VIRTUAL_TIME = Number.MAX_SAFE_INTEGER;
+
+/** Throws a RangeError unless t is a time the clock can be moved to. */
+export function checkVirtualTime(t: number): void {
+  if (!(t >= 0 && t <= MAX_VIRTUAL_TIME)) throw new RangeError(`virtual time ${t} µs is outside the clock's range (0 to ${MAX_VIRTUAL_TIME} µs)`);
+}
+
 /** What ksmd needs from an era's KSM code (its ksm_scan_thread loop body). */
 export interface ScanThread {
   /** ksmd_should_run(): the run bit is set and there is memory to scan. */
@@ -62,6 +74,7 @@ export class Ksmd {
    * maxBatches, stops after that many batches, leaving the clock at the last one.
    */
   advanceTo(t: number, maxBatches = Number.POSITIVE_INFINITY): number {
+    checkVirtualTime(t);
     let ran = 0;
     for (;;) {
       if (this.nextWake === null) {

@@ -46,11 +46,49 @@ export interface SpawnCred {
   caps?: bigint;
 }
 
+/** pid_max's default (include/linux/threads.h PID_MAX_DEFAULT): pids stay below it. */
+export const PID_MAX_DEFAULT = 0x8000;
+/** RESERVED_PIDS (kernel/pid.c): once pids wrap, they start again here. */
+export const RESERVED_PIDS = 300;
+
 export class Machine {
   readonly memory = new Memory();
   readonly clock = new VirtualClock();
+  /**
+   * Processes by pid: the live ones, and exited ones until their pid is
+   * taken again (an exited process's record stays for what still reads it).
+   */
   readonly processes = new Map<number, Process>();
-  private nextPid = 100;
+  /** pid_max (tests lower it to see pids wrap). */
+  pidMax = PID_MAX_DEFAULT;
+  /** The last pid handed out (the first process gets 100: the model's boot left the lower ones to the kernel's threads). */
+  private lastPid = 99;
+
+  /**
+   * alloc_pidmap: the next free pid after the last one, wrapping to
+   * RESERVED_PIDS at pid_max; 0 when none is free. A pid is free when no
+   * process has it, or its process has exited and its address space is gone
+   * (one that KSM still pins keeps its pid, as a zombie would). Runs that
+   * never reach pid_max number their processes 100, 101, 102...
+   */
+  private allocPid(): number {
+    const max = Math.max(RESERVED_PIDS + 1, this.pidMax);
+    for (let i = 0, pid = this.lastPid + 1; i < max; i++, pid++) {
+      if (pid >= max) pid = RESERVED_PIDS;
+      const p = this.processes.get(pid);
+      if (p === undefined || (p.exited && p.mm.users === 0)) {
+        this.lastPid = pid;
+        return pid;
+      }
+    }
+    return 0;
+  }
+
+  private add(p: Process): void {
+    // A reused pid's new process goes to the end: the map stays in creation order.
+    this.processes.delete(p.pid);
+    this.processes.set(p.pid, p);
+  }
 
   /**
    * Starts a new process with an empty address space (as after exec), as
@@ -58,24 +96,31 @@ export class Machine {
    * exec's defaults otherwise).
    */
   spawn(name: string, uid = 0, cred: SpawnCred = {}): Process {
-    const p = new Process(this.nextPid++, name, this.memory.createMm(), uid, 1);
+    const pid = this.allocPid();
+    if (pid === 0) throw new RangeError(`no free pid: ${this.live().length} processes alive below pid_max ${this.pidMax}`);
+    const p = new Process(pid, name, this.memory.createMm(), uid, 1);
     if (cred.gid !== undefined) p.gid = cred.gid;
     if (cred.groups !== undefined) p.groups = [...cred.groups];
     if (cred.caps !== undefined) p.caps = cred.caps;
-    this.processes.set(p.pid, p);
+    this.add(p);
     return p;
   }
 
-  /** fork(): the child shares every private page copy-on-write. Returns the child or -errno. */
+  /** fork(): the child shares every private page copy-on-write. Returns the child or -errno (EAGAIN: no free pid). */
   fork(parent: Process, name = parent.name): Process | number {
     if (parent.exited) return -ERRNO.ESRCH;
+    const pid = this.allocPid();
+    if (pid === 0) return -ERRNO.EAGAIN;
     const mm = this.memory.fork(parent.mm);
-    if (typeof mm === 'number') return mm;
-    const child = new Process(this.nextPid++, name, mm, parent.uid, parent.pid);
+    if (typeof mm === 'number') {
+      this.lastPid = pid - 1;
+      return mm;
+    }
+    const child = new Process(pid, name, mm, parent.uid, parent.pid);
     child.gid = parent.gid;
     child.groups = [...parent.groups];
     child.caps = parent.caps;
-    this.processes.set(child.pid, child);
+    this.add(child);
     return child;
   }
 

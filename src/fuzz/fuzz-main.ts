@@ -1,26 +1,29 @@
 /**
  * npm run fuzz -- [--seed N] [--inputs N] [--target a,b] [--session K] [--check-every N]
  *
- * Runs every fuzz target (src/fuzz/targets.ts; `--target` to choose, e.g.
- * `madvise-v3:6.18`, `sysfs-v2`, `ioctl-v1:2009`) with N
- * inputs each (default 100,000) and prints what it covered: inputs,
- * sessions, invariant checks and the outcome histogram of each target, the
- * time and the seed. Exits 1 on the first failure, printing the session to
- * replay alone.
+ * Runs every fuzz target (src/fuzz/targets.ts, and the host protocol's,
+ * src/fuzz/host-target.ts; `--target` to choose, e.g. `madvise-v3:6.18`,
+ * `sysfs-v2`, `ioctl-v1:2009`, `host`) with N inputs each (default
+ * 100,000) and prints what it covered: inputs, sessions, invariant checks
+ * and the outcome histogram of each target, the time and the seed. Exits 1
+ * on the first failure, printing the session to replay alone.
  */
-import { FuzzFailure, formatFuzz, runFuzz } from './fuzz.js';
+import { FuzzFailure, type FuzzReport, formatFuzz, runFuzz } from './fuzz.js';
+import { HOST_TARGET, runHostFuzz } from './host-target.js';
 import { findTarget, type FuzzTarget, TARGETS } from './targets.js';
 
 export interface FuzzArgs {
   seed: number;
   inputs: number;
   targets: FuzzTarget[];
+  /** The host-protocol target (asynchronous: a live host), run after the others. */
+  host: boolean;
   session?: number;
   checkEvery: number;
 }
 
 export function parseFuzzArgs(argv: string[], defaultSeed: number): FuzzArgs {
-  const args: FuzzArgs = { seed: defaultSeed, inputs: 100_000, targets: [...TARGETS], checkEvery: 20 };
+  const args: FuzzArgs = { seed: defaultSeed, inputs: 100_000, targets: [...TARGETS], host: true, checkEvery: 20 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -38,11 +41,13 @@ export function parseFuzzArgs(argv: string[], defaultSeed: number): FuzzArgs {
     else if (a === '--session') args.session = int();
     else if (a === '--check-every') args.checkEvery = Math.max(1, int());
     else if (a === '--target') {
-      args.targets = val()
-        .split(',')
+      const names = val().split(',');
+      args.host = names.includes(HOST_TARGET.name);
+      args.targets = names
+        .filter((n) => n !== HOST_TARGET.name)
         .map((n) => {
           const t = findTarget(n);
-          if (t === undefined) throw new Error(`--target: no target ${n} (${TARGETS.map((x) => x.name).join(', ')})`);
+          if (t === undefined) throw new Error(`--target: no target ${n} (${[...TARGETS.map((x) => x.name), HOST_TARGET.name].join(', ')})`);
           return t;
         });
     } else throw new Error(`unknown option ${a} (--seed, --inputs, --target, --session, --check-every)`);
@@ -50,7 +55,15 @@ export function parseFuzzArgs(argv: string[], defaultSeed: number): FuzzArgs {
   return args;
 }
 
-function main(): void {
+/** Every target asked for: the synchronous ones, then the host's. Throws a FuzzFailure. */
+export async function runAllFuzz(args: FuzzArgs, onHostSession?: (done: number) => void): Promise<FuzzReport> {
+  const t0 = performance.now();
+  const r = args.targets.length ? runFuzz({ seed: args.seed, inputs: args.inputs, targets: args.targets, session: args.session, checkEvery: args.checkEvery }) : { seed: args.seed, targets: [], ms: 0 };
+  if (args.host) r.targets.push(await runHostFuzz({ seed: args.seed, inputs: args.inputs, session: args.session, onSession: onHostSession }));
+  return { ...r, ms: performance.now() - t0 };
+}
+
+async function main(): Promise<void> {
   let args: FuzzArgs;
   try {
     args = parseFuzzArgs(process.argv.slice(2), (Date.now() ^ (process.pid << 16)) >>> 0);
@@ -58,9 +71,10 @@ function main(): void {
     process.stderr.write(`fuzz: ${(e as Error).message}\n`);
     process.exit(2);
   }
-  process.stdout.write(`fuzz seed ${args.seed}, ${args.session !== undefined ? `session ${args.session} of` : `${args.inputs.toLocaleString('en-US')} inputs for`} each of ${args.targets.map((t) => t.name).join(', ')}\n`);
+  const names = [...args.targets.map((t) => t.name), ...(args.host ? [HOST_TARGET.name] : [])];
+  process.stdout.write(`fuzz seed ${args.seed}, ${args.session !== undefined ? `session ${args.session} of` : `${args.inputs.toLocaleString('en-US')} inputs for`} each of ${names.join(', ')}\n`);
   try {
-    process.stdout.write(formatFuzz(runFuzz({ seed: args.seed, inputs: args.inputs, targets: args.targets, session: args.session, checkEvery: args.checkEvery })) + '\n');
+    process.stdout.write(formatFuzz(await runAllFuzz(args)) + '\n');
   } catch (e) {
     if (e instanceof FuzzFailure) {
       process.stderr.write(e.message + '\n');
@@ -68,6 +82,8 @@ function main(): void {
     }
     throw e;
   }
+  // The host target's sockets and timers are gone; nothing else keeps the process.
+  process.exit(0);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (import.meta.url === `file://${process.argv[1]}`) void main();

@@ -35,7 +35,7 @@ import { runWorkload } from '../workload/runner.js';
 import { parseWorkloadText, totalPages } from '../workload/schema.js';
 import { BUILTINS } from '../script/builtins.js';
 import { runScript } from '../script/run.js';
-import { eraProblems, framePins, mergerProblems } from './invariants.js';
+import { eraProblems, framePins, mergerProblems } from '../eras/invariants.js';
 import { Rng } from './rng.js';
 
 /** Inputs per session: a fresh kernel after this many. */
@@ -632,7 +632,7 @@ export const workloadJsonTarget: FuzzTarget = {
 // ---------------------------------------------------------------- script text
 
 /** The example scripts, found from this file upwards (src/fuzz in the sources, dist/src/fuzz when built). */
-function exampleScripts(): Array<{ name: string; text: string }> {
+export function exampleScripts(): Array<{ name: string; text: string }> {
   let dir = fileURLToPath(new URL('.', import.meta.url));
   for (let i = 0; i < 5 && !existsSync(join(dir, 'examples', 'scripts')); i++) dir = join(dir, '..');
   const out: Array<{ name: string; text: string }> = [];
@@ -656,7 +656,7 @@ const VOCAB = [
 const TIME_CALLS = new Set(['sleep', 'usleep', 'wait_full_scans']);
 
 /** 1-4 token-level mutations of a script: delete, duplicate, swap, replace (numbers by small or edge values). */
-function mutateScript(r: Rng, text: string): string {
+export function mutateScript(r: Rng, text: string): string {
   const toks = text.match(TOKEN) ?? [];
   const n = r.range(1, 4);
   for (let k = 0; k < n && toks.length; k++) {
@@ -695,7 +695,7 @@ export const scriptTarget: FuzzTarget = {
   name: 'script',
   // wait_full_scans gives up after 2,000,000 ksmd batches with a clear error (pages_to_scan 0, say): seconds of work.
   slowMs: 30_000,
-  what: 'ksmctl run: the example scripts mutated token by token, token soup and random bytes; a run ends with status 0, 1 (an expect) or 2 (file:line:col and a caret), never an exception',
+  what: 'ksmctl run: the example scripts mutated token by token, token soup and random bytes; a run ends with the program\'s status (exit(), main\'s return), 1 (an expect) or 2 (file:line:col and a caret), never an exception',
   session() {
     const examples = exampleScripts();
     if (!examples.length) throw new Error('no example scripts found');
@@ -710,7 +710,7 @@ export const scriptTarget: FuzzTarget = {
         this.lastInput = text.length > 4000 ? `${text.slice(0, 4000)}... (${text.length} chars)` : text;
         let res;
         try {
-          res = runScript('fuzz.ksm', text, { sink: { trace: () => {}, stdout: () => {}, stderr: () => {} }, maxSteps: 20000 });
+          res = runScript('fuzz.ksm', text, { sink: { trace: () => {}, stdout: () => {}, stderr: () => {} }, maxSteps: 20000, maxVirtualMicros: 3_600_000_000, maxBatches: 2_000_000, maxOutputBytes: 1 << 20 });
         } catch (e) {
           throw new FuzzViolation(this.lastInput, `runScript threw ${(e as Error).stack ?? e}`);
         }
@@ -719,6 +719,7 @@ export const scriptTarget: FuzzTarget = {
           const m = /^fuzz\.ksm:\d+:\d+: ([a-z_#]+(?: [a-z]+)?)/i.exec(res.error);
           return `status 2: ${m ? m[1] : 'error'}`;
         }
+        if (!Number.isInteger(res.status) || res.status < 0 || res.status > 255) throw new FuzzViolation(this.lastInput, `exit status ${res.status}`);
         return `status ${res.status}`;
       },
       problems() {

@@ -23,7 +23,7 @@ import type { Mm } from '../engine/memory/mm.js';
 import type { EraAdapter } from '../eras/adapter.js';
 import { ERAS, type EraEntry, type EraId, eraById } from '../eras/registry.js';
 import { internPage } from '../workload/fill.js';
-import { eraProblems, hasMergeWindow } from './invariants.js';
+import { eraProblems, hasMergeWindow } from '../eras/invariants.js';
 
 /** The eras whose merges stop at Memory.mergeWindow: the seeds' (3.9 and later hold the page lock across the gaps: no hook). */
 export const WINDOW_ERAS: readonly EraEntry[] = ERAS.filter((e) => hasMergeWindow(e.algorithm));

@@ -2,8 +2,18 @@
  * A client of the ksmctl host: connect to its socket, send one request,
  * read its response. Used by the legacy verbs, `ksmctl run --host`,
  * `ksmctl host ...`, and any live view that attaches to a host.
+ *
+ * The client trusts only a host it has reason to: the default runtime
+ * directory must be the caller's own (paths.ts), and the process serving
+ * the socket must run as the caller or as root (its SO_PEERCRED, when koffi
+ * loads). Whatever comes back is checked: a reply that is not a JSON
+ * object with an id ends the connection with a clear error (never a stack
+ * trace), and the host's messages are printed without control characters.
  */
 import { connect, type Socket } from 'node:net';
+import { CliError } from '../cli/errors.js';
+import { checkClientPath } from './paths.js';
+import { loadPeerCred, type PeerCredOf, socketFd } from './peercred.js';
 import type { HostRequest, HostResponse } from './protocol.js';
 
 /** Not reachable: no socket, or nobody listening on it. */
@@ -16,11 +26,49 @@ export class HostUnreachable extends Error {
   }
 }
 
+/** A socket the client will not talk to (served by a stranger): one line, exit 2. */
+export class HostUntrusted extends CliError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = 'HostUntrusted';
+  }
+}
+
+/** The longest reply line a client reads (a view with the page states of a 2^26-page process is about 90 MB). */
+const MAX_REPLY_LINE = 256 << 20;
+
 type RequestBody = HostRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** Text from the host as a terminal may show it: control characters (escapes) replaced, newlines and tabs kept. */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+}
+
+function peerCredOrNull(): PeerCredOf | null {
+  try {
+    return loadPeerCred();
+  } catch {
+    // Without koffi the client cannot check; the runtime directory's checks still hold.
+    return null;
+  }
+}
+
+function isResponse(v: unknown): v is HostResponse {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { id?: unknown }).id === 'number' && typeof (v as { ok?: unknown }).ok === 'boolean';
+}
+
+/** A response made safe to print: error text and the host's names without control characters. */
+function clean(r: HostResponse): HostResponse {
+  if (!r.ok) return { ...r, error: printable(String(r.error)) };
+  if (r.info !== undefined) r.info = { ...r.info, title: printable(String(r.info.title)), workload: r.info.workload === null ? null : printable(String(r.info.workload)) };
+  return r;
+}
 
 export class HostClient {
   private nextId = 1;
-  private buffer = '';
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
   private readonly waiting = new Map<number, (r: HostResponse) => void>();
   private closedError: Error | null = null;
 
@@ -28,30 +76,57 @@ export class HostClient {
     private readonly socket: Socket,
     readonly path: string,
   ) {
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => {
-      this.buffer += d;
-      for (let i = this.buffer.indexOf('\n'); i !== -1; i = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, i);
-        this.buffer = this.buffer.slice(i + 1);
-        if (line.trim() === '') continue;
-        const r = JSON.parse(line) as HostResponse;
-        const w = this.waiting.get(r.id);
-        this.waiting.delete(r.id);
-        w?.(r);
-      }
-    });
     const fail = (e: Error) => {
-      this.closedError = e;
-      for (const w of this.waiting.values()) w({ id: -1, ok: false, error: e.message });
+      if (this.closedError === null) this.closedError = e;
+      for (const w of this.waiting.values()) w({ id: -1, ok: false, error: this.closedError.message });
       this.waiting.clear();
     };
+    const malformed = (why: string) => {
+      fail(new Error(`the host sent a malformed reply (${why})`));
+      socket.destroy();
+    };
+    socket.on('data', (d: Buffer) => {
+      let from = 0;
+      for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, from)) {
+        const piece = d.subarray(from, i);
+        const line = this.partialBytes === 0 ? piece.toString('utf8') : Buffer.concat([...this.partial, piece]).toString('utf8');
+        this.partial = [];
+        this.partialBytes = 0;
+        from = i + 1;
+        if (line.trim() === '') continue;
+        let r: unknown;
+        try {
+          r = JSON.parse(line);
+        } catch {
+          return malformed('not JSON');
+        }
+        if (!isResponse(r)) return malformed('not a response object');
+        const w = this.waiting.get(r.id);
+        if (w === undefined) {
+          // A refusal the host sends before closing (id -1): it answers whatever is waiting.
+          if (r.id === -1 && !r.ok) fail(new Error(printable(String(r.error))));
+          continue;
+        }
+        this.waiting.delete(r.id);
+        w(clean(r));
+      }
+      if (from < d.length) {
+        this.partial.push(d.subarray(from));
+        this.partialBytes += d.length - from;
+        if (this.partialBytes > MAX_REPLY_LINE) malformed(`a line over ${MAX_REPLY_LINE >> 20} MiB`);
+      }
+    });
     socket.on('error', fail);
     socket.on('close', () => fail(new Error('the host closed the connection')));
   }
 
-  /** Connects; rejects with HostUnreachable when nobody listens there. */
+  /**
+   * Connects; rejects with HostUnreachable when nobody listens there, and
+   * with HostUntrusted when the socket's directory or its server is not the
+   * caller's (or root's).
+   */
   static connect(path: string, timeoutMs = 2000): Promise<HostClient> {
+    checkClientPath(path);
     return new Promise((resolve, reject) => {
       const s = connect(path);
       const timer = setTimeout(() => {
@@ -61,6 +136,24 @@ export class HostClient {
       s.once('connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
+        const pc = peerCredOrNull();
+        const fd = socketFd(s);
+        if (pc !== null && fd !== null) {
+          const me = typeof process.geteuid === 'function' ? process.geteuid() : 0;
+          let uid: number;
+          try {
+            uid = pc(fd).uid;
+          } catch {
+            s.destroy();
+            reject(new HostUntrusted(`cannot tell who serves ${path} (SO_PEERCRED): not talking to it`));
+            return;
+          }
+          if (uid !== me && uid !== 0) {
+            s.destroy();
+            reject(new HostUntrusted(`${path} is served by uid ${uid}, not by you (uid ${me}) or root: not talking to it`));
+            return;
+          }
+        }
         resolve(new HostClient(s, path));
       });
       s.once('error', (e: NodeJS.ErrnoException) => {

@@ -28,6 +28,7 @@ import { mmapCall } from '../script/strace.js';
 import { KernelView, type ViewAction } from '../session/kernel-view.js';
 import type { CallRecord } from '../session/session.js';
 import type { HostInfo, HostProcess, HostState, HostView, OutputChunk, ViewRequest } from './protocol.js';
+import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
 import { HostSink, HostTrace } from './trace.js';
 
 export type ClockMode = 'real' | 'manual';
@@ -42,6 +43,8 @@ export interface HostMachineOptions {
   clock?: ClockMode;
   /** Wall clock in ms (tests pass their own). */
   wallNow?: () => number;
+  /** The limits of each request (DEFAULT_LIMITS where not given). */
+  limits?: Partial<RequestLimits>;
 }
 
 /** Computing time one catch-up may take before the virtual clock is let fall behind. */
@@ -78,10 +81,14 @@ export class HostMachine {
   /** Every call the host's programs issued, for live views. */
   readonly trace: HostTrace;
   private liveView: KernelView | null = null;
+  /** What one request may use (src/host/limits.ts). */
+  readonly limits: Readonly<RequestLimits>;
 
   constructor(opts: HostMachineOptions) {
     this.adapter = eraById(opts.era ?? DEFAULT_HOST_ERA).boot();
     this.sys = this.adapter.system();
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.sys.memory.maxMappedPages = this.limits.maxMappedPages;
     this.trace = new HostTrace(() => this.sys.machine.clock.now);
     this.clockMode = opts.clock ?? 'real';
     this.wallNow = opts.wallNow ?? Date.now;
@@ -174,22 +181,92 @@ export class HostMachine {
     return { output: out.chunks, status: r.status };
   }
 
+  /**
+   * Runs a script within the request limits. A run that fails (an error, a
+   * limit passed, an expect) has its processes reaped: each one still alive
+   * is killed, as the run's end would have ended them; only a run that ends
+   * well leaves its paused processes behind (pause(): deliberately).
+   */
   run(file: string, source: string, trace: boolean, defines?: Record<string, string>): { output: OutputChunk[]; status: number } {
     this.sync();
     this.commands++;
     const out = new Collector();
-    const before = new Set(this.sys.machine.processes.keys());
-    const r = runScript(file, source, { system: this.sys, sink: this.sink(out, trace), trace: true, defines });
-    for (const [pid, p] of this.sys.machine.processes) if (!before.has(pid)) this.procs.set(pid, p.name);
-    if (r.error !== undefined) out.stderr(`${r.error}\n`);
-    this.rebase();
-    return { output: out.chunks, status: r.status };
+    const before = new Set(this.sys.machine.live());
+    const l = this.limits;
+    let r: ReturnType<typeof runScript> | null = null;
+    try {
+      r = runScript(file, source, {
+        system: this.sys,
+        sink: this.sink(out, trace),
+        trace: true,
+        defines,
+        maxSteps: l.maxSteps,
+        maxVirtualMicros: l.maxVirtualMicros,
+        maxBatches: l.maxBatches,
+        maxContentBytes: l.maxContentBytes,
+        maxOutputBytes: l.maxOutputBytes,
+        overWork: this.workBound(),
+        overTime: this.timeBound(),
+      });
+    } finally {
+      const made = this.sys.machine.live().filter((p) => !before.has(p));
+      for (const p of made) this.procs.set(p.pid, p.name);
+      if (r === null || r.error !== undefined) this.reap(made);
+      this.rebase();
+    }
+    const done = r as ReturnType<typeof runScript>;
+    if (done.error !== undefined) out.stderr(`${done.error}\n`);
+    return { output: out.chunks, status: done.status };
   }
 
+  /** Kills the processes of a failed run (SIGKILL, logged in the trace as strace shows it). */
+  private reap(procs: Process[]): void {
+    for (const p of procs) {
+      if (p.exited) continue;
+      this.sys.exit(p);
+      this.trace.push(`[pid ${p.pid}] +++ killed by SIGKILL +++`, false);
+    }
+  }
+
+  /** A judge of ksmd's work for one request from now: a message once it has scanned more pages than the limit, else null. */
+  private workBound(): () => string | null {
+    const scanned = () => this.adapter.merger.stats.pagesScanned;
+    const start = scanned();
+    const max = this.limits.maxScannedPages;
+    return () => (scanned() - start > max ? `ksmd has scanned more than ${max.toLocaleString('en-US')} pages for this request (the limit of a request)` : null);
+  }
+
+  /** A judge of the host's time for one request from now (limits.maxRequestMs). */
+  private timeBound(): () => string | null {
+    const end = performance.now() + this.limits.maxRequestMs;
+    return () => (performance.now() > end ? `this request has taken more than ${this.limits.maxRequestMs / 1000} s of the host's time (the limit of a request)` : null);
+  }
+
+  /** Lets `micros` of virtual time pass, batch by batch: at most the request's ksmd batches and pages (then a refusal, the time so far passed). */
   sleep(micros: number): void {
     this.sync();
-    this.sys.advanceTo(this.sys.machine.clock.now + Math.max(0, micros));
-    this.rebase();
+    const t = this.sys.machine.clock.now + Math.max(0, micros);
+    const start = this.batchesRun();
+    const over = this.workBound();
+    const late = this.timeBound();
+    try {
+      for (;;) {
+        const next = this.sys.nextBatchAt();
+        if (next === null || next > t) break;
+        this.sys.advanceTo(next);
+        const why = this.batchesRun() - start > this.limits.maxBatches ? `more than ${this.limits.maxBatches.toLocaleString('en-US')} ksmd batches in one request (the limit)` : (over() ?? late());
+        if (why !== null) throw new HostRefusal(`sleep: ${why}; ${this.sys.machine.clock.now - (t - micros)} µs passed`);
+      }
+      this.sys.advanceTo(t);
+    } finally {
+      this.rebase();
+    }
+  }
+
+  private batchesRun(): number {
+    let n = 0;
+    for (const k of this.sys.ksmds()) n += k.batches;
+    return n;
   }
 
   /** The live view of the kernel (created on first use). */
@@ -248,7 +325,13 @@ export class HostMachine {
     if (action === 'unmerge' && !v.session.support.unmerge) throw new HostRefusal(`${v.session.info.label} has no unmerge control`);
     this.sync();
     this.commands++;
-    const r = v.act(action, value, maxBatches);
+    // An advance runs at most as many batches as fit the request's pages at the current pages_to_scan.
+    let bound = maxBatches;
+    if (action === 'advance') {
+      const per = Math.max(1, Number(v.session.knobs().pagesToScan) || 1);
+      bound = Math.max(1, Math.min(maxBatches ?? this.limits.maxBatches, Math.floor(this.limits.maxScannedPages / per)));
+    }
+    const r = v.act(action, value, action === 'advance' ? bound : maxBatches);
     for (const c of r.calls) this.trace.push(c.text, c.ok);
     this.rebase();
     return { ...r, view: this.snapshot(req) };

@@ -21,12 +21,33 @@ export class ScriptError extends Error {
 export const parseError = (message: string, loc: Loc): ScriptError => new ScriptError('parse', message, loc);
 export const runtimeError = (message: string, loc: Loc): ScriptError => new ScriptError('runtime', message, loc);
 
+/** The most of a long source line shown under an error (the part around the column). */
+const SHOWN_LINE = 160;
+
 /** The error as printed: `file:line:col: message`, the source line, and a caret. */
 export function formatScriptError(file: string, source: string, e: ScriptError): string {
-  const lines = source.split('\n');
-  const text = (lines[e.loc.line - 1] ?? '').replace(/\r$/, '');
+  // The line alone, found without splitting the whole source.
+  let start = 0;
+  for (let n = 1; n < e.loc.line; n++) {
+    const i = source.indexOf('\n', start);
+    if (i === -1) {
+      start = source.length;
+      break;
+    }
+    start = i + 1;
+  }
+  const endAt = source.indexOf('\n', start);
+  let text = source.slice(start, endAt === -1 ? source.length : endAt).replace(/\r$/, '');
+  let col = Math.max(0, e.loc.col - 1);
+  // A long line is cut to the part around the column, marked with "...".
+  if (text.length > SHOWN_LINE) {
+    const from = Math.max(0, Math.min(col - SHOWN_LINE / 2, text.length - SHOWN_LINE));
+    const cut = text.slice(from, from + SHOWN_LINE);
+    text = `${from > 0 ? '...' : ''}${cut}${from + SHOWN_LINE < text.length ? '...' : ''}`;
+    col = col - from + (from > 0 ? 3 : 0);
+  }
   // Tabs stay tabs under the caret, so it lines up in a terminal.
-  const pad = text.slice(0, Math.max(0, e.loc.col - 1)).replace(/[^\t]/g, ' ');
+  const pad = text.slice(0, col).replace(/[^\t]/g, ' ');
   return `${file}:${e.loc.line}:${e.loc.col}: ${e.message}\n${text}\n${pad}^`;
 }
 

@@ -9,6 +9,14 @@ import { show } from './values.js';
 
 export class FormatError extends Error {}
 
+/**
+ * The widest field a conversion may pad to, and the longest precision: what
+ * a run may write in all (16 MiB, run.ts). glibc would pad on up to INT_MAX
+ * and then fail with EOVERFLOW; a field wider than the run's output could
+ * only end the run.
+ */
+export const MAX_FIELD = 16 << 20;
+
 export function cFormat(fmt: string, args: Value[]): string {
   let out = '';
   let ai = 0;
@@ -26,8 +34,27 @@ export function cFormat(fmt: string, args: Value[]): string {
       if (ai >= args.length) throw new FormatError(`printf: the format has more conversions than arguments ("${fmt.replace(/\n/g, '\\n')}")`);
       return args[ai++];
     };
-    const width = w === '*' ? Number(next()) : w ? Number(w) : 0;
-    const prec = p === '*' ? Number(next()) : p !== undefined ? Number(p) : undefined;
+    let left = flags.includes('-');
+    let width = 0;
+    if (w === '*') {
+      // An int argument; a negative one is the '-' flag and its absolute value.
+      const v = Number(BigInt.asIntN(32, toBig(next())));
+      if (v < 0) left = true;
+      width = Math.abs(v);
+    } else if (w) {
+      width = Number(w);
+    }
+    let prec: number | undefined;
+    if (p === '*') {
+      // A negative precision argument is taken as if the precision were omitted.
+      const v = Number(BigInt.asIntN(32, toBig(next())));
+      prec = v < 0 ? undefined : v;
+    } else if (p !== undefined) {
+      prec = Number(p);
+    }
+    if (width > MAX_FIELD || (prec ?? 0) > MAX_FIELD) {
+      throw new FormatError(`printf: a field ${width > MAX_FIELD ? `width of ${width}` : `precision of ${prec}`} is more than a run may write (${MAX_FIELD >> 20} MiB)`);
+    }
     const bits = len === 'l' || len === 'll' || len === 'z' || len === 'j' || len === 't' ? 64 : len === 'h' ? 16 : len === 'hh' ? 8 : 32;
     const a = next();
     let body: string;
@@ -65,7 +92,7 @@ export function cFormat(fmt: string, args: Value[]): string {
     if (prec !== undefined && 'diuxXo'.includes(conv)) body = body.padStart(prec, '0');
     let s = sign + body;
     if (s.length < width) {
-      if (flags.includes('-')) s = s.padEnd(width);
+      if (left) s = s.padEnd(width);
       else if (flags.includes('0') && prec === undefined && conv !== 's' && conv !== 'c') s = sign + body.padStart(width - sign.length, '0');
       else s = s.padStart(width);
     }

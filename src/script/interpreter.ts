@@ -50,6 +50,10 @@ class Ctx {
   /** Set to leave the run loop (after a fork: the child goes first). */
   switchNow = false;
   nestDepth = 0;
+  /** Frames of the script's functions on the stack (MAX_CALL_DEPTH). */
+  callDepth = 0;
+  /** Where the process sleeps or waits (for an error about its time). */
+  sleepLoc: Loc | null = null;
   nestedResult: Value = 0n;
   allocations = new Map<number, number>();
 
@@ -67,6 +71,23 @@ class ProcessExit {
 /** Virtual time and work limits of one wait for full scans. */
 const MAX_WAIT_BATCHES = 2_000_000;
 
+/**
+ * Calls of the script's functions one process may nest: its stack (8 MiB
+ * in the kernels of the time, 128 bytes a frame). Deeper is the program's
+ * stack overflow, a segmentation fault at the call.
+ */
+export const MAX_CALL_DEPTH = 65_536;
+
+/**
+ * Calls of the script's functions nested inside expressions (`return f(n -
+ * 1) + 1`): each level is run on the interpreter's own stack, so they nest
+ * less deep than calls made as statements (`f(n - 1);`).
+ */
+export const MAX_NESTED_CALLS = 256;
+
+/** A run limit (InterpreterOptions) passed, or the program's stack overflow: an error at the statement running. */
+export class RunLimitError extends Error {}
+
 export interface InterpreterOptions {
   header: Header;
   /** The first process's name (the program's). */
@@ -77,6 +98,28 @@ export interface InterpreterOptions {
   uid?: number;
   /** Statements all processes may run in all before a runtime error (the fuzzer's bound on endless loops); none by default. */
   maxSteps?: number;
+  /** Virtual time the run may let pass, µs (the host's bound on a request); none by default. */
+  maxVirtualMicros?: number;
+  /**
+   * ksmd batches the run may let run while its processes sleep or wait; none
+   * by default. With a bound, time passes batch by batch, so a run that
+   * would pass it stops there instead of running them all first.
+   */
+  maxBatches?: number;
+  /** Bytes of page contents the machine may hold (the host's memory bound); none by default. */
+  maxContentBytes?: number;
+  /**
+   * Asked after each ksmd batch the run lets run (with maxBatches set, time
+   * passes batch by batch): a message when the run has had more of ksmd's
+   * work than it may (the host counts pages scanned), else null.
+   */
+  overWork?: () => string | null;
+  /**
+   * Asked every few thousand statements, and every few thousand pages of a
+   * statement that touches many (memset, pages(...) = ...): a message once
+   * the run has taken longer than it may (the host's time limit), else null.
+   */
+  overTime?: () => string | null;
 }
 
 /** The result of a run: which processes are still alive (paused), and whether an expect failed. */
@@ -84,6 +127,8 @@ export interface RunOutcome {
   /** Processes left alive (pause() or waiting forever), by pid. */
   alive: number[];
   mainPid: number;
+  /** The first process's exit status (exit(), or main's return), or null while it is alive (paused). */
+  exitStatus: number | null;
 }
 
 export class Interpreter {
@@ -91,6 +136,11 @@ export class Interpreter {
   private steps = 0;
   private readonly ctxs: Ctx[] = [];
   private readonly header: Header;
+  /** The statement running (where a run limit or a stack overflow is reported). */
+  private at: Loc = { line: 1, col: 1, offset: 0 };
+  /** Virtual time and ksmd batches when the run started (maxVirtualMicros, maxBatches). */
+  private startTime = 0;
+  private startBatches = 0;
 
   constructor(
     private readonly prog: Program,
@@ -104,8 +154,20 @@ export class Interpreter {
     return this.rt.sys;
   }
 
+  /** The statement running (or last run): where an error from outside the interpreter is reported. */
+  get location(): Loc {
+    return this.at;
+  }
+
+  /** The processes of the run that are still alive (to reap them when the run fails). */
+  liveTasks(): Task[] {
+    return this.ctxs.filter((c) => !c.task.proc.exited).map((c) => c.task);
+  }
+
   /** Runs the script to its end; throws a ScriptError (runtime or expect). */
   run(): RunOutcome {
+    this.startTime = this.sys.machine.clock.now;
+    this.startBatches = this.batchesRun();
     const task = this.rt.spawn(this.opts.name, this.opts.uid ?? 0);
     const main = new Ctx(task, new Map());
     for (const [name, e] of this.opts.defines ?? []) main.globals.set(name, { value: this.eval(main, e), type: null });
@@ -118,7 +180,62 @@ export class Interpreter {
     main.frames.push({ k: 'block', stmts: body, i: 0 });
     this.ctxs.push(main);
     this.schedule();
-    return { alive: this.ctxs.filter((c) => c.state !== 'done').map((c) => c.task.pid), mainPid: task.pid };
+    return { alive: this.ctxs.filter((c) => c.state !== 'done').map((c) => c.task.pid), mainPid: task.pid, exitStatus: task.exitStatus };
+  }
+
+  private batchesRun(): number {
+    let n = 0;
+    for (const k of this.sys.ksmds()) n += k.batches;
+    return n;
+  }
+
+  /** Throws at `loc` if time t is past what the run may use. */
+  private checkTime(t: number, loc: Loc): void {
+    const max = this.opts.maxVirtualMicros;
+    if (max !== undefined && t - this.startTime > max) {
+      throw runtimeError(`this run may let ${formatMicros(max)} of virtual time pass, and this would take it to ${formatMicros(t - this.startTime)} (the limit of this run)`, loc);
+    }
+  }
+
+  /**
+   * Lets time pass to t. Without a bound on batches, at once; with one,
+   * batch by batch, stopping with an error at `loc` when the run has let
+   * more batches run than it may.
+   */
+  private advance(t: number, loc: Loc): void {
+    const max = this.opts.maxBatches;
+    if (max === undefined) {
+      this.sys.advanceTo(t);
+      return;
+    }
+    for (;;) {
+      const next = this.sys.nextBatchAt();
+      if (next === null || next > t) break;
+      this.sys.advanceTo(next);
+      this.checkBatches(loc);
+    }
+    this.sys.advanceTo(t);
+  }
+
+  private checkBatches(loc: Loc): void {
+    const max = this.opts.maxBatches;
+    if (max !== undefined && this.batchesRun() - this.startBatches > max) {
+      throw runtimeError(`this run may let ${max.toLocaleString('en-US')} ksmd batches run, and it has passed them (the limit of this run)`, loc);
+    }
+    const over = this.opts.overWork?.();
+    if (over) throw runtimeError(over, loc);
+    if ((++this.ticks & 255) === 0) {
+      const late = this.opts.overTime?.();
+      if (late) throw runtimeError(late, loc);
+    }
+  }
+
+  /** Throws when the machine holds more page contents than the run allows. */
+  private checkMemory(): void {
+    const max = this.opts.maxContentBytes;
+    if (max !== undefined && this.sys.memory.contents.slabBytes() > max) {
+      throw new RunLimitError(`out of memory: the machine holds more than ${formatBytes(max)} of page contents (the limit of this run)`);
+    }
   }
 
   // ------------------------------------------------------------ scheduling
@@ -128,14 +245,24 @@ export class Interpreter {
       const c = this.ctxs.find((x) => x.state === 'ready');
       if (c !== undefined) {
         this.runCtx(c);
+        // A process that has ended leaves the run queue: a fork-then-exit loop stays linear.
+        if (c.state === 'done') this.ctxs.splice(this.ctxs.indexOf(c), 1);
         continue;
       }
       const sleepers = this.ctxs.filter((x) => x.state === 'sleeping');
       const waiters = this.ctxs.filter((x) => x.state === 'waiting');
       if (sleepers.length === 0 && waiters.length === 0) return;
-      const tSleep = sleepers.length ? Math.min(...sleepers.map((x) => x.wakeAt)) : Number.POSITIVE_INFINITY;
+      let tSleep = Number.POSITIVE_INFINITY;
+      let first: Ctx | null = null;
+      for (const x of sleepers) {
+        if (x.wakeAt < tSleep) {
+          tSleep = x.wakeAt;
+          first = x;
+        }
+      }
+      if (first !== null) this.checkTime(tSleep, first.sleepLoc ?? this.at);
       if (waiters.length === 0) {
-        this.sys.advanceTo(tSleep);
+        this.advance(tSleep, first?.sleepLoc ?? this.at);
       } else {
         this.advanceForWaiters(waiters, tSleep);
       }
@@ -161,7 +288,7 @@ export class Interpreter {
       const next = this.sys.nextBatchAt();
       if (next === null || next > tSleep) {
         if (Number.isFinite(tSleep)) {
-          this.sys.advanceTo(tSleep);
+          this.advance(tSleep, waiters[0].waitLoc!);
           return;
         }
         const w = waiters[0];
@@ -171,7 +298,9 @@ export class Interpreter {
         const w = waiters[0];
         throw runtimeError(`wait_full_scans(${w.waitCount}): no full scan after ${MAX_WAIT_BATCHES} ksmd batches (is any memory registered?)`, w.waitLoc!);
       }
+      this.checkTime(next, waiters[0].waitLoc!);
       this.sys.advanceTo(next);
+      this.checkBatches(waiters[0].waitLoc!);
     }
   }
 
@@ -202,8 +331,9 @@ export class Interpreter {
           if (f.i >= f.stmts.length) c.frames.pop();
           else {
             const s = f.stmts[f.i++];
-            if (this.opts.maxSteps !== undefined && ++this.steps > this.opts.maxSteps) throw runtimeError(`more than ${this.opts.maxSteps} statements run (the limit of this run)`, s.loc);
+            this.step(s.loc);
             this.exec(c, s);
+            if (this.opts.maxContentBytes !== undefined) this.checkMemory();
           }
           break;
         case 'loop': {
@@ -214,6 +344,8 @@ export class Interpreter {
             break;
           }
           const test = n.k === 'for' ? n.test : n.test;
+          // Each test of a loop counts as a statement: `while (1) { }` runs none otherwise.
+          this.step(n.loc);
           if (test !== null && !truthy(this.eval(c, test))) {
             c.frames.pop();
             break;
@@ -228,6 +360,21 @@ export class Interpreter {
           break;
       }
     }
+  }
+
+  /** A statement (or a loop's test) is about to run at loc: counted against maxSteps. */
+  private step(loc: Loc): void {
+    this.at = loc;
+    if (this.opts.maxSteps !== undefined && ++this.steps > this.opts.maxSteps) throw runtimeError(`more than ${this.opts.maxSteps.toLocaleString('en-US')} statements run (the limit of this run)`, loc);
+    if ((++this.ticks & 4095) === 0) this.checkWallTime();
+  }
+
+  /** Work units (statements, pages) since the last time check. */
+  private ticks = 0;
+
+  private checkWallTime(): void {
+    const over = this.opts.overTime?.();
+    if (over) throw new RunLimitError(over);
   }
 
   private push(c: Ctx, s: Stmt): void {
@@ -409,9 +556,13 @@ export class Interpreter {
       }
       case 'sleep':
       case 'usleep': {
-        const us = Number(this.int(args[0], e.args[0].loc)) * (e.name === 'sleep' ? 1e6 : 1);
+        // unsigned int sleep(unsigned int seconds), int usleep(useconds_t usec): the argument is taken as a 32-bit unsigned.
+        const n = Number(BigInt.asUintN(32, this.int(args[0], e.args[0].loc)));
+        const us = n * (e.name === 'sleep' ? 1e6 : 1);
+        this.checkTime(this.sys.machine.clock.now + us, e.loc);
         t.traceSleep(us);
-        c.wakeAt = this.sys.machine.clock.now + Math.max(0, us);
+        c.wakeAt = this.sys.machine.clock.now + us;
+        c.sleepLoc = e.loc;
         c.state = 'sleeping';
         this.deliver(c, ret, 0n);
         return;
@@ -435,6 +586,9 @@ export class Interpreter {
   }
 
   private enter(c: Ctx, fn: FuncDef, e: Expr & { k: 'call' }, ret: RetTarget): void {
+    if (c.callDepth >= MAX_CALL_DEPTH) {
+      throw runtimeError(`segmentation fault: stack overflow: ${e.name}() called ${MAX_CALL_DEPTH.toLocaleString('en-US')} calls deep (the process's stack)`, e.loc);
+    }
     const args = e.args.map((a) => this.eval(c, a));
     const scope: Scope = new Map();
     fn.params.forEach((p, i) => {
@@ -443,6 +597,7 @@ export class Interpreter {
       scope.set(p.name, { value: cloneValue(v), type: p.type });
     });
     c.frames.push({ k: 'call', fn, scope, ret });
+    c.callDepth++;
     c.frames.push({ k: 'block', stmts: fn.body.body, i: 0 });
   }
 
@@ -450,6 +605,7 @@ export class Interpreter {
     while (c.frames.length > 0) {
       const f = c.frames.pop()!;
       if (f.k === 'call') {
+        c.callDepth--;
         let value = v;
         if (typeof value === 'bigint') value = convert(value, f.fn.ret);
         this.deliver(c, f.ret, value);
@@ -479,6 +635,9 @@ export class Interpreter {
 
   /** A script function called inside an expression: its frames run to completion right here. */
   private callNested(c: Ctx, fn: FuncDef, e: Expr & { k: 'call' }): Value {
+    if (c.nestDepth >= MAX_NESTED_CALLS) {
+      throw runtimeError(`segmentation fault: stack overflow: ${e.name}() called ${MAX_NESTED_CALLS} calls deep inside expressions (call it as a statement to go deeper: r = ${e.name}(...);)`, e.loc);
+    }
     const floor = c.frames.length;
     this.enter(c, fn, e, { kind: 'nested' });
     c.nestDepth++;
@@ -504,6 +663,8 @@ export class Interpreter {
     const n = new Ctx(task, cl(c.globals));
     n.frames = c.frames.map((f): Frame => (f.k === 'block' ? { ...f } : f.k === 'loop' ? { ...f } : { ...f, scope: cl(f.scope) }));
     n.allocations = new Map(c.allocations);
+    n.callDepth = c.callDepth;
+    n.nestDepth = c.nestDepth;
     n.task.errno = c.task.errno;
     return n;
   }
@@ -620,6 +781,27 @@ export class Interpreter {
     if (r < 0) throw runtimeError(`segmentation fault: the process cannot write ${data.length} byte${data.length === 1 ? '' : 's'} at 0x${addr.toString(16)}`, loc);
   }
 
+  /**
+   * memset(addr, byte, n), a page at a time as the C loop stores: the bytes
+   * up to the first address the process cannot write are written, and the
+   * store there is the segmentation fault.
+   */
+  private memset(c: Ctx, addr: number, byte: number, n: number, loc: Loc): void {
+    if (c.task.proc.exited || n <= 0) return;
+    const mem = this.sys.memory;
+    const mm = c.task.proc.mm;
+    const chunk = new Uint8Array(PAGE_SIZE).fill(byte);
+    for (let a = addr, end = addr + n; a < end;) {
+      const len = Math.min(PAGE_SIZE - (a % PAGE_SIZE), end - a);
+      if (mem.writeBytes(mm, a, chunk.subarray(0, len)) < 0) {
+        throw runtimeError(`segmentation fault: memset of ${n} byte${n === 1 ? '' : 's'} at 0x${addr.toString(16)} cannot write at 0x${a.toString(16)}`, loc);
+      }
+      a += len;
+      if (this.opts.maxContentBytes !== undefined) this.checkMemory();
+      if ((++this.ticks & 4095) === 0) this.checkWallTime();
+    }
+  }
+
   private load(c: Ctx, addr: number, n: number, loc: Loc): Uint8Array {
     const r = this.sys.memory.readBytes(c.task.proc.mm, addr, n);
     if (typeof r === 'number') throw runtimeError(`segmentation fault: the process cannot read ${n} bytes at 0x${addr.toString(16)}`, loc);
@@ -638,6 +820,8 @@ export class Interpreter {
       if (mem.writePage(mm, a, internPage(mem, pageInRun(content, i))) < 0) {
         throw runtimeError(`segmentation fault: the process cannot write the page at 0x${a.toString(16)}`, target.loc);
       }
+      if (this.opts.maxContentBytes !== undefined) this.checkMemory();
+      if ((++this.ticks & 4095) === 0) this.checkWallTime();
     }
   }
 
@@ -934,8 +1118,8 @@ export class Interpreter {
         return strerror(Number(this.int(this.eval(c, a[0]), a[0].loc)));
       case 'memset': {
         const addr = this.num(c, a[0]);
-        const n = this.num(c, a[2]);
-        this.store(c, addr, new Uint8Array(n).fill(Number(BigInt.asUintN(8, this.int(this.eval(c, a[1]), a[1].loc)))), e.loc);
+        const byte = Number(BigInt.asUintN(8, this.int(this.eval(c, a[1]), a[1].loc)));
+        this.memset(c, addr, byte, this.num(c, a[2]), e.loc);
         return BigInt(addr);
       }
       case 'page':
@@ -978,3 +1162,14 @@ export class Interpreter {
   }
 }
 
+
+/** µs as a human reads them: `1 day`, `3600 s`, `250 ms`. */
+function formatMicros(us: number): string {
+  if (us >= 86_400e6 && us % 86_400e6 === 0) return `${us / 86_400e6} day${us === 86_400e6 ? '' : 's'}`;
+  if (us >= 1e6) return `${(us / 1e6).toLocaleString('en-US', { maximumFractionDigits: 6 })} s`;
+  return `${us.toLocaleString('en-US')} µs`;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1 << 30 && n % (1 << 30) === 0 ? `${n / (1 << 30)} GiB` : `${Math.round(n / (1 << 20)).toLocaleString('en-US')} MiB`;
+}

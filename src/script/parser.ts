@@ -772,15 +772,73 @@ function describeToken(t: IToken): string {
   return `'${t.image}'`;
 }
 
+/**
+ * Parentheses, brackets and braces open at once, at most (C99 asks a
+ * compiler for 63 levels of parenthesized expressions): the parser and the
+ * interpreter recurse on them.
+ */
+export const MAX_NESTING = 100;
+
+/** How deep a program's tree may be: statements in statements, operands of operators (a chain of 1,000 `+`). */
+export const MAX_TREE_DEPTH = 1000;
+
+/** The first bracket that opens more than MAX_NESTING levels, as a parse error. */
+function checkNesting(tokens: IToken[]): void {
+  let depth = 0;
+  for (const t of tokens) {
+    const type = t.tokenType;
+    if (type === T.LParen || type === T.LBracket || type === T.LCurly) {
+      if (++depth > MAX_NESTING) throw parseError(`more than ${MAX_NESTING} parentheses, brackets and braces open at once (nested too deeply)`, T.tokLoc(t));
+    } else if ((type === T.RParen || type === T.RBracket || type === T.RCurly) && depth > 0) {
+      depth--;
+    }
+  }
+}
+
+/** Keys of the tree that never hold a node. */
+const NOT_NODES = new Set(['loc', 'end', 'type', 'ret', 'params']);
+
+/** The first node deeper than MAX_TREE_DEPTH in the program's tree, as a parse error (walked without recursion). */
+function checkDepth(roots: unknown[]): void {
+  const stack: Array<[unknown, number]> = roots.map((r) => [r, 1]);
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      for (const x of node) stack.push([x, depth]);
+      continue;
+    }
+    if (ArrayBuffer.isView(node)) continue;
+    // Nodes (statements and expressions) have a kind `k`; declarators, words, fields and functions hold nodes.
+    const n = node as { k?: unknown; loc?: Loc };
+    const isNode = typeof n.k === 'string';
+    if (isNode && depth > MAX_TREE_DEPTH) throw parseError(`nested too deeply: more than ${MAX_TREE_DEPTH} levels of statements, operators and calls in one tree`, n.loc!);
+    for (const [key, v] of Object.entries(n)) {
+      if (v === null || typeof v !== 'object' || NOT_NODES.has(key) || key.endsWith('Loc')) continue;
+      stack.push([v, isNode ? depth + 1 : depth]);
+    }
+  }
+}
+
 /** Parses a script; throws a parse ScriptError (with its place) on the first error. */
 export function parseScript(file: string, source: string): Program {
   const tokens = T.tokenize(source);
+  checkNesting(tokens);
   parser ??= new ScriptParser();
   const p = parser;
   p.source = source;
   p.funcs = new Map();
   p.input = tokens;
-  const body = p.program();
+  let body: Stmt[];
+  try {
+    body = p.program();
+  } catch (e) {
+    if (!(e instanceof RangeError && /call stack/i.test(e.message))) throw e;
+    // The parser's own stack (a long run of prefix operators, say): an error where it was, and a fresh parser next time.
+    parser = null;
+    const at = tokens[Math.min(tokens.length - 1, Math.max(0, (p as unknown as { currIdx: number }).currIdx))];
+    throw parseError('nested too deeply here for the parser (operators, statements or brackets)', at ? T.tokLoc(at) : { line: 1, col: 1, offset: 0 });
+  }
   if (p.errors.length > 0) {
     const e = p.errors[0];
     const tok = e.token;
@@ -793,6 +851,7 @@ export function parseScript(file: string, source: string): Program {
     }
     throw parseError(friendlyMessage(e.name, e.message, tok), loc);
   }
+  checkDepth([body, [...p.funcs.values()]]);
   return { file, source, body, funcs: p.funcs };
 }
 

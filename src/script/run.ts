@@ -1,9 +1,15 @@
 /**
  * Running a script file: parse, choose the kernel and the header, check,
  * and run it on a fresh machine of the era (or on the host's), reporting
- * what the command line needs: the exit status (0 ran, 1 an expect failed,
- * 2 a parse or runtime error) and the error as `file:line:col: message`
- * with the line and a caret.
+ * what the command line needs: the exit status (the program's: what main
+ * returned or exit() was given, 0 when it ran off its end; 1 an expect
+ * failed; 2 a parse or runtime error) and the error as `file:line:col:
+ * message` with the line and a caret.
+ *
+ * Whatever the input, a run ends in one of those: a limit passed (the
+ * options' statements, virtual time, ksmd batches, memory, output; the
+ * program's stack, MAX_CALL_DEPTH) is a runtime error at the statement
+ * running, never an exception of the simulator.
  *
  * The era is a registry entry (src/eras/registry.ts), named by the command
  * line (`--era v3:6.18`, or the old `--era v1 --abi 2009` / `--era v3
@@ -21,8 +27,8 @@ import type { EraSystem } from '../eras/system.js';
 import type { Expr, Loc, Program } from './ast.js';
 import { checkProgram } from './check.js';
 import { type Header, HEADERS, headerOfInclude } from './constants.js';
-import { formatScriptError, parseError, ScriptError } from './errors.js';
-import { Interpreter } from './interpreter.js';
+import { formatScriptError, parseError, runtimeError, ScriptError } from './errors.js';
+import { Interpreter, RunLimitError } from './interpreter.js';
 import { parseScript } from './parser.js';
 import { Runtime, type Sink } from './runtime.js';
 
@@ -49,16 +55,30 @@ export interface ScriptRunOptions {
   uid?: number;
   /** A bound on the statements run (InterpreterOptions.maxSteps). */
   maxSteps?: number;
+  /** A bound on the virtual time the run lets pass, µs (InterpreterOptions.maxVirtualMicros). */
+  maxVirtualMicros?: number;
+  /** A bound on the ksmd batches the run lets run (InterpreterOptions.maxBatches). */
+  maxBatches?: number;
+  /** A bound on the machine's page contents, bytes (InterpreterOptions.maxContentBytes). */
+  maxContentBytes?: number;
+  /** ksmd's work so far, judged (InterpreterOptions.overWork). */
+  overWork?: () => string | null;
+  /** The run's time so far, judged (InterpreterOptions.overTime). */
+  overTime?: () => string | null;
+  /** The most bytes the program may write to stdout and stderr, and the trace take (the host's runs collect them); none by default. */
+  maxOutputBytes?: number;
 }
 
 export interface ScriptRunResult {
-  /** 0: ran to the end; 1: an expect failed; 2: a parse or runtime error. */
-  status: 0 | 1 | 2;
+  /** The program's exit status (0 when main ran off its end or the run left it paused); 1: an expect failed; 2: a parse or runtime error. */
+  status: number;
   /** The error as printed (file:line:col, line, caret), if any. */
   error?: string;
   /** Processes the script left alive (paused). */
   alive: number[];
   settings?: ScriptSettings;
+  /** After an error: the processes of the run still alive then (the host reaps them). */
+  leftover?: number[];
 }
 
 /** A bad command-line option of a run (`--era`, `--abi`, `--kernel`, `-D`): the CLI's error, not the script's. */
@@ -137,20 +157,74 @@ export function programName(file: string): string {
   return basename(file, extname(file)) || 'script';
 }
 
+/**
+ * A sink that counts what goes through it and throws a RunLimitError past
+ * `max` bytes (the trace counted as its lines, the output as written).
+ */
+function boundedSink(sink: Sink, max: number): Sink {
+  let used = 0;
+  const take = (n: number) => {
+    used += n;
+    if (used > max) throw new RunLimitError(`the run wrote more than ${max >= 1 << 20 ? `${max / (1 << 20)} MiB` : `${max} bytes`} (its output and trace; the limit of this run)`);
+  };
+  return {
+    trace: (line) => {
+      take(line.length + 1);
+      sink.trace(line);
+    },
+    stdout: (text) => {
+      take(text.length);
+      sink.stdout(text);
+    },
+    stderr: (text) => {
+      take(text.length);
+      sink.stderr(text);
+    },
+  };
+}
+
+/** A stack overflow of the simulator itself (a deep expression the parser let through, say). */
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
 /** Parses, checks and runs a script. Never throws a ScriptError: it becomes status and error text. */
 export function runScript(file: string, source: string, opts: ScriptRunOptions): ScriptRunResult {
   let settings: ScriptSettings | undefined;
+  let interp: Interpreter | null = null;
   try {
     const prog = parseScript(file, source);
     settings = scriptSettings(prog, opts);
     const defines = parseDefines(opts.defines ?? {});
     checkProgram(prog, { header: settings.header, defined: defines.keys() });
     const sys = opts.system ?? settings.era.boot().system();
-    const rt = new Runtime(sys, opts.sink, opts.trace === true);
-    const out = new Interpreter(prog, rt, { header: settings.header, name: programName(file), defines, uid: opts.uid, maxSteps: opts.maxSteps }).run();
-    return { status: 0, alive: out.alive, settings };
+    const sink = opts.maxOutputBytes === undefined ? opts.sink : boundedSink(opts.sink, opts.maxOutputBytes);
+    const rt = new Runtime(sys, sink, opts.trace === true);
+    interp = new Interpreter(prog, rt, {
+      header: settings.header,
+      name: programName(file),
+      defines,
+      uid: opts.uid,
+      maxSteps: opts.maxSteps,
+      maxVirtualMicros: opts.maxVirtualMicros,
+      maxBatches: opts.maxBatches,
+      maxContentBytes: opts.maxContentBytes,
+      overWork: opts.overWork,
+      overTime: opts.overTime,
+    });
+    const out = interp.run();
+    return { status: out.exitStatus ?? 0, alive: out.alive, settings };
   } catch (e) {
-    if (e instanceof ScriptError) return { status: e.kind === 'expect' ? 1 : 2, error: formatScriptError(file, source, e), alive: [], settings };
+    let err = e;
+    // A limit, or the simulator's own stack: an error at the statement that was running.
+    if (e instanceof RunLimitError || isStackOverflow(e)) {
+      const what = e instanceof RunLimitError ? e.message : 'the program nests too deeply here for the interpreter (its expressions or calls)';
+      err = runtimeError(what, interp?.location ?? { line: 1, col: 1, offset: 0 });
+    }
+    if (err instanceof ScriptError) {
+      const leftover = interp?.liveTasks().map((t) => t.pid) ?? [];
+      return { status: err.kind === 'expect' ? 1 : 2, error: formatScriptError(file, source, err), alive: [], settings, leftover };
+    }
     throw e;
   }
 }

@@ -10,7 +10,7 @@
  * merger), '2009' is seed 002 (the tree merger), 'both' loads the two behind
  * one device, each serving the programs written for its header.
  */
-import { Ksmd } from '../engine/clock.js';
+import { checkVirtualTime, Ksmd } from '../engine/clock.js';
 import { ERRNO } from '../engine/errno.js';
 import { Machine, type Process, type SpawnCred } from '../engine/machine.js';
 import { CAP_FOWNER, capable, genericPermission } from '../kernel/cred.js';
@@ -293,6 +293,7 @@ export class V1Kernel {
 
   /** Runs the kthreads loaded (one or two) up to time t (µs), their batches in time order. */
   advanceTo(t: number): void {
+    checkVirtualTime(t);
     const threads: Array<{ k: Ksmd; shouldRun: () => boolean }> = [];
     if (this.kksmd2008 !== null) {
       const ksm = this.ksm2008!;

@@ -13,7 +13,8 @@
  * images in. Every tool that runs built-ins applies it (the runner's
  * afterSetup), so the shared schema stays as it is.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readRegularFile } from '../io/files.js';
 import { join } from 'node:path';
 import { PAGE_SIZE } from '../engine/constants.js';
 import type { EraDriver } from './driver.js';
@@ -297,6 +298,7 @@ function readPages(paths: string[], want: number, spec: string): { data: Uint8Ar
     } catch (e) {
       fail(spec, `cannot read ${path}: ${reason(e)}`);
     }
+    if (!st.isDirectory() && !st.isFile()) fail(spec, `cannot read ${path}: not a regular file or a directory (a device or a FIFO would be read without end)`);
     if (st.isDirectory()) {
       const names = readdirSync(path).sort();
       for (const name of names) {
@@ -315,7 +317,8 @@ function readPages(paths: string[], want: number, spec: string): { data: Uint8Ar
     if (count >= want) break;
     let bytes: Buffer;
     try {
-      bytes = readFileSync(f);
+      // Only the pages still wanted, of a regular file (it may have been swapped for a device since the stat).
+      bytes = readRegularFile(f, (want - count) * PAGE_SIZE, 'file', true);
     } catch {
       continue; // unreadable: skipped, as a loader would fail on it
     }

@@ -19,7 +19,8 @@
  * everything else is a number (all other ranges are below 2^53).
  */
 
-import { readFileSync } from 'node:fs';
+import { FileError, MAX_WORKLOAD_BYTES, readRegularFile } from '../io/files.js';
+import { RAM_PAGES } from '../engine/memory/memory.js';
 import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { pageInRun, type RunContent, type SinglePage } from '../engine/pages.js';
 import { WorkloadError } from './errors.js';
@@ -389,8 +390,18 @@ function parseRun(obj: JsonValue, where: string): Run {
   return { pages, content: parseContent(obj.get('content'), `${where}.content`, pages, false) };
 }
 
-function makeRegion(runs: Run[], node?: number): Region {
+/**
+ * The largest region: one mapping, and the engine maps at most its RAM at
+ * once (2^26 pages, 256 GiB: the overcommit check of 2.6.x refuses more
+ * with ENOMEM), so a larger region is refused here, at its place.
+ */
+export const MAX_REGION_PAGES = RAM_PAGES;
+
+function makeRegion(runs: Run[], where: string, node?: number): Region {
   const r: Region = { pages: runs.reduce((s, r) => s + r.pages, 0), runs };
+  if (r.pages > MAX_REGION_PAGES) {
+    fail(where, `a region of ${r.pages} pages is more than one mapping of the simulated machine may hold (${MAX_REGION_PAGES} pages, 256 GiB: its RAM)`);
+  }
   if (node !== undefined) r.node = node;
   return r;
 }
@@ -403,11 +414,11 @@ function parseRegion(obj: JsonValue, where: string): Region {
     onlyKeys(obj, ['runs'], where, ['node']);
     const runs = obj.get('runs');
     if (!Array.isArray(runs) || runs.length === 0) fail(where, 'runs must be a non-empty list');
-    return makeRegion(runs.map((r, k) => parseRun(r, `${where}.runs[${k}]`)), node);
+    return makeRegion(runs.map((r, k) => parseRun(r, `${where}.runs[${k}]`)), where, node);
   }
-  if (node === undefined) return makeRegion([parseRun(obj, where)]);
+  if (node === undefined) return makeRegion([parseRun(obj, where)], where);
   const run = new JsonObject(new Map([...obj.entries].filter(([k]) => k !== 'node')));
-  return makeRegion([parseRun(run, where)], node);
+  return makeRegion([parseRun(run, where)], where, node);
 }
 
 interface StepContext {
@@ -585,12 +596,17 @@ export function parseWorkloadText(text: string, source?: string): Workload {
 export function loadWorkload(path: string): Workload {
   let text: string;
   try {
-    const bytes = readFileSync(path);
+    // A regular file of at most MAX_WORKLOAD_BYTES: /dev/zero or a FIFO is refused, not read without end.
+    const bytes = readRegularFile(path, MAX_WORKLOAD_BYTES, 'workload file');
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (e) {
-    throw new WorkloadError({ kind: 'read', file: path, detail: readErrorReason(e) });
+    throw new WorkloadError({ kind: 'read', file: path, detail: e instanceof FileError ? capitalize(e.reason) : readErrorReason(e) });
   }
   return parseWorkloadText(text, path);
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** "ENOENT: no such file or directory, open 'x'" -> "No such file or directory" (like Python's strerror). */

@@ -5,6 +5,7 @@
 import test from 'ava';
 import { FuzzFailure, formatFuzz, runFuzz } from '../../src/fuzz/fuzz.js';
 import { parseFuzzArgs } from '../../src/fuzz/fuzz-main.js';
+import { HOST_TARGET, runHostFuzz } from '../../src/fuzz/host-target.js';
 import { Rng } from '../../src/fuzz/rng.js';
 import { ERAS, eraById } from '../../src/eras/registry.js';
 import { findTarget, type FuzzTarget, FuzzViolation, TARGETS, targetsOf } from '../../src/fuzz/targets.js';
@@ -71,8 +72,24 @@ test('the old target names still find their targets, whose sessions keep the old
   t.deepEqual([...renamed.targets[0].outcomes], [...byOldName.targets[0].outcomes]);
 });
 
+test('fuzz host: 300 frames against a live host, each followed by ping, state and the invariants', async (t) => {
+  const r = await runHostFuzz({ seed: 20090416, inputs: 300 });
+  t.log(formatFuzz({ seed: 20090416, targets: [r], ms: r.ms }, 8));
+  t.is(r.inputs, 300);
+  t.is(r.checks, 300);
+  t.true(r.outcomes.size >= 8, 'the frames reach many different answers');
+  t.true(r.outcomes.has('ok'));
+});
+
+test('a host-target failure names the host target in its replay line', (t) => {
+  const e = new FuzzFailure(7, HOST_TARGET.name, 3, 9, 'the host did not answer');
+  t.regex(e.message, /^fuzz: target host, session 3, input 9, seed 7: the host did not answer\nreplay: npm run fuzz -- --seed 7 --target host --session 3$/);
+});
+
 test('fuzz arguments', (t) => {
-  t.like(parseFuzzArgs(['--seed', '4', '--inputs', '10_000', '--target', 'ioctl,sysfs-v3'], 1), { seed: 4, inputs: 10000 });
+  t.like(parseFuzzArgs(['--seed', '4', '--inputs', '10_000', '--target', 'ioctl,sysfs-v3'], 1), { seed: 4, inputs: 10000, host: false });
   t.deepEqual(parseFuzzArgs(['--target', 'ioctl'], 1).targets.map((x) => x.name), ['ioctl']);
+  t.like(parseFuzzArgs(['--target', 'host'], 1), { targets: [], host: true });
+  t.true(parseFuzzArgs([], 1).host, 'every target by default, the host\'s included');
   t.throws(() => parseFuzzArgs(['--target', 'nope'], 1), { message: /no target nope/ });
 });

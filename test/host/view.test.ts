@@ -158,8 +158,9 @@ test('the server checks view and control requests and answers refusals as errors
   };
   t.is(await bad({ op: 'view', pid: -1 }), 'view: pid must be an integer >= 0');
   t.is(await bad({ op: 'control', action: 'frob' as 'start' }), 'control: unknown action "frob" (start, stop, unmerge, pagesToScan, sleep, step, advance)');
-  t.is(await bad({ op: 'control', action: 'pagesToScan' }), 'control pagesToScan: value must be an integer >= 0');
-  t.is(await bad({ op: 'control', action: 'sleep', value: 1.5 }), 'control sleep: value must be an integer >= 0');
+  t.is(await bad({ op: 'control', action: 'pagesToScan' }), 'control pagesToScan: value must be an integer from 0 to 4294967295');
+  t.is(await bad({ op: 'control', action: 'sleep', value: 1.5 }), 'control sleep: value must be an integer from 0 to 4294967295');
+  t.is(await bad({ op: 'control', action: 'advance', value: 2 ** 53 - 1 }), 'control advance: value must be an integer from 0 to 86400000000 µs (the virtual time one request may let pass)');
   t.is(await bad({ op: 'control', action: 'unmerge' }), 'v2 2009 has no unmerge control');
   t.regex(await bad({ op: 'control', action: 'step' }), /^virtual time follows the wall clock/);
   const r = await c.request({ op: 'control', action: 'pagesToScan', value: 300, since: 0 });

@@ -5,7 +5,7 @@
  * a worker thread), side by side. The functions here return data; the
  * program prints it.
  */
-import { writeFileSync } from 'node:fs';
+import { atomicWrite, FileError } from '../../io/files.js';
 import { type Comparison, compare } from '../../compare/compare.js';
 import { CompareInputError, configurations, DEFAULT_COMPARE_ERAS, parseChecksums, parseEras } from '../../compare/configs.js';
 import { formatComparison } from '../../compare/format.js';
@@ -78,13 +78,18 @@ export function formatCompare(c: Comparison, opts: { json: boolean; color: boole
   return opts.json ? JSON.stringify(c, null, 2) : formatComparison(c, { color: opts.color });
 }
 
-/** Writes the HTML report; a path that cannot be written is a one-line error. */
-export function writeReport(c: Comparison, path: string, command: string): void {
+/**
+ * Writes the HTML report whole (a temporary file renamed into place: the old
+ * report stays until the new one is complete); an existing file is replaced
+ * only with `force` (else exit 2), and a path that cannot be written is a
+ * one-line error.
+ */
+export function writeReport(c: Comparison, path: string, command: string, force = false): void {
   try {
-    writeFileSync(path, renderReport(c, command));
+    atomicWrite(path, renderReport(c, command), { force });
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const m = /^[A-Z0-9_]+: ([^,]+)/.exec(err?.message ?? '');
-    throw new CliError(`cannot write the report ${path}: ${m ? m[1] : String(e)}`, 1);
+    if (!(e instanceof FileError)) throw e;
+    if (e.reason === 'exists' || e.reason === 'is a directory') throw new CliError(e.message, 2);
+    throw new CliError(`cannot write the report ${path}: ${e.reason}`, 1);
   }
 }

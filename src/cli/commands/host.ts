@@ -11,19 +11,19 @@
  * background and returns once it answers.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { type EraEntry, EraInputError, ERA_OPTION_HELP, parseEra } from '../../eras/registry.js';
 import { hostRequest, HostUnreachable } from '../../host/client.js';
 import type { ClockMode } from '../../host/machine.js';
-import { ensureSocketDir, socketPath } from '../../host/paths.js';
+import { clearStaleSocket, openHostLog, prepareSocketDir, socketPath } from '../../host/paths.js';
 import type { HostInfo, HostResponse } from '../../host/protocol.js';
 import type { HostServer } from '../../host/server.js';
 import { KERNEL_VERSIONS } from '../../v3-sysfs/kernels.js';
 import { CliError, exitStatus } from '../errors.js';
 import type { Io } from '../io.js';
-import { resolveWorkload } from './workload-run.js';
+import { parseUid, resolveWorkload } from './workload-run.js';
 
 /** The --socket option of every command that talks to the host. */
 export function socketOption(): Option {
@@ -41,6 +41,8 @@ export interface HostStartOptions {
   kernel?: string;
   clock: string;
   socket?: string;
+  /** --allow-uid UID (repeatable): users served besides the host's own and root. */
+  allowUid?: number[];
 }
 
 /** The host's era: `--era` with the old `--abi` / `--kernel`, as the registry reads them. */
@@ -58,6 +60,7 @@ function hostArgs(spec: string | undefined, opts: HostStartOptions, path: string
   const a = ['host', 'serve'];
   if (spec !== undefined) a.push(spec);
   a.push('--era', hostEra(opts).id, '--clock', opts.clock, '--socket', path);
+  for (const u of opts.allowUid ?? []) a.push('--allow-uid', String(u));
   return a;
 }
 
@@ -80,17 +83,18 @@ const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `ksmctl host start`: the host in the background, once it answers. */
 export async function hostStart(spec: string | undefined, opts: HostStartOptions, io: Io): Promise<void> {
   const path = socketPath(opts.socket);
+  // The runtime directory made 0700 and verified, before anything is read or written there.
+  prepareSocketDir(path);
   const running = await ping(path);
   if (running !== null) throw new CliError(`a host is already running: ${describeHost(running)}`, 1);
   // Check the era and the workload here, so a bad one is reported by this command.
   hostEra(opts);
   if (spec !== undefined) resolveWorkload(spec, existsSync);
-  ensureSocketDir(path);
-  if (existsSync(path)) unlinkSync(path); // stale: nobody answered on it
+  await clearStaleSocket(path, async (p) => (await ping(p)) !== null);
   const entry = fileURLToPath(new URL('../ksmctl.js', import.meta.url));
   const node = entry.endsWith('.ts') ? [process.execPath, '--import', 'tsx', entry] : [process.execPath, entry];
   const log = `${path}.log`;
-  const fd = openSync(log, 'w');
+  const fd = openHostLog(log);
   const child = spawn(node[0], [...node.slice(1), ...hostArgs(spec, opts, path)], { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let exited: number | null = null;
@@ -182,27 +186,10 @@ export async function hostStatus(opts: { socket?: string; json?: boolean }, io: 
 export async function hostServe(spec: string | undefined, opts: HostStartOptions, io: Io): Promise<HostServer> {
   const path = socketPath(opts.socket);
   const era = hostEra(opts);
-  const w = spec === undefined ? undefined : resolveWorkload(spec, existsSync);
-  const [{ HostMachine }, { HostServer }] = await Promise.all([import('../../host/machine.js'), import('../../host/server.js')]);
-  const machine = new HostMachine({ era: era.id, workload: w, clock: opts.clock as ClockMode });
-  const server = new HostServer({
-    socket: path,
-    machine,
-    info: machine.info(),
-    onStop: () => setImmediate(() => process.exit(0)),
-  });
-  ensureSocketDir(path);
-  if (existsSync(path) && (await ping(path)) === null) unlinkSync(path);
-  try {
-    await server.listen();
-  } catch (e) {
-    throw new CliError(`cannot listen on ${path}: ${(e as Error).message}`, 1);
-  }
-  const stop = () => server.stop();
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  io.out(`ksmctl host listening: ${describeHost(server.info)}`);
-  return server;
+  if (spec !== undefined) resolveWorkload(spec, existsSync);
+  // The machine runs in a worker thread, so SIGTERM and host stop end the host even mid-request (src/host/serve.ts).
+  const { serveHost } = await import('../../host/serve.js');
+  return serveHost({ workload: spec, era: era.id, clock: opts.clock, socket: path, allowUids: opts.allowUid }, (l) => io.out(l));
 }
 
 /** Adds `host start|serve|stop|status` to the program. */
@@ -215,6 +202,7 @@ export function addHostCommands(program: Command, io: Io): void {
       .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009').choices(['2008', '2009']))
       .addOption(new Option('--kernel <version>', 'the old spelling of v3:VERSION: --era v3 --kernel 6.18').choices(KERNEL_VERSIONS))
       .addOption(new Option('--clock <mode>', 'real: virtual time follows the wall clock; manual: it moves only when a script sleeps or waits').choices(['real', 'manual']).default('real'))
+      .addOption(new Option('--allow-uid <uid>', 'also serve this user (repeatable; by default only your uid and root may connect)').argParser((v: string, prev: number[] = []) => [...prev, parseUid(v)]))
       .addOption(socketOption());
   hostOpts(host.command('start').description('start the host in the background'))
     .action(async (spec: string | undefined, opts: HostStartOptions) => hostStart(spec, opts, io));

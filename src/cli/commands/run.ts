@@ -10,8 +10,8 @@
  * and the old `--era v1 --abi 2009`, `--era v3 --kernel 6.18`); without it
  * the script's `#pragma era` decides, else its includes (src/script/run.ts).
  */
-import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { readScriptFile } from '../files.js';
 import { ERA_OPTION_HELP } from '../../eras/registry.js';
 import { hostRequest, HostUnreachable } from '../../host/client.js';
 import { socketPath } from '../../host/paths.js';
@@ -46,12 +46,7 @@ function parseDefineOptions(list: string[] = []): Record<string, string> {
 
 /** `ksmctl run FILE`: the exit status. */
 export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io): Promise<number> {
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CliError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 2);
-  }
+  const source = readScriptFile(file);
   const defines = parseDefineOptions(opts.define);
   const w = new LineWriter(io);
   if (opts.host) {

@@ -19,6 +19,9 @@ export function checkMemory(memory: Memory, pins: ReadonlyMap<number, number> = 
   const fr = memory.frames;
   const maps = new Map<number, number>();
   for (const mm of memory.mms.values()) {
+    if (memory.mmById[mm.id] !== mm) problems.push(`mm ${mm.id} is not the mm its id names`);
+    if (mm.count <= 0) problems.push(`mm ${mm.id} is listed with mm_count ${mm.count}`);
+    if (mm.users === 0 && mm.vmas.length > 0) problems.push(`mm ${mm.id} has no user but still ${mm.vmas.length} VMAs`);
     for (const v of mm.vmas) {
       for (let i = 0; i < v.frames.length; i++) {
         const f = v.frames[i];

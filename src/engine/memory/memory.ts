@@ -51,6 +51,9 @@ export interface Range {
   end: number;
 }
 
+/** The machine's RAM in pages unless a front end says otherwise (256 GiB): the largest mapping mmap accepts. */
+export const RAM_PAGES = 1 << 26;
+
 export class Memory {
   readonly contents = new ContentStore();
   readonly frames = new Frames(this.contents);
@@ -64,13 +67,25 @@ export class Memory {
    * an accounted mapping larger than all of memory with ENOMEM, which keeps
    * a program's 16 TiB request from allocating a page table of that size.
    */
-  ramPages = 1 << 26;
+  ramPages = RAM_PAGES;
+  /**
+   * Pages all mappings of the machine may hold together (none by default):
+   * beyond it, mmap and fork answer ENOMEM, as under strict overcommit
+   * accounting. A long-lived host sets it, so no program can make it
+   * allocate page tables without end.
+   */
+  maxMappedPages = Number.POSITIVE_INFINITY;
   /**
    * Called by the mergers at each MergeWindow of every merge attempt, when
    * set (tests and fuzzers: a process writes there); null costs one check.
    */
   mergeWindow: ((e: MergeWindowEvent) => void) | null = null;
-  private nextMmId = 1;
+  /** The largest mm id handed out (MM_ID_MAX; tests lower it to see ids reused). */
+  mmIdMax = MM_ID_MAX;
+  /** Address spaces created over the machine's life (a statistic). */
+  created = 0;
+  /** The id the last createMm handed out (ids count up from 1, then wrap: allocMmId). */
+  private lastMmId = 0;
   /** Copy-on-write faults taken on pages mapped more than once (a statistic). */
   cowBreaks = 0;
   private readonly zeroContent: number;
@@ -85,12 +100,51 @@ export class Memory {
     return this.zeroContent;
   }
 
+  /**
+   * A new address space. Ids count up to mmIdMax, then the next free one
+   * after the last is taken, wrapping to 1 (an id is free once its mm was
+   * freed: mmdrop), so runs that never create that many mms number them
+   * 1, 2, 3... Throws when every id is in use; fork answers ENOMEM then.
+   */
   createMm(): Mm {
-    if (this.nextMmId > MM_ID_MAX) throw new RangeError(`no more address spaces: this simulated machine has created its ${MM_ID_MAX} mms`);
-    const mm = new Mm(this.nextMmId++);
+    const mm = this.newMm();
+    if (mm === null) throw new RangeError(`no more address spaces: all ${this.mmIdMax} mm ids of this simulated machine are in use`);
+    return mm;
+  }
+
+  private newMm(): Mm | null {
+    const id = this.allocMmId();
+    if (id === 0) return null;
+    this.created++;
+    const mm = new Mm(id);
     this.mms.set(mm.id, mm);
     this.mmById[mm.id] = mm;
     return mm;
+  }
+
+  /** The next free mm id after the last one handed out, wrapping to 1 past mmIdMax; 0 when none is free. */
+  private allocMmId(): number {
+    const max = Math.min(this.mmIdMax, MM_ID_MAX);
+    for (let i = 0, id = this.lastMmId + 1; i < max; i++, id++) {
+      if (id > max) id = 1;
+      if (this.mmById[id] === undefined) {
+        this.lastMmId = id;
+        return id;
+      }
+    }
+    return 0;
+  }
+
+  /** Pages mapped by all address spaces together (counted when asked: mmap and fork under maxMappedPages). */
+  mappedPages(): number {
+    let n = 0;
+    for (const mm of this.mms.values()) for (const v of mm.vmas) n += v.pages;
+    return n;
+  }
+
+  /** Address spaces not freed yet (alive, or held by KSM after their last user). */
+  get mmCount(): number {
+    return this.mms.size;
   }
 
   // ---------------------------------------------------------------- mmap
@@ -108,6 +162,7 @@ export class Memory {
     if (len > TASK_SIZE) return -ERRNO.ENOMEM;
     // __vm_enough_memory (OVERCOMMIT_GUESS): an obvious overcommit of a private writable or shared mapping.
     if ((type === MAP_SHARED || prot & PROT_WRITE) && len / PAGE_SIZE > this.ramPages) return -ERRNO.ENOMEM;
+    if (this.maxMappedPages !== Number.POSITIVE_INFINITY && this.mappedPages() + len / PAGE_SIZE > this.maxMappedPages) return -ERRNO.ENOMEM;
     if (flags & MAP_FIXED) {
       if (addr % PAGE_SIZE !== 0) return -ERRNO.EINVAL;
       if (addr + len > TASK_SIZE || addr < PAGE_SIZE) return -ERRNO.ENOMEM;
@@ -373,13 +428,17 @@ export class Memory {
 
   /** dup_mm: a copy of mm whose private pages are shared copy-on-write. Returns the child or -errno. */
   fork(parent: Mm): Mm | number {
-    // dup_mm's allocate_mm failing: the engine's mm ids are spent (MM_ID_MAX).
-    if (this.nextMmId > MM_ID_MAX) return -ERRNO.ENOMEM;
-    const child = this.createMm();
+    // dup_mm's allocate_mm failing: every mm id is in use (mmIdMax).
+    if (this.maxMappedPages !== Number.POSITIVE_INFINITY) {
+      let copied = 0;
+      for (const v of parent.vmas) if (!(v.flags & VM_DONTCOPY)) copied += v.pages;
+      if (this.mappedPages() + copied > this.maxMappedPages) return -ERRNO.ENOMEM;
+    }
+    const child = this.newMm();
+    if (child === null) return -ERRNO.ENOMEM;
     const err = this.hooks.fork?.(parent, child) ?? 0;
     if (err < 0) {
-      this.mms.delete(child.id);
-      delete this.mmById[child.id];
+      this.freeMm(child);
       return err;
     }
     const fr = this.frames;
@@ -409,13 +468,34 @@ export class Memory {
     mm.users++;
   }
 
-  /** mmput: the last user gone, ksm_exit runs and then exit_mmap tears the mappings down. */
+  /**
+   * mmput: the last user gone, ksm_exit runs and then exit_mmap tears the
+   * mappings down, and the users' reference to the struct goes (mmdrop).
+   */
   mmput(mm: Mm): void {
     if (mm.users <= 0) throw new Error(`mm ${mm.id}: mmput without a user`);
     if (--mm.users > 0) return;
     this.hooks.exit?.(mm);
     for (const v of mm.vmas) for (let i = 0; i < v.frames.length; i++) this.zapPage(v, i);
     mm.vmas = [];
+    this.mmdrop(mm);
+  }
+
+  /** mmgrab (atomic_inc(&mm->mm_count)): the struct stays, and its id taken, until the matching mmdrop. */
+  mmgrab(mm: Mm): void {
+    mm.count++;
+  }
+
+  /** mmdrop: the last reference to the struct gone, the mm is freed and its id free for another. */
+  mmdrop(mm: Mm): void {
+    if (mm.count <= 0) throw new Error(`mm ${mm.id}: mmdrop without a reference`);
+    if (--mm.count === 0) this.freeMm(mm);
+  }
+
+  private freeMm(mm: Mm): void {
+    if (this.mmById[mm.id] !== mm) return;
+    this.mms.delete(mm.id);
+    delete this.mmById[mm.id];
   }
 
   // ---------------------------------------------------------------- measuring

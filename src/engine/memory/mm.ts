@@ -17,8 +17,10 @@ export const MMF_VM_MERGEABLE = 1 << 16;
 /** x86_64 TASK_UNMAPPED_BASE (legacy bottom-up layout): where mmap starts looking. */
 export const TASK_UNMAPPED_BASE = 0x2aaaaaaab000;
 /**
- * The most mms one simulated machine creates in a run (ids are not reused):
- * rmap_items pack the mm id in 17 bits beside the address's high bits.
+ * The largest mm id: rmap_items pack the mm id in 17 bits beside the
+ * address's high bits. Ids count up to it, then the ids of freed mms are
+ * reused (Memory.createMm), so a machine may create any number of mms over
+ * its life, with at most this many alive (or held by KSM) at once.
  */
 export const MM_ID_MAX = (1 << 17) - 1;
 
@@ -59,6 +61,13 @@ export class Mm {
   vmas: Vma[] = [];
   /** mm_users: 0 means the mm is exiting (ksm_test_exit). */
   users = 1;
+  /**
+   * mm_count: references to the struct itself, one for all the users
+   * together and one for each holder that outlives them (a KSM mm_slot:
+   * __ksm_enter's atomic_inc, the slot's mmdrop). At 0 the mm is freed and
+   * its id may be reused (Memory.mmdrop).
+   */
+  count = 1;
   /** mm->flags bits (MMF_*). */
   flags = 0;
   /** Copy-on-write faults this mm took on KSM pages (a statistic: writes that undid a merge). */

@@ -406,6 +406,7 @@ export class Hash2008 implements Merger {
     const byAddr = this.rmapHash.get(it.mm[e])!;
     byAddr.delete(it.addr[e]);
     if (byAddr.size === 0) this.rmapHash.delete(it.mm[e]);
+    this.memory.mmdrop(this.memory.mmById[it.mm[e]]);
     it.release(e);
     this.mutations++;
   }
@@ -452,6 +453,9 @@ export class Hash2008 implements Merger {
     // slot->addr = mem->addr (unsigned long; above 2^53 the number is rounded,
     // but no such address can be mapped); slot->npages = mem->npages (int).
     const slot = new KsmMemSlot(current, Number(BigInt.asUintN(64, mem.addr)), mem.npages | 0);
+    // A slot stays on the list after its mm reference is dropped when another slot of the mm was unlinked
+    // instead (remove_mm_from_hash): the struct stays while the slot is listed.
+    this.memory.mmgrab(current);
     this.slots.push(slot);
     sma.slots.push(slot);
     return 0;
@@ -478,6 +482,7 @@ export class Hash2008 implements Merger {
     }
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.linked = false;
+    this.memory.mmdrop(mm);
   }
 
   /**
@@ -509,6 +514,8 @@ export class Hash2008 implements Merger {
     const addr = this.cursorAddr(scan);
     it.addr[e] = addr;
     it.mm[e] = slot.mm.id;
+    // The entry names its mm by id (the seed keeps a pointer, even past the mm's exit): the struct stays until the entry goes.
+    this.memory.mmgrab(slot.mm);
     const head = this.pageHashItems.get(hashIndex);
     it.next[e] = head;
     it.prev[e] = 0;

@@ -672,6 +672,8 @@ export class Mainline2632 implements Merger {
   ksmEnter(mm: Mm): number {
     const slot = new MmSlot(mm, this.items.newList());
     this.slots.set(mm.id, slot);
+    // atomic_inc(&mm->mm_count): the slot holds the struct until dropSlot's mmdrop.
+    this.memory.mmgrab(mm);
     // Insert just behind the scanning cursor, to let the area settle down a little.
     const at = this.scan.mmSlot;
     slot.prev = at.prev;
@@ -709,13 +711,14 @@ export class Mainline2632 implements Merger {
     return out;
   }
 
-  /** hlist_del + list_del + free_mm_slot + clear_bit(MMF_VM_MERGEABLE). */
+  /** hlist_del + list_del + free_mm_slot + clear_bit(MMF_VM_MERGEABLE) + mmdrop. */
   private dropSlot(slot: MmSlot): void {
     this.slots.delete(slot.mm!.id);
     slot.prev.next = slot.next;
     slot.next.prev = slot.prev;
     this.items.release(slot.rmapList);
     slot.mm!.flags &= ~MMF_VM_MERGEABLE;
+    this.memory.mmdrop(slot.mm!);
   }
 
   /** Typed-array bytes held for rmap_items and the checksum cache. */

@@ -110,7 +110,7 @@ export abstract class Mainline3x implements Merger {
     this.mergeAcrossNodes = tunables.mergeAcrossNodes;
     this.nrNodeIds = numaNodes;
     this.migrateNodes = this.nodes.newList();
-    this.slots = new MmSlots(this.items);
+    this.slots = new MmSlots(this.items, memory);
     this.scan = { mmSlot: this.slots.head, address: 0, rmapItem: this.slots.head.rmapList, seqnr: 0 };
     this.checksums = new ChecksumCache(memory.contents, pageChecksum(checksum));
   }

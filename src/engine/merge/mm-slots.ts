@@ -4,6 +4,7 @@
  * cursor walks. The list operations are the same in both kernels; what
  * __ksm_enter and __ksm_exit decide stays in each merger.
  */
+import type { Memory } from '../memory/memory.js';
 import { MMF_VM_MERGEABLE, type Mm } from '../memory/mm.js';
 
 /**
@@ -33,7 +34,11 @@ export class MmSlots {
   /** mm_slots_hash */
   readonly byMm = new Map<number, MmSlot>();
 
-  constructor(private readonly pool: RmapListPool) {
+  constructor(
+    private readonly pool: RmapListPool,
+    /** Where the slots' references to their mms are taken and dropped (mmgrab, mmdrop); none: not counted. */
+    private readonly memory?: Memory,
+  ) {
     this.head = new MmSlot(null, pool.newList());
   }
 
@@ -51,6 +56,8 @@ export class MmSlots {
   insertBefore(mm: Mm, before: MmSlot): MmSlot {
     const slot = new MmSlot(mm, this.pool.newList());
     this.byMm.set(mm.id, slot);
+    // __ksm_enter: atomic_inc(&mm->mm_count), dropped where the slot is freed.
+    this.memory?.mmgrab(mm);
     slot.prev = before.prev;
     slot.next = before;
     before.prev.next = slot;
@@ -68,13 +75,14 @@ export class MmSlots {
     at.next = slot;
   }
 
-  /** hash_del + list_del + mm_slot_free + clear_bit(MMF_VM_MERGEABLE) and the other bits named in `flags`. */
+  /** hash_del + list_del + mm_slot_free + clear_bit(MMF_VM_MERGEABLE) and the other bits named in `flags`, then mmdrop. */
   remove(slot: MmSlot, flags = MMF_VM_MERGEABLE): void {
     this.byMm.delete(slot.mm!.id);
     slot.prev.next = slot.next;
     slot.next.prev = slot.prev;
     this.pool.release(slot.rmapList);
     slot.mm!.flags &= ~(flags | MMF_VM_MERGEABLE);
+    this.memory?.mmdrop(slot.mm!);
   }
 
   /** The registered slots in list order. */

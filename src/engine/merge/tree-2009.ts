@@ -204,6 +204,8 @@ export class Tree2009 implements Merger {
   addSlot(mm: Mm, addr: number, npages: number): MemSlot {
     const slot = new MemSlot(mm, addr, npages >>> 0);
     slot.linked = true;
+    // The struct stays while the slot is listed (mm_count), whatever happens to the caller's mm_users reference.
+    this.memory.mmgrab(mm);
     this.slots.push(slot);
     return slot;
   }
@@ -238,6 +240,7 @@ export class Tree2009 implements Merger {
     }
     this.slots.splice(this.slots.indexOf(slot), 1);
     slot.linked = false;
+    this.memory.mmdrop(mm);
     return slot;
   }
 
@@ -455,6 +458,7 @@ export class Tree2009 implements Merger {
     byAddr?.delete(ri.address[item]);
     if (byAddr !== undefined && byAddr.size === 0) this.rmapHash.delete(ri.mm[item]);
     this.rmapItemCount--;
+    this.memory.mmdrop(this.memory.mmById[ri.mm[item]]);
     ri.release(item);
   }
 
@@ -754,6 +758,8 @@ export class Tree2009 implements Merger {
     const ri = this.items;
     const item = ri.alloc();
     ri.mm[item] = mm.id;
+    // The item names its mm by id: the struct stays until the item is freed.
+    this.memory.mmgrab(mm);
     ri.address[item] = addr;
     ri.oldchecksum[item] = checksum;
     ri.stableTree[item] = 0;

@@ -17,7 +17,7 @@ import { checkMainline2632 } from '../engine/merge/mainline-2632-invariants.js';
 import { checkMainline3x } from '../engine/merge/mainline-3x-invariants.js';
 import { checkTree2009 } from '../engine/merge/tree-2009-invariants.js';
 import type { AnyMerger, MergerName } from '../engine/merge/merger.js';
-import type { EraAdapter } from '../eras/adapter.js';
+import type { EraAdapter } from './adapter.js';
 
 interface MergerFacts<M extends AnyMerger> {
   /** The merger's invariants, recomputed from its structures. */
