@@ -104,7 +104,7 @@ rootTest(asRoot('another user who reaches the socket anyway is refused by its pe
 });
 
 rootTest(asRoot('--allow-uid lets that user in'), async (t) => {
-  const h = startHost(t, ['--allow-uid', String(OTHER_UID)]);
+  const h = startHost(t, ['--era', 'v1:2009', '--allow-uid', String(OTHER_UID)]);
   chmodSync(h.dir, 0o711);
   chmodSync(h.socket, 0o666);
   const r = await asUser(OTHER_UID, clientCode(h.socket, { id: 1, op: 'ksmctl', args: ['start', '100', '20'] }));

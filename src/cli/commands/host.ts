@@ -83,13 +83,13 @@ const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `ksmctl host start`: the host in the background, once it answers. */
 export async function hostStart(spec: string | undefined, opts: HostStartOptions, io: Io): Promise<void> {
   const path = socketPath(opts.socket);
+  // Check the era and the workload here, so a bad one is reported by this command.
+  hostEra(opts);
+  if (spec !== undefined) resolveWorkload(spec, existsSync);
   // The runtime directory made 0700 and verified, before anything is read or written there.
   prepareSocketDir(path);
   const running = await ping(path);
   if (running !== null) throw new CliError(`a host is already running: ${describeHost(running)}`, 1);
-  // Check the era and the workload here, so a bad one is reported by this command.
-  hostEra(opts);
-  if (spec !== undefined) resolveWorkload(spec, existsSync);
   await clearStaleSocket(path, async (p) => (await ping(p)) !== null);
   const entry = fileURLToPath(new URL('../ksmctl.js', import.meta.url));
   const node = entry.endsWith('.ts') ? [process.execPath, '--import', 'tsx', entry] : [process.execPath, entry];
