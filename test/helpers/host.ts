@@ -75,12 +75,24 @@ export class Raw {
     });
   }
 
-  static open(path: string): Promise<Raw> {
-    return new Promise((resolve, reject) => {
-      const s = connect(path);
-      s.once('connect', () => resolve(new Raw(s)));
-      s.once('error', reject);
-    });
+  /**
+   * A connection. A unix connect past the listen backlog fails with EAGAIN
+   * (the kernel's answer while the host has not accepted yet, not the
+   * host's doing): retried a few times, as a client would.
+   */
+  static async open(path: string): Promise<Raw> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await new Promise<Raw>((resolve, reject) => {
+          const s = connect(path);
+          s.once('connect', () => resolve(new Raw(s)));
+          s.once('error', reject);
+        });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || attempt >= 50) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 
   write(data: string | Buffer): void {
