@@ -125,8 +125,21 @@ export class HostClient {
    * with HostUntrusted when the socket's directory or its server is not the
    * caller's (or root's).
    */
-  static connect(path: string, timeoutMs = 2000): Promise<HostClient> {
+  static async connect(path: string, timeoutMs = 2000): Promise<HostClient> {
     checkClientPath(path);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await HostClient.connectOnce(path, Math.max(1, deadline - Date.now()));
+      } catch (e) {
+        // EAGAIN: the host's listen backlog is full (it has not accepted yet), not "nobody listens": try again while time is left.
+        if (!(e instanceof HostUnreachable && e.code === 'EAGAIN') || Date.now() >= deadline) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
+  private static connectOnce(path: string, timeoutMs: number): Promise<HostClient> {
     return new Promise((resolve, reject) => {
       const s = connect(path);
       const timer = setTimeout(() => {
