@@ -24,6 +24,7 @@ import { realWorkloadRun } from './commands/real-run.js';
 import { realTui } from './commands/real-tui.js';
 import { parseSeconds } from './commands/status.js';
 import { checkOutputPath } from './files.js';
+import { packageVersion } from './version.js';
 
 export type { Io } from './io.js';
 
@@ -33,9 +34,17 @@ const REGISTER_HELP = 'snapshot:FILE: the ranges registered: auto (default), cap
 export function buildProgram(io: Io): Command {
   const program = new Command('ksmctl')
     .description('Linux KSM in all of its historical API eras, on one simulated engine')
-    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .version(packageVersion(), '-V, --version', 'print the version of ksmctl')
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+      // commander's parser errors start "error: "; every ksmctl error starts "ksmctl: ".
+      outputError: (s, write) => write(s.replace(/^error: /, 'ksmctl: ')),
+    })
     .exitOverride()
-    .showHelpAfterError('(ksmctl --help lists the commands)');
+    .showHelpAfterError('(ksmctl --help lists the commands)')
+    // `ksmctl help CMD`: commander adds it only to programs without their own action.
+    .helpCommand(true);
 
   // The TUI on a terminal; elsewhere, a note on stderr and the workload's table.
   const tui = async (spec: string | undefined, opts: TuiOptions & { register?: string }, target: TuiTarget = { privateAsked: false }) => {
@@ -73,7 +82,11 @@ export function buildProgram(io: Io): Command {
     await io.tui(prepareTui(resolveWorkload(spec ?? `builtin:${DEFAULT_TUI_WORKLOAD}`, existsSync, opts), opts));
   };
 
-  program.action(() => tui(undefined, {}));
+  // The bare `ksmctl` opens the TUI; any word left over names no command.
+  program.action(() => {
+    if (program.args.length > 0) unknownCommand(program);
+    return tui(undefined, {});
+  });
 
   program
     .command('tui')
@@ -161,5 +174,14 @@ export function buildProgram(io: Io): Command {
   addRealCommands(program, io);
   addSnapshotCommand(program, io);
   addEstimateCommand(program, io);
+  // Set last, so no subcommand inherits it: the root's own action reports the
+  // extra words as an unknown command, not as "too many arguments".
+  program.allowExcessArguments(true);
   return program;
+}
+
+/** commander's own "unknown command 'X'" error, with its "(Did you mean ...?)" suggestion. */
+function unknownCommand(program: Command): never {
+  (program as unknown as { unknownCommand(): never }).unknownCommand();
+  throw new Error('unreachable');
 }
