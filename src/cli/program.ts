@@ -25,6 +25,7 @@ import { realTui } from './commands/real-tui.js';
 import { parseSeconds } from './commands/status.js';
 import { checkOutputPath } from './files.js';
 import { packageVersion } from './version.js';
+import { wantColor } from './color.js';
 
 export type { Io } from './io.js';
 
@@ -157,7 +158,7 @@ export function buildProgram(io: Io): Command {
     .option('--force', 'replace the --report file if it exists')
     .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string; force?: boolean }) => {
       if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
-      const color = io.isTTY;
+      const color = wantColor(io.isTTY);
       const bars = io.isTTY && process.stderr.isTTY
         ? (await import('../compare/progress.js')).progressBars
         : undefined;
