@@ -8,7 +8,7 @@ import { ERA_IDS, ERA_OPTION_HELP, REAL_ERA_ID } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiOptions, type TuiTarget, tuiEra } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
-import { collect, formatRun, parseUid, resolveWorkload, workloadRun } from './commands/workload-run.js';
+import { collect, formatRun, parseUid, resolveWorkload, stdinWorkload, workloadRun } from './commands/workload-run.js';
 import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addHostCommands, hostStatus } from './commands/host.js';
 import { addLegacyVerbs } from './commands/legacy-verbs.js';
@@ -111,7 +111,7 @@ export function buildProgram(io: Io): Command {
   workload
     .command('run')
     .description('run a workload under one era and print its counters')
-    .argument('<file>', `workload file, builtin:NAME (${DEFAULT_WORKLOAD}), or snapshot:FILE (ksmctl snapshot)`)
+    .argument('<file>', `workload file, - (read from stdin), builtin:NAME (${DEFAULT_WORKLOAD}), or snapshot:FILE (ksmctl snapshot)`)
     .addOption(new Option('--era <era>', ERA_OPTION_HELP).default('v3'))
     .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009').choices(['2008', '2009']))
     .addOption(new Option('--kernel <version>', "the old spelling of v3:VERSION: --era v3 --kernel 6.18 (default: the workload's \"kernel\", else 2.6.32)").choices(KERNEL_VERSIONS))
@@ -123,7 +123,7 @@ export function buildProgram(io: Io): Command {
     .option('--force', '--era real: run although KSM holds pages or other processes are registered (their pages get unmerged)')
     .addOption(new Option('--wait <seconds>', '--era real: wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
     .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number; register?: string }) => {
-      const w = resolveWorkload(file, existsSync, opts);
+      const w = file === '-' ? stdinWorkload() : resolveWorkload(file, existsSync, opts);
       if (opts.era === REAL_ERA_ID) return io.out(formatRun(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.json === true));
       io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
     });
