@@ -2,8 +2,12 @@
 /** ksmctl: the command-line entry point. Errors become one line and an exit status. */
 import { CommanderError } from 'commander';
 import type { AppProps } from '../tui/app.js';
+import { applyNoColor } from './color.js';
 import { CliError } from './errors.js';
 import { buildProgram } from './program.js';
+
+// NO_COLOR reaches the TUI's chalk (loaded later, with the TUI) as FORCE_COLOR=0.
+applyNoColor();
 
 const io = {
   out: (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),

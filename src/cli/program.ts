@@ -8,7 +8,7 @@ import { ERA_IDS, ERA_OPTION_HELP, REAL_ERA_ID } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiOptions, type TuiTarget, tuiEra } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
-import { collect, formatRun, parseUid, resolveWorkload, workloadRun } from './commands/workload-run.js';
+import { collect, formatRun, parseUid, resolveWorkload, stdinWorkload, workloadRun } from './commands/workload-run.js';
 import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addHostCommands, hostStatus } from './commands/host.js';
 import { addLegacyVerbs } from './commands/legacy-verbs.js';
@@ -24,6 +24,8 @@ import { realWorkloadRun } from './commands/real-run.js';
 import { realTui } from './commands/real-tui.js';
 import { parseSeconds } from './commands/status.js';
 import { checkOutputPath } from './files.js';
+import { packageVersion } from './version.js';
+import { wantColor } from './color.js';
 
 export type { Io } from './io.js';
 
@@ -33,9 +35,17 @@ const REGISTER_HELP = 'snapshot:FILE: the ranges registered: auto (default), cap
 export function buildProgram(io: Io): Command {
   const program = new Command('ksmctl')
     .description('Linux KSM in all of its historical API eras, on one simulated engine')
-    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .version(packageVersion(), '-V, --version', 'print the version of ksmctl')
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+      // commander's parser errors start "error: "; every ksmctl error starts "ksmctl: ".
+      outputError: (s, write) => write(s.replace(/^error: /, 'ksmctl: ')),
+    })
     .exitOverride()
-    .showHelpAfterError('(ksmctl --help lists the commands)');
+    .showHelpAfterError('(ksmctl --help lists the commands)')
+    // `ksmctl help CMD`: commander adds it only to programs without their own action.
+    .helpCommand(true);
 
   // The TUI on a terminal; elsewhere, a note on stderr and the workload's table.
   const tui = async (spec: string | undefined, opts: TuiOptions & { register?: string }, target: TuiTarget = { privateAsked: false }) => {
@@ -73,7 +83,11 @@ export function buildProgram(io: Io): Command {
     await io.tui(prepareTui(resolveWorkload(spec ?? `builtin:${DEFAULT_TUI_WORKLOAD}`, existsSync, opts), opts));
   };
 
-  program.action(() => tui(undefined, {}));
+  // The bare `ksmctl` opens the TUI; any word left over names no command.
+  program.action(() => {
+    if (program.args.length > 0) unknownCommand(program);
+    return tui(undefined, {});
+  });
 
   program
     .command('tui')
@@ -97,7 +111,7 @@ export function buildProgram(io: Io): Command {
   workload
     .command('run')
     .description('run a workload under one era and print its counters')
-    .argument('<file>', `workload file, builtin:NAME (${DEFAULT_WORKLOAD}), or snapshot:FILE (ksmctl snapshot)`)
+    .argument('<file>', `workload file, - (read from stdin), builtin:NAME (${DEFAULT_WORKLOAD}), or snapshot:FILE (ksmctl snapshot)`)
     .addOption(new Option('--era <era>', ERA_OPTION_HELP).default('v3'))
     .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009').choices(['2008', '2009']))
     .addOption(new Option('--kernel <version>', "the old spelling of v3:VERSION: --era v3 --kernel 6.18 (default: the workload's \"kernel\", else 2.6.32)").choices(KERNEL_VERSIONS))
@@ -109,7 +123,7 @@ export function buildProgram(io: Io): Command {
     .option('--force', '--era real: run although KSM holds pages or other processes are registered (their pages get unmerged)')
     .addOption(new Option('--wait <seconds>', '--era real: wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
     .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number; register?: string }) => {
-      const w = resolveWorkload(file, existsSync, opts);
+      const w = file === '-' ? stdinWorkload() : resolveWorkload(file, existsSync, opts);
       if (opts.era === REAL_ERA_ID) return io.out(formatRun(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.json === true));
       io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
     });
@@ -144,7 +158,7 @@ export function buildProgram(io: Io): Command {
     .option('--force', 'replace the --report file if it exists')
     .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string; force?: boolean }) => {
       if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
-      const color = io.isTTY;
+      const color = wantColor(io.isTTY);
       const bars = io.isTTY && process.stderr.isTTY
         ? (await import('../compare/progress.js')).progressBars
         : undefined;
@@ -161,5 +175,14 @@ export function buildProgram(io: Io): Command {
   addRealCommands(program, io);
   addSnapshotCommand(program, io);
   addEstimateCommand(program, io);
+  // Set last, so no subcommand inherits it: the root's own action reports the
+  // extra words as an unknown command, not as "too many arguments".
+  program.allowExcessArguments(true);
   return program;
+}
+
+/** commander's own "unknown command 'X'" error, with its "(Did you mean ...?)" suggestion. */
+function unknownCommand(program: Command): never {
+  (program as unknown as { unknownCommand(): never }).unknownCommand();
+  throw new Error('unreachable');
 }

@@ -160,3 +160,43 @@ export function atomicWrite(path: string, data: string | Uint8Array, opts: { for
     throw new FileError(`cannot write ${path}: ${errnoReason(e)}`, errnoReason(e));
   }
 }
+
+/**
+ * Standard input (`-` as a file), at most `maxBytes` of it: more is refused
+ * (FileError) without reading to the end; a terminal is refused too, as a
+ * workload or script is piped or redirected in, not typed.
+ */
+export function readStdin(maxBytes: number, what = 'file', fd = 0): Buffer {
+  const fail = (reason: string): never => {
+    throw new FileError(`<stdin>: ${reason}`, reason);
+  };
+  let st: Stats;
+  try {
+    st = fstatSync(fd);
+  } catch (e) {
+    return fail(errnoReason(e));
+  }
+  if (st.isCharacterDevice() && process.stdin.isTTY === true && fd === 0) fail(`standard input is a terminal: pipe or redirect a ${what} into it (- < FILE)`);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const buf = Buffer.alloc(64 * 1024);
+    let r: number;
+    try {
+      r = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      // A non-blocking pipe with nothing in it yet: wait a little and read again.
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(wait, 0, 0, 10);
+        continue;
+      }
+      return fail(errnoReason(e));
+    }
+    if (r === 0) break;
+    chunks.push(buf.subarray(0, r));
+    n += r;
+    if (n > maxBytes) fail(`more than a ${what} may have (${sizeText(maxBytes)})`);
+  }
+  return Buffer.concat(chunks, n);
+}

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KSMCTL, ksmctl, STACK } from '../helpers/cli.js';
@@ -46,6 +46,7 @@ test('a 2009 shell script run against ksmctl host prints what the original ksmct
   });
   const start = ksmctl(['host', 'start', '--era', 'v1:2009', '--socket', sock, '--clock', 'manual']);
   t.is(start.status, 0, start.stderr);
+  t.true(existsSync(`${sock}.log`), 'the running host has its log');
   t.regex(start.stdout, /^host started: pid \d+, v1:2009: \/dev\/ksm ioctls \(Mar 2009 ABI\), tree merger \(seed 002\), manual clock, socket /);
   // The script of 2009, unchanged, with ksmctl on PATH.
   const bin = join(dir, 'bin');
@@ -63,6 +64,7 @@ test('a 2009 shell script run against ksmctl host prints what the original ksmct
   const stop = ksmctl(['host', 'stop', '--socket', sock]);
   t.is(stop.status, 0, stop.stderr);
   t.regex(stop.stdout, /^host stopped: pid \d+\n$/);
+  t.false(existsSync(`${sock}.log`), 'host stop removes the host\'s log');
 });
 
 test('ksmctl run --era takes every registry spelling; a bad one is one line, exit 2', (t) => {

@@ -11,7 +11,7 @@
  * background and returns once it answers.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { type EraEntry, EraInputError, ERA_OPTION_HELP, parseEra } from '../../eras/registry.js';
@@ -138,8 +138,20 @@ export async function hostStop(opts: { socket?: string }, io: Io): Promise<numbe
     if (pid === undefined || !alive(pid)) break;
     await sleepMs(20);
   }
+  // The host is gone: its log (what it wrote to stdout and stderr) goes with it; a host still alive keeps it.
+  if (pid !== undefined && !alive(pid)) removeHostLog(`${path}.log`);
   io.out(`host stopped: pid ${pid ?? '?'}`);
   return 0;
+}
+
+/** Removes the host's log if it is a regular file of ours, as host start made it; anything else stays. */
+function removeHostLog(log: string): void {
+  try {
+    const st = lstatSync(log);
+    if (st.isFile() && st.uid === (process.getuid?.() ?? st.uid)) unlinkSync(log);
+  } catch {
+    // Not there, or not ours to remove.
+  }
 }
 
 function alive(pid: number): boolean {

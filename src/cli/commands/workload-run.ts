@@ -11,7 +11,8 @@ import { WorkloadDriver } from '../../workload/driver.js';
 import { builtinNames, builtinWorkload } from '../../workload/builtin.js';
 import { applyPreload, builtinPreload } from '../../workload/library.js';
 import { type RunResult, resultJson, runWorkload } from '../../workload/runner.js';
-import { loadWorkload, type Workload, WorkloadError } from '../../workload/schema.js';
+import { loadWorkload, parseWorkloadText, type Workload, WorkloadError } from '../../workload/schema.js';
+import { FileError, MAX_WORKLOAD_BYTES, readStdin } from '../../io/files.js';
 import { CliError } from '../errors.js';
 import { formatTable } from '../../format/table.js';
 import { REGISTER_POLICIES, type RegisterPolicy } from '../../snapshot/policy.js';
@@ -90,6 +91,24 @@ export function resolveWorkload(spec: string, exists: (p: string) => boolean, so
   }
   try {
     return loadWorkload(spec);
+  } catch (e) {
+    if (e instanceof WorkloadError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
+/** The workload JSON on standard input (`workload run -`), read up to MAX_WORKLOAD_BYTES; errors name <stdin>, in one line (exit 2). */
+export function stdinWorkload(fd = 0): Workload {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readStdin(MAX_WORKLOAD_BYTES, 'workload file', fd));
+  } catch (e) {
+    if (e instanceof FileError) throw new CliError(e.message, 2);
+    if (e instanceof TypeError) throw new CliError('<stdin>: cannot read: not valid UTF-8', 2);
+    throw e;
+  }
+  try {
+    return parseWorkloadText(text, '<stdin>');
   } catch (e) {
     if (e instanceof WorkloadError) throw new CliError(e.message, 2);
     throw e;
