@@ -14,7 +14,7 @@ import { connect, type Socket } from 'node:net';
 import { CliError } from '../cli/errors.js';
 import { checkClientPath } from './paths.js';
 import { loadPeerCred, type PeerCredOf, socketFd } from './peercred.js';
-import type { HostRequest, HostResponse } from './protocol.js';
+import type { HostInfo, HostRequest, HostResponse } from './protocol.js';
 
 /** Not reachable: no socket, or nobody listening on it. */
 export class HostUnreachable extends Error {
@@ -204,4 +204,20 @@ export async function hostRequest(path: string, body: RequestBody): Promise<Host
   } finally {
     c.close();
   }
+}
+
+/** The host's info when one answers a ping on `path`, or null when nobody listens there. */
+export async function pingHost(path: string): Promise<HostInfo | null> {
+  try {
+    const r = await hostRequest(path, { op: 'ping' });
+    return r.ok && r.info ? r.info : null;
+  } catch (e) {
+    if (e instanceof HostUnreachable) return null;
+    throw e;
+  }
+}
+
+/** A host in one line: `pid 123, v1:2008: ..., manual clock, socket /run/...`. */
+export function describeHost(i: HostInfo): string {
+  return `pid ${i.pid}, ${i.title}${i.workload ? `, workload ${i.workload}` : ''}, ${i.clock} clock, socket ${i.socket}`;
 }

@@ -6,12 +6,11 @@
  * or SIGHUP at once, even in the middle of a request.
  */
 import { CliError } from '../cli/errors.js';
-import { hostRequest, HostUnreachable } from './client.js';
+import { describeHost, pingHost } from './client.js';
 import { WorkerEngine } from './engine.js';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
 import { clearStaleSocket, prepareSocketDir } from './paths.js';
 import { loadPeerCred, PeerCredUnavailable, type PeerCredOf } from './peercred.js';
-import type { HostInfo } from './protocol.js';
 import { HostServer } from './server.js';
 
 export interface ServeOptions {
@@ -25,20 +24,6 @@ export interface ServeOptions {
   limits?: Partial<RequestLimits>;
 }
 
-async function answers(path: string): Promise<HostInfo | null> {
-  try {
-    const r = await hostRequest(path, { op: 'ping' });
-    return r.ok && r.info ? r.info : null;
-  } catch (e) {
-    if (e instanceof HostUnreachable) return null;
-    throw e;
-  }
-}
-
-export function describeHost(i: HostInfo): string {
-  return `pid ${i.pid}, ${i.title}${i.workload ? `, workload ${i.workload}` : ''}, ${i.clock} clock, socket ${i.socket}`;
-}
-
 /** Starts serving; resolves once the host listens. Errors are one line (CliError). */
 export async function serveHost(o: ServeOptions, out: (line: string) => void, deps: { loadPeerCred: () => PeerCredOf } = { loadPeerCred }): Promise<HostServer> {
   let peerCred: PeerCredOf;
@@ -49,9 +34,9 @@ export async function serveHost(o: ServeOptions, out: (line: string) => void, de
     throw new CliError(`${why}: the host does not start without it`, 1);
   }
   prepareSocketDir(o.socket);
-  const running = await answers(o.socket);
+  const running = await pingHost(o.socket);
   if (running !== null) throw new CliError(`a host is already running: ${describeHost(running)}`, 1);
-  await clearStaleSocket(o.socket, async (p) => (await answers(p)) !== null);
+  await clearStaleSocket(o.socket, async (p) => (await pingHost(p)) !== null);
   let engine: WorkerEngine;
   try {
     engine = await WorkerEngine.start({ era: o.era, abi: o.abi, clock: o.clock, workload: o.workload, limits: o.limits, pid: process.pid, socket: o.socket });

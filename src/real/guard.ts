@@ -17,7 +17,8 @@
  * Paths are parameters: tests guard a fake sysfs tree in a temporary
  * directory.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { atomicWrite } from '../io/files.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { libc, LOCK_EX, LOCK_NB, LOCK_UN } from './libc.js';
@@ -79,17 +80,9 @@ export function readRecovery(path: string): Recovery | null {
   }
 }
 
-/** Written whole or not at all: a temporary file, fsync, rename. */
+/** Written whole or not at all (a temporary file, fsync, rename), readable by root only. */
 export function writeRecovery(path: string, r: Recovery): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(r, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  atomicWrite(path, `${JSON.stringify(r, null, 2)}\n`, { force: true, mode: 0o600 });
 }
 
 /**

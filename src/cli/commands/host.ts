@@ -15,10 +15,9 @@ import { closeSync, existsSync, lstatSync, readFileSync, unlinkSync } from 'node
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { type EraEntry, EraInputError, ERA_OPTION_HELP, parseEra } from '../../eras/registry.js';
-import { hostRequest, HostUnreachable } from '../../host/client.js';
-import type { ClockMode } from '../../host/machine.js';
+import { describeHost, hostRequest, HostUnreachable, pingHost } from '../../host/client.js';
 import { clearStaleSocket, openHostLog, prepareSocketDir, socketPath } from '../../host/paths.js';
-import type { HostInfo, HostResponse } from '../../host/protocol.js';
+import type { HostResponse } from '../../host/protocol.js';
 import type { HostServer } from '../../host/server.js';
 import { KERNEL_VERSIONS } from '../../v3-sysfs/kernels.js';
 import { CliError, exitStatus } from '../errors.js';
@@ -64,20 +63,6 @@ function hostArgs(spec: string | undefined, opts: HostStartOptions, path: string
   return a;
 }
 
-function describeHost(i: HostInfo): string {
-  return `pid ${i.pid}, ${i.title}${i.workload ? `, workload ${i.workload}` : ''}, ${i.clock} clock, socket ${i.socket}`;
-}
-
-async function ping(path: string): Promise<HostInfo | null> {
-  try {
-    const r = await hostRequest(path, { op: 'ping' });
-    return r.ok && r.info ? r.info : null;
-  } catch (e) {
-    if (e instanceof HostUnreachable) return null;
-    throw e;
-  }
-}
-
 const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `ksmctl host start`: the host in the background, once it answers. */
@@ -88,9 +73,9 @@ export async function hostStart(spec: string | undefined, opts: HostStartOptions
   if (spec !== undefined) resolveWorkload(spec, existsSync);
   // The runtime directory made 0700 and verified, before anything is read or written there.
   prepareSocketDir(path);
-  const running = await ping(path);
+  const running = await pingHost(path);
   if (running !== null) throw new CliError(`a host is already running: ${describeHost(running)}`, 1);
-  await clearStaleSocket(path, async (p) => (await ping(p)) !== null);
+  await clearStaleSocket(path, async (p) => (await pingHost(p)) !== null);
   const entry = fileURLToPath(new URL('../ksmctl.js', import.meta.url));
   const node = entry.endsWith('.ts') ? [process.execPath, '--import', 'tsx', entry] : [process.execPath, entry];
   const log = `${path}.log`;
@@ -101,7 +86,7 @@ export async function hostStart(spec: string | undefined, opts: HostStartOptions
   child.once('exit', (code) => (exited = code ?? 1));
   child.unref();
   for (let waited = 0; waited < 20_000; waited += 20) {
-    const info = await ping(path);
+    const info = await pingHost(path);
     if (info !== null) {
       io.out(`host started: ${describeHost(info)}`);
       return;
