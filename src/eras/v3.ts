@@ -10,7 +10,6 @@
 import { type Process } from '../engine/machine.js';
 import type { Range } from '../engine/memory/memory.js';
 import type { Mm } from '../engine/memory/mm.js';
-import type { SysfsDir } from '../kernel/sysfs.js';
 import { NODE_FLAG, STABLE_FLAG as STABLE_FLAG_2632 } from '../engine/merge/mainline-2632.js';
 import { STABLE_FLAG as STABLE_FLAG_3X, UNSTABLE_FLAG } from '../engine/merge/mainline-3x.js';
 import { PAGE_SIZE } from '../engine/constants.js';
@@ -18,10 +17,11 @@ import * as v3c from '../v3-sysfs/constants.js';
 import { KSM_RUN_MERGE, KSM_RUN_STOP, KSM_RUN_UNMERGE, KSM_SYSFS_DIR, MADV_MERGEABLE, MADV_UNMERGEABLE } from '../v3-sysfs/constants.js';
 import { type AnyMerger, V3Kernel } from '../v3-sysfs/kernel.js';
 import { type KernelVersion, SYSFS_FILES } from '../v3-sysfs/kernels.js';
-import { type BootOptions, COUNTER_NAMES, REGION_FLAGS, REGION_PROT, type Counters, type CounterName, EraAdapter, type EraFile, type MappedRegion, sysfsNumber } from './adapter.js';
-import { type CallRecord, echoCall, type Knobs, madviseCall } from './calls.js';
+import { type BootOptions, COUNTER_NAMES, REGION_FLAGS, REGION_PROT, type Counters, type CounterName, type EraFile } from './adapter.js';
+import type { CallRecord, Knobs } from './calls.js';
 import { PAGE_ABSENT, PAGE_MERGED, PAGE_UNSTABLE, PAGE_VOLATILE, type StateRange } from './page-states.js';
 import { mergeableRanges } from './registered.js';
+import { MadviseAdapter } from './madvise-adapter.js';
 import type { EraEntry } from './registry.js';
 import { adviceNames, type EraSystem } from './system.js';
 import { MadviseSystem } from './system-madvise.js';
@@ -29,10 +29,14 @@ import { MadviseSystem } from './system-madvise.js';
 /** The files every tool reads or writes through their own calls (the five counters, the three ksmd knobs). */
 const COMMON_FILES = new Set<string>([...COUNTER_NAMES, 'run', 'pages_to_scan', 'sleep_millisecs']);
 
-export class V3Adapter extends EraAdapter {
+export class V3Adapter extends MadviseAdapter<V3Kernel<KernelVersion>> {
   readonly kernel: V3Kernel<KernelVersion>;
   readonly exposed: ReadonlySet<CounterName> = new Set(COUNTER_NAMES);
   override readonly canUnmerge = true;
+  protected readonly registerAdvice = { value: MADV_MERGEABLE, name: 'MADV_MERGEABLE' };
+  protected readonly unregisterAdvice = { value: MADV_UNMERGEABLE, name: 'MADV_UNMERGEABLE' };
+  protected readonly sysfsDir = KSM_SYSFS_DIR;
+  protected readonly runValues = { run: KSM_RUN_MERGE, stop: KSM_RUN_STOP };
 
   /** A fresh kernel of the entry's version, or one that already runs (the ksmctl host's), which the adapter then drives. */
   constructor(readonly era: EraEntry, kernelOrOpts: V3Kernel<KernelVersion> | BootOptions = {}) {
@@ -45,37 +49,13 @@ export class V3Adapter extends EraAdapter {
     }
   }
 
-  get machine() {
-    return this.kernel.machine;
-  }
-
   get merger(): AnyMerger {
     return this.kernel.ksm;
-  }
-
-  get ksmd() {
-    return this.kernel.ksmd;
-  }
-
-  spawn(name: string, uid = 0): Process {
-    return this.kernel.spawn(name, uid);
-  }
-
-  fork(p: Process): Process | number {
-    return this.kernel.fork(p);
-  }
-
-  exit(p: Process): void {
-    this.kernel.exit(p);
   }
 
   /** Through the kernel's mmap: on 6.18 a process with prctl(PR_SET_MEMORY_MERGE) gets the new VMA mergeable at once. */
   override mmap(p: Process, pages: number, prot: number = REGION_PROT, flags: number = REGION_FLAGS): number {
     return this.kernel.mmap(p, 0, pages * PAGE_SIZE, prot, flags);
-  }
-
-  override madvise(p: Process, addr: number, length: number, advice: number): number {
-    return this.kernel.madvise(p, addr, length, advice);
   }
 
   override get numaNodes(): number {
@@ -91,22 +71,6 @@ export class V3Adapter extends EraAdapter {
     this.merger.items.reserve(pages + procs + 1);
   }
 
-  register(p: Process, addr: number, pages: number, calls?: CallRecord[]): number {
-    const r = this.kernel.madvise(p, addr, pages * PAGE_SIZE, MADV_MERGEABLE);
-    calls?.push(madviseCall(p, addr, pages * PAGE_SIZE, 'MADV_MERGEABLE', r));
-    return r;
-  }
-
-  /** One madvise(MADV_UNMERGEABLE) a region, stopping at the first that fails. */
-  unregister(p: Process, regions: readonly MappedRegion[], calls?: CallRecord[]): number {
-    for (const { addr, pages } of regions) {
-      const r = this.kernel.madvise(p, addr, pages * PAGE_SIZE, MADV_UNMERGEABLE);
-      calls?.push(madviseCall(p, addr, pages * PAGE_SIZE, 'MADV_UNMERGEABLE', r));
-      if (r < 0) return r;
-    }
-    return 0;
-  }
-
   /** The VMAs flagged VM_MERGEABLE (by madvise, or by prctl on 6.18). */
   registeredRanges(mm: Mm): Range[] {
     return mergeableRanges(mm);
@@ -114,14 +78,9 @@ export class V3Adapter extends EraAdapter {
 
   // ------------------------------------------------------------ ksmd
 
-  /** The number a file of /sys/kernel/mm/ksm shows, or -errno. */
-  read(name: string): number {
-    return sysfsNumber(this.kernel.readSysfs(`${KSM_SYSFS_DIR}/${name}`));
-  }
-
-  private echo(value: number | string, name: string): CallRecord {
-    const path = `${KSM_SYSFS_DIR}/${name}`;
-    return echoCall(value, path, this.kernel.writeSysfs(path, `${value}\n`));
+  /** sleep_millisecs: the sleep is rounded to whole milliseconds. */
+  protected sleepKnob(micros: number): [string, number] {
+    return ['sleep_millisecs', Math.round(micros / 1000)];
   }
 
   knobs(): Knobs {
@@ -132,43 +91,8 @@ export class V3Adapter extends EraAdapter {
     };
   }
 
-  override get sysfs(): SysfsDir {
-    return this.kernel.sysfs;
-  }
-
-  /** sleep_millisecs (rounded), pages_to_scan, run, as `as` writes them. */
-  setKnobs(k: Knobs, as?: Process): number {
-    const writes: Array<[string, number]> = [['sleep_millisecs', Math.round(k.sleepMicros / 1000)], ['pages_to_scan', k.pagesToScan], ['run', k.run ? KSM_RUN_MERGE : KSM_RUN_STOP]];
-    for (const [name, value] of writes) {
-      const r = this.writeSysfs(name, `${value}\n`, as);
-      if (r < 0) return r;
-    }
-    return 0;
-  }
-
-  start(): CallRecord {
-    return this.echo(KSM_RUN_MERGE, 'run');
-  }
-
-  stop(): CallRecord {
-    return this.echo(KSM_RUN_STOP, 'run');
-  }
-
   unmerge(): CallRecord {
     return this.echo(KSM_RUN_UNMERGE, 'run');
-  }
-
-  setPagesToScan(n: number): CallRecord {
-    return this.echo(n, 'pages_to_scan');
-  }
-
-  /** sleep_millisecs: the sleep is rounded to whole milliseconds. */
-  setSleep(micros: number): CallRecord {
-    return this.echo(Math.round(micros / 1000), 'sleep_millisecs');
-  }
-
-  override writeFile(name: string, value: string): CallRecord {
-    return this.echo(value, name);
   }
 
   /** The version's other files, in the order of its ksm_attrs array. */
