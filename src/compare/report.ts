@@ -35,6 +35,19 @@ const MiB = 1024 * 1024;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** The charts of a comparison, one per family, in FAMILIES order. */
+/**
+ * The opening of every self-contained report (compare's, estimate's): no
+ * network at all (Content-Security-Policy: nothing but inline scripts,
+ * styles and data: images), then the page's own <title> and <style>.
+ */
+export const REPORT_HEAD = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+`;
+
 export function chartSpecs(c: Comparison): ChartSpec[] {
   const rs = c.configurations;
   const labels = rs.map((r) => r.label);
@@ -187,13 +200,7 @@ export function renderReport(c: Comparison, command?: string): string {
   const charts = specs
     .map((s) => `<section class="chart" data-family="${s.family}"><h2>${esc(s.title)}</h2><div class="box"><canvas id="chart-${s.family}" role="img" aria-label="${esc(s.title)}"></canvas></div><p class="note">${esc(s.note)}</p></section>`)
     .join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ksmctl compare: ${esc(c.workload.name)}</title>
+  return `${REPORT_HEAD}<title>ksmctl compare: ${esc(c.workload.name)}</title>
 <style>
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin: 0.2em 0; }

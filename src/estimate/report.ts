@@ -4,7 +4,7 @@
  * of the pages saved over virtual time for each era, Chart.js inlined and
  * no request allowed by the page's Content-Security-Policy.
  */
-import { chartJsSource, esc, scriptJson } from '../compare/report.js';
+import { chartJsSource, esc, REPORT_HEAD, scriptJson } from '../compare/report.js';
 import type { Estimate } from './estimate.js';
 import { formatEstimate } from './format.js';
 
@@ -17,13 +17,7 @@ new Chart(document.getElementById('saved'), {
 });`;
 
 export function renderEstimateReport(x: Estimate, command?: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ksmctl estimate: ${esc(x.snapshot.files.join(', '))}</title>
+  return `${REPORT_HEAD}<title>ksmctl estimate: ${esc(x.snapshot.files.join(', '))}</title>
 <style>
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
 h1 { font-size: 1.5em; } pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 12px; }

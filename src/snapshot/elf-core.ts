@@ -155,14 +155,18 @@ function align4(n: number): number {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-/** Writes the core as one process (its seq: the writer's next); CoreError for a file that is no core. */
-export async function captureCore(path: string, writer: SnapshotWriter, capture: number, onBytes?: (n: number) => void): Promise<ProcessRecord> {
-  let fd: number;
+/** A core or image file opened for reading; a CoreError naming it when it cannot be. */
+export function openInput(path: string): number {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, 'r');
   } catch (e) {
     throw new CoreError(path, `cannot read: ${errText(e)}`);
   }
+}
+
+/** Writes the core as one process (its seq: the writer's next); CoreError for a file that is no core. */
+export async function captureCore(path: string, writer: SnapshotWriter, capture: number, onBytes?: (n: number) => void): Promise<ProcessRecord> {
+  const fd = openInput(path);
   try {
     const info = readCoreInfo(fd, path);
     const seq = writer.nextSeq;

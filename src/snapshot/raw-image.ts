@@ -3,21 +3,16 @@
  * memory-backend-file, a saved RAM image) taken as one process with one
  * private anonymous mapping, every page of it present.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { captureSegment } from './file-source.js';
 import { type ProcessRecord, SNAPSHOT_PAGE_SIZE } from './format.js';
-import { CoreError } from './elf-core.js';
-import { errText, type SnapshotWriter } from './writer.js';
+import { CoreError, openInput } from './elf-core.js';
+import type { SnapshotWriter } from './writer.js';
 
 /** Writes the image as one process; a CoreError (naming the file) when it cannot be read or is empty. */
 export async function captureRaw(path: string, writer: SnapshotWriter, capture: number, onBytes?: (n: number) => void): Promise<ProcessRecord> {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new CoreError(path, `cannot read: ${errText(e)}`);
-  }
+  const fd = openInput(path);
   try {
     const st = fstatSync(fd);
     if (!st.isFile() && !st.isBlockDevice()) throw new CoreError(path, 'not a regular file');
