@@ -107,7 +107,7 @@ export function buildProgram(io: Io): Command {
         : tui(spec, opts, { host: opts.host, socket: opts.socket, privateAsked: cmd.getOptionValueSource('era') === 'cli' || opts.abi !== undefined || opts.kernel !== undefined }),
     );
 
-  const workload = program.command('workload').description('run workload files (shared/workloads/SCHEMA.md)');
+  const workload = program.command('workload').description('run workload files (docs/workload-format.md)');
   workload
     .command('run')
     .description('run a workload under one era and print its counters')

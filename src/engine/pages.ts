@@ -1,5 +1,5 @@
 /**
- * Page contents of workload files (shared/workloads/SCHEMA.md, "Page contents").
+ * Page contents of workload files (docs/workload-format.md, "Page contents").
  *
  * A SinglePage describes the 4096 bytes of one page; a RunContent describes
  * the pages of a run or region (page i of a run is `pageInRun(content, i)`).

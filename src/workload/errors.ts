@@ -1,5 +1,5 @@
 /**
- * Errors of workload files (shared/workloads/SCHEMA.md).
+ * Errors of workload files (docs/workload-format.md).
  *
  * The message is always one line, in one of two forms:
  *

@@ -1,6 +1,6 @@
 /**
  * Runs a workload file under one era and records the counters
- * (shared/workloads/SCHEMA.md): snapshots after every completed pass of a
+ * (docs/workload-format.md): snapshots after every completed pass of a
  * fullScans step and at every snapshot step. Deterministic: the same file
  * gives the same snapshots on every run.
  */

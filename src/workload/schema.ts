@@ -1,5 +1,5 @@
 /**
- * Workload files (shared/workloads/SCHEMA.md): parsing and validation.
+ * Workload files (docs/workload-format.md): parsing and validation.
  *
  * The rules and the messages follow the Python reference validator
  * (shared/tools/kernel-oracle/workload.py) check for check, so a file is

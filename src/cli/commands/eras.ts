@@ -110,6 +110,6 @@ export function formatEras(rows: readonly EraRow[], json: boolean): string {
     '',
     `Every --era also takes: ${aliases.join(', ')}; and --era v1 --abi 2009, --era v3 --kernel 6.18.`,
     ...(def ? [`Without --era: ${def.id}.`] : []),
-    `The five counters: ${COUNTER_NAMES.join(', ')}; those an era did not expose are derived as the workload schema defines them (shared/workloads/SCHEMA.md).`,
+    `The five counters: ${COUNTER_NAMES.join(', ')}; those an era did not expose are derived as the workload schema defines them (docs/workload-format.md).`,
   ].join('\n');
 }

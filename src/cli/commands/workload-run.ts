@@ -156,7 +156,7 @@ export function formatRun(r: RunResult, json: boolean): string {
   const rows = r.snapshots.map((s) => [s.label, s.step, ...COUNTER_NAMES.map((n) => s[n]), s.pages_saved]);
   const lines = [`${r.workload} under ${r.title}`, '', formatTable(header, rows, header.map((_, i) => i > 0))];
   const derived = COUNTER_NAMES.filter((n) => !r.exposed.includes(n));
-  if (derived.length) lines.push('', `* not exposed by this era: derived as SCHEMA.md defines it`);
+  if (derived.length) lines.push('', `* not exposed by this era: derived as docs/workload-format.md defines it`);
   lines.push('', 'pages_saved is measured from memory: registered present pages minus distinct frames.');
   for (const e of r.errors) lines.push(`step ${e.step}: refused by the era with ${e.errno}`);
   return lines.join('\n');

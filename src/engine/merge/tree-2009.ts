@@ -99,7 +99,7 @@ export interface KsmScan {
 
 /**
  * The counters a workload snapshot needs, for the eras of this merger
- * (shared/workloads/SCHEMA.md, "v1 Mar 2009 and v2").
+ * (docs/workload-format.md, "v1 Mar 2009 and v2").
  */
 export interface Counters2009 {
   /** ksm_pages_shared: +1 per successful merge, never decremented (000's sysfs file; 002 keeps no counter, the same count is derived). */
