@@ -7,6 +7,7 @@ import { ROOT } from '../helpers/golden.js';
 
 test('every key binding appears in the README', (t) => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## The TUI'), readme.indexOf('## Eras'));
+  const start = readme.indexOf('## The TUI');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
   for (const b of KEY_TABLE) for (const k of b.keys) t.true(section.includes(`\`${showKey(k)}\``), `${b.command}: ${k}`);
 });
