@@ -26,6 +26,7 @@ import { parseSeconds } from './commands/status.js';
 import { checkOutputPath } from './files.js';
 import { packageVersion } from './version.js';
 import { wantColor } from './color.js';
+import { showCursorOnExit } from './cursor.js';
 
 export type { Io } from './io.js';
 
@@ -163,7 +164,14 @@ export function buildProgram(io: Io): Command {
       const bars = io.isTTY && process.stderr.isTTY
         ? (await import('../compare/progress.js')).progressBars
         : undefined;
-      const c = await runCompare(spec, opts, existsSync, bars && ((labels, expected, open) => bars(labels, { stream: process.stderr, expectedPasses: expected, open })));
+      // The bars hide the cursor: it comes back on Ctrl-C and SIGTERM too.
+      const cursor = bars ? showCursorOnExit(process.stderr) : undefined;
+      let c;
+      try {
+        c = await runCompare(spec, opts, existsSync, bars && ((labels, expected, open) => bars(labels, { stream: process.stderr, expectedPasses: expected, open })));
+      } finally {
+        cursor?.();
+      }
       if (opts.report !== undefined) {
         writeReport(c, opts.report, ['ksmctl', ...process.argv.slice(2)].join(' '), opts.force === true);
         io.err(`HTML report: ${opts.report}`);
