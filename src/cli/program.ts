@@ -13,7 +13,7 @@ import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addHostCommands, hostStatus } from './commands/host.js';
 import { addLegacyVerbs } from './commands/legacy-verbs.js';
 import { addRunCommand } from './commands/run.js';
-import { DEFAULT_ERAS, formatCompare, runCompare, writeReport } from './commands/compare.js';
+import { DEFAULT_ERAS, formatCompare, outputWidth, runCompare, writeReport } from './commands/compare.js';
 import { formatEras, listEras } from './commands/eras.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 import { addSnapshotCommand } from './commands/snapshot.js';
@@ -26,6 +26,7 @@ import { parseSeconds } from './commands/status.js';
 import { checkOutputPath } from './files.js';
 import { packageVersion } from './version.js';
 import { wantColor } from './color.js';
+import { showCursorOnExit } from './cursor.js';
 
 export type { Io } from './io.js';
 
@@ -153,21 +154,29 @@ export function buildProgram(io: Io): Command {
     .option('--max-passes <n>', 'the most passes --until-converged runs', count(1), 50)
     .option('--jobs <n>', 'configurations run at once, one worker thread each (default: all of them)', count(1))
     .option('--json', 'print the comparison as JSON')
+    .option('--wide', 'tables at full width (default: the terminal\'s width, or 80 columns off a terminal, paging the eras)')
     .option('--report <file.html>', 'also write a self-contained HTML report with one chart per family of metrics')
     .option('--register <policy>', REGISTER_HELP)
     .option('--force', 'replace the --report file if it exists')
-    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string; force?: boolean }) => {
+    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; wide?: boolean; report?: string; register?: string; force?: boolean }) => {
       if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
       const color = wantColor(io.isTTY);
       const bars = io.isTTY && process.stderr.isTTY
         ? (await import('../compare/progress.js')).progressBars
         : undefined;
-      const c = await runCompare(spec, opts, existsSync, bars && ((labels, expected, open) => bars(labels, { stream: process.stderr, expectedPasses: expected, open })));
+      // The bars hide the cursor: it comes back on Ctrl-C and SIGTERM too.
+      const cursor = bars ? showCursorOnExit(process.stderr) : undefined;
+      let c;
+      try {
+        c = await runCompare(spec, opts, existsSync, bars && ((labels, expected, open) => bars(labels, { stream: process.stderr, expectedPasses: expected, open })));
+      } finally {
+        cursor?.();
+      }
       if (opts.report !== undefined) {
         writeReport(c, opts.report, ['ksmctl', ...process.argv.slice(2)].join(' '), opts.force === true);
         io.err(`HTML report: ${opts.report}`);
       }
-      io.out(formatCompare(c, { json: opts.json === true, color }));
+      io.out(formatCompare(c, { json: opts.json === true, color, width: outputWidth(opts.wide === true, { isTTY: io.isTTY, columns: process.stdout.columns }) }));
     });
   addRunCommand(program, io);
   addLegacyVerbs(program, io);

@@ -5,9 +5,11 @@
  */
 import asciichart from 'asciichart';
 import { PAGE_SIZE } from '../engine/constants.js';
-import { formatTable } from '../format/table.js';
+import wrapAnsi from 'wrap-ansi';
+import { formatTableFit } from '../format/table.js';
 import { ERAS, type EraEntry } from '../eras/registry.js';
 import type { Comparison } from './compare.js';
+import { eraColor } from './palette.js';
 import type { ConfigResult, PassRecord } from './run.js';
 
 /** The families of metrics: one chart each in the HTML report. */
@@ -125,64 +127,101 @@ export const NOTES = [
 ];
 
 /** Pages saved per pass, configurations down, passes across (long runs elided in the middle). */
-export function perPassTable(c: Comparison, maxColumns = 12): string {
+export function perPassTable(c: Comparison, maxColumns = 12, width = Infinity): string {
   const n = Math.max(0, ...c.configurations.map((r) => r.passes.length));
   if (n === 0) return '';
   let cols = Array.from({ length: n }, (_, i) => i);
   if (n > maxColumns) cols = [...cols.slice(0, maxColumns - 2), -1, n - 1];
   const head = ['pages saved after pass', ...cols.map((i) => (i < 0 ? '...' : String(i + 1)))];
   const body = c.configurations.map((r) => [r.label, ...cols.map((i) => (i < 0 ? '' : r.passes[i] !== undefined ? int(r.passes[i].pagesSaved) : ''))]);
-  return formatTable(head, body, head.map((_, i) => i > 0));
+  return formatTableFit(head, body, head.map((_, i) => i > 0), width);
 }
 
-const COLORS = [asciichart.blue, asciichart.red, asciichart.green, asciichart.yellow, asciichart.magenta, asciichart.cyan, asciichart.lightgray, asciichart.white];
-const COLOR_NAMES = ['blue', 'red', 'green', 'yellow', 'magenta', 'cyan', 'gray', 'white'];
+/** Configurations whose pages saved are the same at every pass: one line in the chart. */
+function sameLines(series: number[][]): number[][] {
+  const groups = new Map<string, number[]>();
+  series.forEach((s, i) => {
+    const key = s.join(',');
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  return [...groups.values()];
+}
 
-/** Pages saved per pass as a terminal line chart, one line per configuration (colours on a terminal). */
+/**
+ * Pages saved per pass as terminal charts (asciichart), one small chart per
+ * line: configurations that save the same pages at every pass share one,
+ * named together, so no line hides another and none is told apart by colour
+ * alone (with colour, each is drawn in its era's colour, src/compare/palette.ts).
+ * All share one scale and one pass axis, so they compare by eye; the whole
+ * is at most `width` columns (many passes: one column per sampled pass).
+ */
 export function terminalChart(c: Comparison, opts: { color: boolean; width?: number; height?: number } = { color: false }): string {
   const series = c.configurations.map((r) => r.passes.map((p) => p.pagesSaved));
   const n = Math.max(0, ...series.map((s) => s.length));
   if (n === 0) return '';
-  // Each pass gets the same number of columns (a step chart), about `width` in all.
-  const step = Math.max(1, Math.floor((opts.width ?? 60) / n));
-  const wide = series.map((s) => s.flatMap((v) => Array<number>(step).fill(v)));
   const max = Math.max(1, ...series.flat());
   const labelWidth = int(max).length + 1;
-  const plot = asciichart.plot(wide, {
-    height: opts.height ?? 10,
-    min: 0,
-    max,
-    colors: opts.color ? COLORS : undefined,
-    format: (x: number) => int(x).padStart(labelWidth),
-  });
+  // asciichart: the label, a space, the axis character, then one column per value.
   const pad = ' '.repeat(labelWidth + 2);
-  const ticks: string[] = [];
-  let axis = '';
-  for (let i = 0; i < n; i++) {
-    const t = String(i + 1);
-    if (axis.length <= i * step) {
-      axis = axis.padEnd(i * step) + t;
-      ticks.push(t);
-    }
+  const plotWidth = Math.max(8, Math.min(60, (opts.width ?? 80) - pad.length - 1));
+  // The pass each column shows: every pass as an equal run of columns, or every column a sampled pass.
+  const step = Math.max(1, Math.floor(plotWidth / n));
+  const columns = n * step <= plotWidth ? n * step : plotWidth;
+  const passAt = (col: number) => (n * step <= plotWidth ? Math.floor(col / step) : Math.round((col * (n - 1)) / (columns - 1)));
+  const groups = sameLines(series);
+  const height = opts.height ?? (groups.length === 1 ? 10 : groups.length === 2 ? 5 : 3);
+  const lines = ['pages saved per pass'];
+  for (const g of groups) {
+    const s = series[g[0]];
+    // A configuration that ran fewer passes stops short (asciichart takes no gaps).
+    const values: number[] = [];
+    for (let col = 0; col < columns && passAt(col) < s.length; col++) values.push(s[passAt(col)]);
+    if (values.length === 0) values.push(0);
+    const color = eraColor(c.configurations[g[0]].era).ansi;
+    const names = g.map((i) => c.configurations[i].label);
+    const title = `${names.join(', ')}${g.length > 1 ? ' (the same at every pass)' : ''}: ${int(c.configurations[g[0]].end.pagesSaved)}`;
+    lines.push(...wrapAnsi(opts.color ? `${color}──${asciichart.reset} ${title}` : title, opts.width ?? 80, { hard: true, trim: false }).split('\n'));
+    lines.push(
+      asciichart.plot(values, {
+        height,
+        min: 0,
+        max,
+        colors: opts.color ? [color] : undefined,
+        format: (x: number) => int(x).padStart(labelWidth),
+      }),
+    );
   }
-  const legend = c.configurations.map((r, i) => {
-    const mark = opts.color ? `${COLORS[i % COLORS.length]}──${asciichart.reset}` : `(${COLOR_NAMES[i % COLOR_NAMES.length]})`;
-    return `${mark} ${r.label}: ${int(r.end.pagesSaved)}`;
-  });
-  const lines = ['pages saved per pass', plot, `${pad}${axis}  (pass)`, `${pad}${legend.join('   ')}`];
-  if (!opts.color && c.configurations.length > 1) lines.push(`${pad}(lines that coincide are drawn once; colours on a terminal, or --report FILE.html)`);
+  let axis = '';
+  for (let col = 0; col < columns; col++) {
+    const p = passAt(col);
+    if (col > 0 && passAt(col - 1) === p) continue;
+    const t = String(p + 1);
+    if (axis.length + (axis ? 1 : 0) <= col && col + t.length <= columns + 1) axis = axis.padEnd(col) + t;
+  }
+  const axisLine = `${pad}${axis}`;
+  lines.push(axisLine.length + 8 <= (opts.width ?? 80) ? `${axisLine}  (pass)` : axisLine);
   return lines.join('\n');
 }
 
-/** The whole text output: header, table, pages saved per pass, chart, notes. */
-export function formatComparison(c: Comparison, opts: { color: boolean } = { color: false }): string {
+/** Prose wrapped to the width (a word longer than it is cut). */
+const wrap = (text: string, width: number) => (Number.isFinite(width) ? wrapAnsi(text, width, { hard: true }) : text);
+
+/**
+ * The whole text output: header, table, pages saved per pass, chart, notes;
+ * no line wider than `width` (default 80: the tables paged by columns, the
+ * prose wrapped); Infinity (`--wide`) leaves every table whole.
+ */
+export function formatComparison(c: Comparison, opts: { color: boolean; width?: number } = { color: false }): string {
+  const width = opts.width ?? 80;
   const head = ['metric', ...c.configurations.map((r) => r.label)];
-  const table = formatTable(
+  const table = formatTableFit(
     head,
     rows(c).map((r) => [r.metric, ...r.values]),
     head.map((_, i) => i > 0),
+    width,
   );
-  const out = [...header(c), '', table, '', perPassTable(c), '', terminalChart(c, opts), '', ...NOTES];
-  for (const r of c.configurations) for (const e of r.errors) out.push(`${r.label}: step ${e.step} refused by the era with ${e.errno}`);
+  const prose = (l: string) => wrap(l, width);
+  const out = [...header(c).map(prose), '', table, '', perPassTable(c, 12, width), '', terminalChart(c, { color: opts.color, width: Number.isFinite(width) ? width : 80 }), '', ...NOTES.map(prose)];
+  for (const r of c.configurations) for (const e of r.errors) out.push(prose(`${r.label}: step ${e.step} refused by the era with ${e.errno}`));
   return out.join('\n');
 }

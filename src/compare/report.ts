@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Comparison } from './compare.js';
 import { eraOf, FAMILIES, type Family, header, lastPass, NOTES, profitBytes, rows } from './format.js';
+import { DASHES, eraColor, POINT_STYLES } from './palette.js';
 import type { ConfigResult } from './run.js';
 
 interface Dataset {
@@ -17,6 +18,8 @@ interface Dataset {
   data: Array<number | null>;
   /** The right-hand axis (a second unit). */
   right?: boolean;
+  /** A line of one configuration: its era's colour, and a dash, width and point shape that tell it from the others. */
+  line?: { color: string; dash: number[]; width: number; point: string; radius: number };
 }
 
 /** One chart: what the page's script hands to Chart.js. */
@@ -28,7 +31,30 @@ export interface ChartSpec {
   datasets: Dataset[];
   left: string;
   right?: string;
+  /** Bar charts: one colour per bar, its configuration's era (a metric is a fill style, never a colour). */
+  colors?: string[];
   note: string;
+}
+
+/**
+ * The pages-saved lines: colour = era; among configurations of one era,
+ * the dash and point shape; and a line drawn over another that is the same
+ * at every pass is drawn thinner than it (Chart.js draws dataset 0 last,
+ * on top), so both stay visible. Returns too the note naming such lines.
+ */
+function savingsLines(rs: readonly ConfigResult[]): { lines: NonNullable<Dataset['line']>[]; same: string } {
+  const key = (r: ConfigResult) => r.passes.map((p) => p.pagesSaved).join(',');
+  const perEra = new Map<string, number>();
+  const groups = new Map<string, string[]>();
+  const lines = rs.map((r, i) => {
+    const k = perEra.get(r.era) ?? 0;
+    perEra.set(r.era, k + 1);
+    const above = rs.slice(0, i).filter((o) => key(o) === key(r)).length;
+    groups.set(key(r), [...(groups.get(key(r)) ?? []), r.label]);
+    return { color: eraColor(r.era).hex, dash: DASHES[k % DASHES.length], width: 2 + 3 * above, point: POINT_STYLES[i % POINT_STYLES.length], radius: 3 + 2 * above };
+  });
+  const same = [...groups.values()].filter((g) => g.length > 1).map((g) => `${g.slice(0, -1).join(', ')} and ${g[g.length - 1]} save the same at every pass: their lines lie on one another, each drawn wider than the one above it.`);
+  return { lines, same: same.join(' ') };
 }
 
 const MiB = 1024 * 1024;
@@ -61,13 +87,14 @@ export function chartSpecs(c: Comparison): ChartSpec[] {
     return b === null ? null : round(b[k]);
   };
   const passes = Math.max(0, ...rs.map((r) => r.passes.length));
+  const savings = savingsLines(rs);
   const specs: Record<Family, Omit<ChartSpec, 'family' | 'title'>> = {
     savings: {
       type: 'line',
       labels: Array.from({ length: passes }, (_, i) => String(i + 1)),
-      datasets: rs.map((r) => ({ label: r.label, data: Array.from({ length: passes }, (_, i) => r.passes[i]?.pagesSaved ?? null) })),
+      datasets: rs.map((r, j) => ({ label: r.label, data: Array.from({ length: passes }, (_, i) => r.passes[i]?.pagesSaved ?? null), line: savings.lines[j] })),
       left: 'pages saved',
-      note: 'Pages saved (registered present pages minus the distinct frames behind them) at the end of each pass.',
+      note: `Pages saved (registered present pages minus the distinct frames behind them) at the end of each pass.${savings.same ? ` ${savings.same}` : ''}`,
     },
     convergence: {
       type: 'bar',
@@ -146,7 +173,8 @@ export function chartSpecs(c: Comparison): ChartSpec[] {
       note: "Tracking items at their era's struct sizes (x86_64) at the end; profit = pages saved x 4 KiB - metadata.",
     },
   };
-  return (Object.keys(FAMILIES) as Family[]).map((family) => ({ family, title: FAMILIES[family], ...specs[family] }));
+  const colors = rs.map((r) => eraColor(r.era).hex);
+  return (Object.keys(FAMILIES) as Family[]).map((family) => ({ family, title: FAMILIES[family], ...specs[family], ...(specs[family].type === 'bar' ? { colors } : {}) }));
 }
 
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -160,27 +188,57 @@ export function chartJsSource(): string {
   return readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8').replace(/<\/script/gi, '<\\/script');
 }
 
-/** Builds the Chart.js charts from the specs (runs in the page). */
+/**
+ * Builds the Chart.js charts from the specs (runs in the page). Colour is
+ * the era everywhere: a line chart's lines, a bar chart's bars (the x axis
+ * is the configurations); a bar chart's metrics are fill styles (solid,
+ * hatched, outlined, dotted), shown in grey in its legend.
+ */
 const PAGE_SCRIPT = `
 (function () {
   var specs = JSON.parse(document.getElementById('ksm-charts').textContent);
-  var palette = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+  var FILLS = ['solid', 'hatch', 'outline', 'dots'];
+  function fill(color, kind) {
+    if (kind === 'solid') return color + 'dd';
+    if (kind === 'outline') return color + '18';
+    var c = document.createElement('canvas');
+    c.width = c.height = 8;
+    var g = c.getContext('2d');
+    g.fillStyle = color + '18';
+    g.fillRect(0, 0, 8, 8);
+    g.strokeStyle = g.fillStyle = color;
+    if (kind === 'hatch') { g.lineWidth = 2; g.beginPath(); g.moveTo(0, 8); g.lineTo(8, 0); g.moveTo(-2, 2); g.lineTo(2, -2); g.moveTo(6, 10); g.lineTo(10, 6); g.stroke(); }
+    else { g.beginPath(); g.arc(4, 4, 1.6, 0, 2 * Math.PI); g.fill(); }
+    return g.createPattern(c, 'repeat');
+  }
   window.ksmCharts = {};
   specs.forEach(function (s) {
     var canvas = document.getElementById('chart-' + s.family);
     var scales = { y: { beginAtZero: true, title: { display: true, text: s.left } } };
     if (s.right) scales.y1 = { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: s.right } };
     if (s.type === 'line') scales.x = { title: { display: true, text: 'pass' } };
+    var legend = { position: 'bottom' };
+    if (s.type === 'bar') legend.labels = { generateLabels: function (chart) {
+      return chart.data.datasets.map(function (d, i) {
+        var kind = FILLS[i % FILLS.length];
+        return { text: d.label, fillStyle: fill('#555555', kind), strokeStyle: '#555555', lineWidth: kind === 'outline' ? 2 : 1, hidden: !chart.isDatasetVisible(i), datasetIndex: i };
+      });
+    } };
     window.ksmCharts[s.family] = new Chart(canvas, {
       type: s.type,
       data: {
         labels: s.labels,
         datasets: s.datasets.map(function (d, i) {
-          var color = palette[i % palette.length];
-          return { label: d.label, data: d.data, yAxisID: d.right ? 'y1' : 'y', borderColor: color, backgroundColor: s.type === 'line' ? color : color + 'cc', stepped: s.type === 'line' ? 'after' : false, spanGaps: false, pointRadius: 2 };
+          var base = { label: d.label, data: d.data, yAxisID: d.right ? 'y1' : 'y', spanGaps: false };
+          if (s.type === 'line') {
+            var l = d.line;
+            return Object.assign(base, { borderColor: l.color, backgroundColor: l.color, borderDash: l.dash, borderWidth: l.width, pointStyle: l.point, pointRadius: l.radius, pointHoverRadius: l.radius + 2, stepped: 'after', order: i });
+          }
+          var kind = FILLS[i % FILLS.length];
+          return Object.assign(base, { borderColor: s.colors, backgroundColor: s.colors.map(function (c) { return fill(c, kind); }), borderWidth: kind === 'outline' ? 2 : 1 });
         })
       },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' } }, scales: scales }
+      options: { animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: legend }, scales: scales }
     });
   });
   document.documentElement.setAttribute('data-charts', String(specs.length));

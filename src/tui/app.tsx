@@ -49,9 +49,14 @@ type Mode = 'main' | 'help' | 'era';
 const ATTACHED_UNAVAILABLE: Command[] = ['churn', 'autoChurn', 'exitProcess', 'spawnGuest', 'era', ...KEY_TABLE.filter((b) => b.file !== undefined).map((b) => b.command)];
 const REAL_CLOCK_UNAVAILABLE: Command[] = ['faster', 'slower', 'pause', 'step'];
 
-/** Below this the panels cannot be laid out; 80×24 is the size the layout is made for. */
-const MIN_COLUMNS = 60;
-const MIN_ROWS = 16;
+/**
+ * The size the layout is made for and the least it takes: every counter,
+ * the footer (or its `?` pointer), the processes with their scroll marker
+ * and a few calls fit in 80×24. Smaller, one line says so (the README says
+ * the same).
+ */
+export const MIN_COLUMNS = 80;
+export const MIN_ROWS = 24;
 
 /** stdout's size, updated on resize (unless fixed by props). */
 function useTerminalSize(columns?: number, rows?: number): { columns: number; rows: number } {
@@ -162,7 +167,7 @@ export function App(props: AppProps) {
   if (size.columns < MIN_COLUMNS || size.rows < MIN_ROWS) {
     return (
       <Text>
-        ksmctl needs a terminal of at least {MIN_COLUMNS}×{MIN_ROWS} (this one is {size.columns}×{size.rows}); q quits.
+        terminal too small: need {MIN_COLUMNS}×{MIN_ROWS} (this one is {size.columns}×{size.rows}); q quits
       </Text>
     );
   }

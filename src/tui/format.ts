@@ -3,14 +3,16 @@
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
 /**
- * A sparkline of the last `width` values, scaled from 0 (or the minimum,
- * if negative) to the maximum: one block character per value.
+ * A sparkline of the last `width` values, scaled from their own minimum to
+ * their maximum: one block character per value. Each counter is scaled to
+ * its window, so one that creeps from 5,000 to 5,040 shows its climb
+ * rather than a solid bar; a window that never changes is a flat lowest bar.
  */
 export function sparkline(values: readonly number[], width: number): string {
   if (width <= 0) return '';
   const v = values.slice(-width);
-  let lo = 0;
-  let hi = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
   for (const x of v) {
     if (x < lo) lo = x;
     if (x > hi) hi = x;

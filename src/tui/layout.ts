@@ -38,8 +38,9 @@ export interface LayoutExtras {
 export const CHART_MIN = 5;
 
 export function layout(columns: number, rows: number, counters: number, processes: number, extras: LayoutExtras = {}): Layout {
-  const width = Math.max(60, columns);
-  const height = Math.max(15, rows - 1);
+  // The least the app lays out (smaller, it says so instead): 80×24.
+  const width = Math.max(80, columns);
+  const height = Math.max(23, rows - 1);
   const bodyHeight = height - 2;
   const logHeight = height >= 40 ? 10 : height >= 30 ? 7 : 5;
   const mainHeight = bodyHeight - logHeight;

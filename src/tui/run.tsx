@@ -30,11 +30,14 @@ export async function runTui(props: AppProps): Promise<void> {
     maxFps: 30,
   });
   const onSignal = () => instance.unmount();
+  // Ctrl+C is a key in raw mode (exitOnCtrlC); a SIGINT sent from elsewhere ends it the same way.
+  process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
   try {
     await instance.waitUntilExit();
   } finally {
+    process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
     instance.cleanup();

@@ -30,6 +30,29 @@ test('the report has one chart spec per family, in order', async (t) => {
   t.deepEqual(families, Object.keys(FAMILIES));
 });
 
+test('one colour per era in every chart; lines that coincide drawn wider beneath, and named in the note', async (t) => {
+  const w = builtinWorkload('identical-guests:n=3,pages=64,passes=1')!;
+  const c = await compare({ workload: w }, configurations(['v1:2008', 'v1:2009', 'v2', 'v3:2.6.32'], ['lookup2', 'xxhash']), { mode: 'until-converged', passes: 10 }, { jobs: 0 });
+  const specs = chartSpecs(c);
+  const savings = specs.find((s) => s.family === 'savings')!;
+  const colorOf = new Map<string, string>();
+  savings.datasets.forEach((d, i) => {
+    const era = c.configurations[i].era;
+    t.is(colorOf.get(era) ?? d.line!.color, d.line!.color, `${era}: one colour`);
+    colorOf.set(era, d.line!.color);
+  });
+  t.is(new Set(colorOf.values()).size, 4, 'four eras, four colours');
+  // Every line differs from every other in colour, dash, width or point shape.
+  const looks = savings.datasets.map((d) => JSON.stringify([d.line!.color, d.line!.dash, d.line!.width, d.line!.point]));
+  t.is(new Set(looks).size, looks.length);
+  const key = (i: number) => c.configurations[i].passes.map((p) => p.pagesSaved).join(',');
+  for (let i = 0; i < savings.datasets.length; i++) {
+    for (let j = 0; j < i; j++) if (key(i) === key(j)) t.true(savings.datasets[i].line!.width > savings.datasets[j].line!.width, `${savings.datasets[i].label} beneath ${savings.datasets[j].label} is wider`);
+  }
+  if (key(2) === key(4)) t.regex(savings.note, /v1:2009\+lookup2.* and .*save the same at every pass/);
+  for (const s of specs.filter((x) => x.type === 'bar')) t.deepEqual(s.colors, c.configurations.map((r) => colorOf.get(r.era)), `${s.family}: bars in their era's colour`);
+});
+
 const title = 'the HTML report opens in headless Chromium offline, without errors, with one chart per metric family';
 if (CHROMIUM === undefined && !process.env.CI) {
   test.skip(`${title} (skipped: no Chromium found at /usr/bin/chromium; apt-get install chromium, or set CHROMIUM_PATH)`, () => {});

@@ -74,8 +74,17 @@ export async function runCompare(spec: string, opts: CompareCliOptions, exists: 
   }
 }
 
-export function formatCompare(c: Comparison, opts: { json: boolean; color: boolean }): string {
-  return opts.json ? JSON.stringify(c, null, 2) : formatComparison(c, { color: opts.color });
+/**
+ * The columns compare's text may take: everything with `--wide`, else the
+ * terminal's width when stdout is one, else 80.
+ */
+export function outputWidth(wide: boolean, stdout: { isTTY?: boolean; columns?: number } = process.stdout): number {
+  if (wide) return Infinity;
+  return stdout.isTTY && stdout.columns !== undefined && stdout.columns > 0 ? stdout.columns : 80;
+}
+
+export function formatCompare(c: Comparison, opts: { json: boolean; color: boolean; width?: number }): string {
+  return opts.json ? JSON.stringify(c, null, 2) : formatComparison(c, { color: opts.color, width: opts.width });
 }
 
 /**

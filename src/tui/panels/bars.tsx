@@ -73,26 +73,42 @@ const FOOTER: Array<[Command, Command?]> = [
   ['slower', 'faster'],
   ['era'],
   ['churn'],
+  ['autoChurn'],
   ['exitProcess'],
   ['spawnGuest'],
   ['unmerge'],
 ];
 
-/** "? help  q quit  s start/stop  +/- pages ...", the keys taken from the key table. */
-export function footerText(omit: readonly Command[] = []): string {
+/** What `?` reads in a footer that could not show every key. */
+export const MORE_KEYS = 'all keys';
+
+/**
+ * "? help  q quit  s start/stop  +/- pages ...", the keys taken from the key
+ * table, whole entries only: when they do not all fit in `width`, the first
+ * says `? all keys` (the help overlay lists every one) and those that fit follow.
+ */
+export function footerText(omit: readonly Command[] = [], width = Infinity): string {
   const binding = (c: Command) => KEY_TABLE.find((b) => b.command === c)!;
-  return FOOTER.filter(([a]) => !omit.includes(a)).map(([a, b]) => {
+  const entries = FOOTER.filter(([a]) => !omit.includes(a)).map(([a, b]) => {
     const first = binding(a);
     const keys = b === undefined ? showKey(first.keys[0]) : `${showKey(first.keys[0])}/${showKey(binding(b).keys[0])}`;
     return `${keys} ${first.hint ?? binding(b!).hint}`;
-  }).join('  ');
+  });
+  const all = entries.join('  ');
+  if (all.length <= width) return all;
+  let text = `${showKey(binding('help').keys[0])} ${MORE_KEYS}`;
+  for (const e of entries.slice(1)) {
+    if (text.length + 2 + e.length > width) break;
+    text += `  ${e}`;
+  }
+  return text;
 }
 
-/** `omit`: commands not available here (attached to a host), left out. */
+/** `omit`: commands not available here (attached to a host, or a file the era lacks), left out. */
 export function Footer({ width, omit }: { width: number; omit?: readonly Command[] }) {
   return (
     <Text dimColor wrap="truncate-end">
-      {fit(` ${footerText(omit)}`, width)}
+      {fit(` ${footerText(omit, width - 1)}`, width)}
     </Text>
   );
 }

@@ -46,6 +46,9 @@ export function CountersPanel({ width, height, era, counters, files = [], scanRa
   const sparkW = Math.max(0, inner - nameW - valueW - 2);
   const derived = counters.some((c) => !c.exposed);
   const sleep = knobs.sleepMicros % 1000 === 0 ? `${knobs.sleepMicros / 1000} ms` : `${knobs.sleepMicros} µs`;
+  // The legend of `*` stays whole: the scan rate's unit gets shorter first.
+  const rateLine = (unit: string) => `scan ${rate(scanRate)}${unit} · merge ${rate(mergeRate)}/s${derived ? ' · * derived' : ''}`;
+  const scanUnit = rateLine(' pages/s').length <= inner ? ' pages/s' : '/s';
   const title = `Counters · ${era}${hidden > 0 ? ` · ${hidden} more files` : ''}`;
   return (
     <Panel title={title} width={width} height={height}>
@@ -58,7 +61,8 @@ export function CountersPanel({ width, height, era, counters, files = [], scanRa
         </Box>
       ))}
       <Text wrap="truncate-end">
-        scan <Text bold>{rate(scanRate)}</Text> pages/s · merge <Text bold>{rate(mergeRate)}</Text>/s
+        scan <Text bold>{rate(scanRate)}</Text>
+        {scanUnit} · merge <Text bold>{rate(mergeRate)}</Text>/s
         {derived ? <Text dimColor> · * derived</Text> : null}
       </Text>
       {inner >= 48 ? (

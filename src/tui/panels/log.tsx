@@ -1,7 +1,7 @@
 /**
- * The call log: every control as the era's program issued it, newest last.
- * A call longer than the pane wraps (continuation lines indented), so the
- * exact call is always on screen whole.
+ * The call log: every control as the era's program issued it, newest last,
+ * one line per call (a call longer than the pane is cut with an ellipsis,
+ * so as many calls as rows are on screen; the result, ` = 0`, is kept).
  */
 import { Text } from 'ink';
 import { fit, seconds } from '../format.js';
@@ -19,33 +19,21 @@ export interface LogProps {
   title?: string;
 }
 
-/** Breaks text into rows of at most `width` characters, after a space where one is near the end; continuations are indented. */
-export function wrapCall(text: string, width: number, indent = 4): string[] {
-  const rows: string[] = [];
-  let rest = text;
-  let w = width;
-  while (rest.length > w && w > indent) {
-    let cut = rest.lastIndexOf(' ', w);
-    if (cut < w / 2) cut = w;
-    rows.push(rest.slice(0, cut).trimEnd());
-    rest = rest.slice(cut).trimStart();
-    w = width - indent;
-  }
-  rows.push(rest);
-  return rows.map((r, i) => (i === 0 ? r : ' '.repeat(indent) + r));
+/** A call in one line of `width`: cut in its middle with an ellipsis when longer, its result (` = 0`, ` = -1 EINVAL`, `  (write error: ...)`) kept. */
+export function oneLine(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const result = / = [^=]*$| {2}\([^()]*\)$/.exec(text)?.[0] ?? '';
+  if (result.length === 0 || result.length > width - 20) return fit(text, width);
+  return `${text.slice(0, width - result.length - 1)}…${result}`;
 }
 
 export function LogPanel({ width, height, lines, times, era, title }: LogProps) {
   const inner = width - 2;
   const rows = Math.max(1, height - 2);
   const shown: Array<{ key: string; text: string; line: LogLine; last: boolean }> = [];
-  for (let i = lines.length - 1; i >= 0 && shown.length < rows; i--) {
+  for (let i = Math.max(0, lines.length - rows); i < lines.length; i++) {
     const l = lines[i];
-    const text = times ? `${seconds(l.at).padStart(10)}  ${l.text}` : l.text;
-    const parts = wrapCall(text, inner, times ? 14 : 4);
-    for (let j = parts.length - 1; j >= 0 && shown.length < rows; j--) {
-      shown.unshift({ key: `${i}.${j}`, text: parts[j], line: l, last: i === lines.length - 1 });
-    }
+    shown.push({ key: String(i), text: oneLine(times ? `${seconds(l.at).padStart(10)}  ${l.text}` : l.text, inner), line: l, last: i === lines.length - 1 });
   }
   return (
     <Panel title={title ?? `Calls · as a ${era} program issues them`} width={width} height={height} color="yellow">

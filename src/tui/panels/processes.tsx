@@ -44,22 +44,26 @@ export function ProcessesPanel({ width, height, processes, selectedPid, hint }: 
   const first = Math.max(0, Math.min(sel - Math.floor(rows / 2), processes.length - rows));
   const shown = processes.slice(first, first + rows);
   const statHead = columns ? STAT_COLUMNS.map((c) => c.head.padStart(c.w)).join('') : '';
-  const header = `  ${'pid'.padStart(5)} ${fit('name', nameW)}${'pages'.padStart(7)}${'merged'.padStart(7)}${'cow'.padStart(6)}${statHead}`;
+  const above = first;
+  const below = Math.max(0, processes.length - first - shown.length);
+  // Hidden rows are marked where they are: ▲ on the column header, ▼ on the last row shown.
+  const header = `${above > 0 ? '▲' : ' '} ${'pid'.padStart(5)} ${fit('name', nameW)}${'pages'.padStart(7)}${'merged'.padStart(7)}${'cow'.padStart(6)}${statHead}`;
   const selected = processes.find((p) => p.pid === selectedPid);
   const st = selected?.stat;
   return (
-    <Panel title={`Processes · ${processes.length} live · ${hint}`} width={width} height={height} color="magenta">
+    <Panel title={above + below > 0 ? `Processes · ${first + 1}-${first + shown.length} of ${processes.length} · ${hint}` : `Processes · ${processes.length} live · ${hint}`} width={width} height={height} color="magenta">
       <Text dimColor>{fit(header, inner)}</Text>
       {processes.length === 0 ? <Text dimColor>no live process</Text> : null}
       <Box flexDirection="column" height={rows}>
-        {shown.map((p) => {
+        {shown.map((p, i) => {
           const isSelected = p.pid === selectedPid;
+          const mark = isSelected ? '▶' : below > 0 && i === shown.length - 1 ? '▼' : ' ';
           const stat = columns && p.stat !== undefined ? STAT_COLUMNS.map((c) => c.show(p.stat!).padStart(c.w)).join('') : '';
           return (
             <Box key={p.pid}>
               <Text color={isSelected ? 'magenta' : undefined} bold={isSelected} inverse={isSelected}>
                 {fit(
-                  `${isSelected ? '▶' : ' '} ${String(p.pid).padStart(5)} ${fit(p.name, nameW)}${count(p.registeredPages).padStart(7)}${count(p.mergedPages).padStart(7)}${count(p.cowBreaks).padStart(6)}${stat}`,
+                  `${mark} ${String(p.pid).padStart(5)} ${fit(p.name, nameW)}${count(p.registeredPages).padStart(7)}${count(p.mergedPages).padStart(7)}${count(p.cowBreaks).padStart(6)}${stat}`,
                   inner,
                 )}
               </Text>
