@@ -8,7 +8,7 @@ import { ERA_IDS, ERA_OPTION_HELP, REAL_ERA_ID } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiOptions, type TuiTarget, tuiEra } from './commands/tui.js';
 import { socketPath } from '../host/paths.js';
-import { collect, formatRun, parseUid, resolveWorkload, stdinWorkload, workloadRun } from './commands/workload-run.js';
+import { collect, formatRun, parseUid, resolveWorkload, stdinWorkload, withMeasuredCpu, workloadRun } from './commands/workload-run.js';
 import { KERNEL_VERSIONS } from '../v3-sysfs/kernels.js';
 import { addHostCommands, hostStatus } from './commands/host.js';
 import { addLegacyVerbs } from './commands/legacy-verbs.js';
@@ -123,10 +123,11 @@ export function buildProgram(io: Io): Command {
     .option('--register <policy>', REGISTER_HELP)
     .option('--force', '--era real: run although KSM holds pages or other processes are registered (their pages get unmerged)')
     .addOption(new Option('--wait <seconds>', '--era real: wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
-    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number; register?: string }) => {
+    .option('--ksmd-cpu [profile]', "add ksmd's CPU seconds and share of a core (JSON: ksmd_cpu): by the CPU model and PROFILE (default: default), or measured from /proc with --era real")
+    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number; register?: string; ksmdCpu?: boolean | string }) => {
       const w = file === '-' ? stdinWorkload() : resolveWorkload(file, existsSync, opts);
-      if (opts.era === REAL_ERA_ID) return io.out(formatRun(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.json === true));
-      io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
+      if (opts.era === REAL_ERA_ID) return io.out(formatRun(withMeasuredCpu(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.ksmdCpu), opts.json === true));
+      io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user, ksmdCpu: opts.ksmdCpu }), opts.json === true));
     });
   program
     .command('eras')

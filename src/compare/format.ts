@@ -22,6 +22,7 @@ export const FAMILIES = {
   buckets: 'Hash buckets',
   cow: 'Copy-on-write breaks',
   metadata: 'Metadata and profit',
+  cpu: 'ksmd CPU (model)',
 } as const;
 export type Family = keyof typeof FAMILIES;
 
@@ -65,6 +66,11 @@ export function profitBytes(r: ConfigResult): number {
 
 const NONE = '-';
 
+/** ksmd CPU seconds: ms below one second. */
+function cpuSeconds(s: number): string {
+  return s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(1)} ms`;
+}
+
 function depth(s: { nodes: number; maxDepth: number; meanDepth: number } | null): string {
   if (s === null) return NONE;
   return s.nodes === 0 ? 'empty' : `${s.maxDepth} / ${s.meanDepth.toFixed(1)}`;
@@ -101,6 +107,8 @@ export function rows(c: Comparison): Row[] {
     row('metadata', 'tracking items', (r) => int(r.end.trackingItems)),
     row('metadata', 'metadata', (r) => bytes(r.end.metadataBytes)),
     row('metadata', 'profit (saved - metadata)', (r) => bytes(profitBytes(r))),
+    row('cpu', 'ksmd CPU (model)', (r) => cpuSeconds(r.ksmdCpu.seconds)),
+    row('cpu', 'ksmd share of a core', (r) => (r.ksmdCpu.share === null ? NONE : `${(r.ksmdCpu.share * 100).toFixed(2)} %`)),
   ];
 }
 
@@ -123,6 +131,7 @@ export function header(c: Comparison): string[] {
 export const NOTES = [
   'Counts are totals over the whole run; tree depths and hash chains as at the end of the last pass.',
   'Converged: the last pass that changed pages saved, KSM pages, merges or copy-on-write breaks, followed by 2 passes that changed nothing.',
+  "ksmd CPU: the run's work priced by the CPU model (docs/cpu-model.md, profile default: measured on Linux 6.18; older eras' work at 6.18's costs); share of a core over the virtual time.",
   "Metadata: the merger's tracking items (rmap_items, tree_items, hash entries, slots) at their era's struct sizes; profit = pages saved x 4 KiB - metadata.",
 ];
 

@@ -172,6 +172,17 @@ export function chartSpecs(c: Comparison): ChartSpec[] {
       left: 'KiB',
       note: "Tracking items at their era's struct sizes (x86_64) at the end; profit = pages saved x 4 KiB - metadata.",
     },
+    cpu: {
+      type: 'bar',
+      labels,
+      datasets: [
+        { label: 'ksmd CPU (ms)', data: per((r) => round(r.ksmdCpu.seconds * 1000, 1)) },
+        { label: 'share of a core (%)', data: per((r) => (r.ksmdCpu.share === null ? null : round(r.ksmdCpu.share * 100, 2))), right: true },
+      ],
+      left: 'ms of CPU',
+      right: '% of one core',
+      note: `The run's work priced by the CPU model (profile ${rs[0]?.ksmdCpu.profile ?? 'default'}, measured on Linux 6.18; older eras' work at 6.18's costs: docs/cpu-model.md), over the virtual time of the run.`,
+    },
   };
   const colors = rs.map((r) => eraColor(r.era).hex);
   return (Object.keys(FAMILIES) as Family[]).map((family) => ({ family, title: FAMILIES[family], ...specs[family], ...(specs[family].type === 'bar' ? { colors } : {}) }));

@@ -12,6 +12,8 @@
  * same for every era (the 2008/2009 scanner threads had no default: their
  * knobs start at 0 and the user set them). A batch itself takes no time.
  */
+import { type KsmdCpu, ksmdCpu, predictNs } from '../cpu/model.js';
+import { loadProfile } from '../cpu/profile.js';
 import type { Range } from '../engine/memory/memory.js';
 import type { Counters, EraDriver, WorkloadDriver } from '../workload/driver.js';
 import { applyPreload, type Preload } from '../workload/library.js';
@@ -73,6 +75,8 @@ export interface PassRecord {
   buckets: BucketShape | null;
   trackingItems: number;
   metadataBytes: number;
+  /** ksmd's CPU so far, ms, as the CPU model prices this run's work (src/cpu, the default profile). */
+  ksmdCpuMs: number;
 }
 
 export interface ConfigResult {
@@ -89,6 +93,8 @@ export interface ConfigResult {
   converged: { pass: number; virtualMs: number } | null;
   /** Steps the era refused. */
   errors: StepError[];
+  /** ksmd's CPU over the run by the CPU model: seconds, share of one core over the virtual time, the profile. */
+  ksmdCpu: KsmdCpu;
 }
 
 export interface Progress {
@@ -220,6 +226,11 @@ export function runConfiguration(input: CompareInput, config: Configuration, pla
     onProgress({ passes: records.length + part, pagesSaved: records.length ? records[records.length - 1].pagesSaved : 0 });
   });
 
+  const profile = loadProfile();
+  const ksmdCpuNs = () => {
+    const merger = driver.inner.adapter.merger;
+    return predictNs(profile, { work: merger.work(), passes: merger.passes(), wakeups: driver.batches });
+  };
   const record = (pass: number, label: string, pagesSaved: number, c: Counters, trees: { stable: TreeShape; unstable: TreeShape } | null): PassRecord => {
     const p = probe!;
     const s = p.stats();
@@ -246,6 +257,7 @@ export function runConfiguration(input: CompareInput, config: Configuration, pla
       buckets: p.buckets(),
       trackingItems: m.items,
       metadataBytes: m.bytes,
+      ksmdCpuMs: ksmdCpuNs() / 1e6,
     };
   };
 
@@ -290,5 +302,6 @@ export function runConfiguration(input: CompareInput, config: Configuration, pla
     end,
     converged: convergence(records),
     errors: result.errors,
+    ksmdCpu: ksmdCpu(profile, { work: driver.inner.adapter.merger.work(), passes: driver.inner.adapter.merger.passes(), wakeups: driver.batches }, end.virtualMs / 1000),
   };
 }

@@ -2,6 +2,7 @@
 import { PAGE_SIZE } from '../engine/constants.js';
 import { bytes, duration, int } from '../compare/format.js';
 import { formatTable } from '../format/table.js';
+import { formatKsmdCpu } from '../cpu/model.js';
 import type { Estimate, EraEstimate } from './estimate.js';
 import { LOSS_LABELS, LOSS_REASONS } from './static-bound.js';
 
@@ -28,6 +29,7 @@ function eraSection(x: Estimate, e: EraEstimate): string[] {
   if (end) out.push(`  metadata: ${int(end.metadataItems)} tracking items, ${bytes(end.metadataBytes)} (the era's struct sizes)`);
   const profitWhat = r.profitSource === 'general_profit' ? 'general_profit (the era\'s own file)' : 'net profit (saved bytes - metadata)';
   out.push(`  ${profitWhat}: ${bytes(r.profit)}`);
+  out.push(`  ksmd CPU (model, profile ${r.ksmdCpu.profile}): ${formatKsmdCpu(r.ksmdCpu)} over ${duration((r.passes[r.passes.length - 1]?.virtualMs ?? 0))} of virtual time`);
   if (r.profit < 0) out.push(`  WARNING: the profit is negative: KSM's metadata costs more than it saves here`);
   for (const err of r.errors) out.push(`  ${err}`);
   out.push('');

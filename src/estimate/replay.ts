@@ -15,6 +15,8 @@
  * the counters (pages_sharing, plus ksm_zero_pages where the era has it),
  * for the time to 50, 90 and 100 % of the final saving.
  */
+import { type KsmdCpu, ksmdCpu } from '../cpu/model.js';
+import { loadProfile } from '../cpu/profile.js';
 import type { Range } from '../engine/memory/memory.js';
 import { FRAME_ANON } from '../engine/memory/frames.js';
 import { PAGE_SIZE } from '../engine/constants.js';
@@ -80,6 +82,8 @@ export interface Replay {
   profitSource: 'general_profit' | 'saved - metadata';
   regions: SimAttribution[];
   errors: string[];
+  /** ksmd's CPU over the replay by the CPU model (src/cpu, the default profile): seconds and share of one core over its virtual time. */
+  ksmdCpu: KsmdCpu;
 }
 
 export interface ReplayOptions {
@@ -210,6 +214,7 @@ export function replay(sw: SnapshotWorkload, era: EraEntry, opts: ReplayOptions 
     profitSource: end?.generalProfit !== null && end?.generalProfit !== undefined ? 'general_profit' : 'saved - metadata',
     regions: attribute(driver, sw),
     errors,
+    ksmdCpu: ksmdCpu(loadProfile(), { work: a.merger.work(), passes: a.merger.passes(), wakeups: batches }, (batches * sleepMs) / 1000),
   };
 }
 

@@ -38,6 +38,7 @@ import type { EraInfo } from '../eras/registry.js';
 import type { DriverOptions, EraDriver } from '../workload/driver.js';
 import { totalPages, type Workload, WorkloadError } from '../workload/schema.js';
 import { readRecovery } from './guard.js';
+import { findKsmd, readRunNs, readState } from './proc.js';
 import { type RealPaths, SYSTEM_PATHS } from './paths.js';
 import { RealProcess } from './process.js';
 import { contentToWire } from './protocol.js';
@@ -85,6 +86,9 @@ export class RealDriver implements EraDriver {
   pokes = 0;
   /** Wall-clock ms of each pass. */
   readonly passMs: number[] = [];
+  /** ksmd's time on a CPU during each pass, ns (/proc/PID/schedstat; empty when ksmd cannot be read). */
+  readonly passCpuNs: number[] = [];
+  private ksmdPid: number | null | undefined;
 
   constructor(
     readonly era: EraInfo,
@@ -190,6 +194,8 @@ export class RealDriver implements EraDriver {
       this.sleepToggle ^= 1;
       k.write('sleep_millisecs', `${(this.opts.sleepMs ?? 2000) + this.sleepToggle}`);
     };
+    if (this.ksmdPid === undefined) this.ksmdPid = findKsmd(this.paths.proc);
+    const cpu0 = this.ksmdPid === null ? null : readRunNs(this.paths.proc, this.ksmdPid);
     // Wake a ksmd still in its sleep after the previous batch, so that run=1 starts the batch at once.
     poke();
     const t0 = performance.now();
@@ -211,6 +217,7 @@ export class RealDriver implements EraDriver {
     }
     k.write('run', '0');
     this.passMs.push(Math.round((performance.now() - t0) * 10) / 10);
+    if (cpu0 !== null) this.passCpuNs.push(this.ksmdSettledNs() - cpu0);
     const after = k.readInt('full_scans');
     if (after !== before + 1) throw new RealKernelError(`full_scans went from ${before} to ${after}: ksmd ran more than one pass before run=0 took effect`);
     if (this.hasPagesScanned) {
@@ -221,6 +228,24 @@ export class RealDriver implements EraDriver {
         throw new RealKernelError(`ksmd scanned ${scanned} pages in a pass where ${expected} were expected (registered pages less those on the zero page and those skipped): another process using KSM, or a batch that did not start at a pass boundary`);
       }
     }
+  }
+
+  /**
+   * ksmd's CPU time once it has gone back to sleep after a pass (full_scans
+   * moves a little before ksm_do_scan returns): read until it is not
+   * running and two reads a millisecond apart agree, at most 200 ms.
+   */
+  private ksmdSettledNs(): number {
+    const pid = this.ksmdPid!;
+    const until = performance.now() + 200;
+    let last = readRunNs(this.paths.proc, pid) ?? 0;
+    while (performance.now() < until) {
+      sleepMs(1);
+      const now = readRunNs(this.paths.proc, pid) ?? last;
+      if (now === last && readState(this.paths.proc, pid) !== 'R') return now;
+      last = now;
+    }
+    return last;
   }
 
   passes(): number {

@@ -88,6 +88,23 @@ export function sampleKsmd(proc: string, pid: number, now: number): KsmdSample |
   return { pid, cpuSeconds: ticks / USER_HZ, at: now };
 }
 
+/**
+ * A thread's time on a CPU in nanoseconds (the first field of
+ * /proc/PID/schedstat, kept by the scheduler at ns resolution: far finer
+ * than the clock ticks of utime + stime), or null when it cannot be read.
+ */
+export function readRunNs(proc: string, pid: number): number | null {
+  const text = readText(join(proc, `${pid}`, 'schedstat'));
+  const ns = text === null ? NaN : Number(text.trim().split(/\s+/)[0]);
+  return Number.isFinite(ns) ? ns : null;
+}
+
+/** The state letter of /proc/PID/stat (R running, S sleeping, ...), or null. */
+export function readState(proc: string, pid: number): string | null {
+  const text = readText(join(proc, `${pid}`, 'stat'));
+  return text === null ? null : (statFields(text)[0] ?? null);
+}
+
 /** ksmd's share of one core between two samples (0.25 = a quarter of a core). */
 export function cpuShare(a: KsmdSample, b: KsmdSample): number | null {
   const dt = b.at - a.at;

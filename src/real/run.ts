@@ -37,6 +37,8 @@ export interface RealRunOptions {
 export interface RealRunResult extends RunResult {
   /** Wall-clock ms of each pass on the real kernel. */
   passMs: number[];
+  /** ksmd's CPU time in each pass, ns (/proc/PID/schedstat; empty where it cannot be read). */
+  passCpuNs: number[];
   /** Extra wake-ups of ksmd. */
   pokes: number;
   /** The knobs as found before the run (and as they are again after it). */
@@ -127,7 +129,7 @@ export async function runReal(w: Workload, opts: RealRunOptions = {}): Promise<R
       worker = startWorker(data);
       worker.on('message', (m: RealWorkerMessage) => {
         if (m.type === 'process') pids.add(m.pid);
-        else if (m.type === 'result') resolve({ ...m.result, passMs: m.passMs, pokes: m.pokes, knobsFound: guard.knobs, kernel: release() });
+        else if (m.type === 'result') resolve({ ...m.result, passMs: m.passMs, passCpuNs: m.passCpuNs, pokes: m.pokes, knobsFound: guard.knobs, kernel: release() });
         else reject(m.workload ? new WorkloadError({ kind: 'schema', detail: m.message }) : new RealRunError(m.message));
       });
       worker.on('error', (e) => reject(new RealRunError(`the run failed: ${e.message}`)));

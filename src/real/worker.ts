@@ -17,7 +17,7 @@ export interface RealWorkerData {
 
 export type RealWorkerMessage =
   | { type: 'process'; pid: number }
-  | { type: 'result'; result: ReturnType<typeof runWorkload>; passMs: number[]; pokes: number }
+  | { type: 'result'; result: ReturnType<typeof runWorkload>; passMs: number[]; passCpuNs: number[]; pokes: number }
   | { type: 'error'; workload: boolean; message: string };
 
 const data = workerData as RealWorkerData;
@@ -29,7 +29,7 @@ const driver = new RealDriver(REAL_ERA, {
 });
 try {
   const result = runWorkload(data.workload, driver);
-  post({ type: 'result', result, passMs: driver.passMs, pokes: driver.pokes });
+  post({ type: 'result', result, passMs: driver.passMs, passCpuNs: driver.passCpuNs, pokes: driver.pokes });
 } catch (e) {
   post({ type: 'error', workload: e instanceof WorkloadError, message: (e as Error).message });
 } finally {

@@ -11,6 +11,8 @@
  * ksmctl host's: `AdapterSession.adopt`, used by kernel-view.ts), whose
  * counters, knobs, controls and files it then shows and steers.
  */
+import { predictNs } from '../cpu/model.js';
+import { loadProfile } from '../cpu/profile.js';
 import { PAGE_SIZE } from '../engine/constants.js';
 import { errnoName } from '../engine/errno.js';
 import type { Process } from '../engine/machine.js';
@@ -210,7 +212,8 @@ export class AdapterSession implements EraSession {
   work(): WorkTotals {
     const a = this.adapter;
     const s = a.merger.stats;
-    return { pagesScanned: s.pagesScanned, merges: s.merges, batches: a.ksmd.batches };
+    const ksmdCpuNs = predictNs(loadProfile(), { work: a.merger.work(), passes: a.merger.passes(), wakeups: a.ksmd.batches });
+    return { pagesScanned: s.pagesScanned, merges: s.merges, batches: a.ksmd.batches, ksmdCpuNs };
   }
 
   // ------------------------------------------------------------ the era's files and controls

@@ -44,6 +44,8 @@ export interface WorkTotals {
   merges: number;
   /** ksmd batches run. */
   batches: number;
+  /** ksmd's CPU so far by the CPU model (src/cpu, default profile), ns; absent where nothing is simulated (the real kernel). */
+  ksmdCpuNs?: number;
 }
 
 export interface ProcessInfo {

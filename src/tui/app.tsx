@@ -234,6 +234,7 @@ export function App(props: AppProps) {
                   files={rows}
                   scanRate={rates.scan}
                   mergeRate={rates.merge}
+                  cpuShare={rates.cpu}
                   ksmd={ksmd}
                   knobs={knobs}
                   paused={model.paused}

@@ -25,6 +25,8 @@ export interface Sample {
   counters: number[];
   pagesSaved: number;
   pagesScanned: number;
+  /** ksmd's CPU so far by the CPU model, ns (undefined: no model). */
+  ksmdCpuNs?: number;
   merges: number;
   /** The era's numeric files (general_profit, ksm_zero_pages, ...) by name. */
   files: Record<string, number>;
@@ -155,23 +157,29 @@ export class TuiModel {
       pagesSaved: s.pagesSaved(),
       pagesScanned: w.pagesScanned,
       merges: w.merges,
+      ksmdCpuNs: w.ksmdCpuNs,
       files,
     });
     if (this.samples.length > HISTORY) this.samples.splice(0, this.samples.length - HISTORY);
     this.version++;
   }
 
-  /** Pages scanned and merges per second of virtual time, over the last second or so. */
-  rates(): { scan: number; merge: number } {
+  /**
+   * Pages scanned and merges per second of virtual time, over the last second
+   * or so; and ksmd's share of one core by the CPU model over it (null where
+   * the session has no model: the real kernel).
+   */
+  rates(): { scan: number; merge: number; cpu: number | null } {
     const n = this.samples.length;
-    if (n < 2) return { scan: 0, merge: 0 };
+    if (n < 2) return { scan: 0, merge: 0, cpu: null };
     const last = this.samples[n - 1];
     let i = n - 2;
     while (i > 0 && last.t - this.samples[i].t < 1e6) i--;
     const first = this.samples[i];
     const dt = (last.t - first.t) / 1e6;
-    if (dt <= 0) return { scan: 0, merge: 0 };
-    return { scan: (last.pagesScanned - first.pagesScanned) / dt, merge: (last.merges - first.merges) / dt };
+    if (dt <= 0) return { scan: 0, merge: 0, cpu: null };
+    const cpu = last.ksmdCpuNs === undefined || first.ksmdCpuNs === undefined ? null : (last.ksmdCpuNs - first.ksmdCpuNs) / 1e9 / dt;
+    return { scan: (last.pagesScanned - first.pagesScanned) / dt, merge: (last.merges - first.merges) / dt, cpu };
   }
 
   // ------------------------------------------------------------ commands

@@ -9,6 +9,7 @@ import { PROCESS_SORTS, type ProcessSort } from '../../real/proc.js';
 import { parseSeconds, runStatus } from './status.js';
 import { collect } from './workload-run.js';
 import { runVerify } from './verify.js';
+import { runCalibrate } from './calibrate.js';
 
 export function addRealCommands(program: Command, io: Io): void {
   program
@@ -36,5 +37,19 @@ export function addRealCommands(program: Command, io: Io): void {
     .option('--recover', 'restore /sys/kernel/mm/ksm from the recovery file of a run that was killed, and do nothing else')
     .action((spec: string | undefined, opts: { era?: string; sysfs?: string[]; json?: boolean; force?: boolean; wait?: number; recover?: boolean }) =>
       runVerify(spec, opts, (s) => io.out(s), (s) => io.err(s)),
+    );
+
+  program
+    .command('calibrate')
+    .description("measure what ksmd's work costs in CPU on this machine's kernel (as root, with KSM) and store it as a CPU profile; --check compares a profile's predictions with the real kernel on workloads it was not fitted on")
+    .option('--profile <name>', 'the profile to write (or, with --check, to check); default: default')
+    .option('--out <file>', 'write the profile to FILE instead of the user profile directory')
+    .option('--workloads <dir>', "run the workload files of DIR instead of the built-in calibration (or check) set")
+    .option('--check', "compare the profile's predicted ksmd CPU per pass with the real kernel's; exit 1 when one is off by more than 25 %")
+    .option('--json', 'print the profile (or the check) as JSON')
+    .option('--force', 'replace an existing profile file; run although KSM holds pages or other processes are registered')
+    .addOption(new Option('--wait <seconds>', 'wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
+    .action((opts: { profile?: string; out?: string; workloads?: string; check?: boolean; json?: boolean; force?: boolean; wait?: number }) =>
+      runCalibrate(opts, (s) => io.out(s), (s) => io.err(s)),
     );
 }

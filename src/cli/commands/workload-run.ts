@@ -15,6 +15,9 @@ import { loadWorkload, parseWorkloadText, type Workload, WorkloadError } from '.
 import { FileError, MAX_WORKLOAD_BYTES, readStdin } from '../../io/files.js';
 import { CliError } from '../errors.js';
 import { formatTable } from '../../format/table.js';
+import { CpuCountingDriver, formatRunKsmdCpu, measuredKsmdCpu, type RunKsmdCpu } from '../../cpu/run-cpu.js';
+import type { RealRunResult } from '../../real/run.js';
+import { type CpuProfile, DEFAULT_PROFILE, loadProfile, ProfileError } from '../../cpu/profile.js';
 import { REGISTER_POLICIES, type RegisterPolicy } from '../../snapshot/policy.js';
 import { SnapshotError } from '../../snapshot/reader.js';
 import { snapshotWorkload } from '../../snapshot/workload.js';
@@ -31,6 +34,8 @@ export interface WorkloadRunOptions {
   node?: string[];
   /** --user UID: the workload's processes run as this user (default 0, root). */
   user?: number;
+  /** --ksmd-cpu [PROFILE]: add ksmd's CPU by the model (true: the default profile). */
+  ksmdCpu?: boolean | string;
   json?: boolean;
 }
 
@@ -142,15 +147,42 @@ export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
     const sysfs = opts.sysfs?.length ? parseSysfsOptions(opts.sysfs) : undefined;
     const nodes = opts.node?.length ? parseNodeOptions(opts.node) : undefined;
     const preload = builtinPreload(w);
-    return runWorkload(w, new WorkloadDriver(era, { sysfs, nodes, uid: opts.user }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
+    const profile = opts.ksmdCpu === undefined || opts.ksmdCpu === false ? null : cpuProfile(opts.ksmdCpu);
+    if (profile === null) return runWorkload(w, new WorkloadDriver(era, { sysfs, nodes, uid: opts.user }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
+    const driver = new CpuCountingDriver(era, { sysfs, nodes, uid: opts.user });
+    const onSnapshot = (snap: { label: string }) => {
+      if (/\.pass\d+$/.test(snap.label)) driver.passEnded();
+    };
+    const r: RunWithCpu = runWorkload(w, driver, preload ? { afterSetup: (d) => applyPreload(d, preload), onSnapshot } : { onSnapshot });
+    r.ksmdCpu = driver.ksmdCpu(profile);
+    return r;
   } catch (e) {
     if (e instanceof WorkloadError) throw new CliError(e.message, 2);
     throw e;
   }
 }
 
-export function formatRun(r: RunResult, json: boolean): string {
-  if (json) return JSON.stringify(resultJson(r), null, 2);
+/** A run with ksmd's CPU (--ksmd-cpu). */
+export type RunWithCpu = RunResult & { ksmdCpu?: RunKsmdCpu | null };
+
+function cpuProfile(nameOrTrue: string | true): CpuProfile {
+  try {
+    return loadProfile(nameOrTrue === true ? DEFAULT_PROFILE : nameOrTrue);
+  } catch (e) {
+    if (e instanceof ProfileError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
+/** --era real with --ksmd-cpu: ksmd's CPU as the real kernel spent it (no model). */
+export function withMeasuredCpu(r: RealRunResult, asked: boolean | string | undefined): RunWithCpu {
+  if (asked === undefined || asked === false) return r;
+  return { ...r, ksmdCpu: measuredKsmdCpu(r.passCpuNs, r.passMs) };
+}
+
+export function formatRun(r: RunWithCpu, json: boolean): string {
+  // ksmd_cpu joins the schema's document only when asked (--ksmd-cpu): without it the document is exactly the schema's.
+  if (json) return JSON.stringify(r.ksmdCpu !== undefined ? { ...resultJson(r), ksmd_cpu: r.ksmdCpu } : resultJson(r), null, 2);
   const mark = (n: string) => (r.exposed.includes(n as never) ? n : `${n}*`);
   const header = ['snapshot', 'step', ...COUNTER_NAMES.map(mark), 'pages_saved'];
   const rows = r.snapshots.map((s) => [s.label, s.step, ...COUNTER_NAMES.map((n) => s[n]), s.pages_saved]);
@@ -159,5 +191,6 @@ export function formatRun(r: RunResult, json: boolean): string {
   if (derived.length) lines.push('', `* not exposed by this era: derived as docs/workload-format.md defines it`);
   lines.push('', 'pages_saved is measured from memory: registered present pages minus distinct frames.');
   for (const e of r.errors) lines.push(`step ${e.step}: refused by the era with ${e.errno}`);
+  if (r.ksmdCpu !== undefined) lines.push(r.ksmdCpu === null ? "ksmd CPU: not measured (ksmd's /proc/PID/schedstat could not be read)" : formatRunKsmdCpu(r.ksmdCpu));
   return lines.join('\n');
 }

@@ -59,7 +59,7 @@ import { FRAME_ANON } from '../memory/frames.js';
 import type { Memory } from '../memory/memory.js';
 import { type Mm, PTE_WRITE, type Vma } from '../memory/mm.js';
 import { SeededRandom } from '../random.js';
-import { type MergeStats, newMergeStats } from './stats.js';
+import { type MergeStats, type MergeWork, mergeWork, newMergeStats } from './stats.js';
 
 /** ksm_control_flags_run (include/linux/ksm.h of 001) */
 export const ksm_control_flags_run = 1;
@@ -275,6 +275,11 @@ export class Hash2008 implements Merger {
   tfm: { hmacKey: Uint8Array } | null = null;
 
   readonly stats: MergeStats = newMergeStats();
+
+  /** The work record: the counters above and the copy-on-write breaks of the memory. */
+  work(): MergeWork {
+    return mergeWork(this.stats, this.memory.cowBreaks);
+  }
   /** Changes the scanner made to anything (entries, pages, mappings, the digest cache): the shortcut's guard. */
   private mutations = 0;
   /** Whether ksmScanStart may skip passes that repeat (off: the seed's loop page by page, for comparison). */
@@ -705,6 +710,7 @@ export class Hash2008 implements Merger {
 
     let node = this.pageHashItems.get(hashIndex);
     while (node) {
+      this.stats.unstableLevels++; // a bucket entry walked: the hash merger's lookup step
       const n = it.next[node];
       const itemMm = it.mm[node];
       const itemAddr = it.addr[node];
@@ -741,6 +747,7 @@ export class Hash2008 implements Merger {
     if (!node && !used) {
       if (this.failAlloc('page_hash_item') || this.failAlloc('rmap_item')) return 0;
       const e = it.alloc();
+      this.stats.itemAllocs++;
       this.updateHash(scan, hashIndex);
       this.insertPageToHash(scan, hashIndex, e);
     }

@@ -41,7 +41,7 @@ import { type RbRoot, rbErase, rbInsertColor, rbLinkNode, rbReplaceNode } from '
 import { calcChecksum, type MainlineCounters, mainlineCounters, memcmpPages, pageAnon, pageKsm, pagesVolatile } from './mainline-common.js';
 import { RmapItems } from './rmap-items.js';
 import { MmSlot } from './mm-slots.js';
-import { MergeStats, newMergeStats } from './stats.js';
+import { type MergeStats, type MergeWork, mergeWork, newMergeStats } from './stats.js';
 
 export const SEQNR_MASK = 0x0ff; /* low bits of unstable tree seqnr */
 export const NODE_FLAG = 0x100; /* is a node of unstable or stable tree */
@@ -96,6 +96,11 @@ export class Mainline2632 implements Merger {
   /** struct ksm_scan - cursor for scanning (ksm_scan). */
   readonly scan: { mmSlot: MmSlot; address: number; rmapItem: number; seqnr: number };
   readonly stats: MergeStats = newMergeStats();
+
+  /** The work record: the counters above and the copy-on-write breaks of the memory. */
+  work(): MergeWork {
+    return mergeWork(this.stats, this.memory.cowBreaks);
+  }
 
   private checksums: ChecksumCache;
   /** Second result of the tree searches (the C code's page2[0]). */
@@ -162,6 +167,7 @@ export class Mainline2632 implements Merger {
   private allocRmapItem(): number {
     const id = this.items.alloc();
     this.rmapItems++;
+    this.stats.itemAllocs++;
     return id;
   }
 
@@ -362,6 +368,7 @@ export class Mainline2632 implements Merger {
         treeItem = nextItem;
       }
       if (!treeItem) return 0;
+      this.stats.stableLevels++;
       const ret = memcmpPages(this.memory, this.stats, page, p2);
       if (ret < 0) {
         node = it.left[node];
@@ -398,6 +405,7 @@ export class Mainline2632 implements Merger {
         treeItem = nextItem;
       }
       if (!treeItem) return 0;
+      this.stats.stableLevels++;
       const ret = memcmpPages(this.memory, this.stats, page, treePage);
       // parent = *new, read again: removing a stale node item above may have
       // promoted its successor into this very link.
@@ -429,6 +437,7 @@ export class Mainline2632 implements Merger {
       if (!p2) return 0;
       // Don't substitute an unswappable ksm page just for one good swappable forked page.
       if (page === p2) return 0;
+      this.stats.unstableLevels++;
       const ret = memcmpPages(this.memory, this.stats, page, p2);
       parent = cur;
       if (ret < 0) {

@@ -276,6 +276,7 @@ export class Mainline39 extends Mainline3x {
         if (!stableNode) break;
         let treePage = this.getKsmPage(stableNode);
         if (!treePage) return 0; // [3.9]
+        this.stats.stableLevels++;
         const ret = memcmpPages(this.memory, this.stats, page, treePage);
         this.putPage(treePage);
         parent = stableNode;
@@ -345,6 +346,7 @@ export class Mainline39 extends Mainline3x {
       if (!stableNode) break;
       const treePage = this.getKsmPage(stableNode);
       if (!treePage) return 0; // [3.9]
+      this.stats.stableLevels++;
       const ret = memcmpPages(this.memory, this.stats, kpage, treePage);
       this.putPage(treePage);
       parent = stableNode;
@@ -353,6 +355,7 @@ export class Mainline39 extends Mainline3x {
       else return 0; // [3.9]
     }
     const node = n.alloc();
+    this.stats.stableNodeAllocs++;
     n.hlist[node] = 0;
     n.kpfn[node] = kpfn;
     this.setPageStableNode(kpage, node);

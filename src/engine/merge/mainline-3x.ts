@@ -34,7 +34,7 @@ import { mainlineCounters, memcmpPages, pageAnon, pageKsm, pagesVolatile } from 
 import { type MmSlot, MmSlots } from './mm-slots.js';
 import { RmapItems3x } from './rmap-items-3x.js';
 import { StableNodes } from './stable-nodes.js';
-import { type MergeStats, newMergeStats } from './stats.js';
+import { type MergeStats, type MergeWork, mergeWork, newMergeStats } from './stats.js';
 
 export const SEQNR_MASK = 0x0ff; /* low bits of unstable tree seqnr */
 export const UNSTABLE_FLAG = 0x100; /* is a node of the unstable tree */
@@ -94,6 +94,11 @@ export abstract class Mainline3x implements Merger {
   /** struct ksm_scan - cursor for scanning */
   readonly scan: { mmSlot: MmSlot; address: number; rmapItem: number; seqnr: number };
   readonly stats: MergeStats = newMergeStats();
+
+  /** The work record: the counters above and the copy-on-write breaks of the memory. */
+  work(): MergeWork {
+    return mergeWork(this.stats, this.memory.cowBreaks);
+  }
 
   /** The modelled CPU cost of one scanned page, in ns; the virtual clock runs meanwhile. */
   scanCostNs = 2000;
@@ -174,6 +179,7 @@ export abstract class Mainline3x implements Merger {
   protected allocRmapItem(): number {
     const id = this.items.alloc();
     this.rmapItems++;
+    this.stats.itemAllocs++;
     return id;
   }
 
@@ -301,6 +307,7 @@ export abstract class Mainline3x implements Merger {
       if (!treePage) return 0;
       // Don't substitute a ksm page for a forked page.
       if (page === treePage) return 0;
+      this.stats.unstableLevels++;
       const ret = memcmpPages(this.memory, this.stats, page, treePage);
       parent = cur;
       if (ret < 0) side = 'left';

@@ -362,6 +362,7 @@ export class Mainline618 extends Mainline3x {
   private allocStableNodeChain(dup: number, root: RbRoot): number {
     const n = this.nodes;
     const chain = n.alloc();
+    this.stats.stableNodeAllocs++;
     n.hlist[chain] = 0;
     n.pruneTime[chain] = this.jiffies();
     n.len[chain] = STABLE_NODE_CHAIN;
@@ -643,6 +644,7 @@ export class Mainline618 extends Mainline3x {
       next = n.lnext[cur];
       // ksm_get_folio can drop the nodes from the chain's hlist if they
       // point to freed pages (that's why the walk is "safe").
+      this.stats.chainDups++;
       const folio = this.ksmGetFolio(cur);
       if (!folio) continue;
       /* Pick the best candidate if possible. */
@@ -727,6 +729,7 @@ export class Mainline618 extends Mainline3x {
         // rb_erase() and it may rebalance the tree from under us. So restart
         // the search from scratch.
         if (!treeFolio) continue again;
+        this.stats.stableLevels++;
         const ret = memcmpPages(this.memory, this.stats, page, treeFolio);
         this.putPage(treeFolio);
         parent = this.link(root, n, parent, side);
@@ -843,6 +846,7 @@ export class Mainline618 extends Mainline3x {
         const treeFolio = this.stableNodeChain(cur, root, false);
         stableNode = this.outNode;
         if (!treeFolio) continue again;
+        this.stats.stableLevels++;
         const ret = memcmpPages(this.memory, this.stats, kpage, treeFolio);
         this.putPage(treeFolio);
         parent = this.link(root, n, parent, side);
@@ -856,6 +860,7 @@ export class Mainline618 extends Mainline3x {
       break;
     }
     const dup = n.alloc();
+    this.stats.stableNodeAllocs++;
     n.hlist[dup] = 0;
     n.kpfn[dup] = kpfn;
     n.len[dup] = 0;

@@ -15,7 +15,7 @@
  */
 import type { ChecksumName } from '../hash/page-checksum.js';
 import type { Memory } from '../memory/memory.js';
-import type { MergeStats } from './stats.js';
+import type { MergeStats, MergeWork } from './stats.js';
 
 export const MERGER_NAMES = ['hash-2008', 'tree-2009', 'mainline-2632', 'mainline-39', 'mainline-618'] as const;
 export type MergerName = (typeof MERGER_NAMES)[number];
@@ -38,6 +38,8 @@ export interface Merger {
   readonly memory: Memory;
   /** Work done so far (comparisons, hashing, merges). */
   readonly stats: MergeStats;
+  /** The work record (stats and the memory's copy-on-write breaks), a copy: what the ksmd CPU model prices. */
+  work(): MergeWork;
   /** Completed passes of the scan thread's cursor. */
   passes(): number;
   /** The five counters, as above. */

@@ -65,7 +65,7 @@ import type { Mm, Vma } from '../memory/mm.js';
 import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
 import { type RbLink, type RbRoot, rbErase, rbInsertColor, rbLinkNode } from '../rbtree.js';
 import { RmapItems2009, TreeItems } from './tree-2009-items.js';
-import { type MergeStats, newMergeStats } from './stats.js';
+import { type MergeStats, type MergeWork, mergeWork, newMergeStats } from './stats.js';
 
 /** Which patch the merger runs as: the March 2009 /dev/ksm one or the April 2009 madvise one. */
 export type Seed2009 = '002' | '000';
@@ -133,6 +133,11 @@ export class Tree2009 implements Merger {
   /** root_unstable_tree */
   readonly unstableRoot: RbRoot = { node: 0 };
   readonly stats: MergeStats = newMergeStats();
+
+  /** The work record: the counters above and the copy-on-write breaks of the memory. */
+  work(): MergeWork {
+    return mergeWork(this.stats, this.memory.cowBreaks);
+  }
 
   /**
    * ksm_pages_shared (000): +1 in try_to_merge_two_pages for each successful
@@ -609,6 +614,7 @@ export class Tree2009 implements Merger {
       if (!found) return 0;
       // We can trust the value of the memcmp as we know the pages are write protected.
       const p2 = this.itemPage;
+      this.stats.stableLevels++;
       const ret = this.memcmpPages(page, p2);
       if (ret < 0) {
         this.putPage(p2);
@@ -654,6 +660,7 @@ export class Tree2009 implements Merger {
       }
       if (!ins) return 1;
       const p2 = this.itemPage;
+      this.stats.stableLevels++;
       const ret = this.memcmpPages(page, p2);
       parent = cur;
       if (ret < 0) {
@@ -704,6 +711,7 @@ export class Tree2009 implements Merger {
       // Deviation from unstable_tree_search_insert (002/000): the seed tests
       // only for 0 and would compare against an unset page after -EFAULT.
       if (p2 <= 0) return 0;
+      this.stats.unstableLevels++;
       const ret = this.memcmpPages(page, p2);
       parent = cur;
       if (ret < 0) {
@@ -719,6 +727,7 @@ export class Tree2009 implements Merger {
     }
     if (!pageRmapItem) return 0;
     const t = ti.alloc();
+    this.stats.itemAllocs++;
     ri.treeItem[pageRmapItem] = t;
     ri.stableTree[pageRmapItem] = 0;
     ti.rmapItem[t] = pageRmapItem;
@@ -757,6 +766,7 @@ export class Tree2009 implements Merger {
   private createNewRmapItem(mm: Mm, addr: number, checksum: number): number {
     const ri = this.items;
     const item = ri.alloc();
+    this.stats.itemAllocs++;
     ri.mm[item] = mm.id;
     // The item names its mm by id: the struct stays until the item is freed.
     this.memory.mmgrab(mm);

@@ -26,6 +26,8 @@ export interface CountersProps {
   files?: FileRow[];
   scanRate: number;
   mergeRate: number;
+  /** ksmd's share of one core by the CPU model (null: no model, the real kernel). */
+  cpuShare?: number | null;
   ksmd: KsmdState;
   knobs: Knobs;
   paused: boolean;
@@ -33,7 +35,7 @@ export interface CountersProps {
 
 const STATE_COLOR: Record<KsmdState, string> = { sleeping: 'green', waiting: 'yellow', stopped: 'red' };
 
-export function CountersPanel({ width, height, era, counters, files = [], scanRate, mergeRate, ksmd, knobs, paused }: CountersProps) {
+export function CountersPanel({ width, height, era, counters, files = [], scanRate, mergeRate, cpuShare = null, ksmd, knobs, paused }: CountersProps) {
   const inner = width - 2;
   // Rows inside the borders: the counters, the rate and ksmd lines, then the files that fit.
   const room = Math.max(0, height - 2 - counters.length - 2);
@@ -63,6 +65,11 @@ export function CountersPanel({ width, height, era, counters, files = [], scanRa
       <Text wrap="truncate-end">
         scan <Text bold>{rate(scanRate)}</Text>
         {scanUnit} · merge <Text bold>{rate(mergeRate)}</Text>/s
+        {cpuShare !== null ? (
+          <Text>
+            {' '}· ksmd cpu <Text bold>{(cpuShare * 100).toFixed(1)} %</Text>
+          </Text>
+        ) : null}
         {derived ? <Text dimColor> · * derived</Text> : null}
       </Text>
       {inner >= 48 ? (
