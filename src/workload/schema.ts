@@ -1,11 +1,15 @@
 /**
  * Workload files (docs/workload-format.md): parsing and validation.
  *
- * The rules and the messages follow the Python reference validator
- * (shared/tools/kernel-oracle/workload.py) check for check, so a file is
+ * The format is defined once, by its JSON Schema (schema/workload.schema.json,
+ * checked in validate.ts); this file builds the Workload from a document
+ * that follows it and checks what a schema cannot say (a process, region or
+ * page that does not exist, a step after an exit, seeds running past their
+ * maximum, a region larger than the machine). Messages and places are those
+ * of the kernel oracle's reference validator (workload.py), so a file is
  * accepted or refused, and the place named, the same way by every tool.
  *
- * JSON is read with jsonc-parser (strict mode: no comments, no trailing
+ * JSON is read (json.ts) with jsonc-parser (strict mode: no comments, no trailing
  * commas), which keeps object keys in file order (process order is file
  * order, even for names like "10" and "2" that a JS object would reorder)
  * and gives the offset of every value, so integers are read from their own
@@ -21,9 +25,10 @@
 
 import { FileError, MAX_WORKLOAD_BYTES, readRegularFile } from '../io/files.js';
 import { RAM_PAGES } from '../engine/memory/memory.js';
-import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { pageInRun, type RunContent, type SinglePage } from '../engine/pages.js';
 import { WorkloadError } from './errors.js';
+import { type JsonNumber, JsonObject, type JsonValue, parseJson } from './json.js';
+import { schemaProblem } from './validate.js';
 
 export { WorkloadError } from './errors.js';
 export type { WorkloadErrorInfo } from './errors.js';
@@ -85,8 +90,6 @@ export const STEP_KINDS: readonly StepKind[] = [
 export const DEFAULT_PAGES_TO_SCAN = 100;
 /** The kernel versions a workload may name (v3-sysfs/kernels.ts). */
 export const WORKLOAD_KERNELS: readonly string[] = ['2.6.32', '3.9', '6.18'];
-/** NUMA node numbers a region may name (CONFIG_NODES_SHIFT 10). */
-const MAX_NODE = 1023n;
 export const DEFAULT_HASH_TABLES: Readonly<HashTables> = Object.freeze({
   pageHash: 4099,
   rmapHash: 4099,
@@ -95,215 +98,6 @@ export const DEFAULT_HASH_TABLES: Readonly<HashTables> = Object.freeze({
 
 const U32 = 0xffffffffn;
 const U64 = 0xffffffffffffffffn;
-const INT31_MAX = 0x7fffffffn;
-const MAX_PAGES = 1n << 40n;
-const MAX_SCAN = 1n << 40n;
-const MAX_FULL_SCANS = 1n << 20n;
-/** Nesting deeper than this is refused as invalid JSON (a workload needs about 6). */
-const MAX_DEPTH = 256;
-
-const SINGLE_FORMS = ['zero', 'fill', 'seed', 'tail'] as const;
-const MULTI_FORMS = ['seedFrom', 'tailFrom', 'cycle'] as const;
-
-// ------------------------------------------------------------------ JSON
-
-/** A JSON number, kept as written. */
-class JsonNumber {
-  constructor(readonly raw: string) {}
-  /** The exact value if it is written as an integer (no fraction, no exponent), else null. */
-  integer(): bigint | null {
-    return /^-?(?:0|[1-9][0-9]*)$/.test(this.raw) ? BigInt(this.raw) : null;
-  }
-}
-/** A JSON object with its keys in file order. */
-class JsonObject {
-  constructor(readonly entries: Map<string, JsonValue>) {}
-  has(k: string): boolean {
-    return this.entries.has(k);
-  }
-  get(k: string): JsonValue | undefined {
-    return this.entries.get(k);
-  }
-  keys(): string[] {
-    return [...this.entries.keys()];
-  }
-  get size(): number {
-    return this.entries.size;
-  }
-}
-type JsonValue = null | boolean | string | JsonNumber | JsonObject | JsonValue[];
-
-const JSON_ERRORS: Record<string, string> = {
-  InvalidSymbol: 'unexpected character',
-  InvalidNumberFormat: 'invalid number',
-  PropertyNameExpected: 'expected a property name in double quotes',
-  ValueExpected: 'expected a value',
-  ColonExpected: "expected ':'",
-  CommaExpected: "expected ','",
-  CloseBraceExpected: "expected '}'",
-  CloseBracketExpected: "expected ']'",
-  EndOfFileExpected: 'expected the end of the input',
-  InvalidCommentToken: 'comments are not allowed',
-  UnexpectedEndOfComment: 'unterminated comment',
-  UnexpectedEndOfString: 'unterminated string',
-  UnexpectedEndOfNumber: 'incomplete number',
-  InvalidUnicode: 'invalid \\u escape in string',
-  InvalidEscapeCharacter: 'invalid escape in string',
-  InvalidCharacter: 'control character in string',
-};
-
-/** Line and column (from 1; columns count characters, as Python's json does) of an offset. */
-function lineCol(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  let column = 1;
-  for (let i = lineStart; i < offset; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0xdc00 || c > 0xdfff || i === lineStart) column++; // a surrogate pair is one character
-  }
-  return { line, column };
-}
-
-function jsonError(text: string, offset: number, detail: string): WorkloadError {
-  const { line, column } = lineCol(text, Math.min(Math.max(offset, 0), text.length));
-  return new WorkloadError({ kind: 'json', line, column, detail });
-}
-
-/** The offset of the first bad character inside the string token starting at `start`. */
-function badStringCharOffset(text: string, start: number): number {
-  for (let i = start + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) return start;
-    if (c < 0x20) return i;
-    if (c === 0x5c) {
-      const e = text[i + 1];
-      if (e === 'u') {
-        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return i;
-        i += 5;
-      } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
-        i++;
-      } else {
-        return i;
-      }
-    }
-  }
-  return start;
-}
-
-function describeSyntaxError(text: string, err: ParseError): WorkloadError {
-  const code = printParseErrorCode(err.error);
-  let offset = err.offset;
-  let detail = JSON_ERRORS[code] ?? code;
-  if (code === 'InvalidSymbol' || code === 'CommaExpected' || code === 'ColonExpected' || code === 'EndOfFileExpected' || code === 'PropertyNameExpected') {
-    if (offset === 0 && text.charCodeAt(0) === 0xfeff) {
-      detail = 'unexpected byte order mark (U+FEFF): save the file as UTF-8 without BOM';
-    } else {
-      const word = /^[A-Za-z0-9_$+.-]+/.exec(text.slice(offset, offset + 40));
-      const got = word && word[0].length > 1 ? word[0] : String.fromCodePoint(text.codePointAt(offset) ?? 0);
-      if (offset < text.length) detail += ` (got ${dumpString(got)})`;
-    }
-  }
-  if (offset >= text.length && code !== 'UnexpectedEndOfString' && code !== 'UnexpectedEndOfComment') {
-    detail += ' (got the end of the input)';
-  } else if (code === 'InvalidCharacter' || code === 'InvalidEscapeCharacter' || code === 'InvalidUnicode') {
-    offset = badStringCharOffset(text, offset);
-  }
-  return jsonError(text, offset, detail);
-}
-
-/** Where nesting first goes deeper than MAX_DEPTH, or -1 (strings are skipped). */
-function tooDeepOffset(text: string): number {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
-        if (text.charCodeAt(i) === 0x5c) i++;
-      }
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_DEPTH) return i;
-    } else if (c === 0x5d || c === 0x7d) {
-      depth--;
-    }
-  }
-  return -1;
-}
-
-function toValue(text: string, node: JsonNode, depth: number): JsonValue {
-  switch (node.type) {
-    case 'null':
-      return null;
-    case 'boolean':
-    case 'string':
-      return node.value as boolean | string;
-    case 'number':
-      return new JsonNumber(text.slice(node.offset, node.offset + node.length));
-    case 'array':
-    case 'object': {
-      if (depth >= MAX_DEPTH) throw jsonError(text, node.offset, `nested deeper than ${MAX_DEPTH} levels`);
-      if (node.type === 'array') return (node.children ?? []).map((c) => toValue(text, c, depth + 1));
-      const entries = new Map<string, JsonValue>();
-      for (const prop of node.children ?? []) {
-        const [keyNode, valueNode] = prop.children ?? [];
-        if (keyNode === undefined || valueNode === undefined) throw jsonError(text, prop.offset, 'expected a value');
-        const key = keyNode.value as string;
-        if (entries.has(key)) throw jsonError(text, keyNode.offset, `duplicate key ${dumpString(key)}`);
-        entries.set(key, toValue(text, valueNode, depth + 1));
-      }
-      return new JsonObject(entries);
-    }
-    default:
-      throw jsonError(text, node.offset, 'unexpected value');
-  }
-}
-
-/** Strict JSON to JsonValue; syntax errors as WorkloadError (kind 'json') with line and column. */
-function parseJson(text: string): JsonValue {
-  const errors: ParseError[] = [];
-  let root: JsonNode | undefined;
-  try {
-    root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  } catch (e) {
-    if (e instanceof RangeError) {
-      const at = tooDeepOffset(text);
-      throw jsonError(text, at < 0 ? 0 : at, `nested deeper than ${MAX_DEPTH} levels`);
-    }
-    throw e;
-  }
-  if (errors.length > 0) {
-    const first = errors.reduce((a, b) => (b.offset < a.offset ? b : a));
-    throw describeSyntaxError(text, first);
-  }
-  if (root === undefined) throw jsonError(text, text.length, 'expected a value');
-  return toValue(text, root, 0);
-}
-
-// ------------------------------------------------------ messages (json.dumps style)
-
-function dumpString(s: string): string {
-  // Python's json.dumps escapes every non-ASCII character (ensure_ascii).
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-}
-
-function dumpFull(v: JsonValue): string {
-  if (v === null) return 'null';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'string') return dumpString(v);
-  if (v instanceof JsonNumber) return v.raw;
-  if (Array.isArray(v)) return '[' + v.map(dumpFull).join(', ') + ']';
-  return '{' + [...v.entries].map(([k, x]) => `${dumpString(k)}: ${dumpFull(x)}`).join(', ') + '}';
-}
-
-/** A value in a message: as json.dumps writes it, cut short if long. */
-function dump(v: JsonValue | undefined): string {
-  if (v === undefined) return 'nothing';
-  const s = dumpFull(v);
-  return s.length > 100 ? s.slice(0, 96) + ' ...' : s;
-}
 
 // ------------------------------------------------------------ validation
 
@@ -311,83 +105,45 @@ function fail(place: string, detail: string): never {
   throw new WorkloadError({ kind: 'schema', place, detail });
 }
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v instanceof JsonObject;
-}
-
-function intIn(v: JsonValue | undefined, lo: bigint, hi: bigint, where: string, what: string): bigint {
-  const n = v instanceof JsonNumber ? v.integer() : null;
-  if (n === null) fail(where, `${what} must be an integer, got ${dump(v)}`);
-  if (n < lo || n > hi) fail(where, `${what} must be in ${lo}..${hi}, got ${n}`);
-  return n;
+/** The exact value of an integer the schema has let through (JSON numbers stay exact here, past 2^53). */
+function int(v: JsonValue | undefined): bigint {
+  return (v as JsonNumber).integer()!;
 }
 
 /**
- * Refuses keys outside `allowed`, and outside `extensions` (this
- * repository's additions, accepted but not listed, so that messages stay
- * those of workload.py).
+ * A content the schema has checked. pages: the pages of the run it fills
+ * (seedFrom/tailFrom must not run past their maximum, which the schema
+ * cannot say).
  */
-function onlyKeys(obj: JsonObject, allowed: readonly string[], where: string, extensions: readonly string[] = []): void {
-  for (const k of obj.keys()) {
-    if (!allowed.includes(k) && !extensions.includes(k)) fail(where, `unknown key ${dumpString(k)} (allowed: ${allowed.join(', ')})`);
-  }
-}
-
-/**
- * A content value. pages: the pages of the run it fills (seedFrom/tailFrom
- * must not run past their maximum); singleOnly: only the single-page forms
- * (inside a cycle, in a write step).
- */
-function parseContent(obj: JsonValue | undefined, where: string, pages: number | null, singleOnly: boolean): RunContent {
-  if (obj === 'zero') return { kind: 'zero' };
-  if (typeof obj === 'string') fail(where, `unknown content ${dumpString(obj)} (the only string form is "zero")`);
-  if (!isObject(obj) || obj.size !== 1) {
-    const forms = (singleOnly ? [...SINGLE_FORMS] : [...SINGLE_FORMS, ...MULTI_FORMS]).filter((f) => f !== 'zero');
-    fail(where, `content must be "zero" or an object with exactly one of ${forms.join(', ')}, got ${dump(obj)}`);
-  }
-  const [[kind, val]] = obj.entries;
-  if (singleOnly && (MULTI_FORMS as readonly string[]).includes(kind)) {
-    fail(where, `${kind} is not allowed here (only a single-page content: "zero", fill, seed, tail)`);
-  }
+function content(v: JsonValue | undefined, where: string, pages: number | null): RunContent {
+  if (v === 'zero') return { kind: 'zero' };
+  const [[kind, val]] = (v as JsonObject).entries;
   const extra = pages !== null ? BigInt(Math.max(pages, 1) - 1) : 0n;
   switch (kind) {
     case 'fill':
-      return { kind: 'fill', value: Number(intIn(val, 0n, 255n, where, 'fill')) };
+      return { kind: 'fill', value: Number(int(val)) };
     case 'seed':
-      return { kind: 'seed', seed: Number(intIn(val, 0n, U32, where, 'seed')) };
+      return { kind: 'seed', seed: Number(int(val)) };
     case 'tail':
-      return { kind: 'tail', n: intIn(val, 0n, U64, where, 'tail') };
+      return { kind: 'tail', n: int(val) };
     case 'seedFrom': {
-      const s = intIn(val, 0n, U32, where, 'seedFrom');
+      const s = int(val);
       if (s > U32 - extra) fail(where, `seedFrom ${s} with ${pages} pages goes past seed 2^32-1`);
       return { kind: 'seedFrom', seed: Number(s) };
     }
     case 'tailFrom': {
-      const n = intIn(val, 0n, U64, where, 'tailFrom');
+      const n = int(val);
       if (n > U64 - extra) fail(where, `tailFrom ${n} with ${pages} pages goes past 2^64-1`);
       return { kind: 'tailFrom', n };
     }
-    case 'cycle': {
-      if (!Array.isArray(val) || val.length === 0) {
-        fail(where, 'cycle must be a non-empty list of single-page contents');
-      }
-      return {
-        kind: 'cycle',
-        items: val.map((c, k) => parseContent(c, `${where}.cycle[${k}]`, null, true) as SinglePage),
-      };
-    }
     default:
-      return fail(where, `unknown content form ${dumpString(kind)}`);
+      return { kind: 'cycle', items: (val as JsonValue[]).map((c, k) => content(c, `${where}.cycle[${k}]`, null) as SinglePage) };
   }
 }
 
-function parseRun(obj: JsonValue, where: string): Run {
-  if (!isObject(obj)) fail(where, 'a run must be an object {"pages": N, "content": C}');
-  onlyKeys(obj, ['pages', 'content'], where);
-  if (!obj.has('pages')) fail(where, 'missing "pages"');
-  if (!obj.has('content')) fail(where, 'missing "content"');
-  const pages = Number(intIn(obj.get('pages'), 1n, MAX_PAGES, where, 'pages'));
-  return { pages, content: parseContent(obj.get('content'), `${where}.content`, pages, false) };
+function run(obj: JsonObject, where: string): Run {
+  const pages = Number(int(obj.get('pages')));
+  return { pages, content: content(obj.get('content'), `${where}.content`, pages) };
 }
 
 /**
@@ -397,28 +153,15 @@ function parseRun(obj: JsonValue, where: string): Run {
  */
 export const MAX_REGION_PAGES = RAM_PAGES;
 
-function makeRegion(runs: Run[], where: string, node?: number): Region {
-  const r: Region = { pages: runs.reduce((s, r) => s + r.pages, 0), runs };
+function region(obj: JsonObject, where: string): Region {
+  const runs = obj.has('runs') ? (obj.get('runs') as JsonObject[]).map((r, k) => run(r, `${where}.runs[${k}]`)) : [run(obj, where)];
+  const r: Region = { pages: runs.reduce((s, x) => s + x.pages, 0), runs };
   if (r.pages > MAX_REGION_PAGES) {
     fail(where, `a region of ${r.pages} pages is more than one mapping of the simulated machine may hold (${MAX_REGION_PAGES} pages, 256 GiB: its RAM)`);
   }
-  if (node !== undefined) r.node = node;
-  return r;
-}
-
-function parseRegion(obj: JsonValue, where: string): Region {
-  if (!isObject(obj)) fail(where, 'a region must be an object');
   // "node" (an extension): the NUMA node of the region's pages.
-  const node = obj.has('node') ? Number(intIn(obj.get('node'), 0n, MAX_NODE, where, 'node')) : undefined;
-  if (obj.has('runs')) {
-    onlyKeys(obj, ['runs'], where, ['node']);
-    const runs = obj.get('runs');
-    if (!Array.isArray(runs) || runs.length === 0) fail(where, 'runs must be a non-empty list');
-    return makeRegion(runs.map((r, k) => parseRun(r, `${where}.runs[${k}]`)), where, node);
-  }
-  if (node === undefined) return makeRegion([parseRun(obj, where)], where);
-  const run = new JsonObject(new Map([...obj.entries].filter(([k]) => k !== 'node')));
-  return makeRegion([parseRun(run, where)], where, node);
+  if (obj.has('node')) r.node = Number(int(obj.get('node')));
+  return r;
 }
 
 interface StepContext {
@@ -427,15 +170,15 @@ interface StepContext {
   exited: Map<string, number>;
 }
 
-function procArg(v: JsonValue | undefined, ctx: StepContext, where: string, kind: string): string {
-  if (typeof v !== 'string') fail(where, `${kind} needs a process name (string), got ${dump(v)}`);
-  if (!ctx.processes.has(v)) {
+/** A step's process: one the workload has, that has not exited yet. */
+function procArg(name: string, ctx: StepContext, where: string): string {
+  if (!ctx.processes.has(name)) {
     const known = [...ctx.processes.keys()].join(', ') || 'none';
-    fail(where, `unknown process ${dumpProc(v)} (known: ${known})`);
+    fail(where, `unknown process ${dumpProc(name)} (known: ${known})`);
   }
-  const at = ctx.exited.get(v);
-  if (at !== undefined) fail(where, `process ${dumpProc(v)} already exited at step ${at}`);
-  return v;
+  const at = ctx.exited.get(name);
+  if (at !== undefined) fail(where, `process ${dumpProc(name)} already exited at step ${at}`);
+  return name;
 }
 
 /** workload.py writes process names as "%s" in double quotes, unescaped. */
@@ -445,83 +188,48 @@ function dumpProc(name: string): string {
 
 function regionArg(v: JsonValue | undefined, proc: string, ctx: StepContext, where: string): number {
   const n = ctx.processes.get(proc)!.length;
-  const r = v instanceof JsonNumber ? v.integer() : null;
-  if (r === null) fail(where, `region must be an integer index, got ${dump(v)}`);
+  const r = int(v);
   if (r < 0n || r >= BigInt(n)) {
     fail(where, `unknown region ${r} of process ${dumpProc(proc)} (it has ${n} region${n === 1 ? '' : 's'})`);
   }
   return Number(r);
 }
 
-function parseStep(i: number, obj: JsonValue, ctx: StepContext): Step {
-  let where = `steps[${i}]`;
-  if (!isObject(obj)) fail(where, `a step must be an object, got ${dump(obj)}`);
-  const kinds = obj.keys().filter((k) => (STEP_KINDS as readonly string[]).includes(k));
-  if (kinds.length !== 1) {
-    fail(where, `a step needs exactly one of ${STEP_KINDS.join(', ')}, got keys ${obj.keys().join(', ') || 'none'}`);
-  }
-  const kind = kinds[0] as StepKind;
-  where = `steps[${i}] (${kind})`;
+function step(i: number, obj: JsonObject, ctx: StepContext): Step {
+  const kind = obj.keys().find((k) => (STEP_KINDS as readonly string[]).includes(k)) as StepKind;
+  const where = `steps[${i}] (${kind})`;
   const v = obj.get(kind);
   switch (kind) {
     case 'register': {
-      onlyKeys(obj, ['register', 'region'], where);
-      const proc = procArg(v, ctx, where, kind);
-      if (obj.has('region')) {
-        return { index: i, kind, proc, region: regionArg(obj.get('region'), proc, ctx, where) };
-      }
+      const proc = procArg(v as string, ctx, where);
+      if (obj.has('region')) return { index: i, kind, proc, region: regionArg(obj.get('region'), proc, ctx, where) };
       return { index: i, kind, proc };
     }
     case 'unregister':
-      onlyKeys(obj, [kind], where);
-      return { index: i, kind, proc: procArg(v, ctx, where, kind) };
+      return { index: i, kind, proc: procArg(v as string, ctx, where) };
     case 'exit': {
-      onlyKeys(obj, [kind], where);
-      const proc = procArg(v, ctx, where, kind);
+      const proc = procArg(v as string, ctx, where);
       ctx.exited.set(proc, i);
       return { index: i, kind, proc };
     }
     case 'scan':
-      onlyKeys(obj, [kind], where);
-      return { index: i, kind, pages: Number(intIn(v, 1n, MAX_SCAN, where, 'scan')) };
+      return { index: i, kind, pages: Number(int(v)) };
     case 'fullScans':
-      onlyKeys(obj, [kind], where);
-      return { index: i, kind, count: Number(intIn(v, 1n, MAX_FULL_SCANS, where, 'fullScans')) };
+      return { index: i, kind, count: Number(int(v)) };
     case 'snapshot':
-      onlyKeys(obj, [kind], where);
-      if (typeof v !== 'string') fail(where, `snapshot needs a label (string), got ${dump(v)}`);
-      return { index: i, kind, label: v };
+      return { index: i, kind, label: v as string };
     case 'write': {
-      onlyKeys(obj, [kind], where);
-      if (!isObject(v)) fail(where, 'write needs an object {proc, region, page, content}');
-      const fields = ['proc', 'region', 'page', 'content'];
-      onlyKeys(v, fields, where);
-      for (const k of fields) if (!v.has(k)) fail(where, `write is missing "${k}"`);
-      const proc = procArg(v.get('proc'), ctx, where, kind);
-      const region = regionArg(v.get('region'), proc, ctx, where);
+      const w = v as JsonObject;
+      const proc = procArg(w.get('proc') as string, ctx, where);
+      const region = regionArg(w.get('region'), proc, ctx, where);
       const npages = ctx.processes.get(proc)![region].pages;
-      const pv = v.get('page');
-      const page = pv instanceof JsonNumber ? pv.integer() : null;
-      if (page === null) fail(where, `page must be an integer index, got ${dump(pv)}`);
+      const page = int(w.get('page'));
       if (page < 0n || page >= BigInt(npages)) {
         fail(where, `unknown page ${page} of region ${region} of process ${dumpProc(proc)} (it has ${npages} pages)`);
       }
-      const content = parseContent(v.get('content'), `${where}.content`, null, true) as SinglePage;
-      return { index: i, kind, proc, region, page: Number(page), content };
+      return { index: i, kind, proc, region, page: Number(page), content: content(w.get('content'), `${where}.content`, null) as SinglePage };
     }
   }
-}
-
-/** "sysfs" (an extension): file name -> value (an integer or a string), written in file order. */
-function parseSysfs(v: JsonValue | undefined): Array<[string, string]> {
-  if (!isObject(v)) fail('top level', 'sysfs must be an object mapping /sys/kernel/mm/ksm file names to values');
-  return [...v.entries].map(([name, value]) => {
-    if (!/^[a-z_]+$/.test(name)) fail('sysfs', `not a /sys/kernel/mm/ksm file name: ${dumpString(name)}`);
-    if (typeof value === 'string') return [name, value];
-    const n = value instanceof JsonNumber ? value.integer() : null;
-    if (n === null) fail(`sysfs.${name}`, `the value must be an integer or a string, got ${dump(value)}`);
-    return [name, n.toString()];
-  });
 }
 
 /** "dir/two-guests.json" -> "two-guests" (os.path.splitext(os.path.basename(p))[0]). */
@@ -532,56 +240,37 @@ function baseName(path: string): string {
   return dot > lead ? base.slice(0, dot) : base;
 }
 
+/**
+ * A document as a Workload: first the schema (validate.ts: types, keys,
+ * ranges, the forms of contents and steps), then what it cannot say.
+ */
 function parseDocument(doc: JsonValue, source: string | undefined): Workload {
-  if (!isObject(doc)) fail('top level', 'a workload must be a JSON object');
-  onlyKeys(doc, ['name', 'description', 'pagesToScan', 'hashTables', 'processes', 'steps'], 'top level', ['kernel', 'sysfs']);
-  const ht = doc.has('hashTables') ? doc.get('hashTables') : new JsonObject(new Map());
-  if (!isObject(ht)) fail('top level', 'hashTables must be an object');
-  onlyKeys(ht, ['pageHash', 'rmapHash', 'sha1Cache'], 'hashTables');
-  const table = (k: keyof HashTables): number =>
-    ht.has(k) ? Number(intIn(ht.get(k), 1n, INT31_MAX, 'hashTables', k)) : DEFAULT_HASH_TABLES[k];
+  const problem = schemaProblem(doc);
+  if (problem !== null) fail(problem.place, problem.detail);
+  const d = doc as JsonObject;
+  const ht = (d.get('hashTables') as JsonObject | undefined) ?? new JsonObject(new Map());
+  const table = (k: keyof HashTables): number => (ht.has(k) ? Number(int(ht.get(k))) : DEFAULT_HASH_TABLES[k]);
   const hashTables: HashTables = { pageHash: table('pageHash'), rmapHash: table('rmapHash'), sha1Cache: table('sha1Cache') };
-  const pagesToScan = doc.has('pagesToScan')
-    ? Number(intIn(doc.get('pagesToScan'), 1n, INT31_MAX, 'top level', 'pagesToScan'))
-    : DEFAULT_PAGES_TO_SCAN;
-  const nameValue = doc.get('name');
-  let name: string;
-  if (nameValue === undefined || nameValue === null) {
-    name = source !== undefined ? baseName(source) : 'workload';
-  } else if (typeof nameValue !== 'string') {
-    fail('top level', 'name must be a string');
-  } else {
-    name = nameValue;
-  }
-  const description = doc.has('description') ? doc.get('description') : '';
-  if (typeof description !== 'string') fail('top level', 'description must be a string');
-  const procs = doc.get('processes');
-  if (!isObject(procs)) fail('top level', '"processes" must be an object mapping names to region lists');
+  const pagesToScan = d.has('pagesToScan') ? Number(int(d.get('pagesToScan'))) : DEFAULT_PAGES_TO_SCAN;
+  const nameValue = d.get('name');
+  const name = typeof nameValue === 'string' ? nameValue : source !== undefined ? baseName(source) : 'workload';
+  const description = (d.get('description') as string | undefined) ?? '';
   const processes: Workload['processes'] = [];
   const byName = new Map<string, Region[]>();
-  for (const [pname, regs] of procs.entries) {
-    const where = `processes.${pname}`;
-    if (pname === '') fail('processes', 'a process name must not be empty');
-    if (!Array.isArray(regs)) fail(where, 'must be a list of regions');
-    const regions = regs.map((r, k) => parseRegion(r, `${where}[${k}]`));
+  for (const [pname, regs] of (d.get('processes') as JsonObject).entries) {
+    const regions = (regs as JsonObject[]).map((r, k) => region(r, `processes.${pname}[${k}]`));
     processes.push({ name: pname, regions });
     byName.set(pname, regions);
   }
-  const steps = doc.get('steps');
-  if (!Array.isArray(steps)) fail('top level', '"steps" must be a list');
   const ctx: StepContext = { processes: byName, exited: new Map() };
-  const parsed = steps.map((s, i) => parseStep(i, s, ctx));
-  const w: Workload = { name, description, pagesToScan, hashTables, processes, steps: parsed };
-  if (doc.has('kernel')) {
-    const k = doc.get('kernel');
-    if (typeof k !== 'string' || !WORKLOAD_KERNELS.includes(k)) fail('top level', `kernel must be one of ${WORKLOAD_KERNELS.map((v) => `"${v}"`).join(', ')}, got ${dump(k)}`);
-    w.kernel = k;
-  }
-  if (doc.has('sysfs')) w.sysfs = parseSysfs(doc.get('sysfs'));
+  const steps = (d.get('steps') as JsonObject[]).map((s, i) => step(i, s, ctx));
+  const w: Workload = { name, description, pagesToScan, hashTables, processes, steps };
+  if (d.has('kernel')) w.kernel = d.get('kernel') as string;
+  // "sysfs" (an extension): file name -> value, written in file order; integers as their decimal text.
+  if (d.has('sysfs')) w.sysfs = [...(d.get('sysfs') as JsonObject).entries].map(([k, v]) => [k, typeof v === 'string' ? v : int(v).toString()]);
   if (source !== undefined) w.source = source;
   return w;
 }
-
 /** Parse and validate the text of a workload file; `source` names the file in errors and gives the default name. */
 export function parseWorkloadText(text: string, source?: string): Workload {
   try {

@@ -9,7 +9,7 @@ import { ROOT } from '../helpers/golden.js';
 function example(): { args: string[]; expected: string } {
   const doc = readFileSync(join(ROOT, 'docs', 'compare.md'), 'utf8');
   const section = doc.slice(doc.indexOf('## One comparison'));
-  const m = /```sh\nnpx ksmctl (compare [^\n]+)\n```\n\n```text\n([\s\S]*?)\n```/.exec(section);
+  const m = /(?:<!-- no-run: [^\n]* -->\n)?```sh\nnpx ksmctl (compare [^\n]+)\n```\n\n```text\n([\s\S]*?)\n```/.exec(section);
   if (m === null) throw new Error('docs/compare.md: no example command and output under "## One comparison"');
   return { args: m[1].split(/\s+/), expected: m[2] };
 }

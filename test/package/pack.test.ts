@@ -72,7 +72,7 @@ test('the packed tarball installs offline, runs ksmctl, and its API type-checks 
     const info = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     const tgz = join(tmp, info[0].filename);
     const shipped = new Set(info[0].files.map((f) => f.path));
-    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/ksmctl.js', 'src/index.ts', 'docs/workload-format.md', 'README.md'])
+    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/ksmctl.js', 'src/index.ts', 'docs/workload-format.md', 'schema/workload.schema.json', 'README.md'])
       t.true(shipped.has(f), `${f} is not in the package`);
     t.false([...shipped].some((f) => f.startsWith('test/') || f.startsWith('docs/api/')), 'tests or the generated reference are in the package');
 
@@ -137,6 +137,10 @@ test('the packed tarball installs offline, runs ksmctl, and its API type-checks 
       const r = run(process.execPath, [join(app, 'out', `api-${i}.mjs`)], home);
       t.is(r.status, 0, `docs/api.md example ${i + 1}: ${said(r)}`);
     }
+
+    // The schema, where editors and tools find it (a path, or the package's export).
+    const schema = run(process.execPath, ['--input-type=module', '-e', "import s from 'ksm-compat/schema/workload.schema.json' with { type: 'json' }; console.log(s.title)"], app);
+    t.is(schema.stdout.trim(), 'ksm-compat workload', said(schema));
 
     // Source maps point at sources that ship.
     t.deepEqual(unresolvedMaps(join(home, 'dist')), []);
