@@ -12,6 +12,28 @@ import { footerText, MORE_KEYS } from '../../src/tui/panels/bars.js';
 import { oneLine } from '../../src/tui/panels/log.js';
 import { lines, openTui } from './render.js';
 
+/** The frame once ink has drawn it at 80×24 (on a loaded machine the first frame, at the test terminal's own 100 columns, can come last). */
+async function settled(frame: () => string, ms = 10_000): Promise<string> {
+  const end = Date.now() + ms;
+  let f = frame();
+  while (!(lines(f).length === 23 && lines(f).every((l) => l.length <= 80)) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    f = frame();
+  }
+  return f;
+}
+
+/** The frame once it matches `re` (or after `ms`, for the assertion to show it). */
+async function settledOn(frame: () => string, re: RegExp, ms = 10_000): Promise<string> {
+  const end = Date.now() + ms;
+  let f = frame();
+  while (!re.test(f) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    f = frame();
+  }
+  return f;
+}
+
 test('the stated minimum is 80×24, as the README says', (t) => {
   t.is(`${MIN_COLUMNS}×${MIN_ROWS}`, '80×24');
 });
@@ -19,7 +41,7 @@ test('the stated minimum is 80×24, as the README says', (t) => {
 test('at 80×24 every era shows every counter it has, whole, and the footer points to ? for the keys it leaves out', async (t) => {
   for (const era of ERAS) {
     const tui = await openTui({ era: era.id, before: (p) => p.session.advance(2_000_000) });
-    const f = tui.frame();
+    const f = await settled(tui.frame);
     for (const name of tui.props.session.counterNames) t.regex(f, new RegExp(`│${name}\\*? +\\d+ `), `${era.id}: ${name}`);
     const footer = lines(f).at(-1)!;
     t.regex(footer, new RegExp(`^ \\? (help|${MORE_KEYS}) `), era.id);
@@ -48,12 +70,13 @@ test('the footer: whole when it fits, else whole entries after "? all keys"; c a
 
 test('5 or more guests: the processes panel marks those scrolled out of view, and selecting scrolls to them', async (t) => {
   const tui = await openTui();
-  let f = await tui.press('g');
+  await tui.press('g');
+  let f = await settledOn(tui.frame, /Processes · 2-5 of 5/);
   t.regex(f, /▶ +104 guest-e/, 'the new guest is selected');
   t.regex(f, /Processes · 2-5 of 5 · ↑↓ select/);
   t.regex(f, /│▲ +pid name/, 'one above the first row shown');
-  f = await tui.press('k', 'k', 'k', 'k');
-  t.regex(f, /▶ +100 guest-a/);
+  await tui.press('k', 'k', 'k', 'k');
+  f = await settledOn(tui.frame, /▶ +100 guest-a/);
   t.regex(f, /Processes · 1-4 of 5 · ↑↓ select/);
   t.regex(f, /│▼ +103 guest-d/, 'one below the last row shown');
   t.regex(f, /│ +pid name/);
