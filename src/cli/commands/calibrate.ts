@@ -15,6 +15,7 @@ import { formatTable } from '../../format/table.js';
 import type { Workload } from '../../workload/schema.js';
 import { CliError } from '../errors.js';
 import { realRunError } from './real-run.js';
+import { SYSTEM_PATHS } from '../../real/paths.js';
 import { resolveWorkload } from './workload-run.js';
 
 export interface CalibrateOptions {
@@ -88,6 +89,12 @@ async function measureAll(ws: readonly Workload[], opts: CalibrateOptions, err: 
   return out;
 }
 
+/** Not root, no KSM: one line before anything (the guard says the same again, and checks the rest: the lock, a busy KSM). */
+function realPreflight(): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new CliError('calibrate drives the real kernel, as root only (it writes /sys/kernel/mm/ksm and reads PFNs from /proc/PID/pagemap)');
+  if (!existsSync(SYSTEM_PATHS.sysfs)) throw new CliError(`no ${SYSTEM_PATHS.sysfs}: this kernel was built without KSM (CONFIG_KSM)`);
+}
+
 export async function runCalibrate(opts: CalibrateOptions, out: (s: string) => void, err: (s: string) => void): Promise<void> {
   const name = opts.profile ?? DEFAULT_PROFILE;
   if (opts.check === true) {
@@ -99,6 +106,7 @@ export async function runCalibrate(opts: CalibrateOptions, out: (s: string) => v
       if (e instanceof ProfileError) throw new CliError(e.message);
       throw e;
     }
+    realPreflight();
     const ws = opts.workloads !== undefined ? workloadsIn(opts.workloads) : checkWorkloads();
     const fitted = new Set(profile.fit.workloads);
     const reused = ws.filter((w) => fitted.has(w.name));
@@ -109,6 +117,7 @@ export async function runCalibrate(opts: CalibrateOptions, out: (s: string) => v
     return;
   }
   if (name.includes('/') && opts.out === undefined) throw new CliError(`--profile ${name}: a name, not a path (--out FILE writes a file)`);
+  realPreflight();
   const path = opts.out ?? join(userProfileDir(), `${name}.json`);
   if (opts.out === undefined && !existsSync(userProfileDir())) {
     const { mkdirSync } = await import('node:fs');
