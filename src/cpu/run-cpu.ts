@@ -65,7 +65,7 @@ export function measuredKsmdCpu(passCpuNs: readonly number[], passMs: readonly n
 export function formatRunKsmdCpu(c: RunKsmdCpu): string {
   const s = c.seconds >= 1 ? `${c.seconds.toFixed(2)} s` : `${(c.seconds * 1000).toFixed(1)} ms`;
   const share = c.share === null ? '' : `, ${(c.share * 100).toFixed(2)} % of a core`;
-  return c.source === 'model'
-    ? `ksmd CPU (model, profile ${c.profile}): ${s}${share} over batches x sleep_millisecs of virtual time`
-    : `ksmd CPU (measured, /proc/PID/schedstat): ${s}${share} over the passes' wall-clock time`;
+  if (c.source === 'measured') return `ksmd CPU (measured, /proc/PID/schedstat): ${s}${share === '' ? '' : `${share} over the passes' wall-clock time`}`;
+  // No virtual time: the era's scan thread sleeps 0 between batches (the /dev/ksm eras unless told).
+  return `ksmd CPU (model, profile ${c.profile}): ${s}${share === '' ? ' (no share of a core: no time passed between batches)' : `${share} over batches x sleep_millisecs of virtual time`}`;
 }

@@ -45,9 +45,12 @@ test('workload run --ksmd-cpu: ksmd_cpu in the JSON, a CPU line under the table;
   t.true(Math.abs(sum - doc.ksmd_cpu.seconds * 1000) < 0.01 * sum + 0.01, `per pass ${sum} ms, total ${doc.ksmd_cpu.seconds * 1000} ms`);
   const plain = ksmctl(['workload', 'run', TWO_GUESTS, '--era', 'v3:6.18', '--json']);
   t.deepEqual(Object.keys(JSON.parse(plain.stdout)), ['snapshots']);
-  const table = ksmctl(['workload', 'run', TWO_GUESTS, '--era', 'v1:2008', '--ksmd-cpu']);
+  const table = ksmctl(['workload', 'run', TWO_GUESTS, '--era', 'v3:2.6.32', '--ksmd-cpu']);
   t.is(table.status, 0, table.stderr);
   t.regex(table.stdout, /^ksmd CPU \(model, profile default\): [0-9.]+ ms, [0-9.]+ % of a core over batches x sleep_millisecs of virtual time$/m);
+  // The 2008 kthread sleeps 0 between batches unless told: no virtual time, no share.
+  const v1 = ksmctl(['workload', 'run', TWO_GUESTS, '--era', 'v1:2008', '--ksmd-cpu']);
+  t.regex(v1.stdout, /^ksmd CPU \(model, profile default\): [0-9.]+ ms \(no share of a core: no time passed between batches\)$/m);
 });
 
 test('workload run --ksmd-cpu with a profile that is not there: one line, exit 2', (t) => {

@@ -6,15 +6,17 @@
  * workloads it was not fitted on and prints the table (exit 1 when one is
  * off by more than 25 %). src/cpu/calibrate.ts does the work.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_TOLERANCE, checkRow, type CheckRow, measure, type Measurement, profileFrom } from '../../cpu/calibrate.js';
 import { COST_NAMES, DEFAULT_PROFILE, loadProfile, ProfileError, saveProfile, userProfileDir, type CpuProfile } from '../../cpu/profile.js';
 import { checkWorkloads, fitWorkloads } from '../../cpu/workloads.js';
 import { formatTable } from '../../format/table.js';
+import { errnoReason } from '../../io/files.js';
 import type { Workload } from '../../workload/schema.js';
 import { CliError } from '../errors.js';
 import { realRunError } from './real-run.js';
+import { SYSTEM_PATHS } from '../../real/paths.js';
 import { resolveWorkload } from './workload-run.js';
 
 export interface CalibrateOptions {
@@ -88,6 +90,12 @@ async function measureAll(ws: readonly Workload[], opts: CalibrateOptions, err: 
   return out;
 }
 
+/** Not root, no KSM: one line before anything (the guard says the same again, and checks the rest: the lock, a busy KSM). */
+function realPreflight(): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new CliError('calibrate drives the real kernel, as root only (it writes /sys/kernel/mm/ksm and reads PFNs from /proc/PID/pagemap)');
+  if (!existsSync(SYSTEM_PATHS.sysfs)) throw new CliError(`no ${SYSTEM_PATHS.sysfs}: this kernel was built without KSM (CONFIG_KSM)`);
+}
+
 export async function runCalibrate(opts: CalibrateOptions, out: (s: string) => void, err: (s: string) => void): Promise<void> {
   const name = opts.profile ?? DEFAULT_PROFILE;
   if (opts.check === true) {
@@ -99,6 +107,7 @@ export async function runCalibrate(opts: CalibrateOptions, out: (s: string) => v
       if (e instanceof ProfileError) throw new CliError(e.message);
       throw e;
     }
+    realPreflight();
     const ws = opts.workloads !== undefined ? workloadsIn(opts.workloads) : checkWorkloads();
     const fitted = new Set(profile.fit.workloads);
     const reused = ws.filter((w) => fitted.has(w.name));
@@ -108,11 +117,15 @@ export async function runCalibrate(opts: CalibrateOptions, out: (s: string) => v
     if (rows.some((r) => !r.within)) throw new CliError('', 1);
     return;
   }
-  if (name.includes('/') && opts.out === undefined) throw new CliError(`--profile ${name}: a name, not a path (--out FILE writes a file)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new CliError(`--profile ${name}: a profile name is letters, digits, '.', '_' and '-' (--out FILE writes a file)`);
+  realPreflight();
   const path = opts.out ?? join(userProfileDir(), `${name}.json`);
-  if (opts.out === undefined && !existsSync(userProfileDir())) {
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(userProfileDir(), { recursive: true, mode: 0o755 });
+  if (opts.out === undefined) {
+    try {
+      mkdirSync(userProfileDir(), { recursive: true, mode: 0o755 });
+    } catch (e) {
+      throw new CliError(`cannot make the profile directory ${userProfileDir()}: ${errnoReason(e)}`);
+    }
   }
   if (existsSync(path) && opts.force !== true) throw new CliError(`${path} exists: not replaced (--force replaces it)`);
   const once = opts.workloads !== undefined ? workloadsIn(opts.workloads) : fitWorkloads();

@@ -709,8 +709,11 @@ export class Hash2008 implements Merger {
     this.updateHash(scan, hashIndex);
 
     let node = this.pageHashItems.get(hashIndex);
+    // Bucket entries walked (the hash merger's lookup steps), counted in a
+    // local: this loop is quadratic in the worst case (one bucket for all).
+    let walked = 0;
     while (node) {
-      this.stats.unstableLevels++; // a bucket entry walked: the hash merger's lookup step
+      walked++;
       const n = it.next[node];
       const itemMm = it.mm[node];
       const itemAddr = it.addr[node];
@@ -737,12 +740,14 @@ export class Hash2008 implements Merger {
         if (!ret) {
           this.putPage(hashPage);
           this.stats.merges++;
+          this.stats.unstableLevels += walked;
           return 1;
         }
       }
       this.putPage(hashPage);
       node = n;
     }
+    this.stats.unstableLevels += walked;
     // If node is NULL and used=0, the page is not in the hash table.
     if (!node && !used) {
       if (this.failAlloc('page_hash_item') || this.failAlloc('rmap_item')) return 0;
