@@ -81,4 +81,6 @@ export interface Program {
   source: string;
   body: Stmt[];
   funcs: Map<string, FuncDef>;
+  /** The preprocessor's `#warning` messages. */
+  warnings?: Array<{ loc: Loc; message: string }>;
 }

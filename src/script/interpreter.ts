@@ -25,7 +25,7 @@ import { runtimeError, ScriptError } from './errors.js';
 import { cFormat, FormatError } from './format.js';
 import { runKsmctl } from './ksmctl.js';
 import { typeName } from './parser.js';
-import { type IoctlArg, type Runtime, type Task } from './runtime.js';
+import { type IoctlArg, type Runtime, SYSCALL_COST_US, type Task } from './runtime.js';
 import { requestLayout, requestName } from './strace.js';
 import { cloneScope, cloneValue, convert, describe, newStruct, type ObjVal, type Scope, show, truthy, type Value, type Var } from './values.js';
 
@@ -56,6 +56,8 @@ class Ctx {
   sleepLoc: Loc | null = null;
   nestedResult: Value = 0n;
   allocations = new Map<number, number>();
+  /** The task's calls whose time has passed (or was forgiven: before a loop, before a sleep). */
+  paidCalls = 0;
 
   constructor(
     public task: Task,
@@ -278,10 +280,8 @@ export class Interpreter {
       const passes = this.sys.fullScans();
       for (const w of waiters) {
         if (passes >= w.waitTarget) {
-          w.state = 'ready';
+          this.wakeWaiter(w);
           woke = true;
-          const secs = (this.sys.machine.clock.now - w.waitStart) / 1e6;
-          this.rt.trace(w.task.pid, `--- ${w.waitCount} full scan${w.waitCount === 1 ? '' : 's'} in ${secs.toFixed(6)} s of virtual time ---`);
         }
       }
       if (woke) return;
@@ -346,6 +346,8 @@ export class Interpreter {
           const test = n.k === 'for' ? n.test : n.test;
           // Each test of a loop counts as a statement: `while (1) { }` runs none otherwise.
           this.step(n.loc);
+          // The calls of the turn just run take their time: a loop polling a counter lets ksmd run.
+          if (this.payCalls(c, n.loc)) break;
           if (test !== null && !truthy(this.eval(c, test))) {
             c.frames.pop();
             break;
@@ -375,6 +377,48 @@ export class Interpreter {
   private checkWallTime(): void {
     const over = this.opts.overTime?.();
     if (over) throw new RunLimitError(over);
+  }
+
+  /**
+   * A process at the back edge of a loop: the system calls it made since
+   * the last one take their time now (SYSCALL_COST_US each), ksmd's batches
+   * due meanwhile run, and a process that wakes meanwhile gets its turn
+   * (true: this one yields, and runs on after it). Calls before a loop, and
+   * before a sleep, are not charged: straight-line code and sleeping loops
+   * keep the timing they always had.
+   */
+  private payCalls(c: Ctx, loc: Loc): boolean {
+    const owed = c.task.calls - c.paidCalls;
+    if (owed <= 0) return false;
+    c.paidCalls = c.task.calls;
+    const t = this.sys.machine.clock.now + owed * SYSCALL_COST_US;
+    this.checkTime(t, loc);
+    this.advance(t, loc);
+    let other = false;
+    const now = this.sys.machine.clock.now;
+    for (const x of this.ctxs) {
+      if (x === c) continue;
+      if (x.state === 'sleeping' && x.wakeAt <= now) {
+        x.state = 'ready';
+        other = true;
+      } else if (x.state === 'waiting' && this.sys.fullScans() >= x.waitTarget) {
+        this.wakeWaiter(x);
+        other = true;
+      } else if (x.state === 'ready') other = true;
+    }
+    // Inside an expression's call the process cannot yield: the others run when it does.
+    if (!other || c.nestDepth > 0) return false;
+    // Round robin: the spinning process goes to the back of the queue.
+    this.ctxs.splice(this.ctxs.indexOf(c), 1);
+    this.ctxs.push(c);
+    c.switchNow = true;
+    return true;
+  }
+
+  private wakeWaiter(w: Ctx): void {
+    w.state = 'ready';
+    const secs = (this.sys.machine.clock.now - w.waitStart) / 1e6;
+    this.rt.trace(w.task.pid, `--- ${w.waitCount} full scan${w.waitCount === 1 ? '' : 's'} in ${secs.toFixed(6)} s of virtual time ---`);
   }
 
   private push(c: Ctx, s: Stmt): void {
@@ -421,9 +465,11 @@ export class Interpreter {
         return;
       case 'for':
         if (s.init) this.execSimple(c, s.init);
+        c.paidCalls = c.task.calls;
         c.frames.push({ k: 'loop', node: s, phase: 'test' });
         return;
       case 'while':
+        c.paidCalls = c.task.calls;
         c.frames.push({ k: 'loop', node: s, phase: 'test' });
         return;
       case 'break':
@@ -562,6 +608,7 @@ export class Interpreter {
         this.checkTime(this.sys.machine.clock.now + us, e.loc);
         t.traceSleep(us);
         c.wakeAt = this.sys.machine.clock.now + us;
+        c.paidCalls = t.calls;
         c.sleepLoc = e.loc;
         c.state = 'sleeping';
         this.deliver(c, ret, 0n);
@@ -577,6 +624,7 @@ export class Interpreter {
         c.waitTarget = this.sys.fullScans() + n;
         c.waitStart = this.sys.machine.clock.now;
         c.waitLoc = e.loc;
+        c.paidCalls = t.calls;
         c.state = 'waiting';
         this.deliver(c, ret, 0n);
         return;
@@ -699,6 +747,11 @@ export class Interpreter {
     switch (target.k) {
       case 'ident': {
         let x = this.lookup(c, target.name);
+        if (target.name === 'errno') {
+          // errno is the process's (libc's thread-local int): `errno = 0` before a call, as programs do.
+          c.task.errno = Number(BigInt.asIntN(32, this.int(v, loc)));
+          return;
+        }
         if (x === undefined) this.scope(c).set(target.name, (x = { value: 0n, type: null }));
         if (x.value !== null && typeof x.value === 'object' && !(x.value instanceof Uint8Array) && x.value.t === 'struct') {
           this.assignStruct(x.value.layout, x.value.v, v, loc);
@@ -987,7 +1040,8 @@ export class Interpreter {
 
   private binary(op: string, l: Value, r: Value, loc: Loc): Value {
     if (op === '==' || op === '!=') {
-      const eq = typeof l === 'bigint' && typeof r === 'bigint' ? l === r : typeof l === 'string' && typeof r === 'string' ? l === r : false;
+      // Compared as the 64-bit words they are in C: a pointer holding MAP_FAILED (stored as 2^64 - 1) equals MAP_FAILED ((void *)-1).
+      const eq = typeof l === 'bigint' && typeof r === 'bigint' ? BigInt.asUintN(64, l) === BigInt.asUintN(64, r) : typeof l === 'string' && typeof r === 'string' ? l === r : false;
       if (typeof l !== typeof r) throw runtimeError(`cannot compare ${describe(l)} with ${describe(r)}`, loc);
       return (op === '==') === eq ? 1n : 0n;
     }
@@ -1093,8 +1147,12 @@ export class Interpreter {
       case 'chmod':
         return BigInt(t.chmod(this.str(c, a[0]), this.num(c, a[1])));
       case 'full_scans':
+        // As long as reading /sys/kernel/mm/ksm/full_scans takes: open, read, close.
+        t.calls += 3;
         return BigInt(this.sys.fullScans());
       case 'ksm_pages':
+        // As long as one read of /proc/self/pagemap would take.
+        t.calls += 1;
         return BigInt(this.ksmPages(c, this.num(c, a[0]), this.num(c, a[1])));
       case 'printf': {
         const fmt = this.str(c, a[0]);

@@ -19,8 +19,10 @@
  */
 import { EmbeddedActionsParser, type IToken, type ParserMethod, type TokenType } from 'chevrotain';
 import type { CType, Declarator, Expr, FuncDef, Loc, Program, Stmt, Word } from './ast.js';
-import { parseError } from './errors.js';
+import { COMMON, headerOfInclude } from './constants.js';
+import { parseError, ScriptError } from './errors.js';
 import * as T from './lexer.js';
+import { preprocess } from './preprocess.js';
 
 const BINARY_LEVELS: TokenType[][] = [
   [T.OrOr],
@@ -820,13 +822,46 @@ function checkDepth(roots: unknown[]): void {
   }
 }
 
+/** An expression alone (an `#if` condition), parsed with the script's grammar; errors are reported at `at`. */
+function parseExpression(text: string, at: Loc): Expr {
+  parser ??= new ScriptParser();
+  const p = parser;
+  try {
+    const tokens = T.tokenize(text);
+    p.source = text;
+    p.input = tokens;
+    const e = p.commaExpr();
+    if (p.errors.length > 0) throw parseError(`#if: ${friendlyMessage(p.errors[0].name, p.errors[0].message, p.errors[0].token)}`, at);
+    if (p.input.length > 0 && (p as unknown as { currIdx: number }).currIdx < tokens.length - 1) throw parseError(`#if: unexpected '${tokens[(p as unknown as { currIdx: number }).currIdx + 1].image}'`, at);
+    return e;
+  } catch (e) {
+    if (e instanceof ScriptError && e.loc !== at) throw parseError(e.message.startsWith('#if') ? e.message : `#if: ${e.message}`, at);
+    throw e;
+  }
+}
+
+/** A constant a header of the script (or every era) defines, as the C headers' macros: for `#ifdef` and `#if`. */
+function headerConstant(name: string, includes: readonly string[]): bigint | undefined {
+  for (const f of includes) {
+    const v = headerOfInclude(f)?.constants.get(name);
+    if (v !== undefined) return v;
+  }
+  return COMMON.get(name);
+}
+
+export interface ParseOptions {
+  /** `-D NAME=VALUE` of the command line, for the preprocessor's `#if` and `#ifdef`. */
+  defines?: Readonly<Record<string, string>>;
+}
+
 /** Parses a script; throws a parse ScriptError (with its place) on the first error. */
-export function parseScript(file: string, source: string): Program {
-  const tokens = T.tokenize(source);
+export function parseScript(file: string, source: string, opts: ParseOptions = {}): Program {
+  const pre = preprocess(source, { defines: opts.defines, constant: headerConstant, parseExpr: parseExpression });
+  const tokens = T.tokenize(pre.text);
   checkNesting(tokens);
   parser ??= new ScriptParser();
   const p = parser;
-  p.source = source;
+  p.source = pre.text;
   p.funcs = new Map();
   p.input = tokens;
   let body: Stmt[];
@@ -852,7 +887,7 @@ export function parseScript(file: string, source: string): Program {
     throw parseError(friendlyMessage(e.name, e.message, tok), loc);
   }
   checkDepth([body, [...p.funcs.values()]]);
-  return { file, source, body, funcs: p.funcs };
+  return { file, source, body, funcs: p.funcs, warnings: pre.warnings };
 }
 
 function friendlyMessage(name: string, message: string, tok: IToken): string {

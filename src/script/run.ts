@@ -193,7 +193,8 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
   let settings: ScriptSettings | undefined;
   let interp: Interpreter | null = null;
   try {
-    const prog = parseScript(file, source);
+    const prog = parseScript(file, source, { defines: opts.defines });
+    for (const w of prog.warnings ?? []) opts.sink.stderr(`${file}:${w.loc.line}:${w.loc.col}: ${w.message}\n`);
     settings = scriptSettings(prog, opts);
     const defines = parseDefines(opts.defines ?? {});
     checkProgram(prog, { header: settings.header, defined: defines.keys() });

@@ -68,9 +68,20 @@ export class Runtime {
   }
 }
 
+/**
+ * The virtual time one system call takes on the simulated CPU, µs: entry,
+ * exit and a sysfs show or store (a few hundred ns to a few µs on hardware
+ * of 2008-2025). A script's calls cost it where a process spins on them (a
+ * loop polling a counter: the interpreter lets this time pass at each turn
+ * of a loop), so ksmd runs meanwhile, as on a second CPU.
+ */
+export const SYSCALL_COST_US = 1;
+
 /** One process, called as C calls libc. */
 export class Task {
   errno = 0;
+  /** System calls made so far (each costs SYSCALL_COST_US where the process spins). */
+  calls = 0;
   exitStatus: number | null = null;
 
   constructor(
@@ -88,6 +99,7 @@ export class Task {
 
   /** Echoes `call = result` and returns the C wrapper's value. */
   private ret(call: string, r: number, hexResult = false): number {
+    this.calls++;
     this.rt.trace(this.pid, `${call} = ${formatResult(r, hexResult)}`);
     if (r < 0) {
       this.errno = -r;
@@ -132,6 +144,7 @@ export class Task {
 
   mmap(addr: number, length: number, prot: number, flags: number, fd = -1, offset = 0): number {
     const r = this.sys.mmap(this.proc, addr, length, prot, flags);
+    this.calls++;
     this.rt.trace(this.pid, mmapCall(addr, length, prot, flags, fd, offset, r));
     if (r < 0) {
       this.errno = -r;
@@ -187,6 +200,7 @@ export class Task {
       return null;
     }
     const child = this.rt.adopt(r, false);
+    this.calls++;
     this.rt.trace(this.pid, `fork() = ${r.pid}`);
     return child;
   }
@@ -194,6 +208,7 @@ export class Task {
   /** write(fd, text): the program's output (fd 1 stdout, fd 2 stderr). */
   write(fd: 1 | 2, text: string): number {
     const n = Buffer.byteLength(text, 'utf8');
+    this.calls++;
     this.rt.trace(this.pid, `write(${fd}, ${quote(text)}, ${n}) = ${n}`);
     if (fd === 1) this.rt.sink.stdout(text);
     else this.rt.sink.stderr(text);
@@ -208,10 +223,13 @@ export class Task {
   /** `cat FILE`: open + read; the text, or null with errno. */
   readFile(path: string): string | null {
     const r = this.sys.readFile(this.proc, path);
+    // open, read, close.
+    this.calls += 2;
     if (typeof r === 'number') {
       this.ret(`read(${quote(path, 4096)})`, r);
       return null;
     }
+    this.calls++;
     this.rt.trace(this.pid, `read(${quote(path, 4096)}, ${quote(r)}, ${PAGE_SIZE}) = ${r.length}`);
     return r;
   }
@@ -233,6 +251,7 @@ export class Task {
 
   /** `echo VALUE > FILE`: open + write; the count written, or -1 with errno. */
   writeFile(path: string, text: string): number {
+    this.calls += 2;
     return this.ret(`write(${quote(path, 4096)}, ${quote(text)}, ${text.length})`, this.sys.writeFile(this.proc, path, text));
   }
 
