@@ -61,6 +61,28 @@ function buildCommon(): Map<string, bigint> {
   add('v3-sysfs/constants', numbers(v3));
   add('errno', Object.entries(ERRNO).map(([k, v]) => [k, BigInt(v)]));
   add('stddef', [['NULL', 0n]]);
+  // <stdio.h>, <unistd.h>, <stdlib.h>, <limits.h> of glibc on x86-64.
+  add('libc', [
+    ['EOF', -1n],
+    ['SEEK_SET', 0n],
+    ['SEEK_CUR', 1n],
+    ['SEEK_END', 2n],
+    ['STDIN_FILENO', 0n],
+    ['STDOUT_FILENO', 1n],
+    ['STDERR_FILENO', 2n],
+    ['EXIT_SUCCESS', 0n],
+    ['EXIT_FAILURE', 1n],
+    ['INT_MAX', 2147483647n],
+    ['INT_MIN', -2147483648n],
+    ['UINT_MAX', 4294967295n],
+    ['LONG_MAX', (1n << 63n) - 1n],
+    ['LONG_MIN', -(1n << 63n)],
+    ['ULONG_MAX', (1n << 64n) - 1n],
+    ['BUFSIZ', 8192n],
+    ['PATH_MAX', 4096n],
+    ['true', 1n],
+    ['false', 0n],
+  ]);
   return m;
 }
 

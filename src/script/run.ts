@@ -53,6 +53,10 @@ export interface ScriptRunOptions {
   defines?: Record<string, string>;
   /** The program's uid (`--user`; default 0, root). */
   uid?: number;
+  /** The program's arguments (argv[1]...): `ksmctl run FILE ARGS...`. */
+  args?: readonly string[];
+  /** The program's environment (getenv); `ksmctl run` passes its own. */
+  env?: Readonly<Record<string, string>>;
   /** A bound on the statements run (InterpreterOptions.maxSteps). */
   maxSteps?: number;
   /** A bound on the virtual time the run lets pass, µs (InterpreterOptions.maxVirtualMicros). */
@@ -206,6 +210,8 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
       name: programName(file),
       defines,
       uid: opts.uid,
+      args: opts.args,
+      env: opts.env,
       maxSteps: opts.maxSteps,
       maxVirtualMicros: opts.maxVirtualMicros,
       maxBatches: opts.maxBatches,
