@@ -117,6 +117,10 @@ export const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\\n]
 export const CharLit = createToken({ name: 'CharLit', pattern: /'(?:[^'\\\n]|\\(?:x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.))'/, label: 'a character' });
 const UnterminatedChar = createToken({ name: 'UnterminatedChar', pattern: /'(?:[^'\\\n]|\\.)*/ });
 export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\n]|\\.)*/ });
+/** A floating-point constant: scripts have integers only (an error where it stands). */
+const FloatLit = createToken({ name: 'FloatLit', pattern: /(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFlL]?|[0-9]+[eE][+-]?[0-9]+[fFlL]?/ });
+/** `->`: scripts have no pointers to structs (an error where it stands). */
+const Arrow = createToken({ name: 'Arrow', pattern: /->/ });
 export const NumberLit = createToken({ name: 'NumberLit', pattern: /0[xX][0-9a-fA-F]+[uUlL]*|[0-9]+[uUlL]*/, longer_alt: Identifier, label: 'a number' });
 
 /** A file path, only where one is expected: after `cat`, and after the `>` of an `echo`. */
@@ -200,6 +204,7 @@ export const ALL_TOKENS: TokenType[] = [
   CharLit,
   UnterminatedChar,
   Path,
+  FloatLit,
   NumberLit,
   TypeKw,
   TypeName,
@@ -228,6 +233,7 @@ export const ALL_TOKENS: TokenType[] = [
   Identifier,
   PlusPlus,
   MinusMinus,
+  Arrow,
   CompoundAssign,
   AssignOp,
   EqEq,
@@ -286,7 +292,13 @@ export function tokenize(source: string): IToken[] {
     const ch = source.charAt(e.offset);
     throw parseError(`unexpected character ${JSON.stringify(ch)}`, { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset });
   }
-  for (const t of r.tokens) {
+  for (let i = 0; i < r.tokens.length; i++) {
+    const t = r.tokens[i];
+    if (t.tokenType === FloatLit) throw parseError(`floating-point constants are not supported in scripts (${t.image}): integers only`, tokLoc(t));
+    if (t.tokenType === Arrow) throw parseError("'->' is not supported in scripts: struct variables only (info.field), no pointers to structs", tokLoc(t));
+    if (t.tokenType === Struct && (r.tokens[i + 1]?.tokenType === LCurly || (r.tokens[i + 1]?.tokenType === Identifier && r.tokens[i + 2]?.tokenType === LCurly))) {
+      throw parseError("defining a struct is not supported in scripts: the structs of the ksm headers only (struct ksm_memory_region, ...)", tokLoc(t));
+    }
     if (t.tokenType === UnterminatedString) throw parseError('unterminated string', tokLoc(t));
     if (t.tokenType === UnterminatedComment) throw parseError('unterminated comment', tokLoc(t));
     if (t.tokenType === UnterminatedChar) throw parseError('unterminated or empty character constant', tokLoc(t));

@@ -560,8 +560,12 @@ class ScriptParser extends EmbeddedActionsParser {
       this.OPTION2(() => {
         n = this.SUBRULE(this.commaExpr);
       });
-      this.CONSUME(T.RBracket);
+      const close = this.CONSUME(T.RBracket);
       r = { n };
+      this.ACTION(() => {
+        if (this.LA(1).tokenType === T.LBracket) throw parseError('arrays of arrays are not supported in scripts: one dimension only', this.loc(this.LA(1)));
+        void close;
+      });
     });
     return r;
   });
