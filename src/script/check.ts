@@ -25,7 +25,7 @@ export interface CheckContext {
 }
 
 export function checkProgram(prog: Program, ctx: CheckContext): void {
-  const vars = new Set<string>(['errno', 'argc', 'argv', 'environ', 'stdin', 'stdout', 'stderr', ...(ctx.defined ?? [])]);
+  const vars = new Set<string>(['errno', 'argc', 'argv', 'environ', 'stdin', 'stdout', 'stderr', 'optarg', 'optind', 'opterr', 'optopt', ...(ctx.defined ?? [])]);
   const structVars = new Map<string, string>();
   const collectStmt = (s: Stmt): void => {
     switch (s.k) {

@@ -14,7 +14,7 @@
  * an error at that line); assign it to look at the result and errno.
  */
 import { PAGE_SIZE } from '../engine/constants.js';
-import { errnoName, strerror } from '../engine/errno.js';
+import { ERRNO, errnoName, strerror } from '../engine/errno.js';
 import { pageInRun, type RunContent, type SinglePage } from '../engine/pages.js';
 import { decodeStruct, encodeStruct, type StructLayout } from '../kernel/cstruct.js';
 import { internPage } from '../workload/fill.js';
@@ -105,6 +105,8 @@ class Ctx {
   allocations = new Map<number, number>();
   /** The task's calls whose time has passed (or was forgiven: before a loop, before a sleep). */
   paidCalls = 0;
+  /** getopt's place inside a cluster of options (-abc). */
+  optpos = 0;
   /** `static` locals, by their declaration: one variable for every call of the function. */
   statics = new Map<Declarator, Var>();
 
@@ -239,6 +241,10 @@ export class Interpreter {
     main.globals.set('argc', { value: BigInt(argv.length), type: { kind: 'int', name: 'int', bits: 32, signed: true } });
     main.globals.set('argv', { value: this.eval(main, strings(argv, start)), type: null });
     main.globals.set('environ', { value: this.eval(main, strings(env, start)), type: null });
+    main.globals.set('optind', { value: 1n, type: { kind: 'int', name: 'int', bits: 32, signed: true } });
+    main.globals.set('opterr', { value: 1n, type: { kind: 'int', name: 'int', bits: 32, signed: true } });
+    main.globals.set('optopt', { value: 0n, type: { kind: 'int', name: 'int', bits: 32, signed: true } });
+    main.globals.set('optarg', { value: 0n, type: null });
     main.globals.set('stdin', { value: FILE_BASE, type: null });
     main.globals.set('stdout', { value: FILE_BASE + 1n, type: null });
     main.globals.set('stderr', { value: FILE_BASE + 2n, type: null });
@@ -837,7 +843,14 @@ export class Interpreter {
     if (c.callDepth >= MAX_CALL_DEPTH) {
       throw runtimeError(`segmentation fault: stack overflow: ${e.name}() called ${MAX_CALL_DEPTH.toLocaleString('en-US')} calls deep (the process's stack)`, e.loc);
     }
-    const args = e.args.map((a) => this.eval(c, a));
+    // An array argument decays to a pointer, as in C: the function gets the caller's array (a char buffer it fills is the caller's).
+    const args = e.args.map((a): Value => {
+      if (a.k === 'ident') {
+        const x = this.lookup(c, a.name);
+        if (x?.type?.kind === 'array') return { t: 'ref', target: x, name: a.name };
+      }
+      return this.eval(c, a);
+    });
     const scope: Scope = new Map();
     fn.params.forEach((p, i) => {
       let v = args[i];
@@ -924,6 +937,7 @@ export class Interpreter {
     n.allocations = new Map(c.allocations);
     n.statics = new Map([...c.statics].map(([d, x]) => [d, cv(x)]));
     n.callDepth = c.callDepth;
+    n.optpos = c.optpos;
     n.nestDepth = c.nestDepth;
     n.task.errno = c.task.errno;
     return n;
@@ -1190,7 +1204,12 @@ export class Interpreter {
       case 'ident': {
         if (e.name === 'errno') return BigInt(c.task.errno);
         const x = this.lookup(c, e.name);
-        if (x !== undefined) return x.value;
+        if (x !== undefined) {
+          // A parameter that got an array is that array (its pointer, read through).
+          const v = x.value;
+          if (typeof v === 'object' && !(v instanceof Uint8Array) && v.t === 'ref' && v.target.type?.kind === 'array') return v.target.value;
+          return v;
+        }
         const k = this.header.constants.get(e.name) ?? COMMON.get(e.name);
         if (k !== undefined) return k;
         throw runtimeError(`unknown name ${e.name}`, e.loc);
@@ -1331,7 +1350,9 @@ export class Interpreter {
   /** The bytes a char array variable holds (0 for anything else). */
   private capacity(c: Ctx, e: Expr): number {
     if (e.k !== 'ident') return 0;
-    const t = this.lookup(c, e.name)?.type;
+    const x = this.lookup(c, e.name);
+    const held = x?.value;
+    const t = held !== undefined && typeof held === 'object' && !(held instanceof Uint8Array) && held.t === 'ref' ? held.target.type : x?.type;
     return t?.kind === 'array' && t.n !== null ? this.num(c, t.n) : 0;
   }
 
@@ -1359,7 +1380,9 @@ export class Interpreter {
   private assignIndex(c: Ctx, target: Expr & { k: 'index' }, v: Value, loc: Loc): void {
     const i = this.int(this.eval(c, target.index), target.index.loc);
     if (target.object.k === 'ident') {
-      const x = this.lookup(c, target.object.name);
+      let x = this.lookup(c, target.object.name);
+      const held = x?.value;
+      if (held !== undefined && typeof held === 'object' && !(held instanceof Uint8Array) && held.t === 'ref' && held.target.type?.kind === 'array') x = held.target;
       const val = x?.value;
       if (x !== undefined && typeof val === 'string') {
         const cap = this.capacity(c, target.object);
@@ -1427,6 +1450,77 @@ export class Interpreter {
     throw runtimeError(`unknown operator ${op}`, loc);
   }
 
+  /**
+   * getopt(argc, argv, optstring) as POSIX (glibc with POSIXLY_CORRECT, so
+   * no reordering of argv): options in clusters (-ab), arguments joined or
+   * separate (-p5, -p 5), `--` ends them; an unknown option or a missing
+   * argument is '?' with a message on stderr while opterr is set (':' at
+   * the start of optstring: ':' for a missing argument, and no message).
+   */
+  private getopt(c: Ctx, a: Expr[], loc: Loc): bigint {
+    const argc = this.num(c, a[0]);
+    const argvV = this.eval(c, a[1]);
+    const spec = this.str(c, a[2]);
+    if (typeof argvV !== 'object' || argvV instanceof Uint8Array || argvV.t !== 'arr') throw runtimeError('getopt: argv must be the program\'s argv', a[1].loc);
+    const argv = argvV.items;
+    const g = (name: string, init: bigint): Var => {
+      let x = c.globals.get(name);
+      if (x === undefined) c.globals.set(name, (x = { value: init, type: { kind: 'int', name: 'int', bits: 32, signed: true } }));
+      return x;
+    };
+    const optind = g('optind', 1n);
+    const opterr = g('opterr', 1n);
+    const optopt = g('optopt', 0n);
+    const optarg = g('optarg', 0n);
+    let ind = Number(optind.value as bigint);
+    const word = ind < argc ? argv[ind] : undefined;
+    if (typeof word !== 'string' || word[0] !== '-' || word === '-') return -1n;
+    if (word === '--') {
+      optind.value = BigInt(ind + 1);
+      return -1n;
+    }
+    c.optpos ||= 1;
+    const ch = word[c.optpos];
+    const at = spec.indexOf(ch);
+    const quiet = spec.startsWith(':');
+    const advance = () => {
+      c.optpos++;
+      if (c.optpos >= word.length) {
+        c.optpos = 0;
+        ind++;
+      }
+    };
+    if (ch === ':' || at < 0) {
+      optopt.value = BigInt(ch.charCodeAt(0));
+      if (!quiet && opterr.value !== 0n) c.task.write(2, `${this.opts.name}: invalid option -- '${ch}'\n`);
+      advance();
+      optind.value = BigInt(ind);
+      return BigInt('?'.charCodeAt(0));
+    }
+    if (spec[at + 1] === ':') {
+      if (c.optpos + 1 < word.length) {
+        optarg.value = word.slice(c.optpos + 1);
+        ind++;
+      } else if (ind + 1 < argc && typeof argv[ind + 1] === 'string') {
+        optarg.value = argv[ind + 1];
+        ind += 2;
+      } else {
+        optopt.value = BigInt(ch.charCodeAt(0));
+        c.optpos = 0;
+        optind.value = BigInt(ind + 1);
+        if (!quiet && opterr.value !== 0n) c.task.write(2, `${this.opts.name}: option requires an argument -- '${ch}'\n`);
+        return BigInt((quiet ? ':' : '?').charCodeAt(0));
+      }
+      c.optpos = 0;
+      optind.value = BigInt(ind);
+      return BigInt(ch.charCodeAt(0));
+    }
+    advance();
+    optind.value = BigInt(ind);
+    void loc;
+    return BigInt(ch.charCodeAt(0));
+  }
+
   /** printf's text of a format and its arguments. */
   private format(c: Ctx, fmtExpr: Expr, args: Expr[], loc: Loc): string {
     const fmt = this.str(c, fmtExpr);
@@ -1456,6 +1550,12 @@ export class Interpreter {
     if (e.k === 'ident') {
       target = this.lookup(c, e.name);
       name = e.name;
+      // A pointer parameter (&var, or an array passed in): the call writes to what it points to.
+      const v = target?.value;
+      if (v !== undefined && typeof v === 'object' && !(v instanceof Uint8Array) && v.t === 'ref') {
+        target = v.target;
+        name = v.name;
+      }
     } else {
       const r = this.eval(c, e);
       if (typeof r === 'object' && !(r instanceof Uint8Array) && r.t === 'ref') {
@@ -1623,6 +1723,40 @@ export class Interpreter {
         const v = this.opts.env?.[this.str(c, a[0])];
         return v === undefined ? 0n : v;
       }
+      case 'clock_gettime':
+      case 'gettimeofday': {
+        const ref = this.eval(c, e.name === 'clock_gettime' ? a[1] : a[0]);
+        if (e.name === 'clock_gettime') this.num(c, a[0]);
+        if (typeof ref !== 'object' || ref instanceof Uint8Array || ref.t !== 'ref' || typeof ref.target.value !== 'object' || ref.target.value instanceof Uint8Array || ref.target.value.t !== 'struct') {
+          throw runtimeError(`${e.name} takes &ts of a struct ${e.name === 'clock_gettime' ? 'timespec' : 'timeval'} variable`, e.loc);
+        }
+        // A call (vDSO or not): it takes its time in a polling loop like the others.
+        t.calls++;
+        const us = this.sys.machine.clock.now;
+        const st = ref.target.value;
+        st.v.tv_sec = BigInt(Math.floor(us / 1e6));
+        if ('tv_nsec' in st.v) st.v.tv_nsec = BigInt(Math.round((us % 1e6) * 1000));
+        else st.v.tv_usec = BigInt(Math.round(us % 1e6));
+        return 0n;
+      }
+      case 'sysconf': {
+        const name = this.num(c, a[0]);
+        if (name !== 30) throw runtimeError(`sysconf(${name}): only _SC_PAGESIZE is known here`, a[0].loc);
+        return BigInt(PAGE_SIZE);
+      }
+      case 'getpagesize':
+        return BigInt(PAGE_SIZE);
+      case 'access': {
+        const path = this.str(c, a[0]).replace(/\/+$/, '');
+        this.num(c, a[1]);
+        t.calls++;
+        const there = path === '/sys/kernel/mm/ksm' ? this.sys.sysfs !== null : isKernelFile(path) && t.exists(path);
+        if (there) return 0n;
+        t.errno = ERRNO.ENOENT;
+        return -1n;
+      }
+      case 'getopt':
+        return this.getopt(c, a, e.loc);
       case 'time': {
         const secs = BigInt(Math.floor(this.sys.machine.clock.now / 1e6));
         if (this.eval(c, a[0]) !== 0n) this.setOut(c, a[0], secs, a[0].loc);

@@ -29,6 +29,8 @@ export interface FunctionMacro {
   variadic: boolean;
   body: string;
   loc: Loc;
+  /** An object-like macro whose value is a string literal, put in as text (so `PATH "run"` pastes, as in C). */
+  object?: boolean;
 }
 
 export interface PreprocessOptions {
@@ -266,8 +268,13 @@ export function preprocess(source: string, opts: PreprocessOptions): Preprocesse
           emit('');
           continue;
         }
-        objects.set(d[1], stripComments(after).trim());
+        const body = stripComments(after).trim();
+        objects.set(d[1], body);
         functions.delete(d[1]);
+        // A string constant is also put in as text where it is used: `#define DIR "/sys/kernel/mm/ksm/"` then `DIR "run"`.
+        if (/^"(?:[^"\\\n]|\\.)*"(?:\s*"(?:[^"\\\n]|\\.)*")*$/.test(body) && !(opts.defines !== undefined && d[1] in opts.defines)) {
+          functions.set(d[1], { params: [], variadic: false, body, loc: at, object: true });
+        }
         // The parser reads the object-like define; a body using function-like macros is expanded first.
         emit(`${text.slice(0, text.length - after.length)}${expandMacros(after, functions, at)}`);
         continue;
@@ -415,6 +422,12 @@ function expand(text: string, fns: ReadonlyMap<string, FunctionMacro>, disabled:
     let j = i + name.length;
     if (fn === undefined || disabled.has(name)) {
       out += name;
+      i = j;
+      continue;
+    }
+    if (fn.object === true) {
+      if (++budget.n > MAX_EXPANSIONS) throw parseError(`macro ${name}: more than ${MAX_EXPANSIONS} expansions`, where(i));
+      out += fn.body;
       i = j;
       continue;
     }

@@ -254,6 +254,11 @@ export class Task {
     return this.sys.readFile(this.proc, path);
   }
 
+  /** Whether a sysfs or proc file exists (access(F_OK)). */
+  exists(path: string): boolean {
+    return this.fileText(path) !== -ERRNO.ENOENT;
+  }
+
   /** Whether the kernel's own table (the /dev/ksm era's) has fd open. */
   private kernelHasFd(fd: number): boolean {
     const k = this.sys.kernel as { fdTable?: (p: Process) => { get(fd: number): unknown } };
