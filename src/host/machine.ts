@@ -187,7 +187,7 @@ export class HostMachine {
    * is killed, as the run's end would have ended them; only a run that ends
    * well leaves its paused processes behind (pause(): deliberately).
    */
-  run(file: string, source: string, trace: boolean, defines?: Record<string, string>): { output: OutputChunk[]; status: number } {
+  run(file: string, source: string, trace: boolean, defines?: Record<string, string>, args?: string[]): { output: OutputChunk[]; status: number } {
     this.sync();
     this.commands++;
     const out = new Collector();
@@ -200,6 +200,7 @@ export class HostMachine {
         sink: this.sink(out, trace),
         trace: true,
         defines,
+        args,
         maxSteps: l.maxSteps,
         maxVirtualMicros: l.maxVirtualMicros,
         maxBatches: l.maxBatches,

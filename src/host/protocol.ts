@@ -14,7 +14,7 @@ export type HostRequest =
   /** Runs the ksmctl program of the host's era with these arguments (argv[1..]). */
   | { id: number; op: 'ksmctl'; args: string[] }
   /** Runs a script on the host's machine. */
-  | { id: number; op: 'run'; file: string; source: string; trace?: boolean; defines?: Record<string, string> }
+  | { id: number; op: 'run'; file: string; source: string; trace?: boolean; defines?: Record<string, string>; args?: string[] }
   /** Lets virtual time pass (manual clock). */
   | { id: number; op: 'sleep'; micros: number }
   /** What a live view shows (the attached TUI): see ViewRequest. */

@@ -82,6 +82,7 @@ export function checkRequest(raw: unknown, limits: Readonly<RequestLimits> = DEF
         const entries = Object.entries(d);
         if (entries.length > MAX_DEFINES || !entries.every(([k, v]) => k.length <= MAX_STRING && shortString(v))) return no(`run: defines must be at most ${MAX_DEFINES} NAME: VALUE strings`);
       }
+      if (req.args !== undefined && (!Array.isArray(req.args) || req.args.length > MAX_ARGS || !req.args.every((a) => shortString(a)))) return no(`run: args must be at most ${MAX_ARGS} strings of at most ${MAX_STRING} characters`);
       break;
     }
     case 'sleep':
@@ -125,7 +126,7 @@ export function runRequest(m: HostMachine, req: HostRequest, info: HostInfo, lim
         return { id, ok: true, output: r.output, status: r.status };
       }
       case 'run': {
-        const r = m.run(req.file, req.source, req.trace === true, req.defines);
+        const r = m.run(req.file, req.source, req.trace === true, req.defines, req.args);
         return { id, ok: true, output: r.output, status: r.status };
       }
       case 'sleep':

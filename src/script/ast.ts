@@ -15,7 +15,9 @@ export type CType =
   | { kind: 'int'; name: string; bits: 8 | 16 | 32 | 64; signed: boolean }
   | { kind: 'void'; name: 'void' }
   | { kind: 'ptr'; to: CType }
-  | { kind: 'struct'; name: string };
+  | { kind: 'struct'; name: string }
+  /** `T name[n]` (n null: sized by its initializer, or a parameter `char *argv[]`). */
+  | { kind: 'array'; of: CType; n: Expr | null };
 
 export type Expr =
   | { k: 'num'; loc: Loc; value: bigint }
@@ -35,7 +37,13 @@ export type Expr =
   | { k: 'object'; loc: Loc; fields: Array<{ key: string; keyLoc: Loc; value: Expr }> }
   | { k: 'array'; loc: Loc; items: Expr[] }
   | { k: 'cat'; loc: Loc; path: string }
-  | { k: 'update'; loc: Loc; op: '++' | '--'; prefix: boolean; target: Expr };
+  | { k: 'update'; loc: Loc; op: '++' | '--'; prefix: boolean; target: Expr }
+  /** `a[i]`: an element of an array variable, a character of a string, or memory at a typed pointer. */
+  | { k: 'index'; loc: Loc; object: Expr; index: Expr }
+  /** `*p` without a cast: the variable `p` points to (`&x`), or the first character of a string. */
+  | { k: 'star'; loc: Loc; arg: Expr }
+  /** `sizeof x`, `sizeof(buf)`: the size of a variable's declared type. */
+  | { k: 'sizeofExpr'; loc: Loc; arg: Expr };
 
 /** A word of a shell-like command (`ksmctl start 100 $n`, `echo 1 > FILE`). */
 export type Word = { loc: Loc; text: string } | { loc: Loc; expr: Expr };
@@ -47,10 +55,24 @@ export interface Declarator {
   init: Expr | null;
 }
 
+/** One name of an `enum { A, B = 5 }`. */
+export interface Enumerator {
+  loc: Loc;
+  name: string;
+  value: Expr | null;
+}
+
 export type Stmt =
   | { k: 'expr'; loc: Loc; expr: Expr }
   | { k: 'assign'; loc: Loc; op: string; target: Expr; value: Expr }
-  | { k: 'decl'; loc: Loc; decls: Declarator[] }
+  | { k: 'decl'; loc: Loc; decls: Declarator[]; static?: boolean }
+  | { k: 'enum'; loc: Loc; items: Enumerator[] }
+  | { k: 'label'; loc: Loc; name: string }
+  | { k: 'goto'; loc: Loc; label: string }
+  | { k: 'switch'; loc: Loc; test: Expr; body: Stmt & { k: 'block' } }
+  /** `case V:` (value) or `default:` (null), directly in a switch's block. */
+  | { k: 'case'; loc: Loc; value: Expr | null }
+  | { k: 'dowhile'; loc: Loc; body: Stmt; test: Expr }
   | { k: 'define'; loc: Loc; name: string; value: Expr }
   | { k: 'include'; loc: Loc; file: string }
   | { k: 'pragma'; loc: Loc; words: string[] }
@@ -81,4 +103,6 @@ export interface Program {
   source: string;
   body: Stmt[];
   funcs: Map<string, FuncDef>;
+  /** The preprocessor's `#warning` messages. */
+  warnings?: Array<{ loc: Loc; message: string }>;
 }

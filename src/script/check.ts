@@ -25,7 +25,7 @@ export interface CheckContext {
 }
 
 export function checkProgram(prog: Program, ctx: CheckContext): void {
-  const vars = new Set<string>(['errno', ...(ctx.defined ?? [])]);
+  const vars = new Set<string>(['errno', 'argc', 'argv', 'environ', 'stdin', 'stdout', 'stderr', 'optarg', 'optind', 'opterr', 'optopt', ...(ctx.defined ?? [])]);
   const structVars = new Map<string, string>();
   const collectStmt = (s: Stmt): void => {
     switch (s.k) {
@@ -42,8 +42,17 @@ export function checkProgram(prog: Program, ctx: CheckContext): void {
       case 'define':
         vars.add(s.name);
         break;
+      case 'enum':
+        for (const it of s.items) vars.add(it.name);
+        break;
       case 'block':
         s.body.forEach(collectStmt);
+        break;
+      case 'switch':
+        s.body.body.forEach(collectStmt);
+        break;
+      case 'dowhile':
+        collectStmt(s.body);
         break;
       case 'if':
         collectStmt(s.then);
@@ -80,6 +89,10 @@ export function checkProgram(prog: Program, ctx: CheckContext): void {
 
   const checkType = (t: CType, loc: Loc): void => {
     if (t.kind === 'ptr') return checkType(t.to, loc);
+    if (t.kind === 'array') {
+      if (t.n !== null) expr(t.n);
+      return checkType(t.of, loc);
+    }
     if (t.kind === 'struct' && !header.structs.has(t.name)) {
       const hint = other.structs.has(t.name) ? ` (it is in ${other.title})` : '';
       throw parseError(`unknown struct ${t.name} in ${header.title}${hint}`, loc);
@@ -151,6 +164,12 @@ export function checkProgram(prog: Program, ctx: CheckContext): void {
         return;
       case 'update':
         return expr(e.target);
+      case 'index':
+        expr(e.object);
+        return expr(e.index);
+      case 'star':
+      case 'sizeofExpr':
+        return expr(e.arg);
       case 'call': {
         const f: FuncDef | undefined = prog.funcs.get(e.name);
         if (f !== undefined) {
@@ -180,7 +199,49 @@ export function checkProgram(prog: Program, ctx: CheckContext): void {
     }
   };
 
-  const stmt = (s: Stmt, inLoop: boolean): void => {
+  /** Labels of the body being checked (a function's, or the top level's), for its gotos. */
+  let labels = new Set<string>();
+  const collectLabels = (stmts: Stmt[]): Set<string> => {
+    const out = new Set<string>();
+    const walk = (x: Stmt): void => {
+      switch (x.k) {
+        case 'label':
+          if (out.has(x.name)) throw parseError(`label ${x.name} is defined twice`, x.loc);
+          out.add(x.name);
+          return;
+        case 'block':
+          x.body.forEach(walk);
+          return;
+        case 'if':
+          walk(x.then);
+          if (x.else) walk(x.else);
+          return;
+        case 'for':
+        case 'while':
+        case 'dowhile':
+          walk(x.body);
+          return;
+        case 'switch':
+          x.body.body.forEach(walk);
+          return;
+      }
+    };
+    stmts.forEach(walk);
+    return out;
+  };
+  /** Whether the statement list is a switch's body: `case` goes only there. */
+  let caseOk = false;
+
+  const stmt = (s: Stmt, inLoop: boolean, inSwitch = false): void => {
+    const wasCaseOk = caseOk;
+    caseOk = false;
+    try {
+      stmtInner(s, inLoop, inSwitch, wasCaseOk);
+    } finally {
+      caseOk = wasCaseOk;
+    }
+  };
+  const stmtInner = (s: Stmt, inLoop: boolean, inSwitch: boolean, directlyInSwitch: boolean): void => {
     switch (s.k) {
       case 'expr':
         return expr(s.expr, true);
@@ -196,24 +257,50 @@ export function checkProgram(prog: Program, ctx: CheckContext): void {
       case 'define':
         return expr(s.value);
       case 'block':
-        s.body.forEach((x) => stmt(x, inLoop));
+        s.body.forEach((x) => stmt(x, inLoop, inSwitch));
         return;
       case 'if':
         expr(s.test);
-        stmt(s.then, inLoop);
-        if (s.else) stmt(s.else, inLoop);
+        stmt(s.then, inLoop, inSwitch);
+        if (s.else) stmt(s.else, inLoop, inSwitch);
         return;
       case 'for':
         if (s.init) stmt(s.init, false);
         if (s.test) expr(s.test);
         if (s.step) stmt(s.step, false);
-        return stmt(s.body, true);
+        return stmt(s.body, true, false);
       case 'while':
         expr(s.test);
-        return stmt(s.body, true);
+        return stmt(s.body, true, false);
+      case 'dowhile':
+        expr(s.test);
+        return stmt(s.body, true, false);
+      case 'switch':
+        expr(s.test);
+        for (const x of s.body.body) {
+          caseOk = true;
+          stmt(x, inLoop, true);
+        }
+        caseOk = false;
+        return;
+      case 'case':
+        if (!directlyInSwitch) throw parseError(`${s.value === null ? 'default' : 'case'} outside a switch (or not directly in its block)`, s.loc);
+        if (s.value) expr(s.value);
+        return;
+      case 'enum':
+        s.items.forEach((it) => it.value && expr(it.value));
+        return;
+      case 'goto':
+        if (!labels.has(s.label)) {
+          const hint = suggest(s.label, labels);
+          throw parseError(`goto ${s.label}: no label ${s.label} in this function${hint ? ` (did you mean ${hint}?)` : ''}`, s.loc);
+        }
+        return;
       case 'break':
+        if (!inLoop && !inSwitch) throw parseError('break outside a loop or a switch', s.loc);
+        return;
       case 'continue':
-        if (!inLoop) throw parseError(`${s.k} outside a loop`, s.loc);
+        if (!inLoop) throw parseError('continue outside a loop', s.loc);
         return;
       case 'return':
         if (s.value) expr(s.value);
@@ -233,9 +320,13 @@ export function checkProgram(prog: Program, ctx: CheckContext): void {
         return;
     }
   };
+  labels = collectLabels(prog.body);
   prog.body.forEach((s) => stmt(s, false));
   for (const f of prog.funcs.values()) {
     f.params.forEach((p) => checkType(p.type, p.loc));
+    labels = collectLabels(f.body.body);
     stmt(f.body, false);
   }
+  const main = prog.funcs.get('main');
+  if (main !== undefined && main.params.length > 3) throw parseError(`main takes (void), (int argc, char **argv) or (int argc, char **argv, char **envp), not ${main.params.length} parameters`, main.loc);
 }

@@ -11,7 +11,7 @@
  */
 import * as engine from '../engine/constants.js';
 import { ERRNO } from '../engine/errno.js';
-import type { StructLayout } from '../kernel/cstruct.js';
+import { type StructLayout, structLayout, u64 } from '../kernel/cstruct.js';
 import * as v1 from '../v1-ioctl/constants.js';
 import type { KsmAbi } from '../v1-ioctl/device.js';
 import * as h2008 from '../v1-ioctl/linux-ksm-2008.js';
@@ -61,10 +61,48 @@ function buildCommon(): Map<string, bigint> {
   add('v3-sysfs/constants', numbers(v3));
   add('errno', Object.entries(ERRNO).map(([k, v]) => [k, BigInt(v)]));
   add('stddef', [['NULL', 0n]]);
+  // <stdio.h>, <unistd.h>, <stdlib.h>, <limits.h> of glibc on x86-64.
+  add('libc', [
+    ['EOF', -1n],
+    ['SEEK_SET', 0n],
+    ['SEEK_CUR', 1n],
+    ['SEEK_END', 2n],
+    ['STDIN_FILENO', 0n],
+    ['STDOUT_FILENO', 1n],
+    ['STDERR_FILENO', 2n],
+    ['EXIT_SUCCESS', 0n],
+    ['EXIT_FAILURE', 1n],
+    ['INT_MAX', 2147483647n],
+    ['INT_MIN', -2147483648n],
+    ['UINT_MAX', 4294967295n],
+    ['LONG_MAX', (1n << 63n) - 1n],
+    ['LONG_MIN', -(1n << 63n)],
+    ['ULONG_MAX', (1n << 64n) - 1n],
+    ['BUFSIZ', 8192n],
+    ['PATH_MAX', 4096n],
+    ['true', 1n],
+    ['CLOCK_REALTIME', 0n],
+    ['CLOCK_MONOTONIC', 1n],
+    ['CLOCK_MONOTONIC_RAW', 4n],
+    ['CLOCK_BOOTTIME', 7n],
+    ['_SC_PAGESIZE', 30n],
+    ['_SC_PAGE_SIZE', 30n],
+    ['F_OK', 0n],
+    ['X_OK', 1n],
+    ['W_OK', 2n],
+    ['R_OK', 4n],
+    ['false', 0n],
+  ]);
   return m;
 }
 
 export const COMMON: ReadonlyMap<string, bigint> = buildCommon();
+
+/** The structs of the C library scripts use (x86-64 glibc): the clocks' (clock_gettime, gettimeofday). */
+export const LIBC_STRUCTS: ReadonlyMap<string, StructLayout> = new Map([
+  ['timespec', structLayout('struct timespec', 'glibc', 16, [u64('tv_sec', 0), u64('tv_nsec', 8)])],
+  ['timeval', structLayout('struct timeval', 'glibc', 16, [u64('tv_sec', 0), u64('tv_usec', 8)])],
+]);
 
 export const HEADERS: Readonly<Record<KsmAbi, Header>> = {
   '2008': {
@@ -72,14 +110,14 @@ export const HEADERS: Readonly<Record<KsmAbi, Header>> = {
     title: 'the Nov 2008 linux/ksm.h (seed 001)',
     files: ['ksm-2008.h', 'linux/ksm-2008.h'],
     constants: new Map(numbers(h2008)),
-    structs: structsOf(h2008),
+    structs: new Map([...structsOf(h2008), ...LIBC_STRUCTS]),
   },
   '2009': {
     abi: '2009',
     title: 'the Mar 2009 linux/ksm.h (seed 002)',
     files: ['ksm-2009.h', 'linux/ksm-2009.h'],
     constants: new Map(numbers(h2009)),
-    structs: structsOf(h2009),
+    structs: new Map([...structsOf(h2009), ...LIBC_STRUCTS]),
   },
 };
 

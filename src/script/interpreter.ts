@@ -14,18 +14,20 @@
  * an error at that line); assign it to look at the result and errno.
  */
 import { PAGE_SIZE } from '../engine/constants.js';
-import { errnoName, strerror } from '../engine/errno.js';
+import { ERRNO, errnoName, strerror } from '../engine/errno.js';
 import { pageInRun, type RunContent, type SinglePage } from '../engine/pages.js';
 import { decodeStruct, encodeStruct, type StructLayout } from '../kernel/cstruct.js';
 import { internPage } from '../workload/fill.js';
-import type { Declarator, Expr, FuncDef, Loc, Program, Stmt } from './ast.js';
+import type { CType, Declarator, Expr, FuncDef, Loc, Program, Stmt } from './ast.js';
 import { BUILTINS } from './builtins.js';
 import { COMMON, type Header } from './constants.js';
 import { runtimeError, ScriptError } from './errors.js';
 import { cFormat, FormatError } from './format.js';
 import { runKsmctl } from './ksmctl.js';
 import { typeName } from './parser.js';
-import { type IoctlArg, type Runtime, type Task } from './runtime.js';
+import { type IoctlArg, isKernelFile, type Runtime, SYSCALL_COST_US, type Task } from './runtime.js';
+import { atoi, scanf, strtol } from './libc.js';
+import { O_APPEND, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../v1-ioctl/constants.js';
 import { requestLayout, requestName } from './strace.js';
 import { cloneScope, cloneValue, convert, describe, newStruct, type ObjVal, type Scope, show, truthy, type Value, type Var } from './values.js';
 
@@ -34,8 +36,53 @@ type RetTarget = { kind: 'discard'; call: Expr & { k: 'call' }; checked: boolean
 
 type Frame =
   | { k: 'block'; stmts: Stmt[]; i: number }
-  | { k: 'loop'; node: Stmt & { k: 'for' | 'while' }; phase: 'test' | 'step' }
-  | { k: 'call'; fn: FuncDef; scope: Scope; ret: RetTarget };
+  | { k: 'loop'; node: Stmt & { k: 'for' | 'while' | 'dowhile' }; phase: 'test' | 'step' }
+  | { k: 'call'; fn: FuncDef; scope: Scope; ret: RetTarget }
+  /** A switch's body runs above it: `break` comes back here. */
+  | { k: 'switch' };
+
+/** How a goto reaches its label from the function's body: the statement at `index`, entered as `via` says (none at the label itself). */
+type LabelStep = { index: number; via: 'block' | 'then' | 'else' | 'loop' | 'switch' | null };
+
+/** The labels of a function's body (or of the program's top level), each with its path. */
+const labelCache = new WeakMap<Stmt[], Map<string, LabelStep[]>>();
+
+export function labelsOf(root: Stmt[]): Map<string, LabelStep[]> {
+  let m = labelCache.get(root);
+  if (m !== undefined) return m;
+  const found = new Map<string, LabelStep[]>();
+  const walk = (stmts: Stmt[], prefix: LabelStep[]) => {
+    stmts.forEach((st, index) => {
+      const into = (child: Stmt | null, via: LabelStep['via']) => {
+        if (child !== null) walk(child.k === 'block' ? child.body : [child], [...prefix, { index, via }]);
+      };
+      switch (st.k) {
+        case 'label':
+          if (!found.has(st.name)) found.set(st.name, [...prefix, { index, via: null }]);
+          break;
+        case 'block':
+          walk(st.body, [...prefix, { index, via: 'block' }]);
+          break;
+        case 'if':
+          into(st.then, 'then');
+          into(st.else, 'else');
+          break;
+        case 'for':
+        case 'while':
+        case 'dowhile':
+          into(st.body, 'loop');
+          break;
+        case 'switch':
+          walk(st.body.body, [...prefix, { index, via: 'switch' }]);
+          break;
+      }
+    });
+  };
+  walk(root, []);
+  m = found;
+  labelCache.set(root, m);
+  return m;
+}
 
 type CtxState = 'ready' | 'sleeping' | 'waiting' | 'paused' | 'done';
 
@@ -56,6 +103,12 @@ class Ctx {
   sleepLoc: Loc | null = null;
   nestedResult: Value = 0n;
   allocations = new Map<number, number>();
+  /** The task's calls whose time has passed (or was forgiven: before a loop, before a sleep). */
+  paidCalls = 0;
+  /** getopt's place inside a cluster of options (-abc). */
+  optpos = 0;
+  /** `static` locals, by their declaration: one variable for every call of the function. */
+  statics = new Map<Declarator, Var>();
 
   constructor(
     public task: Task,
@@ -67,6 +120,12 @@ class Ctx {
 class ProcessExit {
   constructor(readonly status: number) {}
 }
+
+/** FILE pointers: this plus the descriptor (stdin, stdout, stderr are 0, 1, 2). */
+export const FILE_BASE = 0x7f11e0000000n;
+
+/** The most elements an array variable may have. */
+const MAX_ARRAY = 1 << 20;
 
 /** Virtual time and work limits of one wait for full scans. */
 const MAX_WAIT_BATCHES = 2_000_000;
@@ -96,6 +155,10 @@ export interface InterpreterOptions {
   defines?: ReadonlyMap<string, Expr>;
   /** The first process's uid (`ksmctl run --user`; default 0, root). */
   uid?: number;
+  /** The program's arguments after its name (argv[1]...). */
+  args?: readonly string[];
+  /** The program's environment (getenv, envp): NAME=VALUE strings; none by default. */
+  env?: Readonly<Record<string, string>>;
   /** Statements all processes may run in all before a runtime error (the fuzzer's bound on endless loops); none by default. */
   maxSteps?: number;
   /** Virtual time the run may let pass, µs (the host's bound on a request); none by default. */
@@ -170,11 +233,27 @@ export class Interpreter {
     this.startBatches = this.batchesRun();
     const task = this.rt.spawn(this.opts.name, this.opts.uid ?? 0);
     const main = new Ctx(task, new Map());
+    // argv[0] is the program's name (as a shell runs a binary of it), then the arguments, then NULL.
+    const argv = [this.opts.name, ...(this.opts.args ?? [])];
+    const env = Object.entries(this.opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const strings = (xs: string[], loc: Loc): Expr => ({ k: 'array', loc, items: [...xs.map((x): Expr => ({ k: 'str', loc, value: x })), { k: 'num', loc, value: 0n }] });
+    const start: Loc = { line: 1, col: 1, offset: 0 };
+    main.globals.set('argc', { value: BigInt(argv.length), type: { kind: 'int', name: 'int', bits: 32, signed: true } });
+    main.globals.set('argv', { value: this.eval(main, strings(argv, start)), type: null });
+    main.globals.set('environ', { value: this.eval(main, strings(env, start)), type: null });
+    main.globals.set('optind', { value: 1n, type: { kind: 'int', name: 'int', bits: 32, signed: true } });
+    main.globals.set('opterr', { value: 1n, type: { kind: 'int', name: 'int', bits: 32, signed: true } });
+    main.globals.set('optopt', { value: 0n, type: { kind: 'int', name: 'int', bits: 32, signed: true } });
+    main.globals.set('optarg', { value: 0n, type: null });
+    main.globals.set('stdin', { value: FILE_BASE, type: null });
+    main.globals.set('stdout', { value: FILE_BASE + 1n, type: null });
+    main.globals.set('stderr', { value: FILE_BASE + 2n, type: null });
     for (const [name, e] of this.opts.defines ?? []) main.globals.set(name, { value: this.eval(main, e), type: null });
     const body = [...this.prog.body];
     const mainFn = this.prog.funcs.get('main');
     if (mainFn !== undefined) {
-      const call: Expr = { k: 'call', loc: mainFn.loc, name: 'main', args: [], end: mainFn.loc };
+      const margs: Expr[] = [{ k: 'num' as const, loc: mainFn.loc, value: BigInt(argv.length) }, strings(argv, mainFn.loc), strings(env, mainFn.loc)].slice(0, mainFn.params.length);
+      const call: Expr = { k: 'call', loc: mainFn.loc, name: 'main', args: margs, end: mainFn.loc };
       body.push({ k: 'expr', loc: mainFn.loc, expr: call, main: true } as Stmt);
     }
     main.frames.push({ k: 'block', stmts: body, i: 0 });
@@ -278,10 +357,8 @@ export class Interpreter {
       const passes = this.sys.fullScans();
       for (const w of waiters) {
         if (passes >= w.waitTarget) {
-          w.state = 'ready';
+          this.wakeWaiter(w);
           woke = true;
-          const secs = (this.sys.machine.clock.now - w.waitStart) / 1e6;
-          this.rt.trace(w.task.pid, `--- ${w.waitCount} full scan${w.waitCount === 1 ? '' : 's'} in ${secs.toFixed(6)} s of virtual time ---`);
         }
       }
       if (woke) return;
@@ -346,6 +423,8 @@ export class Interpreter {
           const test = n.k === 'for' ? n.test : n.test;
           // Each test of a loop counts as a statement: `while (1) { }` runs none otherwise.
           this.step(n.loc);
+          // The calls of the turn just run take their time: a loop polling a counter lets ksmd run.
+          if (this.payCalls(c, n.loc)) break;
           if (test !== null && !truthy(this.eval(c, test))) {
             c.frames.pop();
             break;
@@ -357,6 +436,9 @@ export class Interpreter {
         case 'call':
           // The body ran off its end: return 0.
           this.doReturn(c, 0n);
+          break;
+        case 'switch':
+          c.frames.pop();
           break;
       }
     }
@@ -375,6 +457,48 @@ export class Interpreter {
   private checkWallTime(): void {
     const over = this.opts.overTime?.();
     if (over) throw new RunLimitError(over);
+  }
+
+  /**
+   * A process at the back edge of a loop: the system calls it made since
+   * the last one take their time now (SYSCALL_COST_US each), ksmd's batches
+   * due meanwhile run, and a process that wakes meanwhile gets its turn
+   * (true: this one yields, and runs on after it). Calls before a loop, and
+   * before a sleep, are not charged: straight-line code and sleeping loops
+   * keep the timing they always had.
+   */
+  private payCalls(c: Ctx, loc: Loc): boolean {
+    const owed = c.task.calls - c.paidCalls;
+    if (owed <= 0) return false;
+    c.paidCalls = c.task.calls;
+    const t = this.sys.machine.clock.now + owed * SYSCALL_COST_US;
+    this.checkTime(t, loc);
+    this.advance(t, loc);
+    let other = false;
+    const now = this.sys.machine.clock.now;
+    for (const x of this.ctxs) {
+      if (x === c) continue;
+      if (x.state === 'sleeping' && x.wakeAt <= now) {
+        x.state = 'ready';
+        other = true;
+      } else if (x.state === 'waiting' && this.sys.fullScans() >= x.waitTarget) {
+        this.wakeWaiter(x);
+        other = true;
+      } else if (x.state === 'ready') other = true;
+    }
+    // Inside an expression's call the process cannot yield: the others run when it does.
+    if (!other || c.nestDepth > 0) return false;
+    // Round robin: the spinning process goes to the back of the queue.
+    this.ctxs.splice(this.ctxs.indexOf(c), 1);
+    this.ctxs.push(c);
+    c.switchNow = true;
+    return true;
+  }
+
+  private wakeWaiter(w: Ctx): void {
+    w.state = 'ready';
+    const secs = (this.sys.machine.clock.now - w.waitStart) / 1e6;
+    this.rt.trace(w.task.pid, `--- ${w.waitCount} full scan${w.waitCount === 1 ? '' : 's'} in ${secs.toFixed(6)} s of virtual time ---`);
   }
 
   private push(c: Ctx, s: Stmt): void {
@@ -404,7 +528,45 @@ export class Interpreter {
         this.assign(c, s.target, s.op, this.eval(c, s.value), s.loc);
         return;
       case 'decl':
-        for (const d of s.decls) this.declare(c, d);
+        for (const d of s.decls) this.declare(c, d, s.static === true);
+        return;
+      case 'enum': {
+        let next = 0n;
+        for (const it of s.items) {
+          const v = it.value ? this.int(this.eval(c, it.value), it.value.loc) : next;
+          this.scope(c).set(it.name, { value: v, type: { kind: 'int', name: 'int', bits: 32, signed: true } });
+          next = v + 1n;
+        }
+        return;
+      }
+      case 'label':
+      case 'case':
+        return;
+      case 'goto':
+        this.goto(c, s);
+        return;
+      case 'switch': {
+        const v = BigInt.asIntN(64, this.int(this.eval(c, s.test), s.test.loc));
+        let start = -1;
+        let def = -1;
+        const body = s.body.body;
+        for (let i = 0; i < body.length && start < 0; i++) {
+          const x = body[i];
+          if (x.k !== 'case') continue;
+          if (x.value === null) def = i;
+          else if (BigInt.asIntN(64, this.int(this.eval(c, x.value), x.value.loc)) === v) start = i;
+        }
+        if (start < 0) start = def;
+        if (start < 0) return;
+        c.frames.push({ k: 'switch' });
+        c.frames.push({ k: 'block', stmts: body, i: start });
+        return;
+      }
+      case 'dowhile':
+        c.paidCalls = c.task.calls;
+        // The body first; the test comes after it, as after a for loop's step.
+        c.frames.push({ k: 'loop', node: s, phase: 'step' });
+        this.push(c, s.body);
         return;
       case 'define':
         if (!this.opts.defines?.has(s.name)) c.globals.set(s.name, { value: this.eval(c, s.value), type: null });
@@ -421,9 +583,11 @@ export class Interpreter {
         return;
       case 'for':
         if (s.init) this.execSimple(c, s.init);
+        c.paidCalls = c.task.calls;
         c.frames.push({ k: 'loop', node: s, phase: 'test' });
         return;
       case 'while':
+        c.paidCalls = c.task.calls;
         c.frames.push({ k: 'loop', node: s, phase: 'test' });
         return;
       case 'break':
@@ -435,10 +599,14 @@ export class Interpreter {
             else f.phase = 'step';
             return;
           }
+          if (f.k === 'switch' && s.k === 'break') {
+            c.frames.pop();
+            return;
+          }
           if (f.k === 'call') break;
           c.frames.pop();
         }
-        throw runtimeError(`${s.k} outside a loop`, s.loc);
+        throw runtimeError(`${s.k} outside a loop${s.k === 'break' ? ' or a switch' : ''}`, s.loc);
       }
       case 'return': {
         const v = s.value ? this.eval(c, s.value) : 0n;
@@ -486,21 +654,103 @@ export class Interpreter {
     }
   }
 
-  private declare(c: Ctx, d: Declarator): void {
+  private declare(c: Ctx, d: Declarator, isStatic = false): void {
     const scope = this.scope(c);
+    if (isStatic && scope !== c.globals) {
+      // A static local: made (and initialized) once, then the same variable on every call.
+      const kept = c.statics.get(d);
+      if (kept !== undefined) {
+        scope.set(d.name, kept);
+        return;
+      }
+    }
     let value: Value = 0n;
+    let type = d.type;
     if (d.type.kind === 'struct') {
       const layout = this.structLayout(d.type.name, d.loc);
       value = newStruct(layout);
     }
-    const v: Var = { value, type: d.type };
+    if (d.type.kind === 'array') ({ value, type } = this.newArray(c, d));
+    const v: Var = { value, type };
     scope.set(d.name, v);
+    if (isStatic && scope !== c.globals) c.statics.set(d, v);
+    if (d.type.kind === 'array') return;
     if (d.init === null) return;
     if (d.init.k === 'call' && this.isStatementCall(d.init)) {
       this.statementCall(c, d.init, { kind: 'assign', target: { k: 'ident', loc: d.loc, name: d.name }, op: '=' });
       return;
     }
     this.assign(c, { k: 'ident', loc: d.loc, name: d.name }, '=', this.eval(c, d.init), d.loc);
+  }
+
+  /**
+   * `T a[n]` and `T a[] = {...}`: an array of n elements (zeros, or the
+   * initializer's), or for a char array a C string buffer of n bytes (its
+   * text, "" at first, or the initializer's string).
+   */
+  private newArray(c: Ctx, d: Declarator): { value: Value; type: CType } {
+    const t = d.type as CType & { kind: 'array' };
+    const elem = t.of;
+    const init = d.init === null ? null : this.eval(c, d.init);
+    let n: number | null = t.n === null ? null : this.num(c, t.n);
+    const isChar = elem.kind === 'int' && elem.bits === 8;
+    if (isChar && (typeof init === 'string' || init === null)) {
+      const text = init ?? '';
+      n ??= text.length + 1;
+      if (n < 0 || n > MAX_ARRAY) throw runtimeError(`${d.name}[${n}]: an array of at most ${MAX_ARRAY.toLocaleString('en-US')} elements`, d.loc);
+      if (text.length + 1 > n) throw runtimeError(`the string "${text}" does not fit ${d.name}[${n}]`, d.loc);
+      return { value: text, type: { kind: 'array', of: elem, n: { k: 'num', loc: d.loc, value: BigInt(n) } } };
+    }
+    let items: Value[] = [];
+    if (init !== null) {
+      if (typeof init !== 'object' || init instanceof Uint8Array || init.t !== 'arr') throw runtimeError(`${d.name}[] is initialized with {value, ...}, not ${describe(init)}`, d.loc);
+      items = init.items.map((x) => (typeof x === 'bigint' ? convert(x, elem) : x));
+    }
+    n ??= items.length;
+    if (n < 0 || n > MAX_ARRAY) throw runtimeError(`${d.name}[${n}]: an array of at most ${MAX_ARRAY.toLocaleString('en-US')} elements`, d.loc);
+    if (items.length > n) throw runtimeError(`${items.length} initializers for ${d.name}[${n}]`, d.loc);
+    while (items.length < n) items.push(0n);
+    return { value: { t: 'arr', loc: d.loc, items }, type: { kind: 'array', of: elem, n: { k: 'num', loc: d.loc, value: BigInt(n) } } };
+  }
+
+  /** goto LABEL: the frames of the function are unwound and rebuilt down to the label (into blocks, branches, loops and switches). */
+  private goto(c: Ctx, s: Stmt & { k: 'goto' }): void {
+    let base = -1;
+    for (let i = c.frames.length - 1; i >= 0; i--) {
+      if (c.frames[i].k === 'call') {
+        base = i;
+        break;
+      }
+    }
+    const fnFrame = base >= 0 ? (c.frames[base] as Frame & { k: 'call' }) : null;
+    const root = fnFrame !== null ? fnFrame.fn.body.body : this.prog.body;
+    const path = labelsOf(root).get(s.label);
+    if (path === undefined) throw runtimeError(`goto ${s.label}: no label ${s.label} in this function`, s.loc);
+    // A jump back is a turn of a loop: the calls since the last one take their time.
+    this.payCalls(c, s.loc);
+    c.frames.length = base + 2;
+    let frame = c.frames[c.frames.length - 1] as Frame & { k: 'block' };
+    for (let d = 0; d < path.length; d++) {
+      const step = path[d];
+      if (step.via === null) {
+        frame.i = step.index;
+        break;
+      }
+      frame.i = step.index + 1;
+      const st = frame.stmts[step.index];
+      const blockOf = (x: Stmt): Stmt[] => (x.k === 'block' ? x.body : [x]);
+      if (step.via === 'block' && st.k === 'block') c.frames.push({ k: 'block', stmts: st.body, i: 0 });
+      else if (step.via === 'then' && st.k === 'if') c.frames.push({ k: 'block', stmts: blockOf(st.then), i: 0 });
+      else if (step.via === 'else' && st.k === 'if' && st.else) c.frames.push({ k: 'block', stmts: blockOf(st.else), i: 0 });
+      else if (step.via === 'loop' && (st.k === 'for' || st.k === 'while' || st.k === 'dowhile')) {
+        c.frames.push({ k: 'loop', node: st, phase: 'step' });
+        c.frames.push({ k: 'block', stmts: blockOf(st.body), i: 0 });
+      } else if (step.via === 'switch' && st.k === 'switch') {
+        c.frames.push({ k: 'switch' });
+        c.frames.push({ k: 'block', stmts: st.body.body, i: 0 });
+      } else throw runtimeError(`goto ${s.label}: cannot reach the label`, s.loc);
+      frame = c.frames[c.frames.length - 1] as Frame & { k: 'block' };
+    }
   }
 
   private expect(c: Ctx, s: Stmt & { k: 'expect' }): void {
@@ -547,6 +797,8 @@ export class Interpreter {
           this.deliver(c, ret, -1n);
           return;
         }
+        // The child has the parent's open files, each at its own offset from now on (as dup'ed descriptors share one: rare here).
+        child.files = new Map([...t.files].map(([fd, f]) => [fd, { ...f }]));
         const cc = this.cloneCtx(c, child);
         this.ctxs.splice(this.ctxs.indexOf(c), 0, cc);
         this.deliver(cc, ret, 0n);
@@ -562,6 +814,7 @@ export class Interpreter {
         this.checkTime(this.sys.machine.clock.now + us, e.loc);
         t.traceSleep(us);
         c.wakeAt = this.sys.machine.clock.now + us;
+        c.paidCalls = t.calls;
         c.sleepLoc = e.loc;
         c.state = 'sleeping';
         this.deliver(c, ret, 0n);
@@ -577,6 +830,7 @@ export class Interpreter {
         c.waitTarget = this.sys.fullScans() + n;
         c.waitStart = this.sys.machine.clock.now;
         c.waitLoc = e.loc;
+        c.paidCalls = t.calls;
         c.state = 'waiting';
         this.deliver(c, ret, 0n);
         return;
@@ -589,7 +843,14 @@ export class Interpreter {
     if (c.callDepth >= MAX_CALL_DEPTH) {
       throw runtimeError(`segmentation fault: stack overflow: ${e.name}() called ${MAX_CALL_DEPTH.toLocaleString('en-US')} calls deep (the process's stack)`, e.loc);
     }
-    const args = e.args.map((a) => this.eval(c, a));
+    // An array argument decays to a pointer, as in C: the function gets the caller's array (a char buffer it fills is the caller's).
+    const args = e.args.map((a): Value => {
+      if (a.k === 'ident') {
+        const x = this.lookup(c, a.name);
+        if (x?.type?.kind === 'array') return { t: 'ref', target: x, name: a.name };
+      }
+      return this.eval(c, a);
+    });
     const scope: Scope = new Map();
     fn.params.forEach((p, i) => {
       let v = args[i];
@@ -655,15 +916,28 @@ export class Interpreter {
 
   private cloneCtx(c: Ctx, task: Task): Ctx {
     const map = new Map<Scope, Scope>();
+    // One copy of each variable, so a static local stays one variable in the child too.
+    const vars = new Map<Var, Var>();
+    const cv = (x: Var): Var => {
+      let r = vars.get(x);
+      if (r === undefined) vars.set(x, (r = { value: cloneValue(x.value), type: x.type }));
+      return r;
+    };
     const cl = (s: Scope): Scope => {
       let r = map.get(s);
-      if (r === undefined) map.set(s, (r = cloneScope(s)));
+      if (r === undefined) {
+        r = new Map();
+        for (const [k, x] of s) r.set(k, cv(x));
+        map.set(s, r);
+      }
       return r;
     };
     const n = new Ctx(task, cl(c.globals));
-    n.frames = c.frames.map((f): Frame => (f.k === 'block' ? { ...f } : f.k === 'loop' ? { ...f } : { ...f, scope: cl(f.scope) }));
+    n.frames = c.frames.map((f): Frame => (f.k === 'call' ? { ...f, scope: cl(f.scope) } : { ...f }));
     n.allocations = new Map(c.allocations);
+    n.statics = new Map([...c.statics].map(([d, x]) => [d, cv(x)]));
     n.callDepth = c.callDepth;
+    n.optpos = c.optpos;
     n.nestDepth = c.nestDepth;
     n.task.errno = c.task.errno;
     return n;
@@ -699,6 +973,11 @@ export class Interpreter {
     switch (target.k) {
       case 'ident': {
         let x = this.lookup(c, target.name);
+        if (target.name === 'errno') {
+          // errno is the process's (libc's thread-local int): `errno = 0` before a call, as programs do.
+          c.task.errno = Number(BigInt.asIntN(32, this.int(v, loc)));
+          return;
+        }
         if (x === undefined) this.scope(c).set(target.name, (x = { value: 0n, type: null }));
         if (x.value !== null && typeof x.value === 'object' && !(x.value instanceof Uint8Array) && x.value.t === 'struct') {
           this.assignStruct(x.value.layout, x.value.v, v, loc);
@@ -729,6 +1008,23 @@ export class Interpreter {
       case 'call':
         this.writePages(c, target, v);
         return;
+      case 'index':
+        this.assignIndex(c, target, v, loc);
+        return;
+      case 'star': {
+        const p = this.eval(c, target.arg);
+        if (typeof p === 'object' && !(p instanceof Uint8Array) && p.t === 'ref') {
+          const x = p.target;
+          x.value = typeof v === 'bigint' && x.type !== null ? convert(v, x.type) : cloneValue(v);
+          return;
+        }
+        const ty = target.arg.k === 'ident' ? this.lookup(c, target.arg.name)?.type : null;
+        if (typeof p === 'bigint' && ty?.kind === 'ptr') {
+          this.storeTyped(c, p, ty.to, this.int(v, loc), target.loc);
+          return;
+        }
+        throw runtimeError(`*: ${describe(p)} is not a pointer to a variable or a typed pointer`, target.loc);
+      }
       default:
         throw runtimeError('cannot assign to this expression', loc);
     }
@@ -908,7 +1204,12 @@ export class Interpreter {
       case 'ident': {
         if (e.name === 'errno') return BigInt(c.task.errno);
         const x = this.lookup(c, e.name);
-        if (x !== undefined) return x.value;
+        if (x !== undefined) {
+          // A parameter that got an array is that array (its pointer, read through).
+          const v = x.value;
+          if (typeof v === 'object' && !(v instanceof Uint8Array) && v.t === 'ref' && v.target.type?.kind === 'array') return v.target.value;
+          return v;
+        }
         const k = this.header.constants.get(e.name) ?? COMMON.get(e.name);
         if (k !== undefined) return k;
         throw runtimeError(`unknown name ${e.name}`, e.loc);
@@ -920,13 +1221,24 @@ export class Interpreter {
         return e.op === '-' ? -n : e.op === '~' ? ~n : n;
       }
       case 'addr': {
-        if (e.arg.k !== 'ident') throw runtimeError('& takes a struct variable (&info)', e.loc);
+        if (e.arg.k !== 'ident') throw runtimeError('& takes a variable (&info, &value)', e.loc);
         const x = this.lookup(c, e.arg.name);
-        if (x === undefined || typeof x.value !== 'object' || x.value instanceof Uint8Array || x.value.t !== 'struct') {
-          throw runtimeError(`&${e.arg.name}: only the address of a struct variable can be taken`, e.loc);
-        }
+        if (x === undefined) throw runtimeError(`&${e.arg.name}: no variable ${e.arg.name} here`, e.loc);
+        // A struct for ioctl, or any variable a call writes through (strtol's end, fscanf's %d, *p = v).
         return { t: 'ref', target: x, name: e.arg.name };
       }
+      case 'index':
+        return this.index(c, e);
+      case 'star': {
+        const v = this.eval(c, e.arg);
+        if (typeof v === 'string') return v.length > 0 ? charAt(v, 0) : 0n;
+        if (typeof v === 'object' && !(v instanceof Uint8Array) && v.t === 'ref') return v.target.value;
+        const ty = e.arg.k === 'ident' ? this.lookup(c, e.arg.name)?.type : null;
+        if (typeof v === 'bigint' && ty?.kind === 'ptr') return this.loadTyped(c, v, ty.to, e.loc);
+        throw runtimeError(`*: ${describe(v)} is not a pointer to a variable, a string or a typed pointer (write *(unsigned long *)p for memory)`, e.loc);
+      }
+      case 'sizeofExpr':
+        return this.sizeofExpr(c, e.arg, e.loc);
       case 'deref': {
         const t = e.type;
         const n = t.kind === 'int' ? t.bits / 8 : t.kind === 'ptr' ? 8 : 0;
@@ -942,13 +1254,8 @@ export class Interpreter {
         if (e.type.kind === 'struct') throw runtimeError(`cannot cast to ${typeName(e.type)}`, e.loc);
         return convert(this.int(v, e.arg.loc), e.type);
       }
-      case 'sizeof': {
-        const t = e.type;
-        if (t.kind === 'int') return BigInt(t.bits / 8);
-        if (t.kind === 'ptr') return 8n;
-        if (t.kind === 'struct') return BigInt(this.structLayout(t.name, e.loc).size);
-        return 1n;
-      }
+      case 'sizeof':
+        return BigInt(this.sizeOf(c, e.type, e.loc));
       case 'binary':
         if (e.op === '&&') return truthy(this.eval(c, e.left)) && truthy(this.eval(c, e.right)) ? 1n : 0n;
         if (e.op === '||') return truthy(this.eval(c, e.left)) || truthy(this.eval(c, e.right)) ? 1n : 0n;
@@ -985,9 +1292,126 @@ export class Interpreter {
     }
   }
 
+  /** The size of a C type, in bytes. */
+  private sizeOf(c: Ctx, t: CType, loc: Loc): number {
+    switch (t.kind) {
+      case 'int':
+        return t.bits / 8;
+      case 'ptr':
+        return 8;
+      case 'struct':
+        return this.structLayout(t.name, loc).size;
+      case 'array':
+        return (t.n === null ? 0 : this.num(c, t.n)) * this.sizeOf(c, t.of, loc);
+      case 'void':
+        return 1;
+    }
+  }
+
+  /** `sizeof x`: of a variable's declared type (an array's whole size), of a string literal, of an element. */
+  private sizeofExpr(c: Ctx, arg: Expr, loc: Loc): bigint {
+    if (arg.k === 'ident') {
+      const x = this.lookup(c, arg.name);
+      if (x?.type) return BigInt(this.sizeOf(c, x.type, loc));
+      if (x !== undefined && typeof x.value === 'bigint') return 8n;
+      if (x?.value !== undefined && typeof x.value === 'object' && !(x.value instanceof Uint8Array) && x.value.t === 'struct') return BigInt(x.value.layout.size);
+    }
+    if (arg.k === 'str') return BigInt(Buffer.byteLength(arg.value, 'latin1') + 1);
+    if (arg.k === 'index' && arg.object.k === 'ident') {
+      const t = this.lookup(c, arg.object.name)?.type;
+      if (t?.kind === 'array') return BigInt(this.sizeOf(c, t.of, loc));
+      if (t?.kind === 'ptr') return BigInt(this.sizeOf(c, t.to, loc));
+    }
+    if (arg.k === 'star' && arg.arg.k === 'ident') {
+      const t = this.lookup(c, arg.arg.name)?.type;
+      if (t?.kind === 'ptr') return BigInt(this.sizeOf(c, t.to, loc));
+    }
+    throw runtimeError('sizeof of this expression is not known here: write sizeof(TYPE), or sizeof of a declared variable', loc);
+  }
+
+  /** a[i]: an array variable's element, a string's character (0 at its end), or the T at p + i for a variable declared T *p. */
+  private index(c: Ctx, e: Expr & { k: 'index' }): Value {
+    const obj = this.eval(c, e.object);
+    const i = this.int(this.eval(c, e.index), e.index.loc);
+    if (typeof obj === 'string') {
+      const cap = this.capacity(c, e.object);
+      if (i < 0n || i > BigInt(Math.max(obj.length, cap - 1))) throw runtimeError(`index ${i} is outside the string (${obj.length} characters${cap > 0 ? `, ${cap} bytes` : ''})`, e.index.loc);
+      return i < BigInt(obj.length) ? charAt(obj, Number(i)) : 0n;
+    }
+    if (typeof obj === 'object' && !(obj instanceof Uint8Array) && obj.t === 'arr') {
+      if (i < 0n || i >= BigInt(obj.items.length)) throw runtimeError(`index ${i} is outside the array (${obj.items.length} elements)`, e.index.loc);
+      return obj.items[Number(i)];
+    }
+    const ty = e.object.k === 'ident' ? this.lookup(c, e.object.name)?.type : null;
+    if (typeof obj === 'bigint' && ty?.kind === 'ptr') return this.loadTyped(c, obj + i * BigInt(this.sizeOf(c, ty.to, e.loc)), ty.to, e.loc);
+    throw runtimeError(`cannot index ${describe(obj)}: not an array, a string or a pointer declared with its type`, e.loc);
+  }
+
+  /** The bytes a char array variable holds (0 for anything else). */
+  private capacity(c: Ctx, e: Expr): number {
+    if (e.k !== 'ident') return 0;
+    const x = this.lookup(c, e.name);
+    const held = x?.value;
+    const t = held !== undefined && typeof held === 'object' && !(held instanceof Uint8Array) && held.t === 'ref' ? held.target.type : x?.type;
+    return t?.kind === 'array' && t.n !== null ? this.num(c, t.n) : 0;
+  }
+
+  private loadTyped(c: Ctx, addr: bigint, t: CType, loc: Loc): bigint {
+    const n = t.kind === 'int' ? t.bits / 8 : t.kind === 'ptr' ? 8 : 0;
+    if (n === 0) throw runtimeError(`cannot load a ${typeName(t)}`, loc);
+    if (addr < 0n || addr > BigInt(Number.MAX_SAFE_INTEGER)) throw runtimeError(`segmentation fault: no memory at 0x${BigInt.asUintN(64, addr).toString(16)}`, loc);
+    const bytes = this.load(c, Number(addr), n, loc);
+    let v = 0n;
+    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
+    return convert(v, t);
+  }
+
+  private storeTyped(c: Ctx, addr: bigint, t: CType, v: bigint, loc: Loc): void {
+    const n = t.kind === 'int' ? t.bits / 8 : t.kind === 'ptr' ? 8 : 0;
+    if (n === 0) throw runtimeError(`cannot store a ${typeName(t)}`, loc);
+    if (addr < 0n || addr > BigInt(Number.MAX_SAFE_INTEGER)) throw runtimeError(`segmentation fault: no memory at 0x${BigInt.asUintN(64, addr).toString(16)}`, loc);
+    const data = new Uint8Array(n);
+    let x = BigInt.asUintN(n * 8, v);
+    for (let i = 0; i < n; i++, x >>= 8n) data[i] = Number(x & 0xffn);
+    this.store(c, Number(addr), data, loc);
+  }
+
+  /** a[i] = v: into an array variable, a char buffer (v 0 ends the string there), or memory at a typed pointer. */
+  private assignIndex(c: Ctx, target: Expr & { k: 'index' }, v: Value, loc: Loc): void {
+    const i = this.int(this.eval(c, target.index), target.index.loc);
+    if (target.object.k === 'ident') {
+      let x = this.lookup(c, target.object.name);
+      const held = x?.value;
+      if (held !== undefined && typeof held === 'object' && !(held instanceof Uint8Array) && held.t === 'ref' && held.target.type?.kind === 'array') x = held.target;
+      const val = x?.value;
+      if (x !== undefined && typeof val === 'string') {
+        const cap = this.capacity(c, target.object);
+        const ch = Number(BigInt.asUintN(8, this.int(v, loc)));
+        if (i < 0n || (cap > 0 ? i >= BigInt(cap) : i > BigInt(val.length))) throw runtimeError(`index ${i} is outside ${target.object.name} (${cap > 0 ? `${cap} bytes` : `${val.length} characters`})`, target.index.loc);
+        const k = Number(i);
+        if (ch === 0) x.value = val.slice(0, k);
+        else if (k < val.length) x.value = val.slice(0, k) + String.fromCharCode(ch) + val.slice(k + 1);
+        else x.value = val + '\0'.repeat(k - val.length) + String.fromCharCode(ch);
+        return;
+      }
+      if (x !== undefined && typeof val === 'object' && !(val instanceof Uint8Array) && val.t === 'arr') {
+        if (i < 0n || i >= BigInt(val.items.length)) throw runtimeError(`index ${i} is outside ${target.object.name} (${val.items.length} elements)`, target.index.loc);
+        const elem = x.type?.kind === 'array' ? x.type.of : null;
+        val.items[Number(i)] = typeof v === 'bigint' && elem !== null ? convert(v, elem) : cloneValue(v);
+        return;
+      }
+      if (x !== undefined && typeof val === 'bigint' && x.type?.kind === 'ptr') {
+        this.storeTyped(c, val + i * BigInt(this.sizeOf(c, x.type.to, loc)), x.type.to, this.int(v, loc), target.loc);
+        return;
+      }
+    }
+    throw runtimeError('cannot assign to this element: not an array, a char buffer or a pointer declared with its type', target.loc);
+  }
+
   private binary(op: string, l: Value, r: Value, loc: Loc): Value {
     if (op === '==' || op === '!=') {
-      const eq = typeof l === 'bigint' && typeof r === 'bigint' ? l === r : typeof l === 'string' && typeof r === 'string' ? l === r : false;
+      // Compared as the 64-bit words they are in C: a pointer holding MAP_FAILED (stored as 2^64 - 1) equals MAP_FAILED ((void *)-1).
+      const eq = typeof l === 'bigint' && typeof r === 'bigint' ? BigInt.asUintN(64, l) === BigInt.asUintN(64, r) : typeof l === 'string' && typeof r === 'string' ? l === r : false;
       if (typeof l !== typeof r) throw runtimeError(`cannot compare ${describe(l)} with ${describe(r)}`, loc);
       return (op === '==') === eq ? 1n : 0n;
     }
@@ -1026,6 +1450,128 @@ export class Interpreter {
     throw runtimeError(`unknown operator ${op}`, loc);
   }
 
+  /**
+   * getopt(argc, argv, optstring) as POSIX (glibc with POSIXLY_CORRECT, so
+   * no reordering of argv): options in clusters (-ab), arguments joined or
+   * separate (-p5, -p 5), `--` ends them; an unknown option or a missing
+   * argument is '?' with a message on stderr while opterr is set (':' at
+   * the start of optstring: ':' for a missing argument, and no message).
+   */
+  private getopt(c: Ctx, a: Expr[], loc: Loc): bigint {
+    const argc = this.num(c, a[0]);
+    const argvV = this.eval(c, a[1]);
+    const spec = this.str(c, a[2]);
+    if (typeof argvV !== 'object' || argvV instanceof Uint8Array || argvV.t !== 'arr') throw runtimeError('getopt: argv must be the program\'s argv', a[1].loc);
+    const argv = argvV.items;
+    const g = (name: string, init: bigint): Var => {
+      let x = c.globals.get(name);
+      if (x === undefined) c.globals.set(name, (x = { value: init, type: { kind: 'int', name: 'int', bits: 32, signed: true } }));
+      return x;
+    };
+    const optind = g('optind', 1n);
+    const opterr = g('opterr', 1n);
+    const optopt = g('optopt', 0n);
+    const optarg = g('optarg', 0n);
+    let ind = Number(optind.value as bigint);
+    const word = ind < argc ? argv[ind] : undefined;
+    if (typeof word !== 'string' || word[0] !== '-' || word === '-') return -1n;
+    if (word === '--') {
+      optind.value = BigInt(ind + 1);
+      return -1n;
+    }
+    c.optpos ||= 1;
+    const ch = word[c.optpos];
+    const at = spec.indexOf(ch);
+    const quiet = spec.startsWith(':');
+    const advance = () => {
+      c.optpos++;
+      if (c.optpos >= word.length) {
+        c.optpos = 0;
+        ind++;
+      }
+    };
+    if (ch === ':' || at < 0) {
+      optopt.value = BigInt(ch.charCodeAt(0));
+      if (!quiet && opterr.value !== 0n) c.task.write(2, `${this.opts.name}: invalid option -- '${ch}'\n`);
+      advance();
+      optind.value = BigInt(ind);
+      return BigInt('?'.charCodeAt(0));
+    }
+    if (spec[at + 1] === ':') {
+      if (c.optpos + 1 < word.length) {
+        optarg.value = word.slice(c.optpos + 1);
+        ind++;
+      } else if (ind + 1 < argc && typeof argv[ind + 1] === 'string') {
+        optarg.value = argv[ind + 1];
+        ind += 2;
+      } else {
+        optopt.value = BigInt(ch.charCodeAt(0));
+        c.optpos = 0;
+        optind.value = BigInt(ind + 1);
+        if (!quiet && opterr.value !== 0n) c.task.write(2, `${this.opts.name}: option requires an argument -- '${ch}'\n`);
+        return BigInt((quiet ? ':' : '?').charCodeAt(0));
+      }
+      c.optpos = 0;
+      optind.value = BigInt(ind);
+      return BigInt(ch.charCodeAt(0));
+    }
+    advance();
+    optind.value = BigInt(ind);
+    void loc;
+    return BigInt(ch.charCodeAt(0));
+  }
+
+  /** printf's text of a format and its arguments. */
+  private format(c: Ctx, fmtExpr: Expr, args: Expr[], loc: Loc): string {
+    const fmt = this.str(c, fmtExpr);
+    const values = args.map((x) => this.eval(c, x));
+    try {
+      return cFormat(fmt, values);
+    } catch (err) {
+      if (err instanceof FormatError) throw runtimeError(err.message, loc);
+      throw err;
+    }
+  }
+
+  /** The descriptor of a FILE (stdin, stdout, stderr, or fopen's). */
+  private fileFd(c: Ctx, e: Expr): number {
+    const v = this.eval(c, e);
+    if (typeof v === 'bigint' && v >= FILE_BASE && v < FILE_BASE + 65536n) return Number(v - FILE_BASE);
+    throw runtimeError(`${describe(v)} is not a FILE (stdin, stdout, stderr, or what fopen returned)`, e.loc);
+  }
+
+  /**
+   * Where a call writes its result through a pointer argument: a variable
+   * (a char buffer gets the text, its size checked), or `&var`.
+   */
+  private setOut(c: Ctx, e: Expr, v: Value, loc: Loc): void {
+    let target: Var | undefined;
+    let name = '';
+    if (e.k === 'ident') {
+      target = this.lookup(c, e.name);
+      name = e.name;
+      // A pointer parameter (&var, or an array passed in): the call writes to what it points to.
+      const v = target?.value;
+      if (v !== undefined && typeof v === 'object' && !(v instanceof Uint8Array) && v.t === 'ref') {
+        target = v.target;
+        name = v.name;
+      }
+    } else {
+      const r = this.eval(c, e);
+      if (typeof r === 'object' && !(r instanceof Uint8Array) && r.t === 'ref') {
+        target = r.target;
+        name = r.name;
+      }
+    }
+    if (target === undefined) throw runtimeError('this argument must be a variable (a char buffer) or &variable, for the call to write to', e.loc);
+    const t = target.type;
+    if (typeof v === 'string' && t?.kind === 'array' && t.n !== null) {
+      const cap = this.num(c, t.n);
+      if (v.length + 1 > cap) throw runtimeError(`buffer overflow: ${v.length + 1} bytes into ${name}[${cap}]`, loc);
+    }
+    target.value = typeof v === 'bigint' && t !== null && t.kind !== 'array' ? convert(v, t) : v;
+  }
+
   private num(c: Ctx, e: Expr): number {
     const v = this.int(this.eval(c, e), e.loc);
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw runtimeError(`${v} is too large for this argument`, e.loc);
@@ -1034,6 +1580,7 @@ export class Interpreter {
 
   private str(c: Ctx, e: Expr): string {
     const v = this.eval(c, e);
+    if (v === 0n) throw runtimeError('segmentation fault: a NULL pointer where a string is wanted', e.loc);
     if (typeof v !== 'string') throw runtimeError(`expected a string, got ${describe(v)}`, e.loc);
     return v;
   }
@@ -1045,10 +1592,176 @@ export class Interpreter {
     const t = c.task;
     const a = e.args;
     switch (e.name) {
-      case 'open':
-        return BigInt(t.open(this.str(c, a[0]), this.num(c, a[1]), a[2] ? this.num(c, a[2]) : undefined));
+      case 'open': {
+        const path = this.str(c, a[0]);
+        const flags = this.num(c, a[1]);
+        const mode = a[2] ? this.num(c, a[2]) : undefined;
+        return BigInt(isKernelFile(path) ? t.openFile(path, flags, mode) : t.open(path, flags, mode));
+      }
       case 'close':
-        return BigInt(t.close(this.num(c, a[0])));
+        return BigInt(t.closeFd(this.num(c, a[0])));
+      case 'read': {
+        const text = t.read(this.num(c, a[0]), this.num(c, a[2]));
+        if (text === null) return -1n;
+        this.setOut(c, a[1], text, e.loc);
+        return BigInt(text.length);
+      }
+      case 'write': {
+        const v = this.eval(c, a[1]);
+        const n = this.num(c, a[2]);
+        if (typeof v !== 'string') throw runtimeError(`write() writes a string or a char buffer, not ${describe(v)}`, a[1].loc);
+        return BigInt(t.writeFd(this.num(c, a[0]), v.slice(0, Math.max(0, n)).padEnd(Math.max(0, n), '\0').slice(0, Math.max(0, n))));
+      }
+      case 'lseek':
+        return BigInt(t.lseek(this.num(c, a[0]), this.num(c, a[1]), this.num(c, a[2])));
+      case 'fopen': {
+        const path = this.str(c, a[0]);
+        const mode = this.str(c, a[1]);
+        const m = /^([rwa])(b?\+?b?)$/.exec(mode);
+        if (m === null) throw runtimeError(`fopen: mode "${mode}" is not r, w, a, r+, w+ or a+`, a[1].loc);
+        const plus = m[2].includes('+');
+        const flags = m[1] === 'r' ? (plus ? O_RDWR : O_RDONLY) : (plus ? O_RDWR : O_WRONLY) | O_CREAT | (m[1] === 'w' ? O_TRUNC : O_APPEND);
+        const fd = isKernelFile(path) ? t.openFile(path, flags, 0o666) : t.open(path, flags, 0o666);
+        return fd < 0 ? 0n : FILE_BASE + BigInt(fd);
+      }
+      case 'fclose':
+        return BigInt(t.closeFd(this.fileFd(c, a[0])));
+      case 'fgets': {
+        const line = t.readLine(this.fileFd(c, a[2]), this.num(c, a[1]));
+        if (line === null) return 0n;
+        this.setOut(c, a[0], line, e.loc);
+        return this.eval(c, a[0]);
+      }
+      case 'fscanf':
+      case 'sscanf': {
+        let input: string | null;
+        const fd = e.name === 'fscanf' ? this.fileFd(c, a[0]) : -1;
+        if (e.name === 'fscanf') input = t.rest(fd);
+        else input = this.str(c, a[0]);
+        if (input === null) return -1n;
+        let r;
+        try {
+          r = scanf(input, this.str(c, a[1]));
+        } catch (err) {
+          if (err instanceof RangeError) throw runtimeError(err.message, a[1].loc);
+          throw err;
+        }
+        if (r.values.length > a.length - 2) throw runtimeError(`${e.name}: the format converts ${r.values.length} values, and ${a.length - 2} variables are given`, e.loc);
+        r.values.forEach((v, i) => this.setOut(c, a[2 + i], v, a[2 + i].loc));
+        if (fd >= 0) t.consume(fd, r.consumed);
+        return r.eof ? -1n : BigInt(r.values.length);
+      }
+      case 'fprintf':
+      case 'fputs': {
+        const fd = this.fileFd(c, e.name === 'fprintf' ? a[0] : a[1]);
+        const text = e.name === 'fprintf' ? this.format(c, a[1], a.slice(2), e.loc) : this.str(c, a[0]);
+        const r = t.writeFd(fd, text);
+        return r < 0 ? -1n : BigInt(e.name === 'fputs' ? 1 : r);
+      }
+      case 'fflush':
+        return 0n;
+      case 'putchar': {
+        const ch = Number(BigInt.asUintN(8, this.int(this.eval(c, a[0]), a[0].loc)));
+        t.write(1, String.fromCharCode(ch));
+        return BigInt(ch);
+      }
+      case 'snprintf':
+      case 'sprintf': {
+        const text = e.name === 'snprintf' ? this.format(c, a[2], a.slice(3), e.loc) : this.format(c, a[1], a.slice(2), e.loc);
+        const size = e.name === 'snprintf' ? this.num(c, a[1]) : null;
+        this.setOut(c, a[0], size === null ? text : text.slice(0, Math.max(0, size - 1)), e.loc);
+        return BigInt(text.length);
+      }
+      case 'atoi':
+      case 'atol':
+      case 'atoll':
+        return atoi(this.str(c, a[0]), e.name === 'atoi' ? 32 : 64);
+      case 'strtol':
+      case 'strtoul':
+      case 'strtoll':
+      case 'strtoull': {
+        const r = strtol(this.str(c, a[0]), this.num(c, a[2]), e.name === 'strtol' || e.name === 'strtoul' ? 64 : 64, !e.name.includes('u'));
+        if (r.errno !== 0) t.errno = r.errno;
+        const end = this.eval(c, a[1]);
+        if (end !== 0n) this.setOut(c, a[1], r.rest, a[1].loc);
+        return r.value;
+      }
+      case 'strcmp':
+      case 'strncmp': {
+        let x = this.str(c, a[0]);
+        let y = this.str(c, a[1]);
+        if (e.name === 'strncmp') {
+          const n = this.num(c, a[2]);
+          x = x.slice(0, n);
+          y = y.slice(0, n);
+        }
+        return x === y ? 0n : x < y ? -1n : 1n;
+      }
+      case 'strlen':
+        return BigInt(this.str(c, a[0]).length);
+      case 'strcpy':
+        this.setOut(c, a[0], this.str(c, a[1]), e.loc);
+        return this.eval(c, a[0]);
+      case 'strncpy':
+        this.setOut(c, a[0], this.str(c, a[1]).slice(0, this.num(c, a[2])), e.loc);
+        return this.eval(c, a[0]);
+      case 'strcat':
+        this.setOut(c, a[0], this.str(c, a[0]) + this.str(c, a[1]), e.loc);
+        return this.eval(c, a[0]);
+      case 'strchr': {
+        const str = this.str(c, a[0]);
+        const ch = String.fromCharCode(Number(BigInt.asUintN(8, this.int(this.eval(c, a[1]), a[1].loc))));
+        const i = ch === '\0' ? str.length : str.indexOf(ch);
+        return i < 0 ? 0n : str.slice(i);
+      }
+      case 'strstr': {
+        const str = this.str(c, a[0]);
+        const i = str.indexOf(this.str(c, a[1]));
+        return i < 0 ? 0n : str.slice(i);
+      }
+      case 'getenv': {
+        const v = this.opts.env?.[this.str(c, a[0])];
+        return v === undefined ? 0n : v;
+      }
+      case 'clock_gettime':
+      case 'gettimeofday': {
+        const ref = this.eval(c, e.name === 'clock_gettime' ? a[1] : a[0]);
+        if (e.name === 'clock_gettime') this.num(c, a[0]);
+        if (typeof ref !== 'object' || ref instanceof Uint8Array || ref.t !== 'ref' || typeof ref.target.value !== 'object' || ref.target.value instanceof Uint8Array || ref.target.value.t !== 'struct') {
+          throw runtimeError(`${e.name} takes &ts of a struct ${e.name === 'clock_gettime' ? 'timespec' : 'timeval'} variable`, e.loc);
+        }
+        // A call (vDSO or not): it takes its time in a polling loop like the others.
+        t.calls++;
+        const us = this.sys.machine.clock.now;
+        const st = ref.target.value;
+        st.v.tv_sec = BigInt(Math.floor(us / 1e6));
+        if ('tv_nsec' in st.v) st.v.tv_nsec = BigInt(Math.round((us % 1e6) * 1000));
+        else st.v.tv_usec = BigInt(Math.round(us % 1e6));
+        return 0n;
+      }
+      case 'sysconf': {
+        const name = this.num(c, a[0]);
+        if (name !== 30) throw runtimeError(`sysconf(${name}): only _SC_PAGESIZE is known here`, a[0].loc);
+        return BigInt(PAGE_SIZE);
+      }
+      case 'getpagesize':
+        return BigInt(PAGE_SIZE);
+      case 'access': {
+        const path = this.str(c, a[0]).replace(/\/+$/, '');
+        this.num(c, a[1]);
+        t.calls++;
+        const there = path === '/sys/kernel/mm/ksm' ? this.sys.sysfs !== null : isKernelFile(path) && t.exists(path);
+        if (there) return 0n;
+        t.errno = ERRNO.ENOENT;
+        return -1n;
+      }
+      case 'getopt':
+        return this.getopt(c, a, e.loc);
+      case 'time': {
+        const secs = BigInt(Math.floor(this.sys.machine.clock.now / 1e6));
+        if (this.eval(c, a[0]) !== 0n) this.setOut(c, a[0], secs, a[0].loc);
+        return secs;
+      }
       case 'ioctl':
         return this.ioctl(c, e);
       case 'mmap':
@@ -1093,21 +1806,15 @@ export class Interpreter {
       case 'chmod':
         return BigInt(t.chmod(this.str(c, a[0]), this.num(c, a[1])));
       case 'full_scans':
+        // As long as reading /sys/kernel/mm/ksm/full_scans takes: open, read, close.
+        t.calls += 3;
         return BigInt(this.sys.fullScans());
       case 'ksm_pages':
+        // As long as one read of /proc/self/pagemap would take.
+        t.calls += 1;
         return BigInt(this.ksmPages(c, this.num(c, a[0]), this.num(c, a[1])));
-      case 'printf': {
-        const fmt = this.str(c, a[0]);
-        const args = a.slice(1).map((x) => this.eval(c, x));
-        let text: string;
-        try {
-          text = cFormat(fmt, args);
-        } catch (err) {
-          if (err instanceof FormatError) throw runtimeError(err.message, e.loc);
-          throw err;
-        }
-        return BigInt(t.write(1, text));
-      }
+      case 'printf':
+        return BigInt(t.write(1, this.format(c, a[0], a.slice(1), e.loc)));
       case 'puts':
         t.write(1, `${show(this.eval(c, a[0]))}\n`);
         return 0n;
@@ -1162,6 +1869,11 @@ export class Interpreter {
   }
 }
 
+
+/** The C char (signed, as on x86) at i of a string. */
+function charAt(s: string, i: number): bigint {
+  return BigInt.asIntN(8, BigInt(s.charCodeAt(i) & 0xff));
+}
 
 /** µs as a human reads them: `1 day`, `3600 s`, `250 ms`. */
 function formatMicros(us: number): string {

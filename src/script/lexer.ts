@@ -17,7 +17,7 @@ function keyword(word: string, name = word.charAt(0).toUpperCase() + word.slice(
 }
 
 /** Words that name C types; `TypeKw` tokens combine (`unsigned long long`), `TypeName`s are typedefs. */
-export const TYPE_KEYWORDS = ['void', 'char', 'short', 'int', 'long', 'unsigned', 'signed', 'const'] as const;
+export const TYPE_KEYWORDS = ['void', 'char', 'short', 'int', 'long', 'unsigned', 'signed', 'const', 'volatile', 'register'] as const;
 export const TYPEDEFS: Record<string, { bits: 8 | 16 | 32 | 64; signed: boolean }> = {
   size_t: { bits: 64, signed: false },
   ssize_t: { bits: 64, signed: true },
@@ -42,6 +42,15 @@ export const TYPEDEFS: Record<string, { bits: 8 | 16 | 32 | 64; signed: boolean 
   u16: { bits: 16, signed: false },
   u32: { bits: 32, signed: false },
   u64: { bits: 64, signed: false },
+  time_t: { bits: 64, signed: true },
+  useconds_t: { bits: 32, signed: false },
+  uintptr_t: { bits: 64, signed: false },
+  intptr_t: { bits: 64, signed: true },
+  uid_t: { bits: 32, signed: false },
+  gid_t: { bits: 32, signed: false },
+  bool: { bits: 8, signed: false },
+  /** stdio's FILE, only ever used as FILE *: the pointer is the stream (the interpreter's FILE_BASE + fd). */
+  FILE: { bits: 8, signed: false },
 };
 
 export const TypeKw = createToken({
@@ -66,6 +75,25 @@ export const While = keyword('while');
 export const Break = keyword('break');
 export const Continue = keyword('continue');
 export const Return = keyword('return');
+export const Goto = keyword('goto');
+export const Switch = keyword('switch');
+export const Case = keyword('case');
+export const Default = keyword('default');
+export const Do = keyword('do');
+export const Static = keyword('static');
+export const Enum = keyword('enum');
+/**
+ * Words of C that scripts do not have: a clear error where they stand
+ * (tokenize), never an unknown name further on. `extern` and `inline` only
+ * say where a definition lives; they are errors too, so nothing is taken
+ * and ignored.
+ */
+export const Unsupported = createToken({
+  name: 'Unsupported',
+  pattern: /(?:typedef|union|extern|inline|__inline__|asm|__asm__|__attribute__|_Bool|float|double|_Complex|restrict|__restrict|auto|_Static_assert|_Alignas|_Thread_local)\b/,
+  longer_alt: Identifier,
+  label: 'a word scripts do not have',
+});
 export const Ksmctl = keyword('ksmctl');
 export const Echo = keyword('echo');
 export const Cat = keyword('cat');
@@ -85,7 +113,14 @@ export const Newline = createToken({ name: 'Newline', pattern: /\n/, group: 'nl'
 
 export const HexBytes = createToken({ name: 'HexBytes', pattern: /x"[0-9a-fA-F \t]*"/, label: 'x"..." bytes' });
 export const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\\n]|\\.)*"/, label: 'a string' });
+/** 'a', '\n', '\0', '\x41': an int, as in C. */
+export const CharLit = createToken({ name: 'CharLit', pattern: /'(?:[^'\\\n]|\\(?:x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.))'/, label: 'a character' });
+const UnterminatedChar = createToken({ name: 'UnterminatedChar', pattern: /'(?:[^'\\\n]|\\.)*/ });
 export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\n]|\\.)*/ });
+/** A floating-point constant: scripts have integers only (an error where it stands). */
+const FloatLit = createToken({ name: 'FloatLit', pattern: /(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFlL]?|[0-9]+[eE][+-]?[0-9]+[fFlL]?/ });
+/** `->`: scripts have no pointers to structs (an error where it stands). */
+const Arrow = createToken({ name: 'Arrow', pattern: /->/ });
 export const NumberLit = createToken({ name: 'NumberLit', pattern: /0[xX][0-9a-fA-F]+[uUlL]*|[0-9]+[uUlL]*/, longer_alt: Identifier, label: 'a number' });
 
 /** A file path, only where one is expected: after `cat`, and after the `>` of an `echo`. */
@@ -166,7 +201,10 @@ export const ALL_TOKENS: TokenType[] = [
   HexBytes,
   StringLit,
   UnterminatedString,
+  CharLit,
+  UnterminatedChar,
   Path,
+  FloatLit,
   NumberLit,
   TypeKw,
   TypeName,
@@ -179,6 +217,14 @@ export const ALL_TOKENS: TokenType[] = [
   Break,
   Continue,
   Return,
+  Goto,
+  Switch,
+  Case,
+  Default,
+  Do,
+  Static,
+  Enum,
+  Unsupported,
   Ksmctl,
   Echo,
   Cat,
@@ -187,6 +233,7 @@ export const ALL_TOKENS: TokenType[] = [
   Identifier,
   PlusPlus,
   MinusMinus,
+  Arrow,
   CompoundAssign,
   AssignOp,
   EqEq,
@@ -227,7 +274,7 @@ export const ALL_TOKENS: TokenType[] = [
 const lexer = new Lexer(ALL_TOKENS, { positionTracking: 'full', ensureOptimizations: false });
 
 /** Tokens after which a newline ends the statement. */
-const ENDERS = new Set<TokenType>([Identifier, NumberLit, StringLit, HexBytes, Path, RParen, RBracket, RCurly, PlusPlus, MinusMinus, Break, Continue, Return, Include, Pragma, TypeKw, TypeName]);
+const ENDERS = new Set<TokenType>([Identifier, NumberLit, StringLit, CharLit, HexBytes, Path, RParen, RBracket, RCurly, PlusPlus, MinusMinus, Break, Continue, Return, Include, Pragma, TypeKw, TypeName]);
 /** Tokens that continue the previous line's statement when a line starts with them. */
 const CONTINUERS = new Set<TokenType>([LCurly, Else, Plus, Slash, Percent, Pipe, Caret, AndAnd, OrOr, Question, Colon, EqEq, NotEq, Lt, Gt, Le, Ge, Shl, Shr, Comma, Dot]);
 /** Tokens after which `{` opens an object literal rather than a block. */
@@ -245,9 +292,17 @@ export function tokenize(source: string): IToken[] {
     const ch = source.charAt(e.offset);
     throw parseError(`unexpected character ${JSON.stringify(ch)}`, { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset });
   }
-  for (const t of r.tokens) {
+  for (let i = 0; i < r.tokens.length; i++) {
+    const t = r.tokens[i];
+    if (t.tokenType === FloatLit) throw parseError(`floating-point constants are not supported in scripts (${t.image}): integers only`, tokLoc(t));
+    if (t.tokenType === Arrow) throw parseError("'->' is not supported in scripts: struct variables only (info.field), no pointers to structs", tokLoc(t));
+    if (t.tokenType === Struct && (r.tokens[i + 1]?.tokenType === LCurly || (r.tokens[i + 1]?.tokenType === Identifier && r.tokens[i + 2]?.tokenType === LCurly))) {
+      throw parseError("defining a struct is not supported in scripts: the structs of the ksm headers only (struct ksm_memory_region, ...)", tokLoc(t));
+    }
     if (t.tokenType === UnterminatedString) throw parseError('unterminated string', tokLoc(t));
     if (t.tokenType === UnterminatedComment) throw parseError('unterminated comment', tokLoc(t));
+    if (t.tokenType === UnterminatedChar) throw parseError('unterminated or empty character constant', tokLoc(t));
+    if (t.tokenType === Unsupported) throw parseError(`'${t.image}' is not supported in scripts`, tokLoc(t));
   }
   const newlines = (r.groups.nl ?? []).map((t) => t.startOffset);
   const out: IToken[] = [];
@@ -271,13 +326,14 @@ export function tokenize(source: string): IToken[] {
     }
     switch (t.tokenType) {
       case LParen:
-        stack.push(prev !== undefined && (prev.tokenType === If || prev.tokenType === For || prev.tokenType === While) ? 'ctl(' : '(');
+        stack.push(prev !== undefined && (prev.tokenType === If || prev.tokenType === For || prev.tokenType === While || prev.tokenType === Switch) ? 'ctl(' : '(');
         break;
       case LBracket:
         stack.push('[');
         break;
       case LCurly:
-        stack.push(prev !== undefined && BEFORE_OBJECT.has(prev.tokenType) ? 'obj' : 'block');
+        // After a `:` at statement level (`case 1: {`, `out: {`) a block, else (`{seed: {...}}`, `a ? b : {...}`) as before.
+        stack.push(prev !== undefined && BEFORE_OBJECT.has(prev.tokenType) && !(prev.tokenType === Colon && (top === undefined || top === 'block')) ? 'obj' : 'block');
         break;
       case RParen:
         if (stack.pop() === 'ctl(') controlClose = t;

@@ -19,8 +19,10 @@
  */
 import { EmbeddedActionsParser, type IToken, type ParserMethod, type TokenType } from 'chevrotain';
 import type { CType, Declarator, Expr, FuncDef, Loc, Program, Stmt, Word } from './ast.js';
-import { parseError } from './errors.js';
+import { COMMON, headerOfInclude } from './constants.js';
+import { parseError, ScriptError } from './errors.js';
 import * as T from './lexer.js';
+import { preprocess } from './preprocess.js';
 
 const BINARY_LEVELS: TokenType[][] = [
   [T.OrOr],
@@ -35,7 +37,7 @@ const BINARY_LEVELS: TokenType[][] = [
   [T.Star, T.Slash, T.Percent],
 ];
 
-const TYPE_START = new Set<TokenType>([T.TypeKw, T.TypeName, T.Struct]);
+const TYPE_START = new Set<TokenType>([T.TypeKw, T.TypeName, T.Struct, T.Enum]);
 
 function unescape(body: string): string {
   return body.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g, (_, e: string) => {
@@ -43,6 +45,14 @@ function unescape(body: string): string {
     if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
     return ({ n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b' } as Record<string, string>)[e] ?? e;
   });
+}
+
+/** The int value of a character constant: 'a', '\\n', '\\0', '\\x41' ('ab' is an error, as gcc warns and scripts refuse). */
+function charValue(image: string, loc: Loc): bigint {
+  const body = unescape(image.slice(1, -1));
+  if (body.length !== 1) throw parseError(`a character constant holds one character, not ${image}`, loc);
+  // A char is signed on x86: '\xff' is -1.
+  return BigInt.asIntN(8, BigInt(body.charCodeAt(0) & 0xff));
 }
 
 function numberValue(image: string, loc: Loc): bigint {
@@ -78,6 +88,8 @@ export function typeName(t: CType): string {
       return `struct ${t.name}`;
     case 'ptr':
       return `${typeName(t.to)} *`;
+    case 'array':
+      return `${typeName(t.of)} []`;
   }
 }
 
@@ -132,6 +144,23 @@ class ScriptParser extends EmbeddedActionsParser {
         },
       },
       { ALT: () => this.SUBRULE(this.returnStmt) },
+      { ALT: () => this.SUBRULE(this.gotoStmt) },
+      { ALT: () => this.SUBRULE(this.switchStmt) },
+      { ALT: () => this.SUBRULE(this.caseStmt) },
+      { ALT: () => this.SUBRULE(this.doStmt) },
+      { ALT: () => this.SUBRULE(this.staticDecl) },
+      {
+        GATE: () => this.LA(1).tokenType === T.Enum && (this.LA(2).tokenType === T.LCurly || this.LA(3).tokenType === T.LCurly),
+        ALT: () => this.SUBRULE(this.enumDef),
+      },
+      {
+        GATE: () => this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Colon,
+        ALT: () => {
+          const id = this.CONSUME(T.Identifier);
+          this.CONSUME(T.Colon);
+          return { k: 'label', loc: this.loc(id), name: id.image } as Stmt;
+        },
+      },
       { ALT: () => this.SUBRULE(this.directive) },
       { ALT: () => this.SUBRULE(this.ksmctlStmt) },
       { ALT: () => this.SUBRULE(this.echoStmt) },
@@ -235,6 +264,82 @@ class ScriptParser extends EmbeddedActionsParser {
     });
     this.OPTION2(() => this.CONSUME(T.Semi));
     return { k: 'return', loc: this.loc(t), value };
+  });
+
+  private gotoStmt = this.RULE('gotoStmt', (): Stmt => {
+    const t = this.CONSUME(T.Goto);
+    const id = this.CONSUME(T.Identifier);
+    this.OPTION(() => this.CONSUME(T.Semi));
+    return { k: 'goto', loc: this.loc(t), label: id.image };
+  });
+
+  private switchStmt = this.RULE('switchStmt', (): Stmt => {
+    const t = this.CONSUME(T.Switch);
+    this.CONSUME(T.LParen);
+    const test = this.SUBRULE(this.commaExpr);
+    this.CONSUME(T.RParen);
+    const body = this.SUBRULE(this.block);
+    return { k: 'switch', loc: this.loc(t), test, body };
+  });
+
+  private caseStmt = this.RULE('caseStmt', (): Stmt => {
+    return this.OR([
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.Case);
+          const value = this.SUBRULE(this.ternary);
+          this.CONSUME(T.Colon);
+          return { k: 'case', loc: this.loc(t), value } as Stmt;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.Default);
+          this.CONSUME2(T.Colon);
+          return { k: 'case', loc: this.loc(t), value: null } as Stmt;
+        },
+      },
+    ]);
+  });
+
+  private doStmt = this.RULE('doStmt', (): Stmt => {
+    const t = this.CONSUME(T.Do);
+    const body = this.SUBRULE(this.statement);
+    this.CONSUME(T.While);
+    this.CONSUME(T.LParen);
+    const test = this.SUBRULE(this.commaExpr);
+    this.CONSUME(T.RParen);
+    this.OPTION(() => this.CONSUME(T.Semi));
+    return this.ACTION(() => ({ k: 'dowhile', loc: this.loc(t), body: this.nonFunc(body, t), test }) as Stmt);
+  });
+
+  /** `static T x = v;` (a local keeps its value from call to call; at file scope a global), or `static T f(...) {...}`. */
+  private staticDecl = this.RULE('staticDecl', (): Stmt | null => {
+    this.CONSUME(T.Static);
+    const s = this.SUBRULE(this.declOrFunc);
+    return this.ACTION(() => (s !== null && s.k === 'decl' ? ({ ...s, static: true } as Stmt) : s));
+  });
+
+  private enumDef = this.RULE('enumDef', (): Stmt => {
+    const t = this.CONSUME(T.Enum);
+    this.OPTION(() => this.CONSUME(T.Identifier));
+    this.CONSUME(T.LCurly);
+    const items: Array<{ loc: Loc; name: string; value: Expr | null }> = [];
+    this.MANY_SEP({
+      SEP: T.Comma,
+      DEF: () => {
+        const id = this.CONSUME2(T.Identifier);
+        let value: Expr | null = null;
+        this.OPTION2(() => {
+          this.CONSUME(T.Assign);
+          value = this.SUBRULE(this.ternary);
+        });
+        this.ACTION(() => items.push({ loc: this.loc(id), name: id.image, value }));
+      },
+    });
+    this.CONSUME(T.RCurly);
+    this.OPTION3(() => this.CONSUME(T.Semi));
+    return { k: 'enum', loc: this.loc(t), items };
   });
 
   private directive = this.RULE('directive', (): Stmt => {
@@ -410,6 +515,13 @@ class ScriptParser extends EmbeddedActionsParser {
       },
       {
         ALT: () => {
+          this.CONSUME(T.Enum);
+          this.CONSUME2(T.Identifier);
+          words.push('int');
+        },
+      },
+      {
+        ALT: () => {
           this.AT_LEAST_ONE(() => {
             this.OR2([{ ALT: () => words.push(this.CONSUME(T.TypeKw).image) }, { ALT: () => words.push(this.CONSUME(T.TypeName).image) }]);
           });
@@ -439,15 +551,35 @@ class ScriptParser extends EmbeddedActionsParser {
     return this.ACTION(() => ({ k: 'decl', loc: first.loc, decls }) as Stmt);
   });
 
+  /** `[n]` or `[]` after a declared name: an array of the type. */
+  private arraySuffix = this.RULE('arraySuffix', (): { n: Expr | null } | null => {
+    let r: { n: Expr | null } | null = null;
+    this.OPTION(() => {
+      this.CONSUME(T.LBracket);
+      let n: Expr | null = null;
+      this.OPTION2(() => {
+        n = this.SUBRULE(this.commaExpr);
+      });
+      const close = this.CONSUME(T.RBracket);
+      r = { n };
+      this.ACTION(() => {
+        if (this.LA(1).tokenType === T.LBracket) throw parseError('arrays of arrays are not supported in scripts: one dimension only', this.loc(this.LA(1)));
+        void close;
+      });
+    });
+    return r;
+  });
+
   private declarator = this.RULE('declarator', (base: CType): Declarator => {
     const n = this.SUBRULE(this.stars);
     const name = this.CONSUME(T.Identifier);
+    const arr = this.SUBRULE(this.arraySuffix);
     let init: Expr | null = null;
     this.OPTION(() => {
       this.CONSUME(T.Assign);
       init = this.SUBRULE(this.ternary);
     });
-    return this.ACTION(() => ({ loc: this.loc(name), name: name.image, type: pointer(base, n), init }));
+    return this.ACTION(() => ({ loc: this.loc(name), name: name.image, type: arrayOf(pointer(base, n), arr), init }));
   });
 
   /** A declaration, or at the top level a function definition (then null). */
@@ -472,6 +604,7 @@ class ScriptParser extends EmbeddedActionsParser {
       },
       {
         ALT: () => {
+          const arr = this.SUBRULE(this.arraySuffix);
           let init: Expr | null = null;
           this.OPTION(() => {
             this.CONSUME(T.Assign);
@@ -484,7 +617,7 @@ class ScriptParser extends EmbeddedActionsParser {
           });
           this.OPTION2(() => this.CONSUME(T.Semi));
           return this.ACTION(() => {
-            const first: Declarator = { loc: this.loc(name), name: name.image, type: pointer(base, n), init };
+            const first: Declarator = { loc: this.loc(name), name: name.image, type: arrayOf(pointer(base, n), arr), init };
             return { k: 'decl', loc: first.loc, decls: [first, ...decls] } as Stmt;
           });
         },
@@ -499,13 +632,15 @@ class ScriptParser extends EmbeddedActionsParser {
       this.OPTION2(() => {
         const n = this.SUBRULE(this.stars);
         const name = this.CONSUME(T.Identifier);
-        this.ACTION(() => out.push({ name: name.image, type: pointer(t, n), loc: this.loc(name) }));
+        const a = this.SUBRULE(this.arraySuffix);
+        this.ACTION(() => out.push({ name: name.image, type: pointer(t, n + (a ? 1 : 0)), loc: this.loc(name) }));
         this.MANY(() => {
           this.CONSUME(T.Comma);
           const t2 = this.SUBRULE2(this.type);
           const n2 = this.SUBRULE2(this.stars);
           const name2 = this.CONSUME2(T.Identifier);
-          this.ACTION(() => out.push({ name: name2.image, type: pointer(t2, n2), loc: this.loc(name2) }));
+          const a2 = this.SUBRULE2(this.arraySuffix);
+          this.ACTION(() => out.push({ name: name2.image, type: pointer(t2, n2 + (a2 ? 1 : 0)), loc: this.loc(name2) }));
         });
       });
     });
@@ -570,7 +705,7 @@ class ScriptParser extends EmbeddedActionsParser {
           const star = this.CONSUME(T.Star);
           const arg = this.SUBRULE2(this.unary);
           return this.ACTION(() => {
-            if (arg.k !== 'cast' || arg.type.kind !== 'ptr') throw parseError('* needs a pointer cast here, as in *(unsigned long *)p', this.loc(star));
+            if (arg.k !== 'cast' || arg.type.kind !== 'ptr') return { k: 'star', loc: this.loc(star), arg } as Expr;
             return { k: 'deref', loc: this.loc(star), type: arg.type.to, arg: arg.arg } as Expr;
           });
         },
@@ -604,6 +739,7 @@ class ScriptParser extends EmbeddedActionsParser {
         },
       },
       {
+        GATE: () => this.LA(1).tokenType === T.Sizeof && this.LA(2).tokenType === T.LParen && TYPE_START.has(this.LA(3).tokenType),
         ALT: () => {
           const s = this.CONSUME(T.Sizeof);
           this.CONSUME2(T.LParen);
@@ -611,6 +747,13 @@ class ScriptParser extends EmbeddedActionsParser {
           const n = this.SUBRULE2(this.stars);
           this.CONSUME2(T.RParen);
           return this.ACTION(() => ({ k: 'sizeof', loc: this.loc(s), type: pointer(t, n) }) as Expr);
+        },
+      },
+      {
+        ALT: () => {
+          const s = this.CONSUME2(T.Sizeof);
+          const arg = this.SUBRULE6(this.unary);
+          return { k: 'sizeofExpr', loc: this.loc(s), arg } as Expr;
         },
       },
       { ALT: () => this.SUBRULE(this.postfix) },
@@ -627,6 +770,15 @@ class ScriptParser extends EmbeddedActionsParser {
             const f = this.CONSUME(T.Identifier);
             const object = e;
             e = this.ACTION(() => ({ k: 'member', loc: object.loc, object, field: f.image, fieldLoc: this.loc(f) }) as Expr);
+          },
+        },
+        {
+          ALT: () => {
+            const open = this.CONSUME(T.LBracket);
+            const index = this.SUBRULE(this.commaExpr);
+            this.CONSUME(T.RBracket);
+            const object = e;
+            e = this.ACTION(() => ({ k: 'index', loc: this.loc(open), object, index }) as Expr);
           },
         },
         {
@@ -662,6 +814,12 @@ class ScriptParser extends EmbeddedActionsParser {
             this.ACTION(() => (value += unescape(u.image.slice(1, -1))));
           });
           return { k: 'str', loc: this.loc(t), value } as Expr;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.CharLit);
+          return this.ACTION(() => ({ k: 'num', loc: this.loc(t), value: charValue(t.image, this.loc(t)) }) as Expr);
         },
       },
       {
@@ -710,17 +868,31 @@ class ScriptParser extends EmbeddedActionsParser {
         ALT: () => {
           const open = this.CONSUME(T.LCurly);
           const fields: Array<{ key: string; keyLoc: Loc; value: Expr }> = [];
-          this.MANY_SEP({
-            SEP: T.Comma,
-            DEF: () => {
-              const key = this.OR3([{ ALT: () => this.CONSUME3(T.Identifier) }, { ALT: () => this.CONSUME3(T.StringLit) }]);
-              this.OR4([{ ALT: () => this.CONSUME(T.Colon) }, { ALT: () => this.CONSUME(T.Assign) }]);
-              const value = this.SUBRULE3(this.ternary);
-              this.ACTION(() => fields.push({ key: key.tokenType === T.StringLit ? unescape(key.image.slice(1, -1)) : key.image, keyLoc: this.loc(key), value }));
-            },
+          const plain: Expr[] = [];
+          this.MANY3(() => {
+            this.OR3([
+              {
+                // `key: v`, `key = v`, `"key": v`, `.key = v` (C's designated initializer)
+                GATE: () => (this.LA(1).tokenType === T.Dot && this.LA(2).tokenType === T.Identifier) || ((this.LA(1).tokenType === T.Identifier || this.LA(1).tokenType === T.StringLit) && (this.LA(2).tokenType === T.Colon || this.LA(2).tokenType === T.Assign)),
+                ALT: () => {
+                  this.OPTION4(() => this.CONSUME(T.Dot));
+                  const key = this.OR4([{ ALT: () => this.CONSUME3(T.Identifier) }, { ALT: () => this.CONSUME3(T.StringLit) }]);
+                  this.OR5([{ ALT: () => this.CONSUME(T.Colon) }, { ALT: () => this.CONSUME(T.Assign) }]);
+                  const value = this.SUBRULE3(this.ternary);
+                  this.ACTION(() => fields.push({ key: key.tokenType === T.StringLit ? unescape(key.image.slice(1, -1)) : key.image, keyLoc: this.loc(key), value }));
+                },
+              },
+              // A plain value: an array's initializer `{1, 2, 3}`.
+              { ALT: () => plain.push(this.SUBRULE5(this.ternary)) },
+            ]);
+            this.OPTION5(() => this.CONSUME4(T.Comma));
           });
           this.CONSUME(T.RCurly);
-          return { k: 'object', loc: this.loc(open), fields } as Expr;
+          return this.ACTION(() => {
+            if (plain.length > 0 && fields.length > 0) throw parseError('an initializer is either {field: value, ...} or {value, ...}, not both', this.loc(open));
+            if (plain.length > 0) return { k: 'array', loc: this.loc(open), items: plain } as Expr;
+            return { k: 'object', loc: this.loc(open), fields } as Expr;
+          });
         },
       },
       {
@@ -748,6 +920,10 @@ class ScriptParser extends EmbeddedActionsParser {
   });
 }
 
+function arrayOf(t: CType, a: { n: Expr | null } | null): CType {
+  return a === null ? t : { kind: 'array', of: t, n: a.n };
+}
+
 function pointer(t: CType, n: number): CType {
   let r = t;
   for (let i = 0; i < n; i++) r = { kind: 'ptr', to: r };
@@ -755,7 +931,7 @@ function pointer(t: CType, n: number): CType {
 }
 
 function checkLvalue(e: Expr): void {
-  const ok = e.k === 'ident' || e.k === 'deref' || (e.k === 'member' && e.object.k === 'ident') || (e.k === 'call' && (e.name === 'page' || e.name === 'pages'));
+  const ok = e.k === 'ident' || e.k === 'deref' || e.k === 'index' || e.k === 'star' || (e.k === 'member' && e.object.k === 'ident') || (e.k === 'call' && (e.name === 'page' || e.name === 'pages'));
   if (!ok) throw parseError('cannot assign to this expression (a variable, a struct field, *(T *)addr, page(addr) or pages(addr, n) can be assigned)', e.loc);
 }
 
@@ -820,13 +996,46 @@ function checkDepth(roots: unknown[]): void {
   }
 }
 
+/** An expression alone (an `#if` condition), parsed with the script's grammar; errors are reported at `at`. */
+function parseExpression(text: string, at: Loc): Expr {
+  parser ??= new ScriptParser();
+  const p = parser;
+  try {
+    const tokens = T.tokenize(text);
+    p.source = text;
+    p.input = tokens;
+    const e = p.commaExpr();
+    if (p.errors.length > 0) throw parseError(`#if: ${friendlyMessage(p.errors[0].name, p.errors[0].message, p.errors[0].token)}`, at);
+    if (p.input.length > 0 && (p as unknown as { currIdx: number }).currIdx < tokens.length - 1) throw parseError(`#if: unexpected '${tokens[(p as unknown as { currIdx: number }).currIdx + 1].image}'`, at);
+    return e;
+  } catch (e) {
+    if (e instanceof ScriptError && e.loc !== at) throw parseError(e.message.startsWith('#if') ? e.message : `#if: ${e.message}`, at);
+    throw e;
+  }
+}
+
+/** A constant a header of the script (or every era) defines, as the C headers' macros: for `#ifdef` and `#if`. */
+function headerConstant(name: string, includes: readonly string[]): bigint | undefined {
+  for (const f of includes) {
+    const v = headerOfInclude(f)?.constants.get(name);
+    if (v !== undefined) return v;
+  }
+  return COMMON.get(name);
+}
+
+export interface ParseOptions {
+  /** `-D NAME=VALUE` of the command line, for the preprocessor's `#if` and `#ifdef`. */
+  defines?: Readonly<Record<string, string>>;
+}
+
 /** Parses a script; throws a parse ScriptError (with its place) on the first error. */
-export function parseScript(file: string, source: string): Program {
-  const tokens = T.tokenize(source);
+export function parseScript(file: string, source: string, opts: ParseOptions = {}): Program {
+  const pre = preprocess(source, { defines: opts.defines, constant: headerConstant, parseExpr: parseExpression });
+  const tokens = T.tokenize(pre.text);
   checkNesting(tokens);
   parser ??= new ScriptParser();
   const p = parser;
-  p.source = source;
+  p.source = pre.text;
   p.funcs = new Map();
   p.input = tokens;
   let body: Stmt[];
@@ -852,7 +1061,7 @@ export function parseScript(file: string, source: string): Program {
     throw parseError(friendlyMessage(e.name, e.message, tok), loc);
   }
   checkDepth([body, [...p.funcs.values()]]);
-  return { file, source, body, funcs: p.funcs };
+  return { file, source, body, funcs: p.funcs, warnings: pre.warnings };
 }
 
 function friendlyMessage(name: string, message: string, tok: IToken): string {

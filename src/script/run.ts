@@ -53,6 +53,10 @@ export interface ScriptRunOptions {
   defines?: Record<string, string>;
   /** The program's uid (`--user`; default 0, root). */
   uid?: number;
+  /** The program's arguments (argv[1]...): `ksmctl run FILE ARGS...`. */
+  args?: readonly string[];
+  /** The program's environment (getenv); `ksmctl run` passes its own. */
+  env?: Readonly<Record<string, string>>;
   /** A bound on the statements run (InterpreterOptions.maxSteps). */
   maxSteps?: number;
   /** A bound on the virtual time the run lets pass, µs (InterpreterOptions.maxVirtualMicros). */
@@ -193,7 +197,8 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
   let settings: ScriptSettings | undefined;
   let interp: Interpreter | null = null;
   try {
-    const prog = parseScript(file, source);
+    const prog = parseScript(file, source, { defines: opts.defines });
+    for (const w of prog.warnings ?? []) opts.sink.stderr(`${file}:${w.loc.line}:${w.loc.col}: ${w.message}\n`);
     settings = scriptSettings(prog, opts);
     const defines = parseDefines(opts.defines ?? {});
     checkProgram(prog, { header: settings.header, defined: defines.keys() });
@@ -205,6 +210,8 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
       name: programName(file),
       defines,
       uid: opts.uid,
+      args: opts.args,
+      env: opts.env,
       maxSteps: opts.maxSteps,
       maxVirtualMicros: opts.maxVirtualMicros,
       maxBatches: opts.maxBatches,

@@ -14,7 +14,8 @@ import { ERRNO, strerror } from '../engine/errno.js';
 import type { Process } from '../engine/machine.js';
 import { TASK_SIZE } from '../engine/memory/mm.js';
 import type { StructLayout } from '../kernel/cstruct.js';
-import { O_CREAT } from '../v1-ioctl/constants.js';
+import { O_ACCMODE, O_CREAT, O_WRONLY } from '../v1-ioctl/constants.js';
+import { meminfoText } from '../kernel/meminfo.js';
 import { formatResult, formatStruct, hex, mmapCall, openFlags, pointer, prctlCall, quote, requestLayout, requestName } from './strace.js';
 import type { EraSystem } from '../eras/system.js';
 
@@ -68,9 +69,44 @@ export class Runtime {
   }
 }
 
+/**
+ * The virtual time one system call takes on the simulated CPU, µs: entry,
+ * exit and a sysfs show or store (a few hundred ns to a few µs on hardware
+ * of 2008-2025). A script's calls cost it where a process spins on them (a
+ * loop polling a counter: the interpreter lets this time pass at each turn
+ * of a loop), so ksmd runs meanwhile, as on a second CPU.
+ */
+export const SYSCALL_COST_US = 1;
+
+/**
+ * A sysfs or proc file a process has open: its offset, and the text its
+ * show() gave at the last read from offset 0 (sysfs fills its buffer then;
+ * a poller seeks back to 0, or reopens, to read a new value).
+ */
+export interface OpenFile {
+  path: string;
+  flags: number;
+  pos: number;
+  text: string | null;
+}
+
+/** Files the script runtime opens itself (the era's /sys and /proc files); other paths go to the kernel (/dev/ksm). */
+export function isKernelFile(path: string): boolean {
+  return path.startsWith('/sys/') || path.startsWith('/proc/');
+}
+
+/** lseek's whence. */
+export const SEEK_SET = 0;
+export const SEEK_CUR = 1;
+export const SEEK_END = 2;
+
 /** One process, called as C calls libc. */
 export class Task {
+  /** The sysfs and proc files it has open, by descriptor (fork copies them). */
+  files = new Map<number, OpenFile>();
   errno = 0;
+  /** System calls made so far (each costs SYSCALL_COST_US where the process spins). */
+  calls = 0;
   exitStatus: number | null = null;
 
   constructor(
@@ -88,6 +124,7 @@ export class Task {
 
   /** Echoes `call = result` and returns the C wrapper's value. */
   private ret(call: string, r: number, hexResult = false): number {
+    this.calls++;
     this.rt.trace(this.pid, `${call} = ${formatResult(r, hexResult)}`);
     if (r < 0) {
       this.errno = -r;
@@ -132,6 +169,7 @@ export class Task {
 
   mmap(addr: number, length: number, prot: number, flags: number, fd = -1, offset = 0): number {
     const r = this.sys.mmap(this.proc, addr, length, prot, flags);
+    this.calls++;
     this.rt.trace(this.pid, mmapCall(addr, length, prot, flags, fd, offset, r));
     if (r < 0) {
       this.errno = -r;
@@ -187,6 +225,7 @@ export class Task {
       return null;
     }
     const child = this.rt.adopt(r, false);
+    this.calls++;
     this.rt.trace(this.pid, `fork() = ${r.pid}`);
     return child;
   }
@@ -194,6 +233,7 @@ export class Task {
   /** write(fd, text): the program's output (fd 1 stdout, fd 2 stderr). */
   write(fd: 1 | 2, text: string): number {
     const n = Buffer.byteLength(text, 'utf8');
+    this.calls++;
     this.rt.trace(this.pid, `write(${fd}, ${quote(text)}, ${n}) = ${n}`);
     if (fd === 1) this.rt.sink.stdout(text);
     else this.rt.sink.stderr(text);
@@ -205,13 +245,166 @@ export class Task {
     this.write(2, `${s ? `${s}: ` : ''}${strerror(this.errno)}\n`);
   }
 
+  /** A file's text as show() gives it now (or /proc/meminfo's), or -errno; no trace. */
+  private fileText(path: string): string | number {
+    if (path === '/proc/meminfo') {
+      const ram = (this.sys.kernel as { ramPages?: number }).ramPages;
+      return meminfoText(this.sys.memory, typeof ram === 'number' ? ram : undefined);
+    }
+    return this.sys.readFile(this.proc, path);
+  }
+
+  /** Whether a sysfs or proc file exists (access(F_OK)). */
+  exists(path: string): boolean {
+    return this.fileText(path) !== -ERRNO.ENOENT;
+  }
+
+  /** Whether the kernel's own table (the /dev/ksm era's) has fd open. */
+  private kernelHasFd(fd: number): boolean {
+    const k = this.sys.kernel as { fdTable?: (p: Process) => { get(fd: number): unknown } };
+    return typeof k.fdTable === 'function' && !this.proc.exited && k.fdTable(this.proc).get(fd) !== null;
+  }
+
+  /** open(2) of a sysfs or proc file: the lowest free descriptor, or -1 with errno (ENOENT; EACCES to read what the caller may not). */
+  openFile(path: string, flags: number, mode?: number): number {
+    const m = flags & O_CREAT && mode !== undefined ? `, 0${mode.toString(8)}` : '';
+    const call = `open(${quote(path, 4096)}, ${openFlags(flags)}${m})`;
+    if (this.proc.exited) return this.ret(call, -ERRNO.ESRCH);
+    const t = this.fileText(path);
+    // Existence, and for reading the permission: a write's is checked at the write (the store).
+    if (typeof t === 'number' && (t === -ERRNO.ENOENT || (flags & O_ACCMODE) !== O_WRONLY)) return this.ret(call, t);
+    let fd = 3;
+    while (this.files.has(fd) || this.kernelHasFd(fd)) fd++;
+    this.files.set(fd, { path, flags, pos: 0, text: null });
+    return this.ret(call, fd);
+  }
+
+  /** The open file of fd, if it is one of ours. */
+  file(fd: number): OpenFile | undefined {
+    return this.files.get(fd);
+  }
+
+  /** The file's text for reading at its offset: read again at offset 0 (traced as the read(2) that does it). */
+  private fill(fd: number, f: OpenFile, count: number): string | number {
+    if (f.text === null || f.pos === 0) {
+      const t = this.fileText(f.path);
+      if (typeof t === 'number') return t;
+      f.text = t;
+    }
+    const chunk = f.text.slice(f.pos, f.pos + count);
+    return chunk;
+  }
+
+  /** read(fd, buf, count): the bytes read (as text), or null with errno; fd 0 (stdin) is at its end. */
+  read(fd: number, count: number): string | null {
+    const f = this.files.get(fd);
+    let r: string | number;
+    if (f !== undefined) {
+      if ((f.flags & O_ACCMODE) === O_WRONLY) r = -ERRNO.EBADF;
+      else r = this.fill(fd, f, Math.max(0, count));
+    } else if (fd === 0) r = '';
+    else r = this.kernelHasFd(fd) ? -ERRNO.EINVAL : -ERRNO.EBADF;
+    if (typeof r === 'number') {
+      this.ret(`read(${fd}, ${pointer(STACK_ADDR)}, ${count})`, r);
+      return null;
+    }
+    if (f !== undefined) f.pos += r.length;
+    this.ret(`read(${fd}, ${quote(r)}, ${count})`, r.length);
+    return r;
+  }
+
+  /** A line (up to and with its newline, at most max - 1 bytes) from an open file, as fgets reads it: null at the end or with errno. */
+  readLine(fd: number, max: number): string | null {
+    const f = this.files.get(fd);
+    if (f === undefined || (f.flags & O_ACCMODE) === O_WRONLY) {
+      if (fd === 0) return null;
+      this.errno = ERRNO.EBADF;
+      return null;
+    }
+    if (f.text === null || f.pos === 0) {
+      // stdio fills its buffer with one read(2).
+      const t = this.read(fd, 4096);
+      if (t === null) return null;
+      f.pos -= t.length;
+    }
+    const text = f.text ?? '';
+    if (f.pos >= text.length || max <= 1) return null;
+    const nl = text.indexOf('\n', f.pos);
+    const end = Math.min(nl === -1 ? text.length : nl + 1, f.pos + max - 1);
+    const line = text.slice(f.pos, end);
+    f.pos = end;
+    return line;
+  }
+
+  /** What is left to read of an open file (fscanf's input), filled as stdio fills it; null with errno. */
+  rest(fd: number): string | null {
+    const f = this.files.get(fd);
+    if (f === undefined || (f.flags & O_ACCMODE) === O_WRONLY) {
+      if (fd === 0) return '';
+      this.errno = ERRNO.EBADF;
+      return null;
+    }
+    if (f.text === null || f.pos === 0) {
+      const t = this.read(fd, 4096);
+      if (t === null) return null;
+      f.pos -= t.length;
+    }
+    return (f.text ?? '').slice(f.pos);
+  }
+
+  /** Marks n more bytes of an open file read (after fscanf). */
+  consume(fd: number, n: number): void {
+    const f = this.files.get(fd);
+    if (f !== undefined) f.pos += n;
+  }
+
+  /** write(fd, text): stdout and stderr, or a store to a sysfs file (the count, or -1 with errno). */
+  writeFd(fd: number, text: string): number {
+    if (fd === 1 || fd === 2) {
+      if (!this.files.has(fd)) return this.write(fd, text);
+    }
+    const f = this.files.get(fd);
+    const n = Buffer.byteLength(text, 'latin1');
+    if (f === undefined) return this.ret(`write(${fd}, ${quote(text)}, ${n})`, this.kernelHasFd(fd) ? -ERRNO.EINVAL : -ERRNO.EBADF);
+    if ((f.flags & O_ACCMODE) === 0) return this.ret(`write(${fd}, ${quote(text)}, ${n})`, -ERRNO.EBADF);
+    return this.ret(`write(${fd}, ${quote(text)}, ${n})`, this.sys.writeFile(this.proc, f.path, text));
+  }
+
+  /** lseek(fd, offset, whence): the new offset, or -1 with errno. */
+  lseek(fd: number, offset: number, whence: number): number {
+    const name = ['SEEK_SET', 'SEEK_CUR', 'SEEK_END'][whence] ?? String(whence);
+    const call = `lseek(${fd}, ${offset}, ${name})`;
+    const f = this.files.get(fd);
+    if (f === undefined) return this.ret(call, this.kernelHasFd(fd) ? -ERRNO.ESPIPE : -ERRNO.EBADF);
+    let base: number;
+    if (whence === SEEK_SET) base = 0;
+    else if (whence === SEEK_CUR) base = f.pos;
+    else if (whence === SEEK_END) {
+      const t = f.text ?? this.fileText(f.path);
+      base = typeof t === 'string' ? t.length : 0;
+    } else return this.ret(call, -ERRNO.EINVAL);
+    const pos = base + offset;
+    if (pos < 0) return this.ret(call, -ERRNO.EINVAL);
+    f.pos = pos;
+    return this.ret(call, pos);
+  }
+
+  /** close(fd) of a sysfs or proc file, or of the kernel's (/dev/ksm). */
+  closeFd(fd: number): number {
+    if (this.files.delete(fd)) return this.ret(`close(${fd})`, 0);
+    return this.close(fd);
+  }
+
   /** `cat FILE`: open + read; the text, or null with errno. */
   readFile(path: string): string | null {
-    const r = this.sys.readFile(this.proc, path);
+    const r = this.fileText(path);
+    // open, read, close.
+    this.calls += 2;
     if (typeof r === 'number') {
       this.ret(`read(${quote(path, 4096)})`, r);
       return null;
     }
+    this.calls++;
     this.rt.trace(this.pid, `read(${quote(path, 4096)}, ${quote(r)}, ${PAGE_SIZE}) = ${r.length}`);
     return r;
   }
@@ -233,6 +426,7 @@ export class Task {
 
   /** `echo VALUE > FILE`: open + write; the count written, or -1 with errno. */
   writeFile(path: string, text: string): number {
+    this.calls += 2;
     return this.ret(`write(${quote(path, 4096)}, ${quote(text)}, ${text.length})`, this.sys.writeFile(this.proc, path, text));
   }
 

@@ -67,6 +67,7 @@ export function newStruct(layout: StructLayout): StructVal {
 
 export function cloneValue(v: Value): Value {
   if (typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && v.t === 'struct') return { t: 'struct', layout: v.layout, v: { ...v.v } };
+  if (typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && v.t === 'arr') return { t: 'arr', loc: v.loc, items: v.items.map(cloneValue) };
   return v;
 }
 

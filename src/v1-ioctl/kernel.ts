@@ -91,6 +91,7 @@ export class V1Kernel {
         shouldRun: () => ksm.ksmdShouldRun(),
         batch: () => ksm.kthreadBatch(),
         sleepMicros: () => ksm.kthreadSleepMicros(),
+        pagesScanned: () => ksm.kthreadKsmScan.positions,
       });
       ksm.kthreadWait = kksmd;
       this.ksm2008 = ksm;

@@ -23,6 +23,7 @@ export interface Kthread2009 {
   shouldRun(): boolean;
   batch(): void;
   sleepMicros(): number;
+  pagesScanned(): number;
 }
 
 /** Allocation sites of 002's device code whose failure the seed handles. */
@@ -47,6 +48,7 @@ export class Ksm2009 implements Ksm2009Device {
       shouldRun: () => (this.ksmdFlags & ksm_control_flags_run) !== 0,
       batch: () => this.kthreadBatch(),
       sleepMicros: () => jiffiesToUsecs(usecsToJiffies(this.kthreadSleep)),
+      pagesScanned: () => this.tree.positions,
     };
   }
 

@@ -41,6 +41,7 @@ export class V2Kernel implements KthreadKnobs, TaskKernel {
       // the seed does not show the rounding, and kksmd sleeps here exactly
       // that many microseconds of virtual time.
       sleepMicros: () => this.kthreadSleep >>> 0,
+      pagesScanned: () => this.ksm.positions,
     });
     this.sysfs = ksmSysfs2009(this);
   }

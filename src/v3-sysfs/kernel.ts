@@ -70,6 +70,8 @@ export class V3Kernel<K extends KernelVersion = '2.6.32'> {
       shouldRun: () => ksm.ksmdShouldRun() && !(ksm.run & KSM_RUN_OFFLINE),
       batch: () => ksm.ksmdBatch(),
       sleepMicros,
+      // 2.6.32's batches take no virtual time of their own (3.9 and 6.18 run the clock per page): a sleep of 0 costs their pages.
+      pagesScanned: ksm.algorithm === 'mainline-2632' ? () => ksm.stats.pagesScanned : undefined,
     });
     this.gate = new OfflineGate(() => (ksm.run & KSM_RUN_OFFLINE) !== 0);
     switch (ksm.algorithm) {

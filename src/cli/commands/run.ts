@@ -1,5 +1,5 @@
 /**
- * `ksmctl run FILE [--era E] [--trace] [-D NAME=VALUE] [--user UID] [--host]`:
+ * `ksmctl run FILE [ARGS...] [--era E] [--trace] [-D NAME=VALUE] [--user UID] [--host]`:
  * a script (C as the programs of 2008-2009 wrote it, and a few shell lines)
  * on a fresh machine of any era, or on the ksmctl host. It prints the
  * script's output on stdout, its trace (--trace) and errors on stderr, and
@@ -44,8 +44,8 @@ function parseDefineOptions(list: string[] = []): Record<string, string> {
   return out;
 }
 
-/** `ksmctl run FILE`: the exit status. */
-export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io): Promise<number> {
+/** `ksmctl run FILE [--] [ARGS...]`: the exit status. */
+export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io, args: string[] = []): Promise<number> {
   const source = readScriptFile(file);
   const defines = parseDefineOptions(opts.define);
   const w = new LineWriter(io);
@@ -55,7 +55,7 @@ export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io)
     const path = socketPath(opts.socket);
     let r: HostResponse;
     try {
-      r = await hostRequest(path, { op: 'run', file, source, trace: opts.trace === true, defines });
+      r = await hostRequest(path, { op: 'run', file, source, trace: opts.trace === true, defines, ...(args.length > 0 ? { args } : {}) });
     } catch (e) {
       if (e instanceof HostUnreachable) throw unreachable(path);
       throw e;
@@ -76,6 +76,8 @@ export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io)
       trace: opts.trace === true,
       defines,
       uid: opts.user,
+      args,
+      env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
       sink: { trace: (line) => w.write(2, `${line}\n`), stdout: (t) => w.write(1, t), stderr: (t) => w.write(2, t) },
     });
   } catch (e) {
@@ -93,6 +95,7 @@ export function addRunCommand(program: Command, io: Io): void {
     .command('run')
     .description('run a ksmctl script (C-like programs of 2008-2009 line for line, and of today\'s 6.18; examples/scripts/)')
     .argument('<file>', 'script file')
+    .argument('[args...]', "the program's arguments, its argv[1]...; after -- when one starts with -: ksmctl run prog.ksm -- -v start")
     .addOption(new Option('--era <era>', `${ERA_OPTION_HELP}; default: the script's #pragma era, else v1 if it includes a ksm header (with that header's ABI), else v3`))
     .addOption(new Option('--abi <abi>', 'the old spelling of v1:2008 / v1:2009: --era v1 --abi 2009').choices(['2008', '2009']))
     .addOption(new Option('--kernel <version>', 'the old spelling of v3:VERSION: --era v3 --kernel 6.18').choices(KERNEL_VERSIONS))
@@ -101,5 +104,5 @@ export function addRunCommand(program: Command, io: Io): void {
     .option('--host', 'run on the ksmctl host (ksmctl host start) instead of a fresh machine')
     .addOption(new Option('--user <uid>', 'run the program as this user (default 0, root): the era\'s permission checks apply').argParser(parseUid))
     .addOption(socketOption())
-    .action(async (file: string, opts: ScriptRunCliOptions) => exitStatus(await scriptRun(file, opts, io)));
+    .action(async (file: string, args: string[], opts: ScriptRunCliOptions) => exitStatus(await scriptRun(file, opts, io, args)));
 }

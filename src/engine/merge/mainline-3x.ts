@@ -23,6 +23,7 @@
  */
 import type { Merger, MergerName, PassCounters } from './merger.js';
 import { PAGE_SIZE, VM_MERGEABLE } from '../constants.js';
+import { KSMD_SCAN_COST_NS } from '../clock.js';
 import { ERRNO } from '../errno.js';
 import { type ChecksumName, pageChecksum } from '../hash/page-checksum.js';
 import { ChecksumCache } from '../memory/checksum-cache.js';
@@ -101,7 +102,7 @@ export abstract class Mainline3x implements Merger {
   }
 
   /** The modelled CPU cost of one scanned page, in ns; the virtual clock runs meanwhile. */
-  scanCostNs = 2000;
+  scanCostNs = KSMD_SCAN_COST_NS;
 
   protected checksums: ChecksumCache;
   /* Second results of the C functions that return through pointers. */
