@@ -3,7 +3,7 @@
  * in commands/ that returns data or text, so it can be tested in-process.
  */
 import { existsSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { ERA_IDS, ERA_OPTION_HELP, REAL_ERA_ID } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiOptions, type TuiTarget, tuiEra } from './commands/tui.js';
@@ -26,6 +26,7 @@ import { parseSeconds } from './commands/status.js';
 import { checkOutputPath } from './files.js';
 import { packageVersion } from './version.js';
 import { wantColor } from './color.js';
+import { completionScript, type Shell, SHELLS } from './completion.js';
 
 export type { Io } from './io.js';
 
@@ -175,6 +176,11 @@ export function buildProgram(io: Io): Command {
   addRealCommands(program, io);
   addSnapshotCommand(program, io);
   addEstimateCommand(program, io);
+  program
+    .command('completion')
+    .description('print the shell completion script for bash, zsh or fish (docs/shell-completion.md)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .action((shell: Shell) => io.out(completionScript(program, shell)));
   // Set last, so no subcommand inherits it: the root's own action reports the
   // extra words as an unknown command, not as "too many arguments".
   program.allowExcessArguments(true);
