@@ -27,6 +27,8 @@ import { checkOutputPath } from './files.js';
 import { packageVersion } from './version.js';
 import { wantColor } from './color.js';
 import { completionScript, type Shell, SHELLS } from './completion.js';
+import { checkWorkloadMemory, FORCE_MEMORY_HELP } from './memory-guard.js';
+import { progressWanted, taskProgress } from './progress.js';
 
 export type { Io } from './io.js';
 
@@ -123,10 +125,20 @@ export function buildProgram(io: Io): Command {
     .option('--register <policy>', REGISTER_HELP)
     .option('--force', '--era real: run although KSM holds pages or other processes are registered (their pages get unmerged)')
     .addOption(new Option('--wait <seconds>', '--era real: wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
-    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number; register?: string }) => {
+    .option('--force-memory', FORCE_MEMORY_HELP)
+    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number; register?: string; forceMemory?: boolean }) => {
       const w = file === '-' ? stdinWorkload() : resolveWorkload(file, existsSync, opts);
-      if (opts.era === REAL_ERA_ID) return io.out(formatRun(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.json === true));
-      io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user }), opts.json === true));
+      if (opts.era === REAL_ERA_ID) {
+        // Real processes hold every page for real, and the simulated mirror besides.
+        checkWorkloadMemory(file === '-' ? '<stdin>' : file, w, [REAL_ERA_ID], { force: opts.forceMemory, realPages: true });
+        return io.out(formatRun(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.json === true));
+      }
+      const progress = taskProgress('workload run');
+      try {
+        io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user, forceMemory: opts.forceMemory, what: file === '-' ? '<stdin>' : file, progress: progress?.update }), opts.json === true));
+      } finally {
+        progress?.stop();
+      }
     });
   program
     .command('eras')
@@ -157,12 +169,12 @@ export function buildProgram(io: Io): Command {
     .option('--report <file.html>', 'also write a self-contained HTML report with one chart per family of metrics')
     .option('--register <policy>', REGISTER_HELP)
     .option('--force', 'replace the --report file if it exists')
-    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string; force?: boolean }) => {
+    .option('--force-memory', `${FORCE_MEMORY_HELP}; every configuration running at once holds its own copy`)
+    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string; force?: boolean; forceMemory?: boolean }) => {
       if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
       const color = wantColor(io.isTTY);
-      const bars = io.isTTY && process.stderr.isTTY
-        ? (await import('../compare/progress.js')).progressBars
-        : undefined;
+      // Progress goes to stderr whenever it is a terminal, whatever stdout is (a file, a pipe, --json).
+      const bars = progressWanted() ? (await import('../compare/progress.js')).progressBars : undefined;
       const c = await runCompare(spec, opts, existsSync, bars && ((labels, expected, open) => bars(labels, { stream: process.stderr, expectedPasses: expected, open })));
       if (opts.report !== undefined) {
         writeReport(c, opts.report, ['ksmctl', ...process.argv.slice(2)].join(' '), opts.force === true);
