@@ -4,6 +4,7 @@ import { CommanderError } from 'commander';
 import type { AppProps } from '../tui/app.js';
 import { applyNoColor } from './color.js';
 import { CliError } from './errors.js';
+import { isSizeError, sizeErrorMessage } from './memory-guard.js';
 import { buildProgram } from './program.js';
 
 // NO_COLOR reaches the TUI's chalk (loaded later, with the TUI) as FORCE_COLOR=0.
@@ -26,6 +27,10 @@ try {
     // An empty message: the command printed its own output and only sets the status.
     if (e.message !== '') io.err(`ksmctl: ${e.message}`);
     process.exitCode = e.exitCode;
+  } else if (isSizeError(e)) {
+    // An allocation the memory guard did not foresee (or --force-memory let through): one line, not an internal error.
+    io.err(`ksmctl: ${sizeErrorMessage(e as Error)}`);
+    process.exitCode = 2;
   } else {
     const msg = e instanceof Error ? e.message : String(e);
     io.err(`ksmctl: internal error: ${msg}`);

@@ -3,7 +3,7 @@
  * in commands/ that returns data or text, so it can be tested in-process.
  */
 import { existsSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { ERA_IDS, ERA_OPTION_HELP, REAL_ERA_ID } from '../eras/registry.js';
 import { DEFAULT_TUI_WORKLOAD, DEFAULT_WORKLOAD } from '../workload/builtin.js';
 import { attachTui, hostAnswers, hostToTry, noHostError, noTerminalHostMessage, noTerminalMessage, prepareTui, type TuiOptions, type TuiTarget, tuiEra } from './commands/tui.js';
@@ -27,6 +27,9 @@ import { checkOutputPath } from './files.js';
 import { packageVersion } from './version.js';
 import { wantColor } from './color.js';
 import { showCursorOnExit } from './cursor.js';
+import { completionScript, type Shell, SHELLS } from './completion.js';
+import { checkWorkloadMemory, FORCE_MEMORY_HELP } from './memory-guard.js';
+import { progressWanted, taskProgress } from './progress.js';
 
 export type { Io } from './io.js';
 
@@ -124,10 +127,20 @@ export function buildProgram(io: Io): Command {
     .option('--force', '--era real: run although KSM holds pages or other processes are registered (their pages get unmerged)')
     .addOption(new Option('--wait <seconds>', '--era real: wait up to SECONDS for another run to end and KSM to be free').argParser(parseSeconds))
     .option('--ksmd-cpu [profile]', "add ksmd's CPU seconds and share of a core (JSON: ksmd_cpu): by the CPU model and PROFILE (default: default), or measured from /proc with --era real")
-    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number; register?: string; ksmdCpu?: boolean | string }) => {
+    .option('--force-memory', FORCE_MEMORY_HELP)
+    .action(async (file: string, opts: { era: string; abi?: string; kernel?: string; sysfs?: string[]; node?: string[]; user?: number; json?: boolean; force?: boolean; wait?: number; register?: string; ksmdCpu?: boolean | string; forceMemory?: boolean }) => {
       const w = file === '-' ? stdinWorkload() : resolveWorkload(file, existsSync, opts);
-      if (opts.era === REAL_ERA_ID) return io.out(formatRun(withMeasuredCpu(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.ksmdCpu), opts.json === true));
-      io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user, ksmdCpu: opts.ksmdCpu }), opts.json === true));
+      if (opts.era === REAL_ERA_ID) {
+        // Real processes hold every page for real, and the simulated mirror besides.
+        checkWorkloadMemory(file === '-' ? '<stdin>' : file, w, [REAL_ERA_ID], { force: opts.forceMemory, realPages: true });
+        return io.out(formatRun(withMeasuredCpu(await realWorkloadRun(w, opts, (l) => io.err(`ksmctl: ${l}`)), opts.ksmdCpu), opts.json === true));
+      }
+      const progress = taskProgress('workload run');
+      try {
+        io.out(formatRun(workloadRun(w, { era: opts.era, abi: opts.abi, kernel: opts.kernel, sysfs: opts.sysfs, node: opts.node, user: opts.user, ksmdCpu: opts.ksmdCpu, forceMemory: opts.forceMemory, what: file === '-' ? '<stdin>' : file, progress: progress?.update }), opts.json === true));
+      } finally {
+        progress?.stop();
+      }
     });
   program
     .command('eras')
@@ -159,12 +172,12 @@ export function buildProgram(io: Io): Command {
     .option('--report <file.html>', 'also write a self-contained HTML report with one chart per family of metrics')
     .option('--register <policy>', REGISTER_HELP)
     .option('--force', 'replace the --report file if it exists')
-    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; wide?: boolean; report?: string; register?: string; force?: boolean }) => {
+    .option('--force-memory', `${FORCE_MEMORY_HELP}; every configuration running at once holds its own copy`)
+    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; wide?: boolean; report?: string; register?: string; force?: boolean; forceMemory?: boolean }) => {
       if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
       const color = wantColor(io.isTTY);
-      const bars = io.isTTY && process.stderr.isTTY
-        ? (await import('../compare/progress.js')).progressBars
-        : undefined;
+      // Progress goes to stderr whenever it is a terminal, whatever stdout is (a file, a pipe, --json).
+      const bars = progressWanted() ? (await import('../compare/progress.js')).progressBars : undefined;
       // The bars hide the cursor: it comes back on Ctrl-C and SIGTERM too.
       const cursor = bars ? showCursorOnExit(process.stderr) : undefined;
       let c;
@@ -185,6 +198,11 @@ export function buildProgram(io: Io): Command {
   addRealCommands(program, io);
   addSnapshotCommand(program, io);
   addEstimateCommand(program, io);
+  program
+    .command('completion')
+    .description('print the shell completion script for bash, zsh or fish (docs/shell-completion.md)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .action((shell: Shell) => io.out(completionScript(program, shell)));
   // Set last, so no subcommand inherits it: the root's own action reports the
   // extra words as an unknown command, not as "too many arguments".
   program.allowExcessArguments(true);

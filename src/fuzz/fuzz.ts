@@ -6,6 +6,7 @@
  * input that takes longer than `slowMs` is a failure, reported with the
  * seed, target and session that replay it.
  */
+import { cpuMs } from './cpu-time.js';
 import { Rng } from './rng.js';
 import { FuzzViolation, type FuzzTarget, type Outcome, SESSION, TARGETS } from './targets.js';
 
@@ -17,7 +18,7 @@ export interface FuzzOptions {
   /** Replay: only this session of each target. */
   session?: number;
   checkEvery?: number;
-  /** An input slower than this is a hang (the simulator is synchronous: it is measured, not interrupted). */
+  /** An input taking more CPU time than this, ms, is a hang (the simulator is synchronous: it is measured, not interrupted). */
   slowMs?: number;
 }
 
@@ -77,7 +78,7 @@ export function runFuzz(opts: FuzzOptions): FuzzReport {
       }
       const n = opts.session !== undefined ? SESSION : Math.min(SESSION, opts.inputs - rep.inputs);
       for (index = 0; index < n; index++) {
-        const s = performance.now();
+        const s = cpuMs();
         let o: Outcome;
         try {
           o = session!.run(rng);
@@ -85,9 +86,9 @@ export function runFuzz(opts: FuzzOptions): FuzzReport {
           if (e instanceof FuzzViolation) fail(e.message);
           fail(`the simulator threw ${(e as Error).stack ?? e}\n  input: ${session!.lastInput ?? '?'}`);
         }
-        const dt = performance.now() - s;
+        const dt = cpuMs() - s;
         if (dt > rep.slowestMs) rep.slowestMs = dt;
-        if (dt > (target.slowMs ?? slowMs)) fail(`an input took ${dt.toFixed(0)} ms (a hang)\n  input: ${session!.lastInput ?? '?'}`);
+        if (dt > (target.slowMs ?? slowMs)) fail(`an input took ${dt.toFixed(0)} ms of CPU time (a hang)\n  input: ${session!.lastInput ?? '?'}`);
         rep.outcomes.set(o!, (rep.outcomes.get(o!) ?? 0) + 1);
         rep.inputs++;
         if ((index + 1) % checkEvery === 0 || index === n - 1) {
@@ -108,7 +109,7 @@ export function runFuzz(opts: FuzzOptions): FuzzReport {
 export function formatFuzz(r: FuzzReport, top = 12): string {
   const lines = [`fuzz seed ${r.seed}: ${r.targets.reduce((n, t) => n + t.inputs, 0).toLocaleString('en-US')} inputs over ${r.targets.length} targets, 0 failures, ${(r.ms / 1000).toFixed(1)} s`];
   for (const t of r.targets) {
-    lines.push(`  ${t.name}: ${t.inputs.toLocaleString('en-US')} inputs, ${t.sessions} sessions, ${t.checks} invariant checks, ${t.outcomes.size} distinct outcomes, slowest input ${t.slowestMs.toFixed(1)} ms, ${(t.ms / 1000).toFixed(1)} s`);
+    lines.push(`  ${t.name}: ${t.inputs.toLocaleString('en-US')} inputs, ${t.sessions} sessions, ${t.checks} invariant checks, ${t.outcomes.size} distinct outcomes, slowest input ${t.slowestMs.toFixed(1)} ms${t.name === 'host' ? '' : ' of CPU'}, ${(t.ms / 1000).toFixed(1)} s`);
     lines.push(`    ${t.what}`);
     const sorted = [...t.outcomes].sort((a, b) => b[1] - a[1]);
     for (const [o, n] of sorted.slice(0, top)) lines.push(`    ${String(n).padStart(9)}  ${o}`);

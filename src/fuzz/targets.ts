@@ -37,6 +37,7 @@ import { BUILTINS } from '../script/builtins.js';
 import { runScript } from '../script/run.js';
 import { eraProblems, framePins, mergerProblems } from '../eras/invariants.js';
 import { Rng } from './rng.js';
+import { cpuMs } from './cpu-time.js';
 
 /** Inputs per session: a fresh kernel after this many. */
 export const SESSION = 200;
@@ -691,6 +692,22 @@ export function mutateScript(r: Rng, text: string): string {
   return toks.join('');
 }
 
+/**
+ * The bounds of one script input. A mutation can turn `16*1024*1024` into a
+ * guest of gigabytes or a loop over it: without them one input once mapped
+ * ~10 GiB of simulated memory and ran for minutes. Mapped pages and page
+ * contents are bounded as the host bounds a request (mmap, memalign and fork
+ * beyond them fail with ENOMEM, as a kernel out of memory would answer; the
+ * contents limit is a run-time error), so an input's memory stays within
+ * tens of MiB; the time limit is the backstop for work the counts do not see
+ * (a run-time error "taken more than 5 s of CPU time", counted as an outcome;
+ * CPU, so that a loaded machine does not change what an input does).
+ */
+export const SCRIPT_LIMITS = {
+  run: { maxSteps: 20_000, maxVirtualMicros: 3_600_000_000, maxBatches: 2_000_000, maxOutputBytes: 1 << 20, maxMappedPages: 1 << 16, maxContentBytes: 32 << 20 },
+  ms: 5_000,
+} as const;
+
 export const scriptTarget: FuzzTarget = {
   name: 'script',
   // wait_full_scans gives up after 2,000,000 ksmd batches with a clear error (pages_to_scan 0, say): seconds of work.
@@ -710,11 +727,17 @@ export const scriptTarget: FuzzTarget = {
         this.lastInput = text.length > 4000 ? `${text.slice(0, 4000)}... (${text.length} chars)` : text;
         let res;
         try {
-          res = runScript('fuzz.ksm', text, { sink: { trace: () => {}, stdout: () => {}, stderr: () => {} }, maxSteps: 20000, maxVirtualMicros: 3_600_000_000, maxBatches: 2_000_000, maxOutputBytes: 1 << 20 });
+          const deadline = cpuMs() + SCRIPT_LIMITS.ms;
+          res = runScript('fuzz.ksm', text, {
+            sink: { trace: () => {}, stdout: () => {}, stderr: () => {} },
+            ...SCRIPT_LIMITS.run,
+            overTime: () => (cpuMs() > deadline ? `this run has taken more than ${SCRIPT_LIMITS.ms / 1000} s of CPU time (the fuzzer's limit of an input)` : null),
+          });
         } catch (e) {
           throw new FuzzViolation(this.lastInput, `runScript threw ${(e as Error).stack ?? e}`);
         }
-        if (res.status === 2) {
+        // Status 2 with no error is the program's own (exit(2), main returning 2).
+        if (res.status === 2 && res.error !== undefined) {
           if (!res.error?.startsWith('fuzz.ksm:')) throw new FuzzViolation(this.lastInput, `an error without its place: ${res.error}`);
           const m = /^fuzz\.ksm:\d+:\d+: ([a-z_#]+(?: [a-z]+)?)/i.exec(res.error);
           return `status 2: ${m ? m[1] : 'error'}`;

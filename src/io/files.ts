@@ -12,7 +12,7 @@
  *   one); an existing target is replaced only when asked (--force), and a
  *   symbolic link there is replaced, never followed.
  */
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readSync, renameSync, type Stats, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** The largest script file ksmctl runs (a script's source travels to the host in one request line). */
@@ -103,20 +103,52 @@ export function readRegularFile(path: string, maxBytes: number, what = 'file', t
   }
 }
 
-/** Refuses (FileError) to write `path` when something is there and `force` is not given; a directory is refused always. */
+let tmpCounter = 0;
+
+/**
+ * Refuses (FileError) to write `path` when something is there and `force`
+ * is not given (a directory is refused always), and when its directory
+ * cannot take the file: missing, not a directory, not writable, a
+ * read-only file system. The last is found by creating (and removing) a
+ * file there, as atomicWrite will: what decides is the kernel's answer,
+ * not a guess from modes (root writes a 0555 directory; nobody writes a
+ * read-only mount). So a command checks its outputs before its work.
+ */
 export function checkWritable(path: string, force = false): void {
   let st: Stats | null = null;
   try {
     st = lstatSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileError(`${path}: ${errnoReason(e)}`, errnoReason(e));
+    const code = (e as NodeJS.ErrnoException).code;
+    // Missing, or under something that is not a directory: the directory's checks below say which.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new FileError(`${path}: ${errnoReason(e)}`, errnoReason(e));
   }
-  if (st === null) return;
-  if (st.isDirectory()) throw new FileError(`${path}: is a directory`, 'is a directory');
-  if (!force) throw new FileError(`${path} exists: not replaced (--force replaces it)`, 'exists');
+  if (st !== null) {
+    if (st.isDirectory()) throw new FileError(`${path}: is a directory`, 'is a directory');
+    if (!force) throw new FileError(`${path} exists: not replaced (--force replaces it)`, 'exists');
+  }
+  const dir = dirname(path);
+  let d: Stats;
+  try {
+    d = lstatSync(dir);
+    if (d.isSymbolicLink()) d = statSync(dir);
+  } catch (e) {
+    throw new FileError(`cannot write ${path}: ${dir}: ${errnoReason(e)}`, errnoReason(e));
+  }
+  if (!d.isDirectory()) throw new FileError(`cannot write ${path}: ${dir} is not a directory`, 'not a directory');
+  const probe = join(dir, `.${basename(path)}.${process.pid}.${++tmpCounter}.probe`);
+  try {
+    closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+  } catch (e) {
+    throw new FileError(`cannot write ${path}: ${errnoReason(e)}`, errnoReason(e));
+  }
+  try {
+    unlinkSync(probe);
+  } catch {
+    // gone already
+  }
 }
 
-let tmpCounter = 0;
 
 /**
  * Writes `data` to `path` through a temporary file in the same directory

@@ -1176,12 +1176,16 @@ export class Interpreter {
     const mem = this.sys.memory;
     const mm = c.task.proc.mm;
     let count = 0;
-    for (let i = 0; i < n; i++) {
-      const a = addr + i * PAGE_SIZE;
-      const vma = mm.vmaAt(a);
-      if (vma === null) continue;
-      const f = vma.frames[vma.index(a)];
-      if (f !== 0 && mem.frames.isKsm(f)) count++;
+    // Only the pages inside a mapping can count: walk the mappings, not all n
+    // addresses (n may be anything a script computes, 2^40 say).
+    for (const vma of mm.vmas) {
+      const from = Math.max(0, Math.ceil((vma.start - addr) / PAGE_SIZE));
+      const to = Math.min(n, Math.ceil((vma.end - addr) / PAGE_SIZE));
+      for (let i = from; i < to; i++) {
+        const f = vma.frames[vma.index(addr + i * PAGE_SIZE)];
+        if (f !== 0 && mem.frames.isKsm(f)) count++;
+        if ((++this.ticks & 4095) === 0) this.checkWallTime();
+      }
     }
     return count;
   }

@@ -65,6 +65,8 @@ export interface ScriptRunOptions {
   maxBatches?: number;
   /** A bound on the machine's page contents, bytes (InterpreterOptions.maxContentBytes). */
   maxContentBytes?: number;
+  /** A bound on the pages all mappings may hold together (Memory.maxMappedPages: mmap and fork beyond it are ENOMEM); none by default. */
+  maxMappedPages?: number;
   /** ksmd's work so far, judged (InterpreterOptions.overWork). */
   overWork?: () => string | null;
   /** The run's time so far, judged (InterpreterOptions.overTime). */
@@ -203,6 +205,7 @@ export function runScript(file: string, source: string, opts: ScriptRunOptions):
     const defines = parseDefines(opts.defines ?? {});
     checkProgram(prog, { header: settings.header, defined: defines.keys() });
     const sys = opts.system ?? settings.era.boot().system();
+    if (opts.maxMappedPages !== undefined) sys.memory.maxMappedPages = opts.maxMappedPages;
     const sink = opts.maxOutputBytes === undefined ? opts.sink : boundedSink(opts.sink, opts.maxOutputBytes);
     const rt = new Runtime(sys, sink, opts.trace === true);
     interp = new Interpreter(prog, rt, {

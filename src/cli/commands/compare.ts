@@ -15,6 +15,7 @@ import { DEFAULT_MAX_PASSES, type Plan, QUIET_PASSES } from '../../compare/run.j
 import { builtinPreload } from '../../workload/library.js';
 import { type Workload, WorkloadError } from '../../workload/schema.js';
 import { CliError } from '../errors.js';
+import { checkWorkloadMemory } from '../memory-guard.js';
 import { resolveWorkload } from './workload-run.js';
 
 export const DEFAULT_ERAS = DEFAULT_COMPARE_ERAS.join(',');
@@ -28,6 +29,8 @@ export interface CompareCliOptions {
   jobs?: number;
   /** snapshot:FILE: the ranges registered (--register). */
   register?: string;
+  /** Past the memory guard (src/cli/memory-guard.ts). */
+  forceMemory?: boolean;
 }
 
 /** The plan the options ask for: --passes N, or until converged (the default). */
@@ -53,6 +56,8 @@ export async function runCompare(spec: string, opts: CompareCliOptions, exists: 
     throw e;
   }
   const w = resolveWorkload(spec, exists, opts);
+  // Each worker holds its own engine: as many copies as configurations run at once.
+  checkWorkloadMemory(spec, w, configs.map((c) => c.era), { force: opts.forceMemory, concurrent: opts.jobs ?? configs.length });
   const preload = builtinPreload(w);
   const expected = stepPasses(w) + (plan.mode === 'passes' ? plan.passes : QUIET_PASSES + 1);
   const progress = bars?.(

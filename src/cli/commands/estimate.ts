@@ -5,7 +5,6 @@
  * snapshot files (or one taken with --every) are captures of the same
  * processes, the first one estimated, the others telling which pages change.
  */
-import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type EraEntry, EraInputError, ERA_OPTION_HELP, parseEra } from '../../eras/registry.js';
 import { estimate, type Estimate } from '../../estimate/estimate.js';
@@ -15,6 +14,8 @@ import { REGISTER_POLICIES, type RegisterPolicy } from '../../snapshot/policy.js
 import { SnapshotError } from '../../snapshot/reader.js';
 import { WorkloadError } from '../../workload/schema.js';
 import { CliError } from '../errors.js';
+import { checkOutputPath, writeOutputFile } from '../files.js';
+import { taskProgress } from '../progress.js';
 import type { Io } from '../io.js';
 import { collect, parseSysfsOptions } from './workload-run.js';
 
@@ -75,14 +76,19 @@ export function addEstimateCommand(program: Command, io: Io): void {
     .addOption(new Option('--max-passes <n>', 'the most full scans per era (default 50; a run stops earlier once 2 in a row change nothing)').argParser(passCount))
     .option('--json', 'print the estimate as JSON')
     .option('--report <file.html>', 'also write a self-contained HTML report')
-    .action((files: string[], opts: EstimateCliOptions) => {
-      const x = estimateCommand(files, opts);
+    .option('--force', 'replace the --report file if it exists')
+    .action((files: string[], opts: EstimateCliOptions & { force?: boolean }) => {
+      // The report's path is checked before the work: a run is not lost to a path that cannot be written.
+      if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
+      const progress = taskProgress('estimate');
+      let x: Estimate;
+      try {
+        x = estimateCommand(files, opts, progress ? (era, pass) => progress.update(pass, Math.max(pass + 1, opts.maxPasses ?? 50), `${era}: full scan ${pass}`) : undefined);
+      } finally {
+        progress?.stop();
+      }
       if (opts.report !== undefined) {
-        try {
-          writeFileSync(opts.report, renderEstimateReport(x, ['ksmctl', ...process.argv.slice(2)].join(' ')));
-        } catch (e) {
-          throw new CliError(`cannot write the report ${opts.report}: ${(e as Error).message}`, 1);
-        }
+        writeOutputFile(opts.report, renderEstimateReport(x, ['ksmctl', ...process.argv.slice(2)].join(' ')), opts.force);
         io.err(`HTML report: ${opts.report}`);
       }
       io.out(opts.json ? JSON.stringify(x, null, 2) : formatEstimate(x));

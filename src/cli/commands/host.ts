@@ -23,6 +23,7 @@ import { KERNEL_VERSIONS } from '../../v3-sysfs/kernels.js';
 import { CliError, exitStatus } from '../errors.js';
 import type { Io } from '../io.js';
 import { parseUid, resolveWorkload } from './workload-run.js';
+import { checkWorkloadMemory, FORCE_MEMORY_HELP } from '../memory-guard.js';
 
 /** The --socket option of every command that talks to the host. */
 export function socketOption(): Option {
@@ -42,6 +43,8 @@ export interface HostStartOptions {
   socket?: string;
   /** --allow-uid UID (repeatable): users served besides the host's own and root. */
   allowUid?: number[];
+  /** Past the memory guard (src/cli/memory-guard.ts). */
+  forceMemory?: boolean;
 }
 
 /** The host's era: `--era` with the old `--abi` / `--kernel`, as the registry reads them. */
@@ -60,6 +63,7 @@ function hostArgs(spec: string | undefined, opts: HostStartOptions, path: string
   if (spec !== undefined) a.push(spec);
   a.push('--era', hostEra(opts).id, '--clock', opts.clock, '--socket', path);
   for (const u of opts.allowUid ?? []) a.push('--allow-uid', String(u));
+  if (opts.forceMemory === true) a.push('--force-memory');
   return a;
 }
 
@@ -69,8 +73,8 @@ const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function hostStart(spec: string | undefined, opts: HostStartOptions, io: Io): Promise<void> {
   const path = socketPath(opts.socket);
   // Check the era and the workload here, so a bad one is reported by this command.
-  hostEra(opts);
-  if (spec !== undefined) resolveWorkload(spec, existsSync);
+  const era = hostEra(opts);
+  if (spec !== undefined) checkWorkloadMemory(spec, resolveWorkload(spec, existsSync), [era.id], { force: opts.forceMemory });
   // The runtime directory made 0700 and verified, before anything is read or written there.
   prepareSocketDir(path);
   const running = await pingHost(path);
@@ -183,7 +187,7 @@ export async function hostStatus(opts: { socket?: string; json?: boolean }, io: 
 export async function hostServe(spec: string | undefined, opts: HostStartOptions, io: Io): Promise<HostServer> {
   const path = socketPath(opts.socket);
   const era = hostEra(opts);
-  if (spec !== undefined) resolveWorkload(spec, existsSync);
+  if (spec !== undefined) checkWorkloadMemory(spec, resolveWorkload(spec, existsSync), [era.id], { force: opts.forceMemory });
   // The machine runs in a worker thread, so SIGTERM and host stop end the host even mid-request (src/host/serve.ts).
   const { serveHost } = await import('../../host/serve.js');
   return serveHost({ workload: spec, era: era.id, clock: opts.clock, socket: path, allowUids: opts.allowUid }, (l) => io.out(l));
@@ -200,7 +204,8 @@ export function addHostCommands(program: Command, io: Io): void {
       .addOption(new Option('--kernel <version>', 'the old spelling of v3:VERSION: --era v3 --kernel 6.18').choices(KERNEL_VERSIONS))
       .addOption(new Option('--clock <mode>', 'real: virtual time follows the wall clock; manual: it moves only when a script sleeps or waits').choices(['real', 'manual']).default('real'))
       .addOption(new Option('--allow-uid <uid>', 'also serve this user (repeatable; by default only your uid and root may connect)').argParser((v: string, prev: number[] = []) => [...prev, parseUid(v)]))
-      .addOption(socketOption());
+      .addOption(socketOption())
+      .option('--force-memory', FORCE_MEMORY_HELP);
   hostOpts(host.command('start').description('start the host in the background'))
     .action(async (spec: string | undefined, opts: HostStartOptions) => hostStart(spec, opts, io));
   hostOpts(host.command('serve').description('run the host in the foreground (what host start runs)'))

@@ -17,6 +17,8 @@ import { hostRequest, HostUnreachable } from '../../host/client.js';
 import { socketPath } from '../../host/paths.js';
 import type { HostResponse } from '../../host/protocol.js';
 import { KERNEL_VERSIONS } from '../../v3-sysfs/kernels.js';
+import { FORCE_MEMORY_HELP, memoryBudget } from '../memory-guard.js';
+import { PER_PAGE_MAX } from '../../workload/memory-need.js';
 import { CliError, exitStatus } from '../errors.js';
 import { type Io, LineWriter } from '../io.js';
 import { socketOption, unreachable } from './host.js';
@@ -32,6 +34,8 @@ export interface ScriptRunCliOptions {
   socket?: string;
   /** --user UID: the program runs as this user. */
   user?: number;
+  /** Past the memory guard: no bound from this machine's memory. */
+  forceMemory?: boolean;
 }
 
 function parseDefineOptions(list: string[] = []): Record<string, string> {
@@ -42,6 +46,12 @@ function parseDefineOptions(list: string[] = []): Record<string, string> {
     out[d.slice(0, i)] = d.slice(i + 1);
   }
   return out;
+}
+
+/** A script's bounds from this machine's memory: contents up to the guard's budget, and as many mapped pages as the rest holds. */
+function scriptMemoryBounds(): { maxContentBytes: number; maxMappedPages: number } {
+  const budget = memoryBudget();
+  return { maxContentBytes: budget, maxMappedPages: Math.max(1, Math.floor(budget / PER_PAGE_MAX)) };
 }
 
 /** `ksmctl run FILE [--] [ARGS...]`: the exit status. */
@@ -78,6 +88,9 @@ export async function scriptRun(file: string, opts: ScriptRunCliOptions, io: Io,
       uid: opts.user,
       args,
       env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+      // The memory guard, for a program: its page contents and mappings stay within this machine's memory
+      // (past them: a run-time error at the statement, and ENOMEM from mmap, memalign and fork).
+      ...(opts.forceMemory === true ? {} : scriptMemoryBounds()),
       sink: { trace: (line) => w.write(2, `${line}\n`), stdout: (t) => w.write(1, t), stderr: (t) => w.write(2, t) },
     });
   } catch (e) {
@@ -104,5 +117,6 @@ export function addRunCommand(program: Command, io: Io): void {
     .option('--host', 'run on the ksmctl host (ksmctl host start) instead of a fresh machine')
     .addOption(new Option('--user <uid>', 'run the program as this user (default 0, root): the era\'s permission checks apply').argParser(parseUid))
     .addOption(socketOption())
+    .option('--force-memory', FORCE_MEMORY_HELP)
     .action(async (file: string, args: string[], opts: ScriptRunCliOptions) => exitStatus(await scriptRun(file, opts, io, args)));
 }

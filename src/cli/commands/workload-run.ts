@@ -5,15 +5,16 @@
  * snapshots, as a table or as the schema's JSON.
  */
 import { InvalidArgumentError } from 'commander';
-import { COUNTER_NAMES } from '../../workload/driver.js';
+import { COUNTER_NAMES, type EraDriver } from '../../workload/driver.js';
 import { EraInputError, type EraEntry, parseEra } from '../../eras/registry.js';
 import { WorkloadDriver } from '../../workload/driver.js';
 import { builtinNames, builtinWorkload } from '../../workload/builtin.js';
 import { applyPreload, builtinPreload } from '../../workload/library.js';
-import { type RunResult, resultJson, runWorkload } from '../../workload/runner.js';
+import { type RunResult, resultJson, runWorkload, type Snapshot } from '../../workload/runner.js';
 import { loadWorkload, parseWorkloadText, type Workload, WorkloadError } from '../../workload/schema.js';
 import { FileError, MAX_WORKLOAD_BYTES, readStdin } from '../../io/files.js';
 import { CliError } from '../errors.js';
+import { checkWorkloadMemory } from '../memory-guard.js';
 import { formatTable } from '../../format/table.js';
 import { CpuCountingDriver, formatRunKsmdCpu, measuredKsmdCpu, type RunKsmdCpu } from '../../cpu/run-cpu.js';
 import type { RealRunResult } from '../../real/run.js';
@@ -37,6 +38,12 @@ export interface WorkloadRunOptions {
   /** --ksmd-cpu [PROFILE]: add ksmd's CPU by the model (true: the default profile). */
   ksmdCpu?: boolean | string;
   json?: boolean;
+  /** Past the memory guard (src/cli/memory-guard.ts). */
+  forceMemory?: boolean;
+  /** The workload as the user named it, for the memory guard's line (default: its name). */
+  what?: string;
+  /** Progress: snapshots taken of those the steps ask for (a bar on a terminal). */
+  progress?: (done: number, total: number, status?: string) => void;
 }
 
 /** Commander's parser of --user: a uid_t other than -1. */
@@ -146,15 +153,24 @@ export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
     if ((opts.sysfs?.length || opts.node?.length) && era.family !== 'v3') throw new CliError(`--sysfs and --node apply to --era v3 only`);
     const sysfs = opts.sysfs?.length ? parseSysfsOptions(opts.sysfs) : undefined;
     const nodes = opts.node?.length ? parseNodeOptions(opts.node) : undefined;
+    checkWorkloadMemory(opts.what ?? w.name, w, [era.id], { force: opts.forceMemory });
     const preload = builtinPreload(w);
+    // A snapshot after every pass of a fullScans step and at every snapshot step.
+    const expected = w.steps.reduce((n, s) => n + (s.kind === 'fullScans' ? s.count : s.kind === 'snapshot' ? 1 : 0), 0);
+    let taken = 0;
+    const progress = opts.progress;
+    progress?.(0, expected, 'setting up');
     const profile = opts.ksmdCpu === undefined || opts.ksmdCpu === false ? null : cpuProfile(opts.ksmdCpu);
-    if (profile === null) return runWorkload(w, new WorkloadDriver(era, { sysfs, nodes, uid: opts.user }), preload ? { afterSetup: (d) => applyPreload(d, preload) } : {});
-    const driver = new CpuCountingDriver(era, { sysfs, nodes, uid: opts.user });
-    const onSnapshot = (snap: { label: string }) => {
-      if (/\.pass\d+$/.test(snap.label)) driver.passEnded();
+    const driver = profile === null ? new WorkloadDriver(era, { sysfs, nodes, uid: opts.user }) : new CpuCountingDriver(era, { sysfs, nodes, uid: opts.user });
+    const onSnapshot = (s: Snapshot) => {
+      if (driver instanceof CpuCountingDriver && /\.pass\d+$/.test(s.label)) driver.passEnded();
+      progress?.(++taken, Math.max(expected, taken), `${s.label}: ${s.pages_saved.toLocaleString('en-US')} pages saved`);
     };
-    const r: RunWithCpu = runWorkload(w, driver, preload ? { afterSetup: (d) => applyPreload(d, preload), onSnapshot } : { onSnapshot });
-    r.ksmdCpu = driver.ksmdCpu(profile);
+    const r: RunWithCpu = runWorkload(w, driver, {
+      ...(preload ? { afterSetup: (d: EraDriver) => applyPreload(d, preload) } : {}),
+      onSnapshot,
+    });
+    if (profile !== null && driver instanceof CpuCountingDriver) r.ksmdCpu = driver.ksmdCpu(profile);
     return r;
   } catch (e) {
     if (e instanceof WorkloadError) throw new CliError(e.message, 2);
