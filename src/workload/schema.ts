@@ -24,6 +24,7 @@ import { RAM_PAGES } from '../engine/memory/memory.js';
 import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { pageInRun, type RunContent, type SinglePage } from '../engine/pages.js';
 import { WorkloadError } from './errors.js';
+import { type Host, parseHost, parseTimeline, type Timeline, timelineToJson } from './timeline.js';
 
 export { WorkloadError } from './errors.js';
 export type { WorkloadErrorInfo } from './errors.js';
@@ -69,6 +70,9 @@ export interface Workload {
    */
   kernel?: string;
   sysfs?: Array<[name: string, value: string]>;
+  /** The machine's RAM and what happens when (timeline.ts): the timeline tools play it instead of the steps. */
+  host?: Host;
+  timeline?: Timeline;
   /** The file it was read from, if any. */
   source?: string;
 }
@@ -524,6 +528,17 @@ function parseSysfs(v: JsonValue | undefined): Array<[string, string]> {
   });
 }
 
+/** A value as plain JSON for the extensions' own checks (timeline.ts): integers as numbers, other numbers kept as written. */
+function plain(v: JsonValue | undefined): unknown {
+  if (v instanceof JsonNumber) {
+    const n = v.integer();
+    return n !== null && n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : { $number: v.raw };
+  }
+  if (Array.isArray(v)) return v.map(plain);
+  if (v instanceof JsonObject) return Object.fromEntries([...v.entries].map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
 /** "dir/two-guests.json" -> "two-guests" (os.path.splitext(os.path.basename(p))[0]). */
 function baseName(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
@@ -534,7 +549,7 @@ function baseName(path: string): string {
 
 function parseDocument(doc: JsonValue, source: string | undefined): Workload {
   if (!isObject(doc)) fail('top level', 'a workload must be a JSON object');
-  onlyKeys(doc, ['name', 'description', 'pagesToScan', 'hashTables', 'processes', 'steps'], 'top level', ['kernel', 'sysfs']);
+  onlyKeys(doc, ['name', 'description', 'pagesToScan', 'hashTables', 'processes', 'steps'], 'top level', ['kernel', 'sysfs', 'host', 'timeline']);
   const ht = doc.has('hashTables') ? doc.get('hashTables') : new JsonObject(new Map());
   if (!isObject(ht)) fail('top level', 'hashTables must be an object');
   onlyKeys(ht, ['pageHash', 'rmapHash', 'sha1Cache'], 'hashTables');
@@ -578,6 +593,8 @@ function parseDocument(doc: JsonValue, source: string | undefined): Workload {
     w.kernel = k;
   }
   if (doc.has('sysfs')) w.sysfs = parseSysfs(doc.get('sysfs'));
+  if (doc.has('host')) w.host = parseHost(plain(doc.get('host')));
+  if (doc.has('timeline')) w.timeline = parseTimeline(plain(doc.get('timeline')), new Map(processes.map((p) => [p.name, p.regions.map((r) => r.pages)])));
   if (source !== undefined) w.source = source;
   return w;
 }
@@ -719,6 +736,8 @@ export function workloadToJson(w: Workload): unknown {
   doc.processes = procs.some(([k]) => /^(?:0|[1-9][0-9]{0,9})$/.test(k) && Number(k) < 2 ** 32 - 1) ? ordered : ordered.toJSON();
   doc.steps = w.steps.map(stepToJson);
   if (w.kernel !== undefined) doc.kernel = w.kernel;
+  if (w.host !== undefined) doc.host = { ramPages: w.host.ramPages };
+  if (w.timeline !== undefined) doc.timeline = timelineToJson(w.timeline);
   if (w.sysfs !== undefined) doc.sysfs = new OrderedJson(w.sysfs.map(([k, v]) => [k, /^(?:0|[1-9][0-9]{0,14})$/.test(v) ? Number(v) : v]));
   return doc;
 }
