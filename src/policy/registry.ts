@@ -4,11 +4,16 @@
  * eras can run it. A tool takes a name with parsePolicies and asks the
  * entry (`refuse`, `create`); it never knows the policies one by one.
  */
+import { ADVISOR } from './advisor.js';
 import { FIXED } from './fixed.js';
+import { KATA } from './kata.js';
 import { KSMTUNED } from './ksmtuned.js';
+import { KUBEVIRT } from './kubevirt.js';
+import { MOM } from './mom.js';
 import type { PolicyEntry } from './policy.js';
+import { ZERO_PAGES } from './zero-pages.js';
 
-export const POLICIES: readonly PolicyEntry[] = [FIXED, KSMTUNED];
+export const POLICIES: readonly PolicyEntry[] = [FIXED, KSMTUNED, MOM, KUBEVIRT, KATA, ADVISOR, ZERO_PAGES];
 
 export const POLICY_NAMES: readonly string[] = POLICIES.map((p) => p.name);
 

@@ -85,6 +85,8 @@ export interface Work {
 }
 
 export interface TimelineResult {
+  /** Why the configuration could not run on its era (the policy needs a file it lacks, a knob was refused): one line; nothing ran. */
+  refused?: string;
   samples: Sample[];
   /** The policy's calls (and the boot's knob writes), with their times. */
   trace: TraceEntry[];
@@ -147,7 +149,9 @@ export function runTimeline(w: Workload, config: TimelineConfig, opts: { preload
   a.reserve(totalPages(w), w.processes.length);
   const trace: TraceEntry[] = [];
   const errors: string[] = [];
-  const now = () => a.now() / 1000;
+  // The schedule's time, ms: a batch may carry the clock a little past it (6.18 charges its scan time), the schedule does not drift.
+  let cur = 0;
+  const now = () => cur;
   const logAs = (by: string) => (calls: CallRecord[]) => {
     for (const c of calls) {
       trace.push({ t: now(), by, text: c.text, ok: c.ok });
@@ -212,13 +216,32 @@ export function runTimeline(w: Workload, config: TimelineConfig, opts: { preload
     guestPages: () => measure().mapped,
   };
 
+  const refused = (why: string): TimelineResult => ({
+    refused: why,
+    samples: [],
+    trace,
+    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0 },
+    end: { saved: 0, pagesSharing: 0, zeroPages: 0, rmapItems: 0, cowBreaks: 0 },
+    peakInUse: 0,
+    untilMs: until,
+    ramPages,
+    errors: [],
+  });
+  const why = config.policy.refuse(a);
+  if (why !== null) return refused(why);
+
   // ------------------------------------------------------------ boot knobs
   const boot = new Controls(a, logAs('boot'));
   boot.write('pages_to_scan', w.pagesToScan);
   boot.write('sleep_millisecs', BOOT_SLEEP_MS);
-  for (const [name, value] of w.sysfs ?? []) boot.write(name, value);
-  for (const [name, value] of config.knobs) boot.write(name, value);
   boot.flush();
+  for (const [name, value] of [...(w.sysfs ?? []), ...config.knobs]) {
+    if (a.sysfs === null && name !== 'pages_to_scan' && name !== 'sleep_millisecs') return refused(`knob ${name}=${value}: era ${entry.id} has no /sys/kernel/mm/ksm (/dev/ksm ioctls only)`);
+    boot.write(name, value);
+    const [c] = boot.flush();
+    if (c !== undefined && !c.ok) return refused(`knob ${name}=${value}: ${c.text.split('\n').pop()} under ${entry.id}`);
+  }
+  errors.length = 0;
 
   const policy = config.policy.create();
   const controls = new Controls(a, logAs(config.policy.name));
@@ -320,7 +343,8 @@ export function runTimeline(w: Workload, config: TimelineConfig, opts: { preload
     const wake = policy.nextWake();
     const candidates = [until, nextSample, churns.length ? nextChurn : Infinity, ev < timeline.events.length ? timeline.events[ev].at : Infinity, wake ?? Infinity];
     const to = Math.min(...candidates.filter((x) => x > t));
-    a.sleep(to - t);
+    if (a.now() < to * 1000) a.sleep(to - a.now() / 1000);
+    cur = to;
   }
 
   const m = a.merger;
