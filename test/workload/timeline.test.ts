@@ -1,4 +1,7 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/golden.js';
 import { builtinWorkload } from '../../src/workload/builtin.js';
 import { parseWorkloadText, stringifyWorkloadJson, workloadToJson } from '../../src/workload/schema.js';
 
@@ -43,4 +46,14 @@ test('builtin:vm-boot-storm is a timeline workload: six guests 10 s apart, two e
   t.is(w.host?.ramPages, 7168);
   t.deepEqual(w.timeline!.events.filter((e) => e.kind === 'start').map((e) => e.at), [0, 10000, 20000, 30000, 40000, 50000]);
   t.is(w.timeline!.events.filter((e) => e.kind === 'exit').length, 2);
+});
+
+test('the example of docs/workload-extensions.md (host and timeline) is a valid workload', (t) => {
+  const doc = readFileSync(join(ROOT, 'docs', 'workload-extensions.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Host and timeline'));
+  const m = /```json\n([\s\S]*?)\n```/.exec(section);
+  t.truthy(m);
+  const w = parseWorkloadText(m![1], 'example.json');
+  t.is(w.host?.ramPages, 4096);
+  t.is(w.timeline?.events.length, 6);
 });
