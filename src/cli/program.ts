@@ -167,7 +167,7 @@ export function buildProgram(io: Io): Command {
     .option('--merge <parts...>', 'join the JSON Lines of shards into the table and report of the whole sweep')
     .action(async (spec: string | undefined, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string; force?: boolean; policies?: string; sweep?: string[]; until?: number; list?: boolean; shard?: string; out?: string; merge?: string[] }, cmd: Command) => {
       if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
-      if (opts.merge !== undefined || opts.policies !== undefined || opts.sweep !== undefined || opts.list || opts.shard !== undefined || opts.out !== undefined) {
+      if (opts.merge !== undefined || opts.policies !== undefined || opts.sweep !== undefined || opts.list || opts.shard !== undefined || opts.out !== undefined || opts.until !== undefined) {
         await sweepCommand(spec, opts, cmd.getOptionValueSource('eras') === 'cli', io);
         return;
       }

@@ -125,3 +125,14 @@ test('bad sweep options are one line, exit 2', (t) => {
     t.is(r.stderr.trim(), message);
   }
 });
+
+test('a policy an era cannot run is a refused run with its one line, the others run', (t) => {
+  const r = ksmctl(['compare', workload, '--eras', 'v3:3.9,v3:6.18', '--policies', 'advisor', '--until', '5', '--jobs', '1']);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^0 +v3:3\.9 advisor +refused/m);
+  t.regex(r.stdout, /^#0 v3:3\.9 advisor: refused: policy advisor needs advisor_mode, advisor_target_scan_time \(the scan-time advisor appeared in Linux 6\.7\); era v3:3\.9 has no \/sys\/kernel\/mm\/ksm\/advisor_mode, advisor_target_scan_time$/m);
+  t.regex(r.stdout, /^1 +v3:6\.18 advisor +[0-9,]+ /m);
+  const c = ksmctl(['compare', workload, '--policies', 'fixed', '--checksum', 'xxhash']);
+  t.is(c.status, 2);
+  t.is(c.stderr.trim(), 'ksmctl: --checksum is for comparisons of eras over passes; a sweep runs the timeline (--until SECONDS)');
+});

@@ -141,6 +141,9 @@ export function mergeFiles(files: readonly string[]): SweepResult {
 export const POLICIES_HELP = `comma-separated tuning policies to run on the workload's timeline: ${POLICY_NAMES.join(', ')} (default with --sweep: fixed)`;
 
 export interface SweepCommandOptions extends SweepCliOptions {
+  checksum?: string;
+  passes?: number;
+  untilConverged?: boolean;
   list?: boolean;
   out?: string;
   merge?: string[];
@@ -159,6 +162,9 @@ export async function sweepCommand(source: string | undefined, opts: SweepComman
     }
     io.out(opts.json ? JSON.stringify(s, null, 2) : formatSweep(s));
   };
+  for (const [o, given] of [['checksum', opts.checksum !== undefined], ['passes', opts.passes !== undefined], ['until-converged', opts.untilConverged === true]] as const) {
+    if (given) throw new CliError(`--${o} is for comparisons of eras over passes; a sweep runs the timeline (--until SECONDS)`, 2);
+  }
   if (opts.merge !== undefined) {
     if (source !== undefined) throw new CliError(`--merge joins parts already run: give no WORKLOAD (got ${source})`, 2);
     for (const o of ['policies', 'sweep', 'shard', 'out', 'list', 'until'] as const) if (opts[o] !== undefined) throw new CliError(`--merge takes the sweep from its parts: --${o} does not go with it`, 2);
@@ -174,7 +180,8 @@ export async function sweepCommand(source: string | undefined, opts: SweepComman
   }
   if (opts.out !== undefined) checkOutputPath(opts.out, opts.force);
   if (opts.shard !== undefined && opts.out === undefined && (opts.json || opts.report !== undefined)) throw new CliError('--shard writes a part of the sweep: give --out FILE.jsonl (then --merge the parts for the table, --json or --report)', 2);
-  const tty = io.isTTY && process.stderr.isTTY;
+  // Progress goes to stderr: shown whenever stderr is a terminal, even with stdout redirected.
+  const tty = process.stderr.isTTY === true;
   const { shard, results } = await runPlannedSweep(p, opts, tty ? sweepProgressBars(opts.shard === undefined ? p.runs.length : shardRuns(p.runs, parseShard(opts.shard)).length, process.stderr) : undefined);
   if (opts.out !== undefined) {
     writeOutputFile(opts.out, shardText(p, shard, results), opts.force);
