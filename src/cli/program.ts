@@ -148,6 +148,8 @@ export function buildProgram(io: Io): Command {
     .command('compare')
     .description('run one workload under several eras side by side: pages saved, convergence, hashing and comparison work, tree and bucket shapes, copy-on-write breaks, metadata')
     .argument('[workload]', 'workload file, builtin:NAME[:key=value,...] (ksmctl workloads lists them), or snapshot:FILE')
+    // Required but for --merge, which joins parts already run: the usage line says what nearly every use needs.
+    .usage('[options] <workload>')
     .option('--eras <list>', `comma-separated eras: ${ERA_IDS.join(', ')} (v1 = v1:2008, v3 = v3:2.6.32; ksmctl eras lists them)`, DEFAULT_ERAS)
     .option('--checksum <list>', "run every era with each of these page checksums instead of its own: lookup2, lookup3, xxhash (an experiment, not era behaviour)")
     .addOption(new Option('--passes <n>', "exactly N more full passes after the workload's steps").argParser(count(0)).conflicts('untilConverged'))
@@ -164,14 +166,14 @@ export function buildProgram(io: Io): Command {
     .option('--list', 'print the sweep: one line per run, its index and configuration, and run nothing')
     .option('--shard <i/n>', 'run shard I of N of the sweep (the runs whose index is I-1 modulo N)')
     .option('--out <file.jsonl>', 'write the runs as JSON Lines (one part of --merge), whole and atomically')
-    .option('--merge <parts...>', 'join the JSON Lines of shards into the table and report of the whole sweep')
+    .option('--merge <parts...>', 'join the JSON Lines of shards (no WORKLOAD) into the table and report of the whole sweep')
     .action(async (spec: string | undefined, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string; force?: boolean; policies?: string; sweep?: string[]; until?: number; list?: boolean; shard?: string; out?: string; merge?: string[] }, cmd: Command) => {
       if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
       if (opts.merge !== undefined || opts.policies !== undefined || opts.sweep !== undefined || opts.list || opts.shard !== undefined || opts.out !== undefined || opts.until !== undefined) {
         await sweepCommand(spec, opts, cmd.getOptionValueSource('eras') === 'cli', io);
         return;
       }
-      if (spec === undefined) throw new CliError('compare needs a WORKLOAD (or --merge PARTS...)', 2);
+      if (spec === undefined) throw new CliError("missing required argument 'workload'", 2);
       const color = wantColor(io.isTTY);
       const bars = io.isTTY && process.stderr.isTTY
         ? (await import('../compare/progress.js')).progressBars

@@ -136,3 +136,16 @@ test('a policy an era cannot run is a refused run with its one line, the others 
   t.is(c.status, 2);
   t.is(c.stderr.trim(), 'ksmctl: --checksum is for comparisons of eras over passes; a sweep runs the timeline (--until SECONDS)');
 });
+
+test('on a terminal each run shows its progress and a line when it ends, with --jobs on every core', (t) => {
+  if (spawnSync('sh', ['-c', 'command -v script'], { encoding: 'utf8' }).status !== 0) {
+    t.pass('no script(1) here to give the command a terminal');
+    return;
+  }
+  const cmd = [process.execPath, KSMCTL, 'compare', ...SWEEP.filter((a, i) => a !== '--jobs' && SWEEP[i - 1] !== '--jobs')].map((a) => `'${a}'`).join(' ');
+  const r = spawnSync('script', ['-qfc', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+  t.is(r.status, 0, r.stderr);
+  const text = r.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+  for (let k = 1; k <= 8; k++) t.regex(text, new RegExp(`\\[${k}/8\\] #\\d v3:`));
+  t.regex(text, /pages saved/);
+});

@@ -171,7 +171,7 @@ export async function sweepCommand(source: string | undefined, opts: SweepComman
     show(mergeFiles(opts.merge));
     return;
   }
-  if (source === undefined) throw new CliError('compare needs a WORKLOAD (or --merge PARTS...)', 2);
+  if (source === undefined) throw new CliError("missing required argument 'workload'", 2);
   const p = planSweep(source, opts, existsSync, erasGiven);
   if (opts.list) {
     io.out(formatRunList(p.runs));
