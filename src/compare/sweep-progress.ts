@@ -35,6 +35,8 @@ export function sweepProgressBars(total: number, stream: NodeJS.WritableStream) 
       multi.log(`[${done}/${total}] #${r.index} ${r.label}: ${what}\n`);
     },
     stop() {
+      // Lines logged since the last redraw are written at the next one: draw once more, so the last run's line is not lost.
+      multi.update();
       multi.stop();
     },
   };

@@ -145,7 +145,7 @@ test('on a terminal each run shows its progress and a line when it ends, with --
   const cmd = [process.execPath, KSMCTL, 'compare', ...SWEEP.filter((a, i) => a !== '--jobs' && SWEEP[i - 1] !== '--jobs')].map((a) => `'${a}'`).join(' ');
   const r = spawnSync('script', ['-qfc', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
   t.is(r.status, 0, r.stderr);
-  const text = r.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+  const text = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   for (let k = 1; k <= 8; k++) t.regex(text, new RegExp(`\\[${k}/8\\] #\\d v3:`));
   t.regex(text, /pages saved/);
 });
