@@ -24,6 +24,7 @@ import { type EraId } from '../eras/registry.js';
 import { SIZEOF_KSM_RMAP_ITEM } from '../engine/merge/mainline-618.js';
 import type { TraceEntry } from '../policy/policy.js';
 import type { TimelineResult, Work } from '../timeline/run.js';
+import type { Preload } from '../workload/library.js';
 import { stringifyWorkloadJson, type Workload, workloadToJson } from '../workload/schema.js';
 
 export interface SweepKnob {
@@ -81,10 +82,19 @@ export function sweepRuns(spec: SweepSpec): SweepRun[] {
   return runs;
 }
 
-/** The sweep's id: 16 hex digits of a SHA-256 over what decides its results. */
-export function sweepId(spec: SweepSpec, w: Workload): string {
+/**
+ * The sweep's id: 16 hex digits of a SHA-256 over what decides its results,
+ * the bytes a workload preloads (from-files, a snapshot's) included, so
+ * shards run on machines whose files differ are not merged.
+ */
+export function sweepId(spec: SweepSpec, w: Workload, preload?: Preload): string {
   const doc = stringifyWorkloadJson({ workload: workloadToJson(w), eras: spec.eras, knobs: spec.knobs, policies: spec.policies, untilMs: spec.untilMs, format: 1 });
-  return createHash('sha256').update(doc).digest('hex').slice(0, 16);
+  const h = createHash('sha256').update(doc);
+  if (preload !== undefined) {
+    h.update(preload.data);
+    for (const f of preload.fills) h.update(`${f.proc}:${f.region}:`).update(new Uint8Array(f.pages.buffer, f.pages.byteOffset, f.pages.byteLength));
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 /** `2/3` -> shard 2 of 3 (I from 1 to N). */

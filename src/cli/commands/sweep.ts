@@ -69,7 +69,7 @@ export function planSweep(source: string, opts: SweepCliOptions, exists: (p: str
   if (twice !== undefined) throw new CliError(`--sweep ${twice} given twice`, 2);
   if (spec.untilMs !== null && (spec.untilMs < 1000 || spec.untilMs > MAX_UNTIL_MS)) throw new CliError(`--until must be from 1 to ${MAX_UNTIL_MS / 1000} seconds`, 2);
   const workload = resolveWorkload(source, exists, opts);
-  const id = sweepId(spec, workload);
+  const id = sweepId(spec, workload, builtinPreload(workload));
   const runs = sweepRuns(spec);
   const untilMs = spec.untilMs ?? workload.timeline?.until ?? DEFAULT_UNTIL_MS;
   return {
@@ -185,7 +185,7 @@ export async function sweepCommand(source: string | undefined, opts: SweepComman
   const { shard, results } = await runPlannedSweep(p, opts, tty ? sweepProgressBars(opts.shard === undefined ? p.runs.length : shardRuns(p.runs, parseShard(opts.shard)).length, process.stderr) : undefined);
   if (opts.out !== undefined) {
     writeOutputFile(opts.out, shardText(p, shard, results), opts.force);
-    io.err(`sweep ${p.id}, shard ${shard}: ${results.length} runs written to ${opts.out}`);
+    io.err(`sweep ${p.id}, shard ${shard}: ${results.length} run${results.length === 1 ? '' : 's'} written to ${opts.out}`);
     if (opts.shard !== undefined) return;
   } else if (opts.shard !== undefined) {
     io.out(shardText(p, shard, results).trimEnd());
