@@ -37,7 +37,7 @@ export function sweepHeader(s: SweepResult): string[] {
   const dims = [`${s.spec.eras.length} era${s.spec.eras.length === 1 ? '' : 's'}`, ...s.spec.knobs.map((k) => `${k.values.length} ${k.name}`), `${s.spec.policies.length} polic${s.spec.policies.length === 1 ? 'y' : 'ies'}`];
   return [
     w.description ? `${w.name}: ${w.description}` : w.name,
-    `sweep ${s.sweep}: ${s.runs.length} run${s.runs.length === 1 ? "" : "s"} (${dims.join(' x ')}); host ${int(w.ramPages)} pages (${bytes(w.ramPages * PAGE_SIZE)}), ${int(w.untilMs / 1000)} s of virtual time${w.timeline ? '' : ' (no timeline: every process starts at 0)'}.`,
+    `sweep ${s.sweep}: ${s.runs.length} run${s.runs.length === 1 ? '' : 's'} (${dims.join(' x ')}); host ${int(w.ramPages)} pages (${bytes(w.ramPages * PAGE_SIZE)}), ${int(w.untilMs / 1000)} s of virtual time${w.timeline ? '' : ' (no timeline: every process starts at 0)'}.`,
   ];
 }
 
