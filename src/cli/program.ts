@@ -14,6 +14,8 @@ import { addHostCommands, hostStatus } from './commands/host.js';
 import { addLegacyVerbs } from './commands/legacy-verbs.js';
 import { addRunCommand } from './commands/run.js';
 import { DEFAULT_ERAS, formatCompare, outputWidth, runCompare, writeReport } from './commands/compare.js';
+import { POLICIES_HELP, sweepCommand } from './commands/sweep.js';
+import { CliError } from './errors.js';
 import { formatEras, listEras } from './commands/eras.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 import { addSnapshotCommand } from './commands/snapshot.js';
@@ -160,7 +162,9 @@ export function buildProgram(io: Io): Command {
   program
     .command('compare')
     .description('run one workload under several eras side by side: pages saved, convergence, hashing and comparison work, tree and bucket shapes, copy-on-write breaks, metadata')
-    .argument('<workload>', 'workload file, builtin:NAME[:key=value,...] (ksmctl workloads lists them), or snapshot:FILE')
+    .argument('[workload]', 'workload file, builtin:NAME[:key=value,...] (ksmctl workloads lists them), or snapshot:FILE')
+    // Required but for --merge, which joins parts already run: the usage line says what nearly every use needs.
+    .usage('[options] <workload>')
     .option('--eras <list>', `comma-separated eras: ${ERA_IDS.join(', ')} (v1 = v1:2008, v3 = v3:2.6.32; ksmctl eras lists them)`, DEFAULT_ERAS)
     .option('--checksum <list>', "run every era with each of these page checksums instead of its own: lookup2, lookup3, xxhash (an experiment, not era behaviour)")
     .addOption(new Option('--passes <n>', "exactly N more full passes after the workload's steps").argParser(count(0)).conflicts('untilConverged'))
@@ -173,8 +177,20 @@ export function buildProgram(io: Io): Command {
     .option('--register <policy>', REGISTER_HELP)
     .option('--force', 'replace the --report file if it exists')
     .option('--force-memory', `${FORCE_MEMORY_HELP}; every configuration running at once holds its own copy`)
-    .action(async (spec: string, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; wide?: boolean; report?: string; register?: string; force?: boolean; forceMemory?: boolean }) => {
+    .option('--policies <list>', POLICIES_HELP)
+    .option('--sweep <knob=values>', 'a knob and its values (pages_to_scan=100,500): every combination with the eras and policies runs on the timeline (repeat for more knobs; docs/sweeps.md)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--until <seconds>', "the timeline's end (default: the workload's own, or 600 s)", count(1))
+    .option('--list', 'print the sweep: one line per run, its index and configuration, and run nothing')
+    .option('--shard <i/n>', 'run shard I of N of the sweep (the runs whose index is I-1 modulo N)')
+    .option('--out <file.jsonl>', 'write the runs as JSON Lines (one part of --merge), whole and atomically')
+    .option('--merge <parts...>', 'join the JSON Lines of shards (no WORKLOAD) into the table and report of the whole sweep')
+    .action(async (spec: string | undefined, opts: { eras: string; checksum?: string; passes?: number; untilConverged?: boolean; maxPasses: number; jobs?: number; json?: boolean; report?: string; register?: string; force?: boolean; policies?: string; sweep?: string[]; until?: number; list?: boolean; shard?: string; out?: string; merge?: string[]; wide?: boolean; forceMemory?: boolean }, cmd: Command) => {
       if (opts.report !== undefined) checkOutputPath(opts.report, opts.force);
+      if (opts.merge !== undefined || opts.policies !== undefined || opts.sweep !== undefined || opts.list || opts.shard !== undefined || opts.out !== undefined || opts.until !== undefined) {
+        await sweepCommand(spec, opts, cmd.getOptionValueSource('eras') === 'cli', io);
+        return;
+      }
+      if (spec === undefined) throw new CliError("missing required argument 'workload'", 2);
       const color = wantColor(io.isTTY);
       // Progress goes to stderr whenever it is a terminal, whatever stdout is (a file, a pipe, --json).
       const bars = progressWanted() ? (await import('../compare/progress.js')).progressBars : undefined;

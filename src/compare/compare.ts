@@ -7,7 +7,7 @@ import { preflight } from '../workload/runner.js';
 import { totalPages } from '../workload/schema.js';
 import type { Configuration } from './configs.js';
 import { type CompareInput, type ConfigResult, plannedWorkload, type Plan, type Progress, QUIET_PASSES, runConfiguration, scannableAtEnd, SLEEP_MS } from './run.js';
-import type { WorkerData, WorkerMessage } from './worker.js';
+import type { AnyWorkerData, WorkerData, WorkerMessage } from './worker.js';
 
 export interface Comparison {
   workload: {
@@ -40,7 +40,7 @@ export interface CompareOptions {
  * (tests, through tsx), worker.ts behind tsx's loader, which a worker thread
  * does not inherit.
  */
-function startWorker(data: WorkerData): Worker {
+export function startWorker(data: AnyWorkerData): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
   const url = new URL('./worker.ts', import.meta.url).href;
   const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;

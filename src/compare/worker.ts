@@ -5,12 +5,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Configuration } from './configs.js';
 import { type CompareInput, type Plan, type Progress, runConfiguration } from './run.js';
+import { runSweepRun, type SweepWorkerData } from './sweep-run.js';
 
 export interface WorkerData {
   input: CompareInput;
   config: Configuration;
   plan: Plan;
 }
+
+/** What a worker is given: a configuration of a comparison, or one run of a sweep (sweep-run.ts). */
+export type AnyWorkerData = WorkerData | SweepWorkerData;
 
 export type WorkerMessage =
   | { type: 'progress'; progress: Progress }
@@ -20,7 +24,9 @@ export type WorkerMessage =
 const PROGRESS_MS = 100;
 
 const port = parentPort;
-if (port !== null) {
+if (port !== null && 'sweepRun' in (workerData as AnyWorkerData)) {
+  runSweepRun(workerData as SweepWorkerData, port);
+} else if (port !== null) {
   const { input, config, plan } = workerData as WorkerData;
   let last = 0;
   let lastPasses = -1;

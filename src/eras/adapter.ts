@@ -209,6 +209,15 @@ export abstract class EraAdapter {
    */
   abstract setKnobs(k: Knobs, as?: Process): number;
   /**
+   * ksmd's run flag, batch and sleep at once as the era's control program
+   * or shell issues them, for logs (a tuning daemon's one decision): v2 and
+   * v3, the sleep, pages_to_scan and run writes; v1 overrides it with one
+   * KSM_START_STOP_KTHREAD carrying the whole struct (`ksmctl start N SLEEP`).
+   */
+  controlKnobs(k: Knobs): CallRecord[] {
+    return [this.setSleep(k.sleepMicros), this.setPagesToScan(k.pagesToScan), k.run ? this.start() : this.stop()];
+  }
+  /**
    * The calls the era's control program makes once, before its first
    * control (v1: ksmctl opens /dev/ksm), so that a log shows them as lines
    * of their own; none where a control is a shell's write to sysfs. A

@@ -316,6 +316,11 @@ export class V1Adapter extends EraAdapter {
     return { text: `${this.era.label} had no unmerge control`, ok: false };
   }
 
+  /** One KSM_START_STOP_KTHREAD with the whole struct, as `ksmctl start N SLEEP` (or `ksmctl stop`) sent it. */
+  override controlKnobs(k: Knobs): CallRecord[] {
+    return [this.startStop({ sleep: Math.round(k.sleepMicros), pagesToScan: k.pagesToScan, run: k.run })];
+  }
+
   setPagesToScan(n: number): CallRecord {
     const k = this.knobs();
     return this.startStop({ sleep: k.sleepMicros, pagesToScan: n, run: k.run });

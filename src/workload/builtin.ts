@@ -64,7 +64,51 @@ const GUESTS_LIVE = {
   steps: [...LIVE_GUESTS.map((g) => ({ register: g })), { fullScans: 1 }],
 };
 
-const BUILTINS: Record<string, unknown> = { guests: GUESTS, 'guests-live': GUESTS_LIVE };
+const STORM_GUESTS = Array.from({ length: 6 }, (_, i) => `guest-${i}`);
+
+/**
+ * A boot storm on a host with little headroom (docs/workload-extensions.md:
+ * host and timeline): six guests start 10 s apart from one image (zero
+ * pages, the shared image, a private heap), each grows a working set 20 s
+ * after it starts (the same content in every guest, then rewritten at 8
+ * pages a second, half of the writes going back to the common content),
+ * and two guests shut down at 150 and 200 s. The host's RAM (7168 pages,
+ * 28 MiB) is 1.17 times the guests' memory, so free memory falls below 20 %
+ * as the last guests boot, and rises again as KSM merges and guests exit:
+ * the pressure the tuning policies react to. Base-format tools run its
+ * steps: all six guests at once, three full passes.
+ */
+const VM_BOOT_STORM = {
+  name: 'vm-boot-storm',
+  description: 'Six guests boot 10 s apart from one image on a host with 17 % headroom, grow a churning working set, and two of them exit at 150 and 200 s (a timeline for the tuning policies).',
+  pagesToScan: 100,
+  host: { ramPages: 7168 },
+  processes: Object.fromEntries(
+    STORM_GUESTS.map((g, i) => [
+      g,
+      [
+        { runs: [{ pages: 128, content: 'zero' }, { pages: 512, content: { seedFrom: 100000 } }] },
+        { pages: 256, content: { seedFrom: 200000 + i * 1000 } },
+        { pages: 128, content: { seedFrom: 400000 } },
+      ],
+    ]),
+  ),
+  steps: [...STORM_GUESTS.map((g) => ({ register: g })), { fullScans: 3 }],
+  timeline: {
+    until: 300000,
+    events: [
+      ...STORM_GUESTS.flatMap((g, i) => [
+        { at: i * 10000, start: g },
+        { at: i * 10000 + 20000, grow: g, region: 2 },
+        { at: i * 10000 + 20000, churn: g, region: 2, pagesPerSecond: 8, revert: 50 },
+      ]),
+      { at: 150000, exit: 'guest-4' },
+      { at: 200000, exit: 'guest-5' },
+    ],
+  },
+};
+
+const BUILTINS: Record<string, unknown> = { guests: GUESTS, 'guests-live': GUESTS_LIVE, 'vm-boot-storm': VM_BOOT_STORM };
 
 /** What `ksmctl workload run` and ksmctl without a terminal run. */
 export const DEFAULT_WORKLOAD = 'guests';

@@ -27,8 +27,9 @@ import { FileError, MAX_WORKLOAD_BYTES, readRegularFile } from '../io/files.js';
 import { RAM_PAGES } from '../engine/memory/memory.js';
 import { pageInRun, type RunContent, type SinglePage } from '../engine/pages.js';
 import { WorkloadError } from './errors.js';
-import { type JsonNumber, JsonObject, type JsonValue, parseJson } from './json.js';
+import { JsonNumber, JsonObject, type JsonValue, parseJson } from './json.js';
 import { schemaProblem } from './validate.js';
+import { type Host, parseHost, parseTimeline, type Timeline, timelineToJson } from './timeline.js';
 
 export { WorkloadError } from './errors.js';
 export type { WorkloadErrorInfo } from './errors.js';
@@ -74,6 +75,9 @@ export interface Workload {
    */
   kernel?: string;
   sysfs?: Array<[name: string, value: string]>;
+  /** The machine's RAM and what happens when (timeline.ts): the timeline tools play it instead of the steps. */
+  host?: Host;
+  timeline?: Timeline;
   /** The file it was read from, if any. */
   source?: string;
 }
@@ -232,6 +236,17 @@ function step(i: number, obj: JsonObject, ctx: StepContext): Step {
   }
 }
 
+/** A value as plain JSON for the extensions' own checks (timeline.ts): integers as numbers, other numbers kept as written. */
+function plain(v: JsonValue | undefined): unknown {
+  if (v instanceof JsonNumber) {
+    const n = v.integer();
+    return n !== null && n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : { $number: v.raw };
+  }
+  if (Array.isArray(v)) return v.map(plain);
+  if (v instanceof JsonObject) return Object.fromEntries([...v.entries].map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
 /** "dir/two-guests.json" -> "two-guests" (os.path.splitext(os.path.basename(p))[0]). */
 function baseName(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
@@ -268,6 +283,8 @@ function parseDocument(doc: JsonValue, source: string | undefined): Workload {
   if (d.has('kernel')) w.kernel = d.get('kernel') as string;
   // "sysfs" (an extension): file name -> value, written in file order; integers as their decimal text.
   if (d.has('sysfs')) w.sysfs = [...(d.get('sysfs') as JsonObject).entries].map(([k, v]) => [k, typeof v === 'string' ? v : int(v).toString()]);
+  if (d.has('host')) w.host = parseHost(plain(d.get('host')));
+  if (d.has('timeline')) w.timeline = parseTimeline(plain(d.get('timeline')), new Map(processes.map((p) => [p.name, p.regions.map((r) => r.pages)])));
   if (source !== undefined) w.source = source;
   return w;
 }
@@ -408,6 +425,8 @@ export function workloadToJson(w: Workload): unknown {
   doc.processes = procs.some(([k]) => /^(?:0|[1-9][0-9]{0,9})$/.test(k) && Number(k) < 2 ** 32 - 1) ? ordered : ordered.toJSON();
   doc.steps = w.steps.map(stepToJson);
   if (w.kernel !== undefined) doc.kernel = w.kernel;
+  if (w.host !== undefined) doc.host = { ramPages: w.host.ramPages };
+  if (w.timeline !== undefined) doc.timeline = timelineToJson(w.timeline);
   if (w.sysfs !== undefined) doc.sysfs = new OrderedJson(w.sysfs.map(([k, v]) => [k, /^(?:0|[1-9][0-9]{0,14})$/.test(v) ? Number(v) : v]));
   return doc;
 }
