@@ -91,3 +91,19 @@ test('a SHORT content interned from its words and from its tail is one content, 
   t.deepEqual(slab.slice(s.offsetOf(a), s.offsetOf(a) + 4096), new Uint8Array(page.buffer));
   t.is(s.internWords(page, 0), a);
 });
+
+test('a SEED content is charged a full page against memory bounds, before and after it is written out, and nothing once freed', (t) => {
+  const s = new ContentStore();
+  // The first content allocates its slab's tails: the base is taken after it.
+  s.internShort(0, 1024, new Uint32Array(1), 0);
+  const base = s.chargedBytes();
+  const a = s.internSeed(7);
+  t.is(s.chargedBytes(), base + 4096);
+  s.slabOf(a);
+  t.is(s.chargedBytes(), base + 4096);
+  const b = s.internSeed(8);
+  t.is(s.chargedBytes(), base + 2 * 4096);
+  s.unref(a);
+  s.unref(b);
+  t.is(s.chargedBytes(), base);
+});

@@ -118,6 +118,8 @@ export class ContentStore {
   private nextId = 1;
   /** Live contents whose page is written in its slab (FULL). */
   private fullPages = 0;
+  /** Live SEED contents not written in their slab. */
+  private seedPages = 0;
   /** Live (referenced) distinct contents. */
   live = 0;
   /** Scratch page for building a content before interning it. */
@@ -399,6 +401,7 @@ export class ContentStore {
     }
     this.live--;
     if ((this.meta[4 * id + 1] & FULL) !== 0) this.fullPages--;
+    else if ((this.meta[4 * id + 1] & SEED) !== 0) this.seedPages--;
     for (const fn of this.onFree) fn(id);
     this.freeIds.push(id);
   }
@@ -484,6 +487,16 @@ export class ContentStore {
    */
   slabBytes(): number {
     return this.fullPages * PAGE_SIZE + this.tails.length * SLAB_PAGES * TAIL_WORDS * 4;
+  }
+
+  /**
+   * What a bound on page contents charges (a script run's memory limit):
+   * slabBytes, plus a full page for each SEED content not yet written out,
+   * since any reader in place (the 2008 and 2009 mergers) writes it out
+   * without interning anything, and the limit is checked at writes.
+   */
+  chargedBytes(): number {
+    return this.slabBytes() + this.seedPages * PAGE_SIZE;
   }
 
   /** Bytes of page storage and metadata held. */
@@ -573,6 +586,7 @@ export class ContentStore {
     m[4 * id + 2] = xorshiftStep(head);
     m[4 * id + 3] = h;
     this.tails[id >>> SLAB_SHIFT][(id & SLAB_MASK) * TAIL_WORDS] = x;
+    this.seedPages++;
     const b = h & this.bucketMask;
     this.chain[id] = this.buckets[b];
     this.buckets[b] = id;
@@ -605,6 +619,7 @@ export class ContentStore {
     this.writeLazy(id, this.slabWords(id >>> SLAB_SHIFT), (id & SLAB_MASK) * WORDS_PER_PAGE);
     this.meta[4 * id + 1] = m | FULL;
     this.fullPages++;
+    if ((m & SEED) !== 0) this.seedPages--;
   }
 
   private allocId(): number {
