@@ -10,7 +10,8 @@
  *
  * Cases (--case): ksmpages-worst, all-identical, guests-dedup, setup-distinct,
  * setup-identical, host-64g (full size only without --quick), end-to-end
- * (the command and the kernel).
+ * (the command and the kernel), compare (`ksmctl compare` of the six eras
+ * on the worst case, against each era alone).
  *
  * Eras are named by their registry ids (ksmctl eras); --era takes any
  * spelling of one.
@@ -21,6 +22,7 @@ import { memoryFootprint } from '../src/engine/footprint.js';
 import { ERA_IDS, eraById, type EraId, parseEra } from '../src/eras/registry.js';
 import { createDriver } from '../src/workload/eras.js';
 import { parseWorkloadText, type Workload } from '../src/workload/schema.js';
+import { childrenCpuSeconds } from './child-cpu.js';
 import { measureKernel, type KernelOutcome } from './kernel.js';
 
 interface Case {
@@ -226,6 +228,31 @@ function print(r: Result, c: Case): void {
   console.log('');
 }
 
+interface CompareTiming {
+  /** The eras of one `ksmctl compare` run. */
+  eras: string[];
+  seconds: number;
+  /** The command's CPU time (user + system, every worker thread), or null where it cannot be read. */
+  cpuSeconds: number | null;
+}
+
+/**
+ * `ksmctl compare builtin:ksmpages-worst:pages=N --eras ... --json` timed
+ * from spawn to exit (passes until converged, as by default).
+ */
+function compareRun(pages: number, eras: readonly string[]): CompareTiming {
+  const cli = fileURLToPath(new URL('../src/cli/ksmctl.js', import.meta.url));
+  const args = ['compare', `builtin:ksmpages-worst:pages=${pages}`, '--eras', eras.join(','), '--json'];
+  const c0 = childrenCpuSeconds();
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = (performance.now() - t0) / 1000;
+  const c1 = childrenCpuSeconds();
+  if (r.status !== 0) throw new Error(`ksmctl ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
+  JSON.parse(r.stdout);
+  return { eras: [...eras], seconds, cpuSeconds: c0 !== null && c1 !== null ? c1 - c0 : null };
+}
+
 /** The whole `ksmctl workload run` of the worst case, timed from spawn to exit, its JSON output read in full. */
 function endToEnd(pages: number, era: string, extra: string[]): EndToEnd {
   const cli = fileURLToPath(new URL('../src/cli/ksmctl.js', import.meta.url));
@@ -254,7 +281,7 @@ const eraArg = arg('--era');
 const onlyEra = eraArg === undefined ? undefined : parseEra(eraArg).id;
 const all = cases(quick);
 
-if (only !== undefined && onlyEra !== undefined && only !== 'end-to-end') {
+if (only !== undefined && onlyEra !== undefined && only !== 'end-to-end' && only !== 'compare') {
   // A child: run one case under one era and print its result as JSON.
   const c = all.find((x) => x.name === only);
   if (c === undefined) throw new Error(`no case ${only}`);
@@ -299,5 +326,21 @@ if (only !== undefined && onlyEra !== undefined && only !== 'end-to-end') {
       console.log('');
     }
   }
-  if (json) console.log(JSON.stringify({ node: process.version, quick, results, endToEnd: e2e, kernel }, null, 2));
+  let compare: { together: CompareTiming; alone: CompareTiming[] } | null = null;
+  if (only === 'compare' || (only === undefined && !quick)) {
+    const eras = onlyEra !== undefined ? [onlyEra] : ERA_IDS;
+    const alone = eras.map((e) => compareRun(worst, [e]));
+    const together = compareRun(worst, eras);
+    compare = { together, alone };
+    if (!json) {
+      console.log(`compare: ksmctl compare builtin:ksmpages-worst:pages=${worst} --json (until converged), the whole command as a child process`);
+      console.log('  target: the eras together at most the slowest era alone (which pays one setup)');
+      const cpu = (t: CompareTiming) => (t.cpuSeconds === null ? '' : ` (CPU ${t.cpuSeconds.toFixed(2)} s)`);
+      for (const a of alone) console.log(`  --eras ${a.eras[0]}: ${a.seconds.toFixed(2)} s${cpu(a)}`);
+      const slowest = Math.max(...alone.map((a) => a.seconds));
+      console.log(`  --eras ${together.eras.join(',')}: ${together.seconds.toFixed(2)} s${cpu(together)}; ${(together.seconds / slowest).toFixed(2)} of the slowest era alone`);
+      console.log('');
+    }
+  }
+  if (json) console.log(JSON.stringify({ node: process.version, quick, results, endToEnd: e2e, kernel, compare }, null, 2));
 }

@@ -10,7 +10,6 @@
  */
 
 import { PAGE_SIZE, WORDS_PER_PAGE } from './constants.js';
-import { INTERN_K, internFinish, internG } from './hash/intern-hash.js';
 
 export type SinglePage =
   | { kind: 'zero' }
@@ -72,10 +71,19 @@ function wordsOf(buffer: ArrayBufferLike): Uint32Array {
 /**
  * The 1024 words of a seeded page into words[w0 .. w0+1023] (SCHEMA.md:
  * xorshift32 from x = s * 2654435761 + 1 mod 2^32, 1 if that is 0).
- * Kept in int32 arithmetic: storing into a Uint32Array reduces mod 2^32.
  */
 function writeSeedWords(seed: number, words: Uint32Array, w0: number): void {
-  let x = seedStart(seed);
+  writeSeedChain(seedStart(seed), words, w0);
+}
+
+/**
+ * The 1024 words of the xorshift32 chain that starts from state x (x != 0):
+ * word j is the state after j + 1 steps. Every seeded page is one (x =
+ * seedStart(seed)), and x alone names it: the content store keeps a
+ * seeded page as x until its bytes are read (content-store.ts, SEED).
+ * Kept in int32 arithmetic: storing into a Uint32Array reduces mod 2^32.
+ */
+export function writeSeedChain(x: number, words: Uint32Array, w0: number): void {
   const end = w0 + WORDS_PER_PAGE;
   for (let j = w0; j < end; j++) {
     x ^= x << 13;
@@ -85,54 +93,37 @@ function writeSeedWords(seed: number, words: Uint32Array, w0: number): void {
   }
 }
 
+/** One xorshift32 step (13, 17, 5), as an int32. */
+export function xorshiftStep(x: number): number {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  return x ^ (x << 5);
+}
+
+/** The state one xorshift32 step came from: each of the three xor-shifts undone, last first. */
+function xorshiftBack(y: number): number {
+  y ^= (y << 5) ^ (y << 10) ^ (y << 15) ^ (y << 20) ^ (y << 25) ^ (y << 30);
+  y ^= y >>> 17;
+  return y ^ (y << 13) ^ (y << 26);
+}
+
 /**
- * Four seeded pages at once, for bulk fills: the pages of seeds s0..s3 into
- * words[base + 1024 k ..] (k = 0..3), and their intern hashes
- * (hash/intern-hash.ts) into hashes[0..3]. Each page's xorshift is one
- * chain of dependent operations; four chains side by side keep the CPU
- * busy, and each word is hashed while it is still in a register.
+ * The start state x if the 1024 words at words[base] are a xorshift32
+ * chain (writeSeedChain(x)), that is a seeded page; else 0 (no chain starts
+ * from 0). Most pages fail at the second word.
  */
-export function writeSeedPages4(s0: number, s1: number, s2: number, s3: number, words: Uint32Array, base: number, hashes: Uint32Array): void {
-  const K = INTERN_K;
-  let x0 = seedStart(s0);
-  let x1 = seedStart(s1);
-  let x2 = seedStart(s2);
-  let x3 = seedStart(s3);
-  let a0 = 0;
-  let a1 = 0;
-  let a2 = 0;
-  let a3 = 0;
-  for (let j = 0; j < WORDS_PER_PAGE; j++) {
-    x0 ^= x0 << 13;
-    x0 ^= x0 >>> 17;
-    x0 ^= x0 << 5;
-    x1 ^= x1 << 13;
-    x1 ^= x1 >>> 17;
-    x1 ^= x1 << 5;
-    x2 ^= x2 << 13;
-    x2 ^= x2 >>> 17;
-    x2 ^= x2 << 5;
-    x3 ^= x3 << 13;
-    x3 ^= x3 >>> 17;
-    x3 ^= x3 << 5;
-    words[base + j] = x0;
-    words[base + WORDS_PER_PAGE + j] = x1;
-    words[base + 2 * WORDS_PER_PAGE + j] = x2;
-    words[base + 3 * WORDS_PER_PAGE + j] = x3;
-    const k = K[j];
-    a0 = (a0 + Math.imul(internG(x0), k)) | 0;
-    a1 = (a1 + Math.imul(internG(x1), k)) | 0;
-    a2 = (a2 + Math.imul(internG(x2), k)) | 0;
-    a3 = (a3 + Math.imul(internG(x3), k)) | 0;
+export function seedChainStart(words: Uint32Array, base: number): number {
+  let x = words[base] | 0;
+  if (x === 0 || (words[base + 1] | 0) !== (x = xorshiftStep(x))) return 0;
+  for (let j = 2; j < WORDS_PER_PAGE; j++) {
+    x = xorshiftStep(x);
+    if ((words[base + j] | 0) !== x) return 0;
   }
-  hashes[0] = internFinish(a0);
-  hashes[1] = internFinish(a1);
-  hashes[2] = internFinish(a2);
-  hashes[3] = internFinish(a3);
+  return xorshiftBack(words[base] | 0);
 }
 
 /** The xorshift state a seeded page starts from (SCHEMA.md). */
-function seedStart(seed: number): number {
+export function seedStart(seed: number): number {
   const x = (Math.imul(seed | 0, SEED_MULTIPLIER | 0) + 1) | 0;
   return x === 0 ? 1 : x;
 }

@@ -312,7 +312,7 @@ export class Interpreter {
   /** Throws when the machine holds more page contents than the run allows. */
   private checkMemory(): void {
     const max = this.opts.maxContentBytes;
-    if (max !== undefined && this.sys.memory.contents.slabBytes() > max) {
+    if (max !== undefined && this.sys.memory.contents.chargedBytes() > max) {
       throw new RunLimitError(`out of memory: the machine holds more than ${formatBytes(max)} of page contents (the limit of this run)`);
     }
   }

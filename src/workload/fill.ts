@@ -8,20 +8,19 @@
  *   - seedFrom and tailFrom runs remember the content id of each of their
  *     pages under the run's spec (ContentStore.specRun), so that the next
  *     process filled from the same spec (every guest booted from one image)
- *     finds them without generating a page; the pages that are new are
- *     generated four at a time and hashed as they are written
- *     (writeSeedPages4), and tail pages, zero but for their last 8 bytes,
- *     are interned from those 8 bytes alone (ContentStore.internShort).
+ *     finds them without generating a page; seeded pages are interned as
+ *     their seeds, not generated (ContentStore.internSeed), and tail pages,
+ *     zero but for their last 8 bytes, from those 8 bytes alone
+ *     (ContentStore.internShort).
  * Pages are faulted in in address order and contents interned in page
  * order, as a page-by-page fill would: the frame and content ids are the
  * same.
  */
 import { WORDS_PER_PAGE } from '../engine/constants.js';
-import { HOST_LITTLE_ENDIAN } from '../engine/hash/word-view.js';
 import type { ContentStore } from '../engine/memory/content-store.js';
 import type { Memory } from '../engine/memory/memory.js';
 import type { Mm, Vma } from '../engine/memory/mm.js';
-import { type RunContent, type SinglePage, writePageBytes, writeSeedPages4 } from '../engine/pages.js';
+import type { RunContent, SinglePage } from '../engine/pages.js';
 import type { Region } from './schema.js';
 
 /** The content id of a page spec, with one reference for the caller. */
@@ -37,8 +36,7 @@ export function internPage(memory: Memory, page: SinglePage): number {
     case 'tail':
       return internTail(contents, Number(page.n & 0xffffffffn), Number((page.n >> 32n) & 0xffffffffn));
     case 'seed':
-      // Seeds are keyed by number: the spec cache of a big workload holds one per page.
-      return contents.internSpec(page.seed, (out) => writePageBytes(page, out, 0));
+      return contents.internSeed(page.seed);
   }
 }
 
@@ -60,10 +58,19 @@ export function fillRegion(memory: Memory, mm: Mm, addr: number, region: Region)
 function fillRun(memory: Memory, vma: Vma, at: number, c: RunContent, n: number): void {
   const contents = memory.contents;
   switch (c.kind) {
-    case 'seedFrom':
-      if (HOST_LITTLE_ENDIAN) fillSeedFrom(memory, vma, at, c.seed, n);
-      else for (let j = 0; j < n; j++) memory.faultIn(vma, at + j, internPage(memory, { kind: 'seed', seed: c.seed + j }));
+    case 'seedFrom': {
+      const r = contents.specRun(`seedFrom:${c.seed}`, n);
+      for (let j = 0; j < n; j++) {
+        let id = contents.takeSpecRun(r, j);
+        if (id === 0) {
+          // Seeds are 32-bit (SCHEMA.md): page j of a run wraps as the bytes do.
+          id = contents.internSeed((c.seed + j) >>> 0);
+          contents.keepSpecRun(r, j, id);
+        }
+        memory.faultIn(vma, at + j, id);
+      }
       return;
+    }
     case 'tailFrom': {
       const r = contents.specRun(`tailFrom:${c.n}`, n);
       let lo = Number(c.n & 0xffffffffn);
@@ -107,10 +114,6 @@ function fillRun(memory: Memory, vma: Vma, at: number, c: RunContent, n: number)
 
 const oneWord = new Uint32Array(1);
 const tailWords = new Uint32Array(2);
-/** The hashes of four generated pages, and their ids. */
-const batchHashes = new Uint32Array(4);
-const batchIds = new Int32Array(4);
-
 /** The page of a `tail` content n = hi * 2^32 + lo: zero but for its last two words. */
 function internTail(contents: ContentStore, lo: number, hi: number): number {
   tailWords[0] = lo;
@@ -118,33 +121,4 @@ function internTail(contents: ContentStore, lo: number, hi: number): number {
   if (lo !== 0) return contents.internShort(0, WORDS_PER_PAGE - 2, tailWords, 0);
   // A zero low word lengthens the run of zeros by one (by two for the zero page).
   return hi !== 0 ? contents.internShort(0, WORDS_PER_PAGE - 1, tailWords, 1) : contents.internShort(0, WORDS_PER_PAGE, tailWords, 0);
-}
-
-/** A seedFrom run: page j is seed seed + j. */
-function fillSeedFrom(memory: Memory, vma: Vma, at: number, seed: number, n: number): void {
-  const contents = memory.contents;
-  const r = contents.specRun(`seedFrom:${seed}`, n);
-  for (let j = 0; j < n; j += 4) {
-    const m = Math.min(4, n - j);
-    let missing = false;
-    for (let k = 0; k < m; k++) {
-      batchIds[k] = contents.takeSpecRun(r, j + k);
-      if (batchIds[k] === 0) missing = true;
-    }
-    let words: Uint32Array = batchHashes;
-    if (missing) {
-      const s = seed + j;
-      // Written where the new contents will live when it can be (four pages are always written).
-      words = contents.stage(4);
-      writeSeedPages4(s, s + 1, s + 2, s + 3, words, contents.stageBase, batchHashes);
-    }
-    for (let k = 0; k < m; k++) {
-      let id = batchIds[k];
-      if (id === 0) {
-        id = contents.internStaged(words, k, batchHashes[k]);
-        contents.keepSpecRun(r, j + k, id);
-      }
-      memory.faultIn(vma, at + j + k, id);
-    }
-  }
 }

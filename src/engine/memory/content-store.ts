@@ -4,21 +4,25 @@
  *
  * Layout (struct of arrays, indexed by content id; id 0 is "none"):
  *   pages[id >> SLAB_SHIFT]   Uint8Array slab of SLAB_PAGES pages (4 MiB,
- *                             allocated zeroed and touched only where a
+ *                             allocated zeroed when a first page of it is
+ *                             written in full, and touched only where a
  *                             page is written); the bytes of content id
  *                             live at (id & SLAB_MASK) * PAGE_SIZE when
  *                             meta says FULL
  *   tails[id >> SLAB_SHIFT]   Uint32Array of SLAB_PAGES * TAIL_WORDS words:
  *                             the words after the leading run of a SHORT
- *                             content (below)
+ *                             content (below); for a SEED content, its
+ *                             chain's start state in the first
  *   meta[4 id]                the first word (head), as an int32
- *   meta[4 id + 1]            run | FULL: run (1..1024) is how many leading
- *                             words equal the head; FULL means the slab
- *                             holds the whole page
+ *   meta[4 id + 1]            run | FULL | SEED: run (1..1024) is how many
+ *                             leading words equal the head; FULL means the
+ *                             slab holds the whole page; SEED that the page
+ *                             is a seeded one (below)
  *   meta[4 id + 2]            next: the word at index run, the first one
  *                             that differs from the head (the head itself
  *                             when run is 1024)
- *   meta[4 id + 3]            the intern hash of the bytes (intern-hash.ts)
+ *   meta[4 id + 3]            the intern hash of the bytes (intern-hash.ts),
+ *                             or of the chain's start for a SEED content
  *                             The four share 16 bytes, so that comparing two
  *                             pages in a tree walk costs one cache miss per
  *                             page when they differ in their first word,
@@ -45,6 +49,19 @@
  * pageOf, which builds them in a scratch page instead). So a workload of a
  * million such pages costs 32 bytes of tail apiece, not a 4 KiB page fault.
  *
+ * A SEED content is a seeded page (pages.ts: a xorshift32 chain of 1024
+ * words from a start state x, the workloads' random contents): it is stored
+ * as x alone, interned under a hash of x, and its 1024 words are generated
+ * where and when they are read, like a SHORT content's. Any page interned
+ * from its words is checked for being such a chain first (most fail at the
+ * second word), so a seeded page is one content however it arrives. Its
+ * head and next are the chain's first two words, its run is 1 (xorshift32
+ * has no fixed point), so two seeded pages always differ in their head,
+ * and a comparison needs the words only against an unseeded page that
+ * opens with the same two words. Filling a gibibyte of distinct seeded
+ * pages thus writes no page, and their bytes are generated once per pass
+ * that checksums them.
+ *
  * The per-id arrays (26 bytes per id) grow by nextCapacity, and trim() cuts
  * them to the ids handed out once a workload is set up, so that no growth
  * slack is carried through the scans.
@@ -55,7 +72,8 @@
  * one) and the writer's frame switches to it.
  */
 import { PAGE_SIZE, WORDS_PER_PAGE } from '../constants.js';
-import { internHashShort, internHashWords } from '../hash/intern-hash.js';
+import { internFinish, internHashShort, internHashWords } from '../hash/intern-hash.js';
+import { seedChainStart, seedStart, writePageBytes, writeSeedChain, xorshiftStep } from '../pages.js';
 
 const SLAB_SHIFT = 10;
 const SLAB_PAGES = 1 << SLAB_SHIFT;
@@ -66,9 +84,13 @@ const TAIL_WORDS = 8;
 const SHORT_RUN = WORDS_PER_PAGE - TAIL_WORDS;
 /** meta[4 id + 1]: the run in the low 16 bits, and this bit when the slab holds the page. */
 const FULL = 1 << 16;
+/** meta[4 id + 1]: the content is a seeded page kept as its chain's start (see SEED above). */
+const SEED = 1 << 17;
 const RUN_MASK = 0xffff;
 /** The spec caches are emptied beyond this many entries. */
 const SPEC_CACHE_MAX = 1 << 24;
+/** Mixed into a seeded page's start state before hashing it. */
+const CHAIN_SALT = 0x5eed5eed;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
@@ -82,8 +104,9 @@ export interface SpecRun {
 }
 
 export class ContentStore {
-  private pages: Uint8Array[] = [];
-  private pageWords: Uint32Array[] = [];
+  /** The page slabs, allocated by slabWords when a page of theirs is first written in full. */
+  private pages: Array<Uint8Array | undefined> = [];
+  private pageWords: Array<Uint32Array | undefined> = [];
   private tails: Uint32Array[] = [];
   refs = new Int32Array(1024);
   private chain = new Int32Array(1024);
@@ -95,6 +118,8 @@ export class ContentStore {
   private nextId = 1;
   /** Live contents whose page is written in its slab (FULL). */
   private fullPages = 0;
+  /** Live SEED contents not written in their slab. */
+  private seedPages = 0;
   /** Live (referenced) distinct contents. */
   live = 0;
   /** Scratch page for building a content before interning it. */
@@ -121,7 +146,7 @@ export class ContentStore {
    */
   slabOf(id: number): Uint8Array {
     this.makeFull(id);
-    return this.pages[id >>> SLAB_SHIFT];
+    return this.pages[id >>> SLAB_SHIFT]!;
   }
 
   offsetOf(id: number): number {
@@ -131,7 +156,7 @@ export class ContentStore {
   /** The slab of content `id` as words (the page at offsetOf(id) / 4), written in full as slabOf does. */
   wordsOf(id: number): Uint32Array {
     this.makeFull(id);
-    return this.pageWords[id >>> SLAB_SHIFT];
+    return this.pageWords[id >>> SLAB_SHIFT]!;
   }
 
   /**
@@ -141,9 +166,9 @@ export class ContentStore {
   pageOf(id: number): Uint8Array {
     if ((this.meta[4 * id + 1] & FULL) !== 0) {
       this.pageOffset = (id & SLAB_MASK) * PAGE_SIZE;
-      return this.pages[id >>> SLAB_SHIFT];
+      return this.pages[id >>> SLAB_SHIFT]!;
     }
-    this.writeShort(id, this.viewWords, 0);
+    this.writeLazy(id, this.viewWords, 0);
     this.pageOffset = 0;
     return this.view;
   }
@@ -152,9 +177,9 @@ export class ContentStore {
   pageWordsOf(id: number): Uint32Array {
     if ((this.meta[4 * id + 1] & FULL) !== 0) {
       this.pageOffset = (id & SLAB_MASK) * PAGE_SIZE;
-      return this.pageWords[id >>> SLAB_SHIFT];
+      return this.pageWords[id >>> SLAB_SHIFT]!;
     }
-    this.writeShort(id, this.viewWords, 0);
+    this.writeLazy(id, this.viewWords, 0);
     this.pageOffset = 0;
     return this.viewWords;
   }
@@ -227,6 +252,10 @@ export class ContentStore {
 
   /** Interns the 1024 words at `words[base]` and returns the id, with one more reference. */
   internWords(words: Uint32Array, base: number): number {
+    if (LITTLE_ENDIAN) {
+      const x = seedChainStart(words, base);
+      if (x !== 0) return this.internChain(x);
+    }
     return this.internHashed(words, base, internHashWords(words, base));
   }
 
@@ -235,6 +264,10 @@ export class ContentStore {
    * (internHashWords, or a generator that hashed them as it wrote them).
    */
   internHashed(words: Uint32Array, base: number, h: number): number {
+    if (LITTLE_ENDIAN) {
+      const x = seedChainStart(words, base);
+      if (x !== 0) return this.internChain(x);
+    }
     const head = words[base];
     let run = 1;
     while (run < WORDS_PER_PAGE && words[base + run] === head) run++;
@@ -257,44 +290,14 @@ export class ContentStore {
   }
 
   /**
-   * Where a bulk generator should write the next `n` pages (n at most 4):
-   * the slab pages of the next new ids when they follow each other in one
-   * slab (no freed id waits for reuse), so that a new content is generated
-   * in place instead of copied; else the scratch of `n` pages. The pages at
-   * stageBase + 1024 k are then interned in order with internStaged.
+   * Interns the seeded page of `seed` (pages.ts, SCHEMA.md) without
+   * generating it (see SEED above), with one more reference.
    */
-  stage(n: number): Uint32Array {
-    const id = this.nextId;
-    if (this.freeIds.length === 0 && (id & SLAB_MASK) + n <= SLAB_PAGES) {
-      if ((id >>> SLAB_SHIFT) >= this.pages.length) this.addSlab();
-      this.stageBase = (id & SLAB_MASK) * WORDS_PER_PAGE;
-      return this.pageWords[id >>> SLAB_SHIFT];
-    }
-    this.stageBase = 0;
-    return this.stageScratch;
-  }
-
-  /** Word index of the first staged page in the array stage() returned. */
-  stageBase = 0;
-  private readonly stageScratch = new Uint32Array(4 * WORDS_PER_PAGE);
-
-  /**
-   * Interns staged page k (stage()) whose intern hash is h. A new content
-   * written where its id's page is stays there; otherwise it is copied.
-   */
-  internStaged(words: Uint32Array, k: number, h: number): number {
-    const base = this.stageBase + k * WORDS_PER_PAGE;
-    const head = words[base];
-    let run = 1;
-    while (run < WORDS_PER_PAGE && words[base + run] === head) run++;
-    const found = this.find(h, head | 0, run, words, base);
-    if (found !== 0) return found;
-    const short = run >= SHORT_RUN;
-    const next = this.freeIds.length === 0 ? this.nextId : -1;
-    if (!short && next > 0 && words === this.pageWords[next >>> SLAB_SHIFT] && base === (next & SLAB_MASK) * WORDS_PER_PAGE) {
-      return this.add(h, head | 0, run, words, base, false, true);
-    }
-    return this.add(h, head | 0, run, words, base, short);
+  internSeed(seed: number): number {
+    if (LITTLE_ENDIAN) return this.internChain(seedStart(seed));
+    // A big-endian host stores the words byte-swapped: interned from its bytes.
+    writePageBytes({ kind: 'seed', seed }, this.scratch, 0);
+    return this.internScratch();
   }
 
   /**
@@ -398,6 +401,7 @@ export class ContentStore {
     }
     this.live--;
     if ((this.meta[4 * id + 1] & FULL) !== 0) this.fullPages--;
+    else if ((this.meta[4 * id + 1] & SEED) !== 0) this.seedPages--;
     for (const fn of this.onFree) fn(id);
     this.freeIds.push(id);
   }
@@ -441,15 +445,19 @@ export class ContentStore {
     let wb: Uint32Array;
     let ob: number;
     if ((ma & FULL) !== 0) {
-      wa = this.pageWords[a >>> SLAB_SHIFT];
+      wa = this.pageWords[a >>> SLAB_SHIFT]!;
       oa = (a & SLAB_MASK) * WORDS_PER_PAGE;
+    } else if ((ma & SEED) !== 0) {
+      writeSeedChain(this.tails[a >>> SLAB_SHIFT][(a & SLAB_MASK) * TAIL_WORDS] | 0, (wa = this.compareA), (oa = 0));
     } else {
       wa = this.tails[a >>> SLAB_SHIFT];
       oa = (a & SLAB_MASK) * TAIL_WORDS - ra;
     }
     if ((mb & FULL) !== 0) {
-      wb = this.pageWords[b >>> SLAB_SHIFT];
+      wb = this.pageWords[b >>> SLAB_SHIFT]!;
       ob = (b & SLAB_MASK) * WORDS_PER_PAGE;
+    } else if ((mb & SEED) !== 0) {
+      writeSeedChain(this.tails[b >>> SLAB_SHIFT][(b & SLAB_MASK) * TAIL_WORDS] | 0, (wb = this.compareB), (ob = 0));
     } else {
       wb = this.tails[b >>> SLAB_SHIFT];
       ob = (b & SLAB_MASK) * TAIL_WORDS - rb;
@@ -468,6 +476,9 @@ export class ContentStore {
 
   /** Bytes read by the last compare() of two different contents. */
   lastCompareBytes = 0;
+  /** Where compare() generates a seeded page that it must read past its second word. */
+  private readonly compareA = new Uint32Array(WORDS_PER_PAGE);
+  private readonly compareB = new Uint32Array(WORDS_PER_PAGE);
 
   /**
    * Bytes of page storage (page contents) held: the slab pages of the live
@@ -476,6 +487,16 @@ export class ContentStore {
    */
   slabBytes(): number {
     return this.fullPages * PAGE_SIZE + this.tails.length * SLAB_PAGES * TAIL_WORDS * 4;
+  }
+
+  /**
+   * What a bound on page contents charges (a script run's memory limit):
+   * slabBytes, plus a full page for each SEED content not yet written out,
+   * since any reader in place (the 2008 and 2009 mergers) writes it out
+   * without interning anything, and the limit is checked at writes.
+   */
+  chargedBytes(): number {
+    return this.slabBytes() + this.seedPages * PAGE_SIZE;
   }
 
   /** Bytes of page storage and metadata held. */
@@ -495,10 +516,12 @@ export class ContentStore {
     const m = this.meta;
     for (let id = this.buckets[h & this.bucketMask]; id !== 0; id = this.chain[id]) {
       if (m[4 * id + 3] !== (h | 0) || m[4 * id] !== head || (m[4 * id + 1] & RUN_MASK) !== run) continue;
+      // A seeded page is interned by its chain's start only (internChain): never equal to the page looked for here.
+      if ((m[4 * id + 1] & SEED) !== 0) continue;
       let w: Uint32Array;
       let o: number;
       if ((m[4 * id + 1] & FULL) !== 0) {
-        w = this.pageWords[id >>> SLAB_SHIFT];
+        w = this.pageWords[id >>> SLAB_SHIFT]!;
         o = (id & SLAB_MASK) * WORDS_PER_PAGE;
       } else {
         w = this.tails[id >>> SLAB_SHIFT];
@@ -515,7 +538,7 @@ export class ContentStore {
   }
 
   /** A new content (one reference) for the page of `find`'s arguments; only its tail is stored when `short`. */
-  private add(h: number, head: number, run: number, src: Uint32Array, off: number, short: boolean, inPlace = false): number {
+  private add(h: number, head: number, run: number, src: Uint32Array, off: number, short: boolean): number {
     const id = this.allocId();
     const s = id >>> SLAB_SHIFT;
     const k = id & SLAB_MASK;
@@ -526,7 +549,7 @@ export class ContentStore {
       for (let i = run; i < WORDS_PER_PAGE; i++) t[o + i] = src[off + i];
       this.meta[4 * id + 1] = run;
     } else {
-      if (!inPlace) this.pageWords[s].set(src.subarray(off, off + WORDS_PER_PAGE), k * WORDS_PER_PAGE);
+      this.slabWords(s).set(src.subarray(off, off + WORDS_PER_PAGE), k * WORDS_PER_PAGE);
       this.meta[4 * id + 1] = run | FULL;
       this.fullPages++;
     }
@@ -541,6 +564,44 @@ export class ContentStore {
     return id;
   }
 
+  /**
+   * The live seeded content whose chain starts from x (pages.ts), with one
+   * more reference; a new SEED content if there is none.
+   */
+  private internChain(x: number): number {
+    const h = internFinish(x ^ CHAIN_SALT);
+    let m = this.meta;
+    for (let id = this.buckets[h & this.bucketMask]; id !== 0; id = this.chain[id]) {
+      if (m[4 * id + 3] === (h | 0) && (m[4 * id + 1] & SEED) !== 0 && (this.tails[id >>> SLAB_SHIFT][(id & SLAB_MASK) * TAIL_WORDS] | 0) === x) {
+        this.refs[id]++;
+        return id;
+      }
+    }
+    const id = this.allocId();
+    const head = xorshiftStep(x);
+    // allocId may have grown the arrays: this.meta, not m, from here on.
+    m = this.meta;
+    m[4 * id] = head;
+    m[4 * id + 1] = 1 | SEED;
+    m[4 * id + 2] = xorshiftStep(head);
+    m[4 * id + 3] = h;
+    this.tails[id >>> SLAB_SHIFT][(id & SLAB_MASK) * TAIL_WORDS] = x;
+    this.seedPages++;
+    const b = h & this.bucketMask;
+    this.chain[id] = this.buckets[b];
+    this.buckets[b] = id;
+    this.refs[id] = 1;
+    this.live++;
+    if (this.live > this.buckets.length * 2) this.rehash();
+    return id;
+  }
+
+  /** The page of a content not written in its slab (SEED or SHORT) into words[base ..]. */
+  private writeLazy(id: number, words: Uint32Array, base: number): void {
+    if ((this.meta[4 * id + 1] & SEED) !== 0) writeSeedChain(this.tails[id >>> SLAB_SHIFT][(id & SLAB_MASK) * TAIL_WORDS] | 0, words, base);
+    else this.writeShort(id, words, base);
+  }
+
   /** The page of SHORT content id into words[base ..]. */
   private writeShort(id: number, words: Uint32Array, base: number): void {
     const m = this.meta[4 * id + 1];
@@ -551,13 +612,14 @@ export class ContentStore {
     for (let i = run; i < WORDS_PER_PAGE; i++) words[base + i] = t[o + i];
   }
 
-  /** Writes a SHORT content's page into its slab page, for the callers that read slabs in place. */
+  /** Writes a SHORT or SEED content's page into its slab page, for the callers that read slabs in place. */
   private makeFull(id: number): void {
     const m = this.meta[4 * id + 1];
     if ((m & FULL) !== 0 || id === 0 || id >= this.nextId) return;
-    this.writeShort(id, this.pageWords[id >>> SLAB_SHIFT], (id & SLAB_MASK) * WORDS_PER_PAGE);
+    this.writeLazy(id, this.slabWords(id >>> SLAB_SHIFT), (id & SLAB_MASK) * WORDS_PER_PAGE);
     this.meta[4 * id + 1] = m | FULL;
     this.fullPages++;
+    if ((m & SEED) !== 0) this.seedPages--;
   }
 
   private allocId(): number {
@@ -565,15 +627,27 @@ export class ContentStore {
     if (reused !== undefined) return reused;
     const id = this.nextId++;
     if (id >= this.refs.length) this.grow(id + 1);
-    if ((id >>> SLAB_SHIFT) >= this.pages.length) this.addSlab();
+    if ((id >>> SLAB_SHIFT) >= this.tails.length) this.tails.push(new Uint32Array(SLAB_PAGES * TAIL_WORDS));
     return id;
   }
 
-  private addSlab(): void {
-    const slab = new Uint8Array(SLAB_PAGES * PAGE_SIZE);
-    this.pages.push(slab);
-    this.pageWords.push(new Uint32Array(slab.buffer));
-    this.tails.push(new Uint32Array(SLAB_PAGES * TAIL_WORDS));
+  /**
+   * The page slab s as words, allocated when its first page is written in
+   * full: a workload of SEED and SHORT contents allocates none (allocating
+   * gibibytes of zeroed buffers nobody writes costs garbage collections).
+   */
+  private slabWords(s: number): Uint32Array {
+    let w = this.pageWords[s];
+    if (w === undefined) {
+      while (this.pages.length <= s) {
+        this.pages.push(undefined);
+        this.pageWords.push(undefined);
+      }
+      const slab = new Uint8Array(SLAB_PAGES * PAGE_SIZE);
+      this.pages[s] = slab;
+      this.pageWords[s] = w = new Uint32Array(slab.buffer);
+    }
+    return w;
   }
 
   private grow(min: number): void {
