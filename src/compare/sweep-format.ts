@@ -25,7 +25,7 @@ export function sweepColumns(s: SweepResult): Array<{ head: string; cell: (r: Ru
     { head: 'saved (end)', cell: (r) => (r.refused !== undefined ? 'refused' : int(r.savedEnd)) },
     { head: '50 % at', cell: ok((r) => seconds(r.t50Ms)) },
     { head: '90 % at', cell: ok((r) => seconds(r.t90Ms)) },
-    ...(cpu ? [{ head: 'ksmd CPU', cell: ok((r) => (r.ksmdCpu ? `${r.ksmdCpu.seconds.toFixed(2)} s, ${(r.ksmdCpu.share * 100).toFixed(1)} %` : NONE)) }] : []),
+    ...(cpu ? [{ head: 'ksmd CPU', cell: ok((r) => (r.ksmdCpu ? `${r.ksmdCpu.seconds.toFixed(2)} s${r.ksmdCpu.share === null ? '' : `, ${(r.ksmdCpu.share * 100).toFixed(1)} %`}` : NONE)) }] : []),
     { head: 'COW breaks', cell: ok((r) => int(r.cowBreaks)) },
     { head: 'peak memory', cell: ok((r) => bytes(r.peakBytes)) },
     { head: 'profit', cell: ok((r) => bytes(r.profitBytes)) },

@@ -137,8 +137,13 @@ export interface RunResult {
    * (64), with each era's own counters and tracking items.
    */
   profitBytes: number;
-  /** ksmd's CPU, when a CPU model provides it (src/cpu): seconds over the run, and its share of one core. Absent otherwise. */
-  ksmdCpu?: { seconds: number; share: number };
+  /**
+   * ksmd's CPU, when a CPU model provides it (src/cpu: priced from
+   * `work.stats`, `work.passes` and `work.batches` over the run's virtual
+   * time; summarize() is the place): seconds, and the share of one core.
+   * Absent otherwise, and then no column is shown.
+   */
+  ksmdCpu?: { seconds: number; share: number | null; profile?: string };
   /** Pages saved over virtual time: [ms, pages]. */
   saved: Array<[number, number]>;
   /** Free memory over virtual time: [ms, pages]. */

@@ -27,6 +27,7 @@ import { PAGE_SIZE } from '../engine/constants.js';
 import { errnoName } from '../engine/errno.js';
 import type { Process } from '../engine/machine.js';
 import type { Range } from '../engine/memory/memory.js';
+import type { MergeStats } from '../engine/merge/stats.js';
 import { SeededRandom } from '../engine/random.js';
 import type { EraAdapter, MappedRegion } from '../eras/adapter.js';
 import type { CallRecord } from '../eras/calls.js';
@@ -82,6 +83,10 @@ export interface Work {
   merges: number;
   /** ksmd's batches (wake-ups that scanned). */
   batches: number;
+  /** Full passes completed (the era's full_scans). */
+  passes: number;
+  /** The merger's whole work record (a CPU model prices it: src/cpu, with `passes` and `batches` as wake-ups). */
+  stats: MergeStats;
 }
 
 export interface TimelineResult {
@@ -220,7 +225,7 @@ export function runTimeline(w: Workload, config: TimelineConfig, opts: { preload
     refused: why,
     samples: [],
     trace,
-    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0 },
+    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0, passes: 0, stats: { ...a.merger.stats } },
     end: { saved: 0, pagesSharing: 0, zeroPages: 0, rmapItems: 0, cowBreaks: 0 },
     peakInUse: 0,
     untilMs: until,
@@ -363,6 +368,8 @@ export function runTimeline(w: Workload, config: TimelineConfig, opts: { preload
       mergeAttempts: stats.mergeAttempts,
       merges: stats.merges,
       batches: a.ksmd.batches,
+      passes: c.full_scans,
+      stats: { ...stats },
     },
     end: { saved: samples[samples.length - 1]?.saved ?? 0, pagesSharing: c.pages_sharing, zeroPages: typeof a.readSysfs('ksm_zero_pages') === 'string' ? zero : 0, rmapItems: rmapItems(m), cowBreaks: a.memory.cowBreaks },
     peakInUse: peak,

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { formatSweep } from '../../src/compare/sweep-format.js';
 import { type RunResult, type SweepResult } from '../../src/compare/sweep.js';
+import { newMergeStats } from '../../src/engine/merge/stats.js';
 
 function result(cpu: boolean): SweepResult {
   const run = (index: number, refused?: string): RunResult => ({
@@ -21,7 +22,7 @@ function result(cpu: boolean): SweepResult {
     free: [],
     pagesToScan: [],
     run: [],
-    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0 },
+    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0, passes: 0, stats: newMergeStats() },
     trace: [],
     errors: [],
   });
