@@ -1239,6 +1239,11 @@ export class Interpreter {
       }
       case 'sizeofExpr':
         return this.sizeofExpr(c, e.arg, e.loc);
+      case 'assignExpr': {
+        const v = this.eval(c, e.value);
+        this.assign(c, e.target, e.op, v, e.loc);
+        return e.target.k === 'call' ? v : this.eval(c, e.target);
+      }
       case 'deref': {
         const t = e.type;
         const n = t.kind === 'int' ? t.bits / 8 : t.kind === 'ptr' ? 8 : 0;
@@ -1412,6 +1417,8 @@ export class Interpreter {
     if (op === '==' || op === '!=') {
       // Compared as the 64-bit words they are in C: a pointer holding MAP_FAILED (stored as 2^64 - 1) equals MAP_FAILED ((void *)-1).
       const eq = typeof l === 'bigint' && typeof r === 'bigint' ? BigInt.asUintN(64, l) === BigInt.asUintN(64, r) : typeof l === 'string' && typeof r === 'string' ? l === r : false;
+      // A string is a pointer that is not NULL: s != NULL, strchr(...) == NULL.
+      if ((typeof l === 'string' && r === 0n) || (l === 0n && typeof r === 'string')) return op === '==' ? 0n : 1n;
       if (typeof l !== typeof r) throw runtimeError(`cannot compare ${describe(l)} with ${describe(r)}`, loc);
       return (op === '==') === eq ? 1n : 0n;
     }
