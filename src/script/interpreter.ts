@@ -464,7 +464,7 @@ export class Interpreter {
    * the last one take their time now (SYSCALL_COST_US each), ksmd's batches
    * due meanwhile run, and a process that wakes meanwhile gets its turn
    * (true: this one yields, and runs on after it). Calls before a loop, and
-   * before a sleep, are not charged: straight-line code and sleeping loops
+   * before a sleep, a wait or a fork, are not charged: straight-line code and sleeping loops
    * keep the timing they always had.
    */
   private payCalls(c: Ctx, loc: Loc): boolean {
@@ -803,6 +803,8 @@ export class Interpreter {
         this.ctxs.splice(this.ctxs.indexOf(c), 0, cc);
         this.deliver(cc, ret, 0n);
         this.deliver(c, ret, BigInt(child.pid));
+        // fork yields (the child runs first): as before a sleep, the calls before it are not charged.
+        c.paidCalls = t.calls;
         c.switchNow = true;
         return;
       }
