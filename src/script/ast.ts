@@ -43,7 +43,9 @@ export type Expr =
   /** `*p` without a cast: the variable `p` points to (`&x`), or the first character of a string. */
   | { k: 'star'; loc: Loc; arg: Expr }
   /** `sizeof x`, `sizeof(buf)`: the size of a variable's declared type. */
-  | { k: 'sizeofExpr'; loc: Loc; arg: Expr };
+  | { k: 'sizeofExpr'; loc: Loc; arg: Expr }
+  /** `(x = f())` inside parentheses: the assignment, then x's new value (`while ((n = read(...)) > 0)`). */
+  | { k: 'assignExpr'; loc: Loc; op: string; target: Expr; value: Expr };
 
 /** A word of a shell-like command (`ksmctl start 100 $n`, `echo 1 > FILE`). */
 export type Word = { loc: Loc; text: string } | { loc: Loc; expr: Expr };

@@ -72,7 +72,7 @@ export function checkProgram(prog: Program, ctx: CheckContext): void {
     }
   };
   const collectExpr = (e: Expr): void => {
-    if (e.k === 'update' && e.target.k === 'ident') vars.add(e.target.name);
+    if ((e.k === 'update' || e.k === 'assignExpr') && e.target.k === 'ident') vars.add(e.target.name);
     if (e.k === 'comma') e.items.forEach(collectExpr);
   };
   prog.body.forEach(collectStmt);
@@ -170,6 +170,9 @@ export function checkProgram(prog: Program, ctx: CheckContext): void {
       case 'star':
       case 'sizeofExpr':
         return expr(e.arg);
+      case 'assignExpr':
+        expr(e.target);
+        return expr(e.value);
       case 'call': {
         const f: FuncDef | undefined = prog.funcs.get(e.name);
         if (f !== undefined) {

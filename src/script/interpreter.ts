@@ -464,7 +464,7 @@ export class Interpreter {
    * the last one take their time now (SYSCALL_COST_US each), ksmd's batches
    * due meanwhile run, and a process that wakes meanwhile gets its turn
    * (true: this one yields, and runs on after it). Calls before a loop, and
-   * before a sleep, are not charged: straight-line code and sleeping loops
+   * before a sleep, a wait or a fork, are not charged: straight-line code and sleeping loops
    * keep the timing they always had.
    */
   private payCalls(c: Ctx, loc: Loc): boolean {
@@ -803,6 +803,8 @@ export class Interpreter {
         this.ctxs.splice(this.ctxs.indexOf(c), 0, cc);
         this.deliver(cc, ret, 0n);
         this.deliver(c, ret, BigInt(child.pid));
+        // fork yields (the child runs first): as before a sleep, the calls before it are not charged.
+        c.paidCalls = t.calls;
         c.switchNow = true;
         return;
       }
@@ -1243,6 +1245,11 @@ export class Interpreter {
       }
       case 'sizeofExpr':
         return this.sizeofExpr(c, e.arg, e.loc);
+      case 'assignExpr': {
+        const v = this.eval(c, e.value);
+        this.assign(c, e.target, e.op, v, e.loc);
+        return e.target.k === 'call' ? v : this.eval(c, e.target);
+      }
       case 'deref': {
         const t = e.type;
         const n = t.kind === 'int' ? t.bits / 8 : t.kind === 'ptr' ? 8 : 0;
@@ -1416,6 +1423,8 @@ export class Interpreter {
     if (op === '==' || op === '!=') {
       // Compared as the 64-bit words they are in C: a pointer holding MAP_FAILED (stored as 2^64 - 1) equals MAP_FAILED ((void *)-1).
       const eq = typeof l === 'bigint' && typeof r === 'bigint' ? BigInt.asUintN(64, l) === BigInt.asUintN(64, r) : typeof l === 'string' && typeof r === 'string' ? l === r : false;
+      // A string is a pointer that is not NULL: s != NULL, strchr(...) == NULL.
+      if ((typeof l === 'string' && r === 0n) || (l === 0n && typeof r === 'string')) return op === '==' ? 0n : 1n;
       if (typeof l !== typeof r) throw runtimeError(`cannot compare ${describe(l)} with ${describe(r)}`, loc);
       return (op === '==') === eq ? 1n : 0n;
     }

@@ -333,7 +333,11 @@ export function tokenize(source: string): IToken[] {
         break;
       case LCurly:
         // After a `:` at statement level (`case 1: {`, `out: {`) a block, else (`{seed: {...}}`, `a ? b : {...}`) as before.
-        stack.push(prev !== undefined && BEFORE_OBJECT.has(prev.tokenType) && !(prev.tokenType === Colon && (top === undefined || top === 'block')) ? 'obj' : 'block');
+        {
+          // An enum's list is a list, not statements: `enum { A,\n B\n }`.
+          const isEnum = prev !== undefined && (prev.tokenType === Enum || (prev.tokenType === Identifier && out[out.length - 2]?.tokenType === Enum));
+          stack.push(isEnum || (prev !== undefined && BEFORE_OBJECT.has(prev.tokenType) && !(prev.tokenType === Colon && (top === undefined || top === 'block'))) ? 'obj' : 'block');
+        }
         break;
       case RParen:
         if (stack.pop() === 'ctl(') controlClose = t;

@@ -858,10 +858,20 @@ class ScriptParser extends EmbeddedActionsParser {
       },
       {
         ALT: () => {
-          this.CONSUME2(T.LParen);
+          const open = this.CONSUME2(T.LParen);
           const e = this.SUBRULE(this.commaExpr);
+          let result = e;
+          // An assignment in parentheses is an expression, as in C: while ((opt = getopt(...)) != -1).
+          this.OPTION6(() => {
+            const op = this.CONSUME(T.AssignOp);
+            const value = this.SUBRULE7(this.commaExpr);
+            result = this.ACTION(() => {
+              checkLvalue(e);
+              return { k: 'assignExpr', loc: this.loc(open), op: op.image, target: e, value } as Expr;
+            });
+          });
           this.CONSUME2(T.RParen);
-          return e;
+          return result;
         },
       },
       {

@@ -126,6 +126,38 @@ print __LINE_AFTER__
   t.is(out(src), '2 9 hello 4 9\npp 1\n');
 });
 
+test('assignments inside parentheses, strings against NULL, enum lists over lines, getopt', (t) => {
+  const src = `enum test_name {
+	MERGE,
+	UNMERGE
+};
+int main(int argc, char *argv[]) {
+	int opt;
+	int test = MERGE;
+	long pages = 10;
+	while ((opt = getopt(argc, argv, "p:U")) != -1) {
+		switch (opt) {
+		case 'p':
+			pages = atol(optarg);
+			break;
+		case 'U':
+			test = UNMERGE;
+			break;
+		default:
+			return 1;
+		}
+	}
+	printf("%d %ld %d %d\\n", test, pages, strchr("rw", 'w') != NULL, strchr("rw", 'x') == NULL);
+	return 0;
+}
+`;
+  t.is(out(src, { args: ['-U', '-p', '42'] }), '1 42 1 1\n');
+  t.is(out(src, { args: ['-p7'] }), '0 7 1 1\n');
+  const bad = runText('t.ksm', src, { trace: false, args: ['-x'] });
+  t.is(bad.status, 1);
+  t.is(bad.text, "t: invalid option -- 'x'\n");
+});
+
 test('argc and argv: main(argc, argv) and the globals of a script without main', (t) => {
   const withMain = 'int main(int argc, char *argv[]) {\n for (int i = 0; i < argc; i++) printf("%d:%s\\n", i, argv[i]);\n return argv[argc] == NULL ? 0 : 1;\n}\n';
   t.is(out(withMain, { args: ['start', '100'] }), '0:t\n1:start\n2:100\n');
