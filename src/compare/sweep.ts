@@ -18,6 +18,9 @@
  * "spec": ..., "workload": ..., "total": N, "shard": "I/N"}`, then one line
  * `{"type":"run", ...}` per run of the shard.
  */
+import { ksmdCpu } from '../cpu/model.js';
+import { type CpuProfile, loadProfile } from '../cpu/profile.js';
+import type { MergeWork } from '../engine/merge/stats.js';
 import { createHash } from 'node:crypto';
 import { PAGE_SIZE } from '../engine/constants.js';
 import { type EraId } from '../eras/registry.js';
@@ -163,12 +166,16 @@ function timeTo(samples: TimelineResult['samples'], end: number, fraction: numbe
   return samples.find((s) => s.saved >= fraction * end)?.t ?? null;
 }
 
+/** The default CPU profile, read once per process (a sweep summarizes many runs). */
+let profile: CpuProfile | undefined;
+
 export function summarize(run: SweepRun, r: TimelineResult): RunResult {
   const base = { index: run.index, label: run.label, era: run.era, policy: run.policy, knobs: run.knobs };
   const s = r.samples;
+  profile ??= loadProfile();
   return {
     ...base,
-    ...(r.refused !== undefined ? { refused: r.refused } : {}),
+    ...(r.refused !== undefined ? { refused: r.refused } : { ksmdCpu: ksmdCpu(profile, { work: r.work.stats as MergeWork, passes: r.work.passes, wakeups: r.work.batches }, r.untilMs / 1000) }),
     savedEnd: r.end.saved,
     t50Ms: timeTo(s, r.end.saved, 0.5),
     t90Ms: timeTo(s, r.end.saved, 0.9),

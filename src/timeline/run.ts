@@ -369,7 +369,8 @@ export function runTimeline(w: Workload, config: TimelineConfig, opts: { preload
       merges: stats.merges,
       batches: a.ksmd.batches,
       passes: c.full_scans,
-      stats: { ...stats },
+      // The whole work record (tree levels and allocations too): what the CPU model prices.
+      stats: m.work(),
     },
     end: { saved: samples[samples.length - 1]?.saved ?? 0, pagesSharing: c.pages_sharing, zeroPages: typeof a.readSysfs('ksm_zero_pages') === 'string' ? zero : 0, rmapItems: rmapItems(m), cowBreaks: a.memory.cowBreaks },
     peakInUse: peak,
