@@ -25,8 +25,10 @@ import { type BucketShape, type MergerProbe, probeMerger, type TreeShape } from 
 export const SLEEP_MS = 20;
 /** Passes in a row that change nothing before a run counts as converged. */
 export const QUIET_PASSES = 2;
+/** Passes at most until convergence (`--max-passes`). */
 export const DEFAULT_MAX_PASSES = 50;
 
+/** How many passes a comparison runs after the workload's steps. */
 export interface Plan {
   /**
    * 'passes': exactly `passes` more full passes after the workload's steps;
@@ -37,6 +39,7 @@ export interface Plan {
   passes: number;
 }
 
+/** The workload a comparison runs (and the bytes a built-in loads into it). */
 export interface CompareInput {
   workload: Workload;
   preload?: Preload;
@@ -75,6 +78,7 @@ export interface PassRecord {
   metadataBytes: number;
 }
 
+/** One configuration's run: its passes and the totals. */
 export interface ConfigResult {
   label: string;
   era: string;
@@ -91,6 +95,7 @@ export interface ConfigResult {
   errors: StepError[];
 }
 
+/** A configuration's progress, for a progress bar. */
 export interface Progress {
   /** Completed passes plus the part of the current one scanned. */
   passes: number;
