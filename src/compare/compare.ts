@@ -9,6 +9,7 @@ import type { Configuration } from './configs.js';
 import { type CompareInput, type ConfigResult, plannedWorkload, type Plan, type Progress, QUIET_PASSES, runConfiguration, scannableAtEnd, SLEEP_MS } from './run.js';
 import type { AnyWorkerData, WorkerData, WorkerMessage } from './worker.js';
 
+/** A comparison: the workload, the plan, and each configuration's result pass by pass (what `ksmctl compare --json` prints). */
 export interface Comparison {
   workload: {
     name: string;
@@ -26,6 +27,7 @@ export interface Comparison {
   configurations: ConfigResult[];
 }
 
+/** Options of compare: worker threads, progress callbacks. */
 export interface CompareOptions {
   /** Worker threads at once (default: one per configuration); 0 runs everything in this thread, one after the other. */
   jobs?: number;

@@ -15,6 +15,7 @@ export const DEFAULT_COMPARE_ERAS: readonly EraId[] = ['v1:2008', 'v1:2009', 'v2
 /** The checksums `--checksum` offers (lookup2-bytes gives lookup2's values over a whole page). */
 export const COMPARE_CHECKSUMS: readonly ChecksumName[] = CHECKSUM_NAMES.filter((c) => c !== 'lookup2-bytes');
 
+/** One column of a comparison: an era, and a checksum if swapped. */
 export interface Configuration {
   /** `v3:2.6.32`, or `v3:2.6.32+xxhash` with a swapped checksum. */
   label: string;

@@ -27,8 +27,10 @@ import { type BucketShape, type MergerProbe, probeMerger, type TreeShape } from 
 export const SLEEP_MS = 20;
 /** Passes in a row that change nothing before a run counts as converged. */
 export const QUIET_PASSES = 2;
+/** Passes at most until convergence (`--max-passes`). */
 export const DEFAULT_MAX_PASSES = 50;
 
+/** How many passes a comparison runs after the workload's steps. */
 export interface Plan {
   /**
    * 'passes': exactly `passes` more full passes after the workload's steps;
@@ -39,6 +41,7 @@ export interface Plan {
   passes: number;
 }
 
+/** The workload a comparison runs (and the bytes a built-in loads into it). */
 export interface CompareInput {
   workload: Workload;
   preload?: Preload;
@@ -79,6 +82,7 @@ export interface PassRecord {
   ksmdCpuMs: number;
 }
 
+/** One configuration's run: its passes and the totals. */
 export interface ConfigResult {
   label: string;
   era: string;
@@ -97,6 +101,7 @@ export interface ConfigResult {
   ksmdCpu: KsmdCpu;
 }
 
+/** A configuration's progress, for a progress bar. */
 export interface Progress {
   /** Completed passes plus the part of the current one scanned. */
   passes: number;

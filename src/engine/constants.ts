@@ -6,6 +6,7 @@
 
 /** asm/page.h: every era ran with 4 KiB pages. */
 export const PAGE_SHIFT = 12;
+/** The page size, 4096 bytes (x86_64). */
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** PAGE_MASK as a number test: `(addr % PAGE_SIZE) === 0` is the JS spelling of `!(addr & ~PAGE_MASK)`. */
 export const WORDS_PER_PAGE = PAGE_SIZE / 4;
@@ -43,10 +44,15 @@ export const VM_MERGEABLE = 0x80000000;
 
 /** asm-generic/mman-common.h */
 export const PROT_NONE = 0x0;
+/** mmap protection: readable. */
 export const PROT_READ = 0x1;
+/** mmap protection: writable. */
 export const PROT_WRITE = 0x2;
 export const PROT_EXEC = 0x4;
+/** mmap flag: a shared mapping (KSM never merges its pages). */
 export const MAP_SHARED = 0x01;
+/** mmap flag: a private (copy-on-write) mapping. */
 export const MAP_PRIVATE = 0x02;
 export const MAP_FIXED = 0x10;
+/** mmap flag: memory not backed by a file. */
 export const MAP_ANONYMOUS = 0x20;

@@ -41,8 +41,11 @@ import { PAGE_ABSENT, PAGE_MERGED, PAGE_STATE_LABELS, PAGE_UNSCANNED, type State
 import type { EraEntry } from './registry.js';
 import type { EraSystem } from './system.js';
 
+/** The five counters every era reports (docs/workload-format.md defines them where an era had none). */
 export const COUNTER_NAMES = ['pages_shared', 'pages_sharing', 'pages_unshared', 'pages_volatile', 'full_scans'] as const;
+/** One of COUNTER_NAMES. */
 export type CounterName = (typeof COUNTER_NAMES)[number];
+/** The five counters at one moment. */
 export type Counters = Record<CounterName, number>;
 
 /** What an era is booted with. */
@@ -83,6 +86,7 @@ export interface EraFile {
   writable: boolean;
 }
 
+/** One era booted: its machine, merger and ksmd, driven through the era's own calls (registration, knobs, scan batches). Every tool (the TUI, the workload runner, compare, estimate) reaches an era through this one interface; an era's `boot()` in the registry makes it. */
 export abstract class EraAdapter {
   abstract readonly era: EraEntry;
   abstract readonly machine: Machine;

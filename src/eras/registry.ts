@@ -31,10 +31,13 @@ import { V3Adapter } from './v3.js';
 import type { EraDriver } from '../workload/driver.js';
 import { RealDriver, type RealDriverOptions } from '../real/driver.js';
 
+/** The ids of the six simulated eras, oldest first. */
 export const ERA_IDS = ['v1:2008', 'v1:2009', 'v2', 'v3:2.6.32', 'v3:3.9', 'v3:6.18'] as const;
 /** The machine's own kernel, driven for real (src/real); not one of the simulated ERA_IDS. */
 export const REAL_ERA_ID = 'real';
+/** A simulated era's id. */
 export type EraId = (typeof ERA_IDS)[number];
+/** The API family of an era: /dev/ksm ioctls (v1), MADV_SHAREABLE (v2), MADV_MERGEABLE and sysfs (v3). */
 export type EraFamily = 'v1' | 'v2' | 'v3';
 
 /** What `--era` means when it is not given. */
@@ -242,6 +245,7 @@ export const REAL_ERA: RealEraEntry = {
   driver: (opts) => new RealDriver(REAL_ERA, opts),
 };
 
+/** Every era: the simulated ones and the machine's own KSM (`real`). */
 export const ALL_ERAS: ReadonlyArray<EraEntry | RealEraEntry> = [...ERAS, REAL_ERA];
 
 /** Whether an entry has a simulator behind it (every one but the real kernel). */
@@ -270,6 +274,7 @@ const ALIASES: Record<string, EraId> = {
   'v3-6.18': 'v3:6.18',
 };
 
+/** The registry entry of a simulated era. */
 export function eraById(id: EraId): EraEntry {
   return ERAS.find((e) => e.id === id)!;
 }

@@ -14,6 +14,7 @@ import { replay, type Replay } from './replay.js';
 import { type StaticBound, staticBound } from './static-bound.js';
 import { type CaptureRef, volatility } from './volatility.js';
 
+/** Options of estimate: the eras, knobs, registration policy. */
 export interface EstimateOptions {
   eras: EraEntry[];
   sysfs?: ReadonlyArray<readonly [string, string]>;
@@ -22,6 +23,7 @@ export interface EstimateOptions {
   onPass?: (era: string, pass: number) => void;
 }
 
+/** One era's estimate. */
 export interface EraEstimate {
   replay: Replay;
   bound: StaticBound;
@@ -29,6 +31,7 @@ export interface EraEstimate {
   notReached: number;
 }
 
+/** An estimate: the snapshot and each era's figures. */
 export interface Estimate {
   snapshot: {
     files: string[];
@@ -44,6 +47,7 @@ export interface Estimate {
   eras: EraEstimate[];
 }
 
+/** What KSM would save on the snapshot's processes, for each era asked: the static bound, what the era's scanner reaches and when, metadata and profit (what `ksmctl estimate --json` prints). */
 export function estimate(files: readonly string[], opts: EstimateOptions): Estimate {
   if (files.length === 0) throw new Error('estimate needs a snapshot');
   const readers: SnapshotReader[] = [];

@@ -67,6 +67,7 @@ function indent(text: string): string {
     .join('\n');
 }
 
+/** An estimate as `ksmctl estimate` prints it. */
 export function formatEstimate(x: Estimate): string {
   const s = x.snapshot;
   const b = x.eras[0]?.bound;

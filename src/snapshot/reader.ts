@@ -47,6 +47,7 @@ export interface PageTable {
   flags: Uint8Array;
 }
 
+/** A snapshot file, opened and checked (docs/snapshot-format.md). */
 export class SnapshotReader {
   readonly index: IndexRecord;
   readonly processes: ProcessRecord[];

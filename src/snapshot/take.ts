@@ -11,6 +11,7 @@ import { captureRaw } from './raw-image.js';
 import { rssBytes } from './targets.js';
 import { SnapshotWriter, type WriterStats } from './writer.js';
 
+/** What takeSnapshot captures (processes, ELF cores, raw images) and where it writes. */
 export interface TakeOptions {
   pids: number[];
   cores: string[];
@@ -28,6 +29,7 @@ export interface TakeOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What a capture wrote. */
 export interface TakeResult {
   path: string;
   processes: ProcessRecord[];

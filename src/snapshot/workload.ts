@@ -21,6 +21,7 @@ import { FIRST_CONTENT, type ProcessRecord, REF_ZERO } from './format.js';
 import { anonPage, type EffectivePolicy, effectivePolicy, type RegisterPolicy, registers } from './policy.js';
 import { SnapshotError, SnapshotReader } from './reader.js';
 
+/** How a snapshot becomes a workload: the registration policy, the capture. */
 export interface SnapshotWorkloadOptions {
   register?: RegisterPolicy;
   /** Which capture of a multi-capture file (default 0, the first). */
@@ -42,6 +43,7 @@ export interface RegionOrigin {
   pages: number;
 }
 
+/** A snapshot as a workload, and the page contents to load into it. */
 export interface SnapshotWorkload {
   workload: Workload;
   preload: Preload;
@@ -71,6 +73,7 @@ export function captureProcesses(r: SnapshotReader, capture: number): ProcessRec
   return procs;
 }
 
+/** A snapshot's processes as a workload (`snapshot:FILE`), registered as the policy says. */
 export function snapshotWorkload(path: string, opts: SnapshotWorkloadOptions = {}): SnapshotWorkload {
   const r = SnapshotReader.open(path);
   try {

@@ -42,6 +42,7 @@ export interface DeviceNode {
  */
 export const DEFAULT_DEVICE_NODE: Readonly<DeviceNode> = Object.freeze({ uid: 0, gid: 0, mode: 0o660 });
 
+/** How a V1Kernel boots: the ABI (2008 or 2009), the hash table sizes of the 2008 module, the /dev/ksm node, RAM. */
 export interface V1KernelOptions {
   /** Which header(s) the loaded driver speaks; default 'both'. */
   abi?: DeviceAbis;
@@ -59,6 +60,7 @@ export interface V1KernelOptions {
   deviceNode?: DeviceNode;
 }
 
+/** The /dev/ksm kernel of Nov 2008 (seed 001) or Mar 2009 (seed 002): `open`, `ioctl` on the KSM device and its SMA (and 2008 SCAN) fds, `mmap`, page reads and writes, kksmd on a virtual clock. Calls return what the syscall returns: a value >= 0, or -errno. */
 export class V1Kernel {
   readonly machine = new Machine();
   readonly ksm2008: Hash2008 | null = null;

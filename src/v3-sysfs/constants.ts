@@ -10,7 +10,9 @@ export const MADV_DONTNEED = 4;
 export const MADV_REMOVE = 9;
 export const MADV_DONTFORK = 10;
 export const MADV_DOFORK = 11;
+/** madvise advice: the range may be merged by KSM (2.6.32 and later). */
 export const MADV_MERGEABLE = 12;
+/** madvise advice: undo MADV_MERGEABLE, breaking every merged page back into a private copy. */
 export const MADV_UNMERGEABLE = 13;
 
 /** linux/mm.h read-ahead hints set by MADV_RANDOM / MADV_SEQUENTIAL. */

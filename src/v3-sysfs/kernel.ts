@@ -33,6 +33,7 @@ export type { KernelVersion } from './kernels.js';
 export type MergerOf<K extends KernelVersion> = K extends '6.18' ? Mainline618 : K extends '3.9' ? Mainline39 : Mainline2632;
 export type AnyMerger = Mainline2632 | Mainline39 | Mainline618;
 
+/** How a V3Kernel boots: the kernel version, the NUMA nodes, RAM. */
 export interface V3KernelOptions<K extends KernelVersion> {
   /** The kernel version (default 2.6.32). */
   kernel?: K;
@@ -43,6 +44,7 @@ export interface V3KernelOptions<K extends KernelVersion> {
 /** MPOL_BIND of linux/mempolicy.h: the only policy mbind() models. */
 export const MPOL_BIND = 2;
 
+/** The mainline kernel of KSM: `madvise(MADV_MERGEABLE / MADV_UNMERGEABLE)`, the files of /sys/kernel/mm/ksm, ksmd on a virtual clock; Linux 2.6.32 (seed 003) by default, 3.9 (seed 004) or 6.18 (`prctl(PR_SET_MEMORY_MERGE)`, /proc/PID/ksm_stat) by `kernel`. Calls return what the syscall returns: a value >= 0, or -errno. */
 export class V3Kernel<K extends KernelVersion = '2.6.32'> {
   readonly machine = new Machine();
   readonly kernel: K;

@@ -13,6 +13,7 @@ import type { Tunables39 } from '../engine/merge/mainline-39.js';
 import { KSM_ADVISOR_NONE, type Tunables618 } from '../engine/merge/mainline-618.js';
 
 export const KERNEL_VERSIONS = ['2.6.32', '3.9', '6.18'] as const;
+/** A mainline kernel version the v3 era runs. */
 export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
 export const DEFAULT_KERNEL: KernelVersion = '2.6.32';
 

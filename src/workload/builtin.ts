@@ -142,6 +142,7 @@ export function builtinNames(): string[] {
   return [...Object.keys(BUILTINS), ...GENERATORS.map((g) => g.name)];
 }
 
+/** A built-in workload by name (`guests`, or `identical-guests:n=8,pages=2048` for the parameterized ones), or undefined. */
 export function builtinWorkload(name: string): Workload | undefined {
   const doc = BUILTINS[name];
   if (doc === undefined) return generatedWorkload(name);

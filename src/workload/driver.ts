@@ -25,6 +25,7 @@ import { type Workload, WorkloadError } from './schema.js';
 
 export { COUNTER_NAMES, type CounterName, type Counters };
 
+/** Options of a workload driver: another checksum, extra knobs, NUMA placement, the processes' uid. */
 export interface DriverOptions {
   /** The merger's page checksum instead of its era's own (an experiment, not era behaviour). */
   checksum?: ChecksumName;

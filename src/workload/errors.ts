@@ -28,6 +28,7 @@ export interface WorkloadErrorInfo {
   kind: 'schema' | 'json' | 'read';
 }
 
+/** A workload file that cannot be read, is not JSON, or does not follow the format: its message is one line naming the file and the place (`file: steps[3] (write): ...`, or `file:line:col: invalid JSON: ...`). */
 export class WorkloadError extends Error {
   override readonly name = 'WorkloadError';
   readonly file: string | undefined;

@@ -33,6 +33,7 @@ export interface ParamSpec {
 
 export type Params = Record<string, number | string | string[]>;
 
+/** A parameterized built-in workload: its name, parameters and what it builds. */
 export interface Generator {
   name: string;
   summary: string;
@@ -71,6 +72,7 @@ const pct = (pages: number, percent: number) => Math.round((pages * percent) / 1
 /** Seeds for page contents: one range per use, far apart, below 2^32 for any allowed size. */
 const SEED = { image: 100_000, private: 10_000_000, churn: 1_000_000_000, sharer: 7 };
 
+/** The parameterized built-in workloads (`ksmctl workloads` lists them). */
 export const GENERATORS: readonly Generator[] = [
   {
     name: 'identical-guests',

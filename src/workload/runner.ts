@@ -9,6 +9,7 @@ import { COUNTER_NAMES, type CounterName, type EraDriver } from './driver.js';
 import type { Step, Workload } from './schema.js';
 import { WorkloadError } from './schema.js';
 
+/** The counters at one snapshot (a `snapshot` step, or one pass of a `fullScans` step). */
 export interface Snapshot {
   label: string;
   step: number;
@@ -20,11 +21,13 @@ export interface Snapshot {
   pages_saved: number;
 }
 
+/** A step the era refused, with its errno name. */
 export interface StepError {
   step: number;
   errno: string;
 }
 
+/** What a run gives: the snapshots and the steps the era refused. */
 export interface RunResult {
   workload: string;
   era: string;
@@ -34,6 +37,7 @@ export interface RunResult {
   errors: StepError[];
 }
 
+/** Options of runWorkload. */
 export interface RunOptions {
   /** Called after each snapshot is taken (progress, live output). */
   onSnapshot?: (s: Snapshot) => void;
@@ -78,6 +82,7 @@ export function preflight(w: Workload): void {
   }
 }
 
+/** Runs a workload's steps through a driver (createDriver) and returns its snapshots and the steps the era refused, as `ksmctl workload run` does. */
 export function runWorkload(w: Workload, driver: EraDriver, opts: RunOptions = {}): RunResult {
   preflight(w);
   driver.setup(w);

@@ -35,6 +35,7 @@ export { WorkloadError } from './errors.js';
 export type { WorkloadErrorInfo } from './errors.js';
 export type { RunContent, SinglePage } from '../engine/pages.js';
 
+/** Pages of one content, laid one after the other in a region. */
 export interface Run {
   pages: number;
   content: RunContent;
@@ -46,6 +47,7 @@ export interface Region {
   /** The NUMA node its pages are allocated on (an extension of this repository; absent: node 0). */
   node?: number;
 }
+/** One step of a workload (docs/workload-format.md, "Steps"), with its index in the file. */
 export type Step =
   | { index: number; kind: 'register'; proc: string; region?: number }
   | { index: number; kind: 'unregister'; proc: string }
@@ -60,6 +62,7 @@ export interface HashTables {
   rmapHash: number;
   sha1Cache: number;
 }
+/** A workload, validated (docs/workload-format.md): processes, their regions and contents, and the steps. */
 export interface Workload {
   name: string;
   description: string;
