@@ -323,13 +323,13 @@ function intIn(v: JsonValue | undefined, lo: bigint, hi: bigint, where: string, 
 }
 
 /**
- * Refuses keys outside `allowed`, and outside `extensions` (this
- * repository's additions, accepted but not listed, so that messages stay
- * those of workload.py).
+ * Refuses keys outside `allowed` and `extensions` (this repository's
+ * additions: "kernel", "sysfs", a region's "node"); the message lists both,
+ * so that a user who mistyped an extension learns its spelling.
  */
 function onlyKeys(obj: JsonObject, allowed: readonly string[], where: string, extensions: readonly string[] = []): void {
   for (const k of obj.keys()) {
-    if (!allowed.includes(k) && !extensions.includes(k)) fail(where, `unknown key ${dumpString(k)} (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(k) && !extensions.includes(k)) fail(where, `unknown key ${dumpString(k)} (allowed: ${[...allowed, ...extensions].join(', ')})`);
   }
 }
 
@@ -381,9 +381,9 @@ function parseContent(obj: JsonValue | undefined, where: string, pages: number |
   }
 }
 
-function parseRun(obj: JsonValue, where: string): Run {
+function parseRun(obj: JsonValue, where: string, extensions: readonly string[] = []): Run {
   if (!isObject(obj)) fail(where, 'a run must be an object {"pages": N, "content": C}');
-  onlyKeys(obj, ['pages', 'content'], where);
+  onlyKeys(obj, ['pages', 'content'], where, extensions);
   if (!obj.has('pages')) fail(where, 'missing "pages"');
   if (!obj.has('content')) fail(where, 'missing "content"');
   const pages = Number(intIn(obj.get('pages'), 1n, MAX_PAGES, where, 'pages'));
@@ -416,7 +416,8 @@ function parseRegion(obj: JsonValue, where: string): Region {
     if (!Array.isArray(runs) || runs.length === 0) fail(where, 'runs must be a non-empty list');
     return makeRegion(runs.map((r, k) => parseRun(r, `${where}.runs[${k}]`)), where, node);
   }
-  if (node === undefined) return makeRegion([parseRun(obj, where)], where);
+  // A region of one run: its keys, and the region's own "node".
+  if (node === undefined) return makeRegion([parseRun(obj, where, ['node'])], where);
   const run = new JsonObject(new Map([...obj.entries].filter(([k]) => k !== 'node')));
   return makeRegion([parseRun(run, where)], where, node);
 }

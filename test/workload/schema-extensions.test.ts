@@ -36,10 +36,10 @@ test('"node" on a region, in either region form', (t) => {
   t.throws(() => parseWorkloadText(doc({}, { pages: 2, content: 'zero', node: -1 })), { message: /node must be in 0\.\.1023/ });
 });
 
-test('unknown keys are refused with the reference validator\'s message (the extensions are not listed)', (t) => {
-  t.throws(() => parseWorkloadText(doc({ extra: 1 })), { message: 'top level: unknown key "extra" (allowed: name, description, pagesToScan, hashTables, processes, steps)' });
-  t.throws(() => parseWorkloadText(doc({}, { runs: [{ pages: 1, content: 'zero' }], pages: 1 })), { message: 'processes.a[0]: unknown key "pages" (allowed: runs)' });
-  t.throws(() => parseWorkloadText(doc({}, { pages: 1, content: 'zero', nodes: 1 })), { message: 'processes.a[0]: unknown key "nodes" (allowed: pages, content)' });
+test('unknown keys are refused naming every accepted key, the extensions too (kernel, sysfs, node)', (t) => {
+  t.throws(() => parseWorkloadText(doc({ extra: 1 })), { message: 'top level: unknown key "extra" (allowed: name, description, pagesToScan, hashTables, processes, steps, kernel, sysfs)' });
+  t.throws(() => parseWorkloadText(doc({}, { runs: [{ pages: 1, content: 'zero' }], pages: 1 })), { message: 'processes.a[0]: unknown key "pages" (allowed: runs, node)' });
+  t.throws(() => parseWorkloadText(doc({}, { pages: 1, content: 'zero', nodes: 1 })), { message: 'processes.a[0]: unknown key "nodes" (allowed: pages, content, node)' });
 });
 
 test('workloadToJson keeps the extensions, and the text reads back the same', (t) => {

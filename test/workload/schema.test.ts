@@ -219,7 +219,7 @@ const rejects = test.macro({
 const cases: Array<[string, (d: Doc) => unknown, string, RegExp]> = [
   // top level
   ['not an object', () => [1], 'top level', /a workload must be a JSON object/],
-  ['an unknown top-level key', (d) => void (d.foo = 1), 'top level', /unknown key "foo" \(allowed: name, description, pagesToScan, hashTables, processes, steps\)/],
+  ['an unknown top-level key', (d) => void (d.foo = 1), 'top level', /unknown key "foo" \(allowed: name, description, pagesToScan, hashTables, processes, steps, kernel, sysfs\)/],
   ['a name that is not a string', (d) => void (d.name = 3), 'top level', /name must be a string/],
   ['a null description', (d) => void (d.description = null), 'top level', /description must be a string/],
   ['pagesToScan 0', (d) => void (d.pagesToScan = 0), 'top level', /pagesToScan must be in 1\.\.2147483647, got 0/],
@@ -239,8 +239,8 @@ const cases: Array<[string, (d: Doc) => unknown, string, RegExp]> = [
   ['an empty process name', (d) => void (d.processes[''] = []), 'processes', /a process name must not be empty/],
   ['regions not a list', (d) => void (d.processes.c = { pages: 1 }), 'processes.c', /must be a list of regions/],
   ['a region that is not an object', (d) => void d.processes.a.push(5), 'processes.a[2]', /a region must be an object/],
-  ['an unknown key in a region', (d) => void (d.processes.a[0].x = 1), 'processes.a[0]', /unknown key "x" \(allowed: pages, content\)/],
-  ['pages next to runs', (d) => void (d.processes.a[1].pages = 5), 'processes.a[1]', /unknown key "pages" \(allowed: runs\)/],
+  ['an unknown key in a region', (d) => void (d.processes.a[0].x = 1), 'processes.a[0]', /unknown key "x" \(allowed: pages, content, node\)/],
+  ['pages next to runs', (d) => void (d.processes.a[1].pages = 5), 'processes.a[1]', /unknown key "pages" \(allowed: runs, node\)/],
   ['empty runs', (d) => void (d.processes.a[1].runs = []), 'processes.a[1]', /runs must be a non-empty list/],
   ['a run that is not an object', (d) => void (d.processes.a[1].runs[0] = 'zero'), 'processes.a[1].runs[0]', /a run must be an object/],
   ['an unknown key in a run', (d) => void (d.processes.a[1].runs[1].contents = 'zero'), 'processes.a[1].runs[1]', /unknown key "contents"/],
