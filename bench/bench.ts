@@ -24,6 +24,7 @@ import { createDriver } from '../src/workload/eras.js';
 import { parseWorkloadText, type Workload } from '../src/workload/schema.js';
 import { childrenCpuSeconds } from './child-cpu.js';
 import { measureKernel, type KernelOutcome } from './kernel.js';
+import { taskProgress } from '../src/cli/progress.js';
 
 interface Case {
   name: string;
@@ -217,7 +218,7 @@ function print(r: Result, c: Case): void {
   if (c.setupOnly) {
     console.log(`  pages ${f(r.pages)} (${f(r.distinctContents)} distinct contents); filled in ${r.setupSeconds.toFixed(2)} s: ${r.setupGiBPerSecond.toFixed(2)} GiB/s, ${f(r.pages / r.setupSeconds)} pages/s (${r.setupGiBPerCpuSecond.toFixed(2)} GiB per CPU second)`);
   } else {
-    console.log(`  pages ${f(r.pages)} (${f(r.distinctContents)} distinct contents); setup ${r.setupSeconds.toFixed(2)} s (fill ${r.setupGiBPerSecond.toFixed(2)} GiB/s); converged after ${r.passesToConverge} passes in ${r.convergeSeconds.toFixed(2)} s (the last pass only confirms)`);
+    console.log(`  pages ${f(r.pages)} (${f(r.distinctContents)} distinct contents); setup ${r.setupSeconds.toFixed(2)} s (fill ${r.setupGiBPerSecond.toFixed(2)} GiB/s); converged after ${r.passesToConverge} pass${r.passesToConverge === 1 ? '' : 'es'} in ${r.convergeSeconds.toFixed(2)} s (the last pass only confirms)`);
     console.log(`  end to end (process start to result): ${r.processSeconds.toFixed(2)} s (CPU ${r.processCpuSeconds.toFixed(2)} s)`);
     console.log(`  wall per pass: ${r.passSeconds.map((s) => `${s.toFixed(3)} s`).join(', ')}`);
     console.log(`  pages scanned per second: ${f(r.pagesScannedPerSecond)} overall, ${f(r.steadyPagesScannedPerSecond)} in the last (steady) pass`);
@@ -289,19 +290,30 @@ if (only !== undefined && onlyEra !== undefined && only !== 'end-to-end' && only
 } else {
   const results: Result[] = [];
   const self = fileURLToPath(import.meta.url);
+  // A bar on stderr when it is a terminal: the cases and eras run so far (each a child process).
+  const runs = all.filter((c) => only === undefined || c.name === only).flatMap((c) => c.eras.filter((e) => onlyEra === undefined || e === onlyEra).map((e) => `${c.name} ${e}`));
+  const progress = taskProgress('bench');
+  let ran = 0;
   for (const c of all) {
     if (only !== undefined && c.name !== only) continue;
     for (const era of c.eras) {
       if (onlyEra !== undefined && era !== onlyEra) continue;
+      progress?.update(ran, runs.length, `${c.name} under ${era}`);
+      // The bar leaves the line to the result printed next, and comes back for the next run.
       const out = execFileSync(process.execPath, ['--max-old-space-size=8192', self, '--case', c.name, '--era', era, ...(quick ? ['--quick'] : [])], {
         encoding: 'utf8',
         maxBuffer: 1 << 26,
       });
       const r = JSON.parse(out) as Result;
       results.push(r);
-      if (!json) print(r, c);
+      ran++;
+      if (!json) {
+        progress?.clear();
+        print(r, c);
+      }
     }
   }
+  progress?.stop();
   let e2e: EndToEnd[] = [];
   let kernel: KernelOutcome | null = null;
   const worst = quick ? 65536 : 262144;

@@ -54,7 +54,7 @@ export function buildProgram(io: Io): Command {
     .helpCommand(true);
 
   // The TUI on a terminal; elsewhere, a note on stderr and the workload's table.
-  const tui = async (spec: string | undefined, opts: TuiOptions & { register?: string }, target: TuiTarget = { privateAsked: false }) => {
+  const tui = async (spec: string | undefined, opts: TuiOptions & { register?: string; forceMemory?: boolean }, target: TuiTarget = { privateAsked: false }) => {
     // A bad --era, --abi or --kernel is refused before anything else (exit 2).
     tuiEra(undefined, opts);
     // Attached to the running host, unless a private session is asked for.
@@ -83,10 +83,13 @@ export function buildProgram(io: Io): Command {
     if (!io.isTTY || io.tui === undefined) {
       io.err(noTerminalMessage(spec));
       const w = resolveWorkload(spec ?? `builtin:${DEFAULT_WORKLOAD}`, existsSync, opts);
-      io.out(formatRun(workloadRun(w, { era: tuiEra(w, opts).id }), false));
+      io.out(formatRun(workloadRun(w, { era: tuiEra(w, opts).id, forceMemory: opts.forceMemory, what: spec }), false));
       return;
     }
-    await io.tui(prepareTui(resolveWorkload(spec ?? `builtin:${DEFAULT_TUI_WORKLOAD}`, existsSync, opts), opts));
+    const w = resolveWorkload(spec ?? `builtin:${DEFAULT_TUI_WORKLOAD}`, existsSync, opts);
+    // The memory guard before the terminal is taken over: a refusal is one line in the shell.
+    checkWorkloadMemory(spec ?? w.name, w, [tuiEra(w, opts).id], { force: opts.forceMemory });
+    await io.tui(prepareTui(w, opts));
   };
 
   // The bare `ksmctl` opens the TUI; any word left over names no command.
@@ -107,6 +110,7 @@ export function buildProgram(io: Io): Command {
     .option('--socket <path>', 'the host socket (default: $KSMCTL_HOST, or host.sock in a per-user runtime directory)')
     .option('--register <policy>', REGISTER_HELP)
     .option('--real', "this machine's own KSM (read-only; as root the controls write /sys/kernel/mm/ksm)")
+    .option('--force-memory', FORCE_MEMORY_HELP)
     .action((spec: string | undefined, opts: TuiOptions & { host?: boolean; socket?: string; real?: boolean; register?: string }, cmd: Command) =>
       opts.real === true
         ? realTui(io)

@@ -14,6 +14,8 @@ import cliProgress from 'cli-progress';
 export interface TaskProgress {
   /** `done` of `total` units (total may grow: a run until convergence); status is a few words. */
   update(done: number, total: number, status?: string): void;
+  /** Takes the bar off the terminal until the next update (so a line printed meanwhile stands alone). */
+  clear(): void;
   /** Removes the bar (the command prints its result next). */
   stop(): void;
 }
@@ -43,14 +45,15 @@ export function restoreCursorOnExit(stream: NodeJS.WriteStream = process.stderr)
   }
 }
 
-/** A bar for `label` on stderr, or null when stderr is not a terminal. */
-export function taskProgress(label: string, stream: NodeJS.WriteStream = process.stderr): TaskProgress | null {
+/** A bar for `label` on stderr (units counted, or a percentage), or null when stderr is not a terminal. */
+export function taskProgress(label: string, opts: { percent?: boolean; stream?: NodeJS.WriteStream } = {}): TaskProgress | null {
+  const stream = opts.stream ?? process.stderr;
   if (!progressWanted(stream)) return null;
   restoreCursorOnExit(stream);
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: `${label} {bar} {value}/{total} {status}`,
+      format: `${label} {bar} ${opts.percent ? '{percentage}%' : '{value}/{total}'} {status}`,
       barsize: 24,
       hideCursor: true,
       clearOnComplete: true,
@@ -61,22 +64,34 @@ export function taskProgress(label: string, stream: NodeJS.WriteStream = process
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(1, 0, { status: '' });
+  let shown = false;
   let stopped = false;
   let last = 0;
   return {
     update(done, total, status = '') {
       if (stopped) return;
       const now = performance.now();
-      if (now - last < 100 && done < total) return;
+      if (shown && now - last < 100 && done < total) return;
       last = now;
-      bar.setTotal(Math.max(1, total));
-      bar.update(Math.min(done, Math.max(1, total)), { status });
+      const t = Math.max(1, total);
+      if (!shown) {
+        bar.start(t, Math.min(done, t), { status });
+        shown = true;
+        return;
+      }
+      bar.setTotal(t);
+      bar.update(Math.min(done, t), { status });
+    },
+    clear() {
+      if (!shown) return;
+      shown = false;
+      bar.stop();
     },
     stop() {
       if (stopped) return;
       stopped = true;
-      bar.stop();
+      if (shown) bar.stop();
+      shown = false;
     },
   };
 }

@@ -8,6 +8,7 @@
  * and the outcome histogram of each target, the time and the seed. Exits 1
  * on the first failure, printing the session to replay alone.
  */
+import { taskProgress } from '../cli/progress.js';
 import { FuzzFailure, type FuzzReport, formatFuzz, runFuzz } from './fuzz.js';
 import { HOST_TARGET, runHostFuzz } from './host-target.js';
 import { findTarget, type FuzzTarget, TARGETS } from './targets.js';
@@ -56,10 +57,14 @@ export function parseFuzzArgs(argv: string[], defaultSeed: number): FuzzArgs {
 }
 
 /** Every target asked for: the synchronous ones, then the host's. Throws a FuzzFailure. */
-export async function runAllFuzz(args: FuzzArgs, onHostSession?: (done: number) => void): Promise<FuzzReport> {
+export async function runAllFuzz(args: FuzzArgs, onHostSession?: (done: number) => void, onProgress?: (target: string, done: number) => void): Promise<FuzzReport> {
   const t0 = performance.now();
-  const r = args.targets.length ? runFuzz({ seed: args.seed, inputs: args.inputs, targets: args.targets, session: args.session, checkEvery: args.checkEvery }) : { seed: args.seed, targets: [], ms: 0 };
-  if (args.host) r.targets.push(await runHostFuzz({ seed: args.seed, inputs: args.inputs, session: args.session, onSession: onHostSession }));
+  const r = args.targets.length ? runFuzz({ seed: args.seed, inputs: args.inputs, targets: args.targets, session: args.session, checkEvery: args.checkEvery, onProgress }) : { seed: args.seed, targets: [], ms: 0 };
+  const before = r.targets.reduce((n, t) => n + t.inputs, 0);
+  if (args.host) r.targets.push(await runHostFuzz({ seed: args.seed, inputs: args.inputs, session: args.session, onSession: (done) => {
+    onHostSession?.(done);
+    onProgress?.(HOST_TARGET.name, before + done);
+  } }));
   return { ...r, ms: performance.now() - t0 };
 }
 
@@ -73,9 +78,15 @@ async function main(): Promise<void> {
   }
   const names = [...args.targets.map((t) => t.name), ...(args.host ? [HOST_TARGET.name] : [])];
   process.stdout.write(`fuzz seed ${args.seed}, ${args.session !== undefined ? `session ${args.session} of` : `${args.inputs.toLocaleString('en-US')} inputs for`} each of ${names.join(', ')}\n`);
+  // A bar on stderr when it is a terminal (per session); nothing otherwise.
+  const progress = args.session === undefined ? taskProgress('fuzz') : null;
+  const total = args.inputs * names.length;
   try {
-    process.stdout.write(formatFuzz(await runAllFuzz(args)) + '\n');
+    const r = await runAllFuzz(args, undefined, progress ? (target, done) => progress.update(done, total, `inputs (${target})`) : undefined);
+    progress?.stop();
+    process.stdout.write(formatFuzz(r) + '\n');
   } catch (e) {
+    progress?.stop();
     if (e instanceof FuzzFailure) {
       process.stderr.write(e.message + '\n');
       process.exit(1);

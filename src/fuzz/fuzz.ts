@@ -20,6 +20,8 @@ export interface FuzzOptions {
   checkEvery?: number;
   /** An input taking more CPU time than this, ms, is a hang (the simulator is synchronous: it is measured, not interrupted). */
   slowMs?: number;
+  /** Called after each session: the target, and the inputs run so far over all targets. */
+  onProgress?: (target: string, done: number) => void;
 }
 
 export interface TargetReport {
@@ -98,6 +100,7 @@ export function runFuzz(opts: FuzzOptions): FuzzReport {
         }
       }
       rep.sessions++;
+      opts.onProgress?.(target.name, reports.reduce((n, x) => n + x.inputs, 0) + rep.inputs);
       if (opts.session !== undefined) break;
     }
     rep.ms = performance.now() - t1;

@@ -8,6 +8,7 @@
  * registry's ids and their other spellings (v3 = v3:2.6.32, v1-2009, ...).
  */
 import { EraInputError, type EraId, parseEra } from '../eras/registry.js';
+import { taskProgress } from '../cli/progress.js';
 import { runSoak, SOAK_ERA_IDS, SOAK_OPS, SoakFailure, type SoakReport } from './soak.js';
 
 export interface SoakArgs {
@@ -77,6 +78,8 @@ function main(): void {
     process.exit(2);
   }
   process.stdout.write(`soak seed ${args.seed}, ${args.ops.toLocaleString('en-US')} operations${args.world !== undefined ? `, world ${args.world} only` : ''}, eras ${args.eras.join(', ')}\n`);
+  // A bar on stderr when it is a terminal (per world); nothing otherwise.
+  const progress = taskProgress('soak');
   try {
     const r = runSoak({
       seed: args.seed,
@@ -84,11 +87,13 @@ function main(): void {
       world: args.world,
       checkEvery: args.checkEvery,
       eras: args.eras,
-      progressEvery: 500_000,
-      onProgress: (done, rep) => process.stderr.write(`  ${done.toLocaleString('en-US')} ops, ${(rep.ms / 1000).toFixed(0)} s\n`),
+      progressEvery: 1500,
+      onProgress: progress ? (done, rep) => progress.update(done, args.ops, `ops, ${rep.worlds.toLocaleString('en-US')} worlds, ${(rep.ms / 1000).toFixed(0)} s`) : undefined,
     });
+    progress?.stop();
     process.stdout.write(formatSoak(r, args.eras) + '\n');
   } catch (e) {
+    progress?.stop();
     if (e instanceof SoakFailure) {
       const eras = args.eras.length === SOAK_ERA_IDS.length ? '' : ` --eras ${args.eras.join(',')}`;
       process.stderr.write(e.message + eras + '\n');

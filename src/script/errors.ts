@@ -46,6 +46,8 @@ export function formatScriptError(file: string, source: string, e: ScriptError):
     text = `${from > 0 ? '...' : ''}${cut}${from + SHOWN_LINE < text.length ? '...' : ''}`;
     col = col - from + (from > 0 ? 3 : 0);
   }
+  // Control characters are shown as '?' (one column each, so the caret still points): none reaches the terminal raw.
+  text = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
   // Tabs stay tabs under the caret, so it lines up in a terminal.
   const pad = text.slice(0, col).replace(/[^\t]/g, ' ');
   return `${file}:${e.loc.line}:${e.loc.col}: ${e.message}\n${text}\n${pad}^`;

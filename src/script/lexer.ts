@@ -290,7 +290,9 @@ export function tokenize(source: string): IToken[] {
   if (r.errors.length > 0) {
     const e = r.errors[0];
     const ch = source.charAt(e.offset);
-    throw parseError(`unexpected character ${JSON.stringify(ch)}`, { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset });
+    // JSON's escapes, and \u escapes for DEL and the C1 controls JSON leaves raw.
+    const shown = JSON.stringify(ch).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    throw parseError(`unexpected character ${shown}`, { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset });
   }
   for (let i = 0; i < r.tokens.length; i++) {
     const t = r.tokens[i];

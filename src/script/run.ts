@@ -124,7 +124,23 @@ export function scriptSettings(prog: Program, opts: { era?: string; abi?: string
   if (p.era) entryOf(p.era.value, {}, atPragma('era'));
   if (p.abi) entryOf(p.era?.value ?? 'v1', { abi: p.abi.value }, atPragma('abi'));
   if (p.kernel) entryOf(p.era?.value ?? 'v3', { kernel: p.kernel.value }, atPragma('kernel'));
-  if (opts.system !== undefined) return { era: opts.system.era, header: included ?? HEADERS[opts.system.era.abi ?? V1_DEFAULT_ABI] };
+  if (opts.system !== undefined) {
+    // On a given machine (the host's) its era runs the script; pragmas that name another are refused
+    // at their place, rather than the script failing later on a call that era lacks (ENOENT, EINVAL).
+    const host = opts.system.era;
+    const named = p.era ?? p.kernel ?? p.abi;
+    if (named !== undefined) {
+      const family = p.era !== undefined ? entryOf(p.era.value, {}, atPragma('era')).family : familyOf(p.abi, p.kernel)!;
+      const versioned = p.abi !== undefined || p.kernel !== undefined || (p.era !== undefined && entryOf(p.era.value, {}, atPragma('era')).family !== p.era.value);
+      const want = versioned ? entryOf(p.era?.value ?? family, { abi: p.abi?.value, kernel: p.kernel?.value }, atPragma(p.era ? 'era' : p.kernel ? 'kernel' : 'abi')) : undefined;
+      if (want !== undefined ? want !== host : family !== host.family) {
+        const which = p.era ? 'era' : p.kernel ? 'kernel' : 'abi';
+        const asked = want?.id ?? family;
+        throw parseError(`#pragma ${which} ${named.value}: this script is for ${asked}, and the host runs ${host.id} (ksmctl host start --era ${asked}, or run it without --host)`, named.loc);
+      }
+    }
+    return { era: host, header: included ?? HEADERS[host.abi ?? V1_DEFAULT_ABI] };
+  }
 
   // The command line first, then the script's pragmas, then its includes.
   const text = opts.era ?? familyOf(opts.abi, opts.kernel) ?? p.era?.value ?? familyOf(p.abi, p.kernel) ?? (includesKsm ? 'v1' : 'v3');

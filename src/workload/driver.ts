@@ -106,12 +106,12 @@ export class WorkloadDriver implements EraDriver {
   }
 
   /** echo VALUE > /sys/kernel/mm/ksm/NAME before the first step; a refusal is the workload's error at its place. */
-  private knob(a: EraAdapter, name: string, value: string, where: string): void {
+  private knob(a: EraAdapter, name: string, value: string, where: string, file?: string): void {
     const r = a.writeSysfs(name, `${value}\n`);
     // A store of the April 2009 era refuses bad input by consuming nothing (0).
     if (r <= 0) {
       const why = r < 0 ? `failed with ${errnoName(-r)}` : 'stored nothing (write returned 0)';
-      throw new WorkloadError({ kind: 'schema', place: where, detail: `echo ${value} > /sys/kernel/mm/ksm/${name} ${why} under ${this.era.system}` });
+      throw new WorkloadError({ kind: 'schema', file, place: where, detail: `echo ${value} > /sys/kernel/mm/ksm/${name} ${why} under ${this.era.system}` });
     }
   }
 
@@ -124,9 +124,10 @@ export class WorkloadDriver implements EraDriver {
     const a = this.era.boot({ checksum: this.opts.checksum, numaNodes: nodes, hashTables: w.hashTables });
     this.a = a;
     // The batch size of fullScans steps, set through the era's own knob (v1: none to set; scan steps pass their budget).
-    if (this.era.family !== 'v1') this.knob(a, 'pages_to_scan', `${w.pagesToScan}`, 'pagesToScan');
+    // What the file says is refused at its place in the file; --sysfs below is the command line's.
+    if (this.era.family !== 'v1') this.knob(a, 'pages_to_scan', `${w.pagesToScan}`, 'pagesToScan', w.source);
     for (const [name, value] of this.era.workloadKnobs) this.knob(a, name, value, 'setup');
-    for (const [name, value] of w.sysfs ?? []) this.knob(a, name, value, `sysfs.${name}`);
+    for (const [name, value] of w.sysfs ?? []) this.knob(a, name, value, `sysfs.${name}`, w.source);
     for (const [name, value] of this.opts.sysfs ?? []) this.knob(a, name, value, `--sysfs ${name}=${value}`);
     // Size the tables for the whole workload at once.
     a.reserve(

@@ -71,6 +71,10 @@ test('workload run: a region of 4,194,304 seeded pages is refused at once, exit 
   t.is(r.status, 2);
   t.is(r.stdout, '');
   t.regex(r.stderr, /^ksmctl: .*big\.json \(4,194,304 pages, 4,194,304 distinct contents\) needs about 1\d\.\d GiB of memory, more than this machine has available .*--force-memory runs it anyway\n$/);
+  // The TUI's private session too (here without a terminal: its table instead).
+  const tui = ksmctl(['tui', file, '--no-host']);
+  t.is(tui.status, 2);
+  t.regex(tui.stderr, /^ksmctl: .*big\.json \(4,194,304 pages, .*--force-memory runs it anyway$/m);
 });
 
 test('compare: 1024 guests of 4,194,304 pages is one line, exit 2, and with --force-memory the failed allocation is one line too', (t) => {

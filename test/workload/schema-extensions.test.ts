@@ -37,7 +37,7 @@ test('"node" on a region, in either region form', (t) => {
 });
 
 test('unknown keys are refused, the message listing every key the schema accepts there (the extensions too)', (t) => {
-  t.throws(() => parseWorkloadText(doc({ extra: 1 })), { message: 'top level: unknown key "extra" (allowed: name, description, pagesToScan, hashTables, processes, steps, kernel, sysfs)' });
+  t.throws(() => parseWorkloadText(doc({ extra: 1 })), { message: 'top level: unknown key "extra" (allowed: name, description, pagesToScan, hashTables, processes, steps, kernel, sysfs, host, timeline)' });
   t.throws(() => parseWorkloadText(doc({}, { runs: [{ pages: 1, content: 'zero' }], pages: 1 })), { message: 'processes.a[0]: unknown key "pages" (allowed: runs, node)' });
   t.throws(() => parseWorkloadText(doc({}, { pages: 1, content: 'zero', nodes: 1 })), { message: 'processes.a[0]: unknown key "nodes" (allowed: pages, content, node)' });
 });

@@ -219,7 +219,7 @@ const rejects = test.macro({
 const cases: Array<[string, (d: Doc) => unknown, string, RegExp]> = [
   // top level
   ['not an object', () => [1], 'top level', /a workload must be a JSON object/],
-  ['an unknown top-level key', (d) => void (d.foo = 1), 'top level', /unknown key "foo" \(allowed: name, description, pagesToScan, hashTables, processes, steps, kernel, sysfs\)/],
+  ['an unknown top-level key', (d) => void (d.foo = 1), 'top level', /unknown key "foo" \(allowed: name, description, pagesToScan, hashTables, processes, steps, kernel, sysfs, host, timeline\)/],
   ['a name that is not a string', (d) => void (d.name = 3), 'top level', /name must be a string/],
   ['a null description', (d) => void (d.description = null), 'top level', /description must be a string/],
   ['pagesToScan 0', (d) => void (d.pagesToScan = 0), 'top level', /pagesToScan must be in 1\.\.2147483647, got 0/],

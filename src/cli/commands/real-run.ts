@@ -32,7 +32,7 @@ export function realRunOptions(w: Workload, opts: RealWorkloadOptions, note: (li
   if (builtinPreload(w) !== undefined) throw new CliError(`${w.name}: its contents come from files, which --era real does not load`, 2);
   return {
     sysfs: opts.sysfs?.length ? parseSysfsOptions(opts.sysfs) : undefined,
-    nodes: opts.node?.length ? parseNodeOptions(opts.node) : undefined,
+    nodes: opts.node?.length ? parseNodeOptions(opts.node, w) : undefined,
     force: opts.force,
     waitMs: opts.wait === undefined ? 0 : opts.wait * 1000,
     note,

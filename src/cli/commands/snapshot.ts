@@ -11,6 +11,7 @@ import { takeSnapshot, type TakeResult } from '../../snapshot/take.js';
 import { cgroupPids, matchPids, TargetError } from '../../snapshot/targets.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
+import { taskProgress } from '../progress.js';
 
 export interface SnapshotCliOptions {
   pid?: string[];
@@ -127,23 +128,11 @@ export function addSnapshotCommand(program: Command, io: Io): void {
     .addOption(new Option('--every <interval>', 'with --count: time between captures (10s, 500ms, 2m)').argParser(parseInterval))
     .addOption(new Option('--count <n>', 'captures to take into the file (default 1)').argParser(parseCount))
     .action(async (opts: SnapshotCliOptions) => {
-      let bar: { update(v: number, p?: object): void; setTotal(t: number): void; stop(): void; start(t: number, v: number): void } | null = null;
-      if (process.stderr.isTTY) {
-        const { SingleBar, Presets } = (await import('cli-progress')).default;
-        bar = new SingleBar({ stream: process.stderr, format: 'capturing [{bar}] {percentage}% {mib} MiB', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
-        bar.start(1, 0);
-      }
-      let last = 0;
+      // A bar on stderr when it is a terminal (src/cli/progress.ts); nothing otherwise.
+      const bar = taskProgress('capturing', { percent: true });
       try {
-        const r = await snapshotCommand(opts, io, bar ? (done, total) => {
-          const now = performance.now();
-          if (now - last < 100) return;
-          last = now;
-          bar!.setTotal(total);
-          bar!.update(done, { mib: (done / MiB).toFixed(0) });
-        } : undefined);
+        const r = await snapshotCommand(opts, io, bar ? (done, total) => bar.update(done, total, `${(done / MiB).toFixed(0)} MiB`) : undefined);
         bar?.stop();
-        bar = null;
         io.out(formatTake(r));
         if (r.failed > 0) throw new CliError('', 2);
       } finally {

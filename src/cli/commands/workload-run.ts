@@ -66,12 +66,21 @@ export function parseSysfsOptions(list: readonly string[]): Array<[string, strin
   });
 }
 
-/** `--node PROC[:REGION]=NODE` strings as a map from "PROC" or "PROC:REGION". */
-export function parseNodeOptions(list: readonly string[]): Map<string, number> {
+/**
+ * `--node PROC[:REGION]=NODE` strings as a map from "PROC" or "PROC:REGION";
+ * with the workload, each must name one of its processes (and regions):
+ * a placement of nothing is a mistyped name, not a no-op.
+ */
+export function parseNodeOptions(list: readonly string[], w?: Workload): Map<string, number> {
   const out = new Map<string, number>();
   for (const a of list) {
     const m = /^(.+?)(?::([0-9]+))?=([0-9]+)$/s.exec(a);
     if (m === null || Number(m[3]) > 1023) throw new CliError(`--node needs PROC=NODE or PROC:REGION=NODE (NODE 0..1023), got "${a}"`, 2);
+    if (w !== undefined) {
+      const proc = w.processes.find((p) => p.name === m[1]);
+      if (proc === undefined) throw new CliError(`--node ${a}: no process "${m[1]}" in ${w.name} (its processes: ${w.processes.map((p) => p.name).join(', ')})`, 2);
+      if (m[2] !== undefined && Number(m[2]) >= proc.regions.length) throw new CliError(`--node ${a}: process "${m[1]}" has ${proc.regions.length} region${proc.regions.length === 1 ? '' : 's'} (0..${proc.regions.length - 1})`, 2);
+    }
     out.set(m[2] === undefined ? m[1] : `${m[1]}:${Number(m[2])}`, Number(m[3]));
   }
   return out;
@@ -152,7 +161,7 @@ export function workloadRun(w: Workload, opts: WorkloadRunOptions): RunResult {
     }
     if ((opts.sysfs?.length || opts.node?.length) && era.family !== 'v3') throw new CliError(`--sysfs and --node apply to --era v3 only`);
     const sysfs = opts.sysfs?.length ? parseSysfsOptions(opts.sysfs) : undefined;
-    const nodes = opts.node?.length ? parseNodeOptions(opts.node) : undefined;
+    const nodes = opts.node?.length ? parseNodeOptions(opts.node, w) : undefined;
     checkWorkloadMemory(opts.what ?? w.name, w, [era.id], { force: opts.forceMemory });
     const preload = builtinPreload(w);
     // A snapshot after every pass of a fullScans step and at every snapshot step.
