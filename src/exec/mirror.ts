@@ -126,8 +126,14 @@ export class MemoryMirror {
         const v = vma !== null && addr < vma.end ? vma : mm.vmaAt(addr);
         if (v === null) continue;
         const f = v.frames[v.index(addr)];
-        const id = contents.intern(this.buf, i * PAGE_SIZE);
         const cur = f === 0 ? 0 : memory.frames.content[f];
+        if (cur !== 0) {
+          // Unchanged pages (most of them, most of the time) cost one memcmp, not a hash.
+          const page = contents.pageOf(cur);
+          const po = contents.pageOffset;
+          if (Buffer.compare(this.buf.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), page.subarray(po, po + PAGE_SIZE)) === 0) continue;
+        }
+        const id = contents.intern(this.buf, i * PAGE_SIZE);
         // Unchanged; or zeros where nothing is mapped and the zero page cannot be told apart (read as the same).
         if (id === cur || (f === 0 && id === memory.zero && this.zeroPfn === 0n)) {
           contents.unref(id);

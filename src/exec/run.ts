@@ -76,6 +76,8 @@ export async function runExec(era: EraEntry, program: string, args: readonly str
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
     });
+    // The processes' connections close as they exit: their exits reach the era before the stats are read.
+    await session.drained(1000);
     return { status, stats: session.stats() };
   } finally {
     session.close();

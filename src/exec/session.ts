@@ -133,6 +133,12 @@ export class ExecSession {
     });
   }
 
+  /** Resolves once every process's connection has closed and been accounted for, or after `ms`. */
+  async drained(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && [...this.procs.values()].some((p) => !p.exited)) await new Promise((r) => setTimeout(r, 10));
+  }
+
   close(): void {
     this.server?.close();
     for (const w of this.waiting.values()) clearTimeout(w.timer);
