@@ -64,17 +64,17 @@ export async function runExec(era: EraEntry, program: string, args: readonly str
     await session.listen(sock);
     const preload = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
     const child = spawn(path, args, { stdio: 'inherit', argv0: program, env: { ...env, LD_PRELOAD: preload, KSMCTL_EXEC_SOCKET: sock } });
-    // Ctrl-C reaches the program (same process group); ksmctl stays to report its status. A TERM sent to ksmctl is passed on.
-    const onInt = () => {};
-    const onTerm = () => child.kill('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
+    // A signal to ksmctl is passed on to the program, and ksmctl stays to report its status (Ctrl-C reaches both: the program gets it twice).
+    const forward = (sig: NodeJS.Signals) => () => {
+      child.kill(sig);
+    };
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, forward(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
     const status = await new Promise<number>((resolve, reject) => {
       child.once('error', (e) => reject(new CliError(`exec: ${program}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
       child.once('exit', (code, signal) => resolve(code ?? 128 + (signal !== null ? (osConstants.signals[signal] ?? 0) : 0)));
     }).finally(() => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+      for (const [sig, h] of handlers) process.off(sig, h);
     });
     // The processes' connections close as they exit: their exits reach the era before the stats are read.
     await session.drained(1000);
