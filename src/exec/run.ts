@@ -66,6 +66,7 @@ export async function runExec(era: EraEntry, program: string, args: readonly str
     const child = spawn(path, args, { stdio: 'inherit', argv0: program, env: { ...env, LD_PRELOAD: preload, KSMCTL_EXEC_SOCKET: sock } });
     // A signal to ksmctl is passed on to the program, and ksmctl stays to report its status (Ctrl-C reaches both: the program gets it twice).
     const forward = (sig: NodeJS.Signals) => () => {
+      session.abort();
       child.kill(sig);
     };
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, forward(sig)] as const);
@@ -77,6 +78,7 @@ export async function runExec(era: EraEntry, program: string, args: readonly str
       for (const [sig, h] of handlers) process.off(sig, h);
     });
     // The processes' connections close as they exit: their exits reach the era before the stats are read.
+    session.abort();
     await session.drained(1000);
     return { status, stats: session.stats() };
   } finally {

@@ -111,6 +111,8 @@ export class ExecSession {
   private realKsmPages = 0;
   private spawned = 0;
   private settled: ExecStats['settled'] = null;
+  private settling = false;
+  private aborted = false;
 
   constructor(
     readonly adapter: EraAdapter,
@@ -296,8 +298,12 @@ export class ExecSession {
     if (t > this.sys.machine.clock.now) this.sys.advanceTo(t);
   }
 
-  /** ksmd runs until two full scans change no counter, or the settle limit. */
-  private settle(): void {
+  /**
+   * ksmd runs until two full scans change no counter, or the settle limit.
+   * It yields to the event loop between steps, so that a signal or the
+   * program's exit can stop it (abort()).
+   */
+  private async settle(): Promise<void> {
     const limitUs = (this.opts.settleSeconds ?? 300) * 1e6;
     const stepUs = 50_000;
     // What merging has reached; pages_volatile and pages_unshared move with the cursor within a pass.
@@ -308,36 +314,46 @@ export class ExecSession {
     let last = key();
     let passes = this.adapter.passes();
     let alike = 0;
-    for (let spent = 0; spent < limitUs; spent += stepUs) {
+    for (let spent = 0; spent < limitUs && !this.aborted; spent += stepUs) {
       this.advance(stepUs);
       if (this.sys.nextBatchAt() === null) break;
       const now = this.adapter.passes();
-      if (now === passes) continue;
-      const k = key();
-      if (k === last) alike += now - passes;
-      else {
-        alike = 0;
-        last = k;
+      if (now !== passes) {
+        const k = key();
+        if (k === last) alike += now - passes;
+        else {
+          alike = 0;
+          last = k;
+        }
+        passes = now;
+        if (alike >= 2) break;
       }
-      passes = now;
-      if (alike >= 2) break;
+      await new Promise((r) => setImmediate(r));
     }
+  }
+
+  /** Stops a settle under way (a signal, the program's end). */
+  abort(): void {
+    this.aborted = true;
   }
 
   /** When every process waits and one waits in pause(): settle, then answer the pauses. */
   private maybeSettle(): void {
-    if (this.paused.size === 0 || this.waiting.size > 0) return;
+    if (this.settling || this.paused.size === 0 || this.waiting.size > 0) return;
     for (const p of this.procs.values()) if (!p.exited && p.state === 'running') return;
+    this.settling = true;
     this.syncAll();
     this.advance();
-    this.settle();
-    this.settled = { virtualSeconds: (this.sys.machine.clock.now - this.clockBase) / 1e6, counters: { ...this.adapter.counters() } };
-    const end = this.opts.endOnPause === true;
-    for (const [pid, conn] of [...this.paused]) {
-      this.paused.delete(pid);
-      this.opts.trace?.(`pid ${pid}: PAUSE = 0${end ? ' (end)' : ''}`);
-      this.reply(conn, { ret: 0, b0: end ? 1 : 0 });
-    }
+    void this.settle().then(() => {
+      this.settling = false;
+      this.settled = { virtualSeconds: (this.sys.machine.clock.now - this.clockBase) / 1e6, counters: { ...this.adapter.counters() } };
+      const end = this.opts.endOnPause === true;
+      for (const [pid, conn] of [...this.paused]) {
+        this.paused.delete(pid);
+        this.opts.trace?.(`pid ${pid}: PAUSE = 0${end ? ' (end)' : ''}`);
+        this.reply(conn, { ret: 0, b0: end ? 1 : 0 });
+      }
+    });
   }
 
   private noteRealKsm(pid: number): void {

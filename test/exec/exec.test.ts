@@ -111,6 +111,17 @@ run(`ksmpages.c (seed 002) under v1:2009: it registers and prints what it printe
   untouched(t, r);
 });
 
+run(`two processes under v1:2009, started by a shell: kksmd merges every page of one with its twin's, as the two ksmpages of the mail did${why}`, (t) => {
+  // fork and exec through sh, the shell's wait, both pausing: then kksmd settles and both end.
+  const exe = build('v1:2009', join(ROOT, 'test', 'exec', 'fixtures', 'twins.c'), 'twins');
+  const r = exec(['--era', 'v1:2009', '--start', '1000', '--end-on-pause', '--stats', '--json', '--', 'sh', '-c', `${exe} 512 & ${exe} 512 & wait`]);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, 'registered 512 pages\nregistered 512 pages\n');
+  const s = stats(r);
+  t.deepEqual([s.settled?.counters.pages_shared, s.settled?.counters.pages_sharing], [512, 512]);
+  untouched(t, r);
+});
+
 run(`ksmpages.c under v1:2008: the 2009 program's REGISTER is not the 2008 driver's request, and it says so as it did${why}`, (t) => {
   const exe = build('v1:2009', join(PROGRAMS, 'ksmpages.c'), 'ksmpages');
   const r = exec(['--era', 'v1:2008', '--end-on-pause', '--stats', '--json', '--', exe]);
