@@ -10,8 +10,9 @@
  *     /proc/PID/ksm_stat and /proc/PID/ksm_merging_pages: the simulator's
  *     file; the program gets a real descriptor number (a /dev/null
  *     descriptor held as a placeholder) that only this library and the
- *     simulator give meaning to. read/write/lseek/close/dup/ioctl on such a
- *     number, and FILE streams over it (fopencookie), go to the simulator;
+ *     simulator give meaning to. read/write/pread/pwrite/readv/writev/
+ *     lseek/close/dup/ioctl on such a number, and FILE streams over it
+ *     (fopencookie), go to the simulator;
  *   madvise with advice 12 or 13 (MADV_SHAREABLE of April 2009, and
  *     MADV_MERGEABLE/MADV_UNMERGEABLE since 2.6.32): the simulator only,
  *     never the real madvise. Other advice goes to the real madvise and
@@ -124,6 +125,10 @@ DECLARE_REAL(pid_t, waitpid, pid_t, int *, int);
 DECLARE_REAL(pid_t, wait4, pid_t, int *, int, struct rusage *);
 DECLARE_REAL(int, waitid, idtype_t, id_t, siginfo_t *, int);
 DECLARE_REAL(int, sigsuspend, const sigset_t *);
+DECLARE_REAL(ssize_t, pread, int, void *, size_t, off_t);
+DECLARE_REAL(ssize_t, pwrite, int, const void *, size_t, off_t);
+DECLARE_REAL(ssize_t, readv, int, const struct iovec *, int);
+DECLARE_REAL(ssize_t, writev, int, const struct iovec *, int);
 
 static void *next_sym(const char *name)
 {
@@ -579,6 +584,86 @@ ssize_t read(int fd, void *buf, size_t count)
 	struct rep rp;
 	int64_t r = request(OP_READ, a, 2, NULL, 0, &rp, buf, count);
 	return r < 0 ? fail(r) : (ssize_t)rp.len;
+}
+
+/* Positional reads: a[2] is the offset, a[3] = 1 says there is one. */
+static ssize_t sim_pread(int fd, void *buf, size_t count, off_t off)
+{
+	if (count > (1u << 20))
+		count = 1u << 20;
+	int64_t a[4] = { fd, (int64_t)count, off, 1 };
+	struct rep rp;
+	int64_t r = request(OP_READ, a, 4, NULL, 0, &rp, buf, count);
+	return r < 0 ? fail(r) : (ssize_t)rp.len;
+}
+
+ssize_t pread(int fd, void *buf, size_t count, off_t off)
+{
+	if (!is_sim_fd(fd))
+		return RESOLVE(pread)(fd, buf, count, off);
+	if (off < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return sim_pread(fd, buf, count, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t count, off64_t off)
+{
+	return pread(fd, buf, count, off);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
+{
+	if (!is_sim_fd(fd))
+		return RESOLVE(pwrite)(fd, buf, count, off);
+	if (count > (1u << 20))
+		count = 1u << 20;
+	/* sysfs stores each write whole, whatever its offset. */
+	int64_t a[1] = { fd };
+	int64_t r = request(OP_WRITE, a, 1, buf, (uint32_t)count, NULL, NULL, 0);
+	return r < 0 ? fail(r) : (ssize_t)r;
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t off)
+{
+	return pwrite(fd, buf, count, off);
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	if (!is_sim_fd(fd))
+		return RESOLVE(readv)(fd, iov, n);
+	ssize_t total = 0;
+	for (int i = 0; i < n; i++) {
+		ssize_t r = read(fd, iov[i].iov_base, iov[i].iov_len);
+		if (r < 0)
+			return total ? total : -1;
+		total += r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	return total;
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	if (!is_sim_fd(fd))
+		return RESOLVE(writev)(fd, iov, n);
+	/* One store of the whole buffer, as the kernel's sysfs takes a writev. */
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	char *flat = malloc(len ? len : 1);
+	if (!flat) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0, at = 0; i < (size_t)n; at += iov[i].iov_len, i++)
+		memcpy(flat + at, iov[i].iov_base, iov[i].iov_len);
+	ssize_t r = write(fd, flat, len);
+	free(flat);
+	return r;
 }
 
 ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)

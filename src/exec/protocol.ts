@@ -24,7 +24,7 @@ export const OP = {
   CLOSE: 4,
   /** a0 = old fd, a1 = new fd (already a real duplicate). */
   DUP: 5,
-  /** a0 = fd, a1 = count. Answer data: the bytes read. */
+  /** a0 = fd, a1 = count, and for pread a2 = offset, a3 = 1. Answer data: the bytes read. */
   READ: 6,
   /** a0 = fd; data = the bytes. */
   WRITE: 7,

@@ -415,7 +415,7 @@ export class ExecSession {
         return { ret: a[1] };
       }
       case OP.READ:
-        return this.read(p, a[0], a[1]);
+        return this.read(p, a[0], a[1], a[3] === 1 ? a[2] : null);
       case OP.WRITE: {
         const f = p.fds.get(a[0]);
         if (f === undefined) return { ret: -ERRNO.EBADF };
@@ -477,18 +477,20 @@ export class ExecSession {
     return { ret: 0 };
   }
 
-  private read(p: ExecProcess, fd: number, count: number): Reply {
+  /** read(2), or pread(2) at `at`: a read at offset 0 asks the file for its text again, as sysfs's show() runs per read. */
+  private read(p: ExecProcess, fd: number, count: number, at: number | null): Reply {
     const f = p.fds.get(fd);
     if (f === undefined) return { ret: -ERRNO.EBADF };
     if (f.kind === 'device') return { ret: -ERRNO.EINVAL };
     if ((f.flags & O_ACCMODE) === 1) return { ret: -ERRNO.EBADF };
-    if (f.pos === 0 || f.text === null) {
+    const pos = at ?? f.pos;
+    if (pos === 0 || f.text === null) {
       const t = this.sys.readFile(p.sim, f.path);
       if (typeof t === 'number') return { ret: t };
       f.text = Buffer.from(t, 'latin1');
     }
-    const data = f.text.subarray(f.pos, f.pos + count);
-    f.pos += data.length;
+    const data = f.text.subarray(pos, pos + count);
+    if (at === null) f.pos += data.length;
     return { ret: data.length, data };
   }
 

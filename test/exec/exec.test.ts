@@ -187,6 +187,7 @@ run(`nothing reaches the real KSM: raw syscalls, relative paths and symbolic lin
       t.regex(r.stdout, /^fopen\(LINK\/run\) = -1 No such file or directory$/m);
     } else {
       t.regex(r.stdout, /^write\(run, 1\) = 1$/m);
+      t.regex(r.stdout, /^pread\(run\) = 2 1$/m, 'the simulated run file, read back with pread');
       t.regex(r.stdout, /^fprintf\+fclose = 0$/m);
     }
     untouched(t, r);
