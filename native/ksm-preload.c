@@ -12,7 +12,8 @@
  *     descriptor held as a placeholder) that only this library and the
  *     simulator give meaning to. read/write/pread/pwrite/readv/writev/
  *     lseek/close/dup/ioctl on such a number, and FILE streams over it
- *     (fopencookie), go to the simulator;
+ *     (fopencookie), go to the simulator; stat/lstat/fstat/fstatat and
+ *     access/faccessat of those paths answer from the simulated era too;
  *   madvise with advice 12 or 13 (MADV_SHAREABLE of April 2009, and
  *     MADV_MERGEABLE/MADV_UNMERGEABLE since 2.6.32): the simulator only,
  *     never the real madvise. Other advice goes to the real madvise and
@@ -58,6 +59,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -69,7 +72,7 @@
 
 enum {
 	OP_HELLO = 1, OP_FORK, OP_OPEN, OP_CLOSE, OP_DUP, OP_READ, OP_WRITE, OP_LSEEK, OP_IOCTL, OP_BIND,
-	OP_MADVISE, OP_PRCTL, OP_MUNMAP, OP_SLEEP, OP_PAUSE, OP_BLOCK, OP_UNBLOCK,
+	OP_MADVISE, OP_PRCTL, OP_MUNMAP, OP_SLEEP, OP_PAUSE, OP_BLOCK, OP_UNBLOCK, OP_STAT,
 };
 
 struct req {
@@ -125,6 +128,12 @@ DECLARE_REAL(pid_t, waitpid, pid_t, int *, int);
 DECLARE_REAL(pid_t, wait4, pid_t, int *, int, struct rusage *);
 DECLARE_REAL(int, waitid, idtype_t, id_t, siginfo_t *, int);
 DECLARE_REAL(int, sigsuspend, const sigset_t *);
+DECLARE_REAL(int, stat, const char *, struct stat *);
+DECLARE_REAL(int, lstat, const char *, struct stat *);
+DECLARE_REAL(int, fstat, int, struct stat *);
+DECLARE_REAL(int, fstatat, int, const char *, struct stat *, int);
+DECLARE_REAL(int, access, const char *, int);
+DECLARE_REAL(int, faccessat, int, const char *, int, int);
 DECLARE_REAL(ssize_t, pread, int, void *, size_t, off_t);
 DECLARE_REAL(ssize_t, pwrite, int, const void *, size_t, off_t);
 DECLARE_REAL(ssize_t, readv, int, const struct iovec *, int);
@@ -794,6 +803,100 @@ int ioctl(int fd, unsigned long request_nr, ...)
 		return nfd;
 	}
 	return (int)r;
+}
+
+/* ---------------------------------------------------------------- stat and access of simulated files */
+
+/* The simulated file's mode (S_IFREG/S_IFDIR/S_IFCHR and permissions) by path, or by descriptor when path is NULL. */
+static int sim_stat(const char *canon, int fd, struct stat *st)
+{
+	int64_t a[1] = { fd };
+	int64_t r = request(OP_STAT, a, 1, canon, canon ? (uint32_t)strlen(canon) : 0, NULL, NULL, 0);
+	if (r < 0)
+		return (int)fail(r);
+	memset(st, 0, sizeof *st);
+	st->st_mode = (mode_t)r;
+	st->st_nlink = S_ISDIR(st->st_mode) ? 2 : 1;
+	st->st_size = S_ISREG(st->st_mode) ? 4096 : 0;
+	st->st_blksize = 4096;
+	if (S_ISCHR(st->st_mode))
+		st->st_rdev = makedev(10, 233); /* a misc device; the seeds took MISC_DYNAMIC_MINOR */
+	return 0;
+}
+
+int stat(const char *path, struct stat *st)
+{
+	char canon[PATH_MAX];
+	if (sim_path(AT_FDCWD, path, canon))
+		return sim_stat(canon, -1, st);
+	return RESOLVE(stat)(path, st);
+}
+
+int lstat(const char *path, struct stat *st)
+{
+	char canon[PATH_MAX];
+	if (sim_path(AT_FDCWD, path, canon))
+		return sim_stat(canon, -1, st);
+	return RESOLVE(lstat)(path, st);
+}
+
+int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	char canon[PATH_MAX];
+	if (path && *path && sim_path(dirfd, path, canon))
+		return sim_stat(canon, -1, st);
+	if ((flags & AT_EMPTY_PATH) && path && !*path && is_sim_fd(dirfd))
+		return sim_stat(NULL, dirfd, st);
+	return RESOLVE(fstatat)(dirfd, path, st, flags);
+}
+
+int fstat(int fd, struct stat *st)
+{
+	if (is_sim_fd(fd))
+		return sim_stat(NULL, fd, st);
+	return RESOLVE(fstat)(fd, st);
+}
+
+int stat64(const char *path, struct stat64 *st) { return stat(path, (struct stat *)st); }
+int lstat64(const char *path, struct stat64 *st) { return lstat(path, (struct stat *)st); }
+int fstat64(int fd, struct stat64 *st) { return fstat(fd, (struct stat *)st); }
+int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags) { return fstatat(dirfd, path, (struct stat *)st, flags); }
+
+static int sim_access(const char *canon, int how)
+{
+	struct stat st;
+	if (sim_stat(canon, -1, &st) < 0)
+		return -1;
+	if (how == F_OK || geteuid() == 0)
+		return 0;
+	/* Everything simulated belongs to root. */
+	if (((how & R_OK) && !(st.st_mode & S_IROTH)) || ((how & W_OK) && !(st.st_mode & S_IWOTH)) ||
+	    ((how & X_OK) && !(st.st_mode & S_IXOTH))) {
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
+}
+
+int access(const char *path, int how)
+{
+	char canon[PATH_MAX];
+	if (sim_path(AT_FDCWD, path, canon))
+		return sim_access(canon, how);
+	return RESOLVE(access)(path, how);
+}
+
+int faccessat(int dirfd, const char *path, int how, int flags)
+{
+	char canon[PATH_MAX];
+	if (sim_path(dirfd, path, canon))
+		return sim_access(canon, how);
+	return RESOLVE(faccessat)(dirfd, path, how, flags);
+}
+
+int euidaccess(const char *path, int how)
+{
+	return access(path, how);
 }
 
 /* ---------------------------------------------------------------- FILE streams over simulated files */

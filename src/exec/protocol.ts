@@ -46,6 +46,8 @@ export const OP = {
   /** The process waits for a child (wait family) / no longer does. */
   BLOCK: 16,
   UNBLOCK: 17,
+  /** data = a canonical path, or none and a0 = fd: the simulated file's st_mode, or -errno. */
+  STAT: 18,
 } as const;
 
 export const OP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(OP).map(([k, v]) => [v, k]));

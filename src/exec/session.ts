@@ -51,6 +51,9 @@ const PR_SET_MEMORY_MERGE = 67;
 const O_ACCMODE = 3;
 const O_RDONLY = 0;
 const O_DIRECTORY = 0o200000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFCHR = 0o020000;
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const SEEK_END = 2;
@@ -438,6 +441,8 @@ export class ExecSession {
         if (r >= 0 && a[0] === PR_SET_MEMORY_MERGE) p.mergeAny = a[1] !== 0;
         return { ret: r };
       }
+      case OP.STAT:
+        return { ret: this.stat(p, req.data.length > 0 ? req.data.toString('utf8') : null, a[0]) };
       case OP.MUNMAP:
         // syncAll has already dropped the simulated copy of what the real munmap took.
         return { ret: 0 };
@@ -475,6 +480,28 @@ export class ExecSession {
     const f: FileFd = { kind: 'file', path: sp, flags, pos: 0, text: null };
     p.fds.set(fd, f);
     return { ret: 0 };
+  }
+
+  /** st_mode of a simulated file (by path, or by the descriptor when path is null), or -errno. */
+  private stat(p: ExecProcess, path: string | null, fd: number): number {
+    if (path === null) {
+      const f = p.fds.get(fd);
+      if (f === undefined) return -ERRNO.EBADF;
+      path = f.kind === 'device' ? '/dev/ksm' : f.path;
+    }
+    const sysfs = this.sys.sysfs;
+    if (path === '/dev/ksm') return this.adapter.era.family === 'v1' ? S_IFCHR | (this.sys.kernel as V1Kernel).deviceNode.mode : -ERRNO.ENOENT;
+    if (path === '/sys/kernel/mm/ksm') return sysfs === null ? -ERRNO.ENOENT : S_IFDIR | 0o755;
+    if (path.startsWith('/sys/kernel/mm/ksm/')) {
+      if (sysfs === null) return -ERRNO.ENOENT;
+      const attr = sysfs.lookup(path);
+      return typeof attr === 'number' ? attr : S_IFREG | attr.mode;
+    }
+    const sp = this.simPath(path);
+    if (typeof sp === 'number') return sp;
+    // fs/proc/base.c: the KSM files are S_IRUSR; one another user may not read still exists.
+    const text = this.sys.readFile(p.sim, sp);
+    return text === -ERRNO.ENOENT ? text : S_IFREG | 0o400;
   }
 
   /** read(2), or pread(2) at `at`: a read at offset 0 asks the file for its text again, as sysfs's show() runs per read. */

@@ -184,9 +184,13 @@ run(`nothing reaches the real KSM: raw syscalls, relative paths and symbolic lin
     if (era === 'v1:2009') {
       // No sysfs in the /dev/ksm era, and the 2.6.28 madvise knew no advice 12.
       t.regex(r.stdout, /^madvise\(12\) = -1 Invalid argument$/m);
+      t.regex(r.stdout, /^access\(\/sys\/kernel\/mm\/ksm\) = -1 No such file or directory$/m);
+      t.regex(r.stdout, /^\/dev\/ksm: char device 660$/m);
       t.regex(r.stdout, /^fopen\(LINK\/run\) = -1 No such file or directory$/m);
     } else {
       t.regex(r.stdout, /^write\(run, 1\) = 1$/m);
+      t.regex(r.stdout, /^access\(\/sys\/kernel\/mm\/ksm\) = 0$/m);
+      t.regex(r.stdout, /^stat\(\/dev\/ksm\) = -1 No such file or directory$/m);
       t.regex(r.stdout, /^pread\(run\) = 2 1$/m, 'the simulated run file, read back with pread');
       t.regex(r.stdout, /^fprintf\+fclose = 0$/m);
     }
