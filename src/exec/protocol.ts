@@ -15,7 +15,7 @@
  */
 
 export const OP = {
-  /** a0 = ppid, a1 = how the process came: 0 first contact, 1 forked child, 2 after exec; data = comm. Answer data: i32 placeholders still held. */
+  /** a0 = ppid, a1 = how the process came: 0 a new connection of a running image, 1 forked child, 2 a new image (start or exec); a2 = the zero page's frame; data = comm. Answer data: i32 placeholders still held. */
   HELLO: 1,
   /** a0 = the child's pid (sent by the parent right after fork returns). */
   FORK: 2,

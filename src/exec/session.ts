@@ -226,6 +226,11 @@ export class ExecSession {
       this.waiting.set(pid, { conn, comm, ppid, zeroPfn, timer });
       return null;
     }
+    if (known !== undefined && !known.exited && kind === 0) {
+      // The same image again on a new connection (its old one broke): the process goes on.
+      known.conn = conn;
+      return { ret: 0 };
+    }
     if (known !== undefined && !known.exited) {
       // exec: the old image's address space and descriptors go (the placeholders stay open as /dev/null).
       this.adapter.exit(known.sim);
