@@ -22,7 +22,8 @@
  * ksmd runs every batch due meanwhile; then (3) the call, as the era's
  * kernel answers it.
  *
- * Virtual time = real time since the start + every sleep skipped. A sleep
+ * Virtual time = real time since the start, less the simulator's own work,
+ * plus every sleep skipped. A sleep
  * advances the clock at once (ksmd runs through it) and nothing really
  * sleeps; the clocks the program reads run ahead by the time skipped
  * (every answer carries it). When every process waits (pause() or a wait
@@ -110,6 +111,15 @@ export class ExecSession {
   private readonly clockBase: number;
   /** Virtual µs skipped by sleeps and settling: the lead of the virtual clock over the real one. */
   private skippedUs = 0;
+  /**
+   * Real time the simulator spent working (ns), which is no time of the
+   * program's: virtual time stands still meanwhile, or ksmd's batches
+   * (each costing the simulator more real time than the virtual time it
+   * covers) would have it chase its own tail.
+   */
+  private busyNs = 0n;
+  private busySince: bigint | null = null;
+  private busyDepth = 0;
   private server: Server | null = null;
   private realKsmPages = 0;
   private spawned = 0;
@@ -178,17 +188,20 @@ export class ExecSession {
   }
 
   private reply(conn: Socket, r: Reply): void {
-    if (!conn.destroyed) conn.write(encodeReply(r, BigInt(Math.round(this.skippedUs)) * 1000n));
+    if (!conn.destroyed) conn.write(encodeReply(r, this.leadNs()));
   }
 
   private dispatch(conn: Socket, req: Request): void {
     let r: Reply | null;
+    this.busy(true);
     try {
       r = this.handle(conn, req);
     } catch (e) {
       // A simulator fault must not hang the program: the call fails, the run goes on.
       this.opts.trace?.(`pid ${req.pid}: ${OP_NAMES[req.op] ?? req.op}: simulator error: ${(e as Error).message}`);
       r = { ret: -ERRNO.EIO };
+    } finally {
+      this.busy(false);
     }
     if (r === null) return;
     this.opts.trace?.(`pid ${req.pid}: ${OP_NAMES[req.op] ?? req.op}(${req.a.slice(0, 3).join(', ')}${req.data.length && req.op === OP.OPEN ? `, ${req.data.toString()}` : ''}) = ${r.ret}`);
@@ -295,9 +308,32 @@ export class ExecSession {
     }
   }
 
-  /** Virtual µs now: real time since the start plus every sleep skipped. */
+  /** Marks the start and end of the simulator's own work. */
+  private busy(on: boolean): void {
+    const now = process.hrtime.bigint();
+    if (on) {
+      if (this.busyDepth++ === 0) this.busySince = now;
+    } else if (--this.busyDepth === 0 && this.busySince !== null) {
+      this.busyNs += now - this.busySince;
+      this.busySince = null;
+    }
+  }
+
+  /** Real ns the program's processes have had: real time since the start less the simulator's work. */
+  private programNs(): bigint {
+    const now = process.hrtime.bigint();
+    return now - this.startNs - this.busyNs - (this.busySince === null ? 0n : now - this.busySince);
+  }
+
+  /** Virtual µs now: the programs' real time plus every sleep skipped. */
   private virtualNow(): number {
-    return this.clockBase + Number((process.hrtime.bigint() - this.startNs) / 1000n) + this.skippedUs;
+    return this.clockBase + Number(this.programNs() / 1000n) + this.skippedUs;
+  }
+
+  /** How far the virtual clock is from the real one (ns), for the clocks the program reads. */
+  private leadNs(): bigint {
+    const now = process.hrtime.bigint();
+    return BigInt(Math.round(this.skippedUs)) * 1000n - (now - this.startNs - this.programNs());
   }
 
   private advance(extraUs = 0): void {
@@ -323,7 +359,12 @@ export class ExecSession {
     let passes = this.adapter.passes();
     let alike = 0;
     for (let spent = 0; spent < limitUs && !this.aborted; spent += stepUs) {
-      this.advance(stepUs);
+      this.busy(true);
+      try {
+        this.advance(stepUs);
+      } finally {
+        this.busy(false);
+      }
       if (this.sys.nextBatchAt() === null) break;
       const now = this.adapter.passes();
       if (now !== passes) {
@@ -350,8 +391,13 @@ export class ExecSession {
     if (this.settling || this.paused.size === 0 || this.waiting.size > 0) return;
     for (const p of this.procs.values()) if (!p.exited && p.state === 'running') return;
     this.settling = true;
-    this.syncAll();
-    this.advance();
+    this.busy(true);
+    try {
+      this.syncAll();
+      this.advance();
+    } finally {
+      this.busy(false);
+    }
     void this.settle().then(() => {
       this.settling = false;
       this.settled = { virtualSeconds: (this.sys.machine.clock.now - this.clockBase) / 1e6, counters: { ...this.adapter.counters() } };
