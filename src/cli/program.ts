@@ -20,6 +20,7 @@ import { formatEras, listEras } from './commands/eras.js';
 import { formatWorkloads, listWorkloads } from './commands/workloads.js';
 import { addSnapshotCommand } from './commands/snapshot.js';
 import { addEstimateCommand } from './commands/estimate.js';
+import { addExecCommands } from './commands/exec.js';
 import type { Io } from './io.js';
 import { addRealCommands } from './commands/real.js';
 import { realWorkloadRun } from './commands/real-run.js';
@@ -223,6 +224,7 @@ export function buildProgram(io: Io): Command {
     .description('print the shell completion script for bash, zsh or fish (docs/shell-completion.md)')
     .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
     .action((shell: Shell) => io.out(completionScript(program, shell)));
+  addExecCommands(program, io);
   // Set last, so no subcommand inherits it: the root's own action reports the
   // extra words as an unknown command, not as "too many arguments".
   program.allowExcessArguments(true);

@@ -1,0 +1,76 @@
+/**
+ * `ksmctl exec [--era ID] -- PROGRAM ARGS...`: a natively compiled program
+ * run against the simulated kernel of an era (src/exec); and `ksmctl cc
+ * [--era ID] -- CC_ARGS...`: the C compiler with the era's own headers.
+ * See docs/exec.md.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ERA_OPTION_HELP, parseEra } from '../../eras/registry.js';
+import { CliError, exitStatus } from '../errors.js';
+import type { Io } from '../io.js';
+
+const positive = (what: string, max: number) => (v: string) => {
+  if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new InvalidArgumentError(`expected ${what} from 1 to ${max}`);
+  return Number(v);
+};
+
+interface ExecCliOptions {
+  era: string;
+  start?: number;
+  endOnPause?: boolean;
+  settle: number;
+  stats?: boolean;
+  json?: boolean;
+  trace?: boolean;
+  host?: boolean;
+}
+
+function era(text: string) {
+  if (text === 'real') throw new CliError('exec runs programs against a simulated era; --era real would be the real kernel, which exec never touches');
+  try {
+    return parseEra(text);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+export function addExecCommands(program: Command, io: Io): void {
+  program
+    .command('exec')
+    .description('run a natively compiled program against the simulated kernel of an era: its KSM calls go to the simulator, everything else runs natively (docs/exec.md)')
+    .argument('<program>', 'the program (a path, or a name on PATH); put -- before it when it takes options')
+    .argument('[args...]', "the program's arguments")
+    .addOption(new Option('--era <era>', ERA_OPTION_HELP.replace(/, or real .*$/, '')).default('v3'))
+    .addOption(new Option('--start <pages>', "start ksmd before the program, scanning PAGES per batch, through the era's own controls (v1: a control program's KSM_START_STOP_KTHREAD; v2, v3: sysfs)").argParser(positive('a page count', 1 << 24)))
+    .option('--end-on-pause', 'when every process of the program waits in pause() and ksmd has settled, end them with SIGTERM')
+    .addOption(new Option('--settle <seconds>', 'the most virtual seconds ksmd runs to settle while the program pauses').argParser(positive('seconds', 86400)).default(300))
+    .option('--stats', "print the era's counters and the virtual time on stderr when the program has exited")
+    .option('--json', 'with --stats: the stats as one JSON line')
+    .option('--trace', 'print every intercepted call and its answer on stderr')
+    .option('--host', 'not available: exec runs its own simulator (docs/exec.md)')
+    .action(async (prog: string, args: string[], opts: ExecCliOptions) => {
+      if (opts.host === true) throw new CliError('exec --host is not available: exec runs its own simulator of the era (docs/exec.md, limits)');
+      const entry = era(opts.era);
+      const { formatStats, runExec } = await import('../../exec/run.js');
+      const r = await runExec(entry, prog, args, {
+        startPages: opts.start,
+        endOnPause: opts.endOnPause === true,
+        settleSeconds: opts.settle,
+        trace: opts.trace === true ? (l) => io.err(`ksmctl exec: ${l}`) : undefined,
+      });
+      if (opts.stats === true) io.err(opts.json === true ? JSON.stringify(r.stats) : formatStats(r.stats));
+      exitStatus(r.status);
+    });
+  program
+    .command('cc')
+    .description("compile a C program against an era's own headers (linux/ksm.h of Nov 2008 / Mar 2009, the era's madvise values): cc -I ERA-INCLUDE ... (docs/exec.md)")
+    .argument('[args...]', 'the compiler arguments; put -- before them')
+    .addOption(new Option('--era <era>', ERA_OPTION_HELP.replace(/, or real .*$/, '')).default('v3'))
+    .option('--print-include', "print the era's include directory and exit")
+    .action(async (args: string[], opts: { era: string; printInclude?: boolean }) => {
+      const entry = era(opts.era);
+      const { eraIncludeDir, runCc } = await import('../../exec/cc.js');
+      if (opts.printInclude === true) return io.out(eraIncludeDir(entry));
+      exitStatus(runCc(entry, args));
+    });
+}
