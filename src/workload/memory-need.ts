@@ -48,6 +48,15 @@ export const PER_FULL_CONTENT = 4096 + 128;
 /** Bytes per distinct content stored short (metadata, tail words, checksum cache; measured 60 to 115). */
 export const PER_SHORT_CONTENT = 128;
 /**
+ * Bytes per distinct seeded (random) content: the content store keeps such a
+ * page as its generator's start until its bytes are read, and the mergers
+ * other than 2008's generate them for a checksum or a comparison without
+ * keeping them. Measured after that change: 1,048,576 seeded pages under
+ * 2.6.32 peak at 227 MB, 262,144 under v1:2009 at 179 MB (Node included),
+ * some 100-300 bytes a content beyond the per-page cost.
+ */
+export const PER_SEEDED_CONTENT = 512;
+/**
  * The eras whose merger reads every page's bytes in place (the 2008 hash
  * merger's HMAC-SHA1 and memcmp), so that a short content gets its whole
  * page written in the slab: measured 4.5 KB per tailFrom page under v1:2008.
@@ -120,10 +129,14 @@ export function workloadMemoryNeed(w: Workload, era: string, preloadBytes = 0): 
   }
   let writes = 0;
   for (const s of w.steps) if (s.kind === 'write') writes++;
-  const fullContents = unionSize(seeds) + writes + Math.ceil(preloadBytes / 4096);
+  const seeded = unionSize(seeds);
+  const fullContents = seeded + writes + Math.ceil(preloadBytes / 4096);
   const shortContents = unionSize(tails) + fills.size + (zero ? 1 : 0);
   const perPage = PER_PAGE[era] ?? PER_PAGE_MAX;
-  const perShort = WHOLE_PAGES.has(era) ? PER_FULL_CONTENT : PER_SHORT_CONTENT;
-  const bytes = pages * perPage + fullContents * PER_FULL_CONTENT + shortContents * perShort + preloadBytes;
+  const whole = WHOLE_PAGES.has(era);
+  const perShort = whole ? PER_FULL_CONTENT : PER_SHORT_CONTENT;
+  // Seeded pages stay seeds unless the 2008 merger reads them in place.
+  const perSeeded = whole ? PER_FULL_CONTENT : PER_SEEDED_CONTENT;
+  const bytes = pages * perPage + seeded * perSeeded + (fullContents - seeded) * PER_FULL_CONTENT + shortContents * perShort + preloadBytes;
   return { bytes, pages, fullContents, shortContents };
 }
