@@ -7,7 +7,7 @@
  * socket (path in KSMCTL_EXEC_SOCKET), answered before the call returns:
  *
  *   open/openat/fopen of /dev/ksm, /sys/kernel/mm/ksm[/...],
- *     /proc/PID/ksm_stat and /proc/PID/ksm_merging_pages: the simulator's
+ *     /proc/PID/ksm_stat, /proc/PID/ksm_merging_pages and /proc/meminfo: the simulator's
  *     file; the program gets a real descriptor number (a /dev/null
  *     descriptor held as a placeholder) that only this library and the
  *     simulator give meaning to. read/write/pread/pwrite/readv/writev/
@@ -401,6 +401,9 @@ static int is_sim_path(const char *p)
 	if (!strcmp(p, "/dev/ksm"))
 		return 1;
 	if (!strncmp(p, "/sys/kernel/mm/ksm", 18) && (p[18] == 0 || p[18] == '/'))
+		return 1;
+	/* The simulated machine's memory, as LTP and the selftests size their runs by it. */
+	if (!strcmp(p, "/proc/meminfo"))
 		return 1;
 	if (!strncmp(p, "/proc/", 6)) {
 		const char *q = p + 6;

@@ -18,6 +18,7 @@
  * fitting of the era (spawn as exec leaves a process, its ksmd thread, its
  * passes).
  */
+import { meminfoText } from '../kernel/meminfo.js';
 import type { Ksmd } from '../engine/clock.js';
 import { ERRNO } from '../engine/errno.js';
 import type { Machine, Process } from '../engine/machine.js';
@@ -142,8 +143,13 @@ export abstract class KernelSystem implements EraSystem {
     return -ERRNO.EBADF;
   }
 
-  /** A /proc/PID file (self: the caller), else a sysfs file. */
+  /** /proc/meminfo, a /proc/PID file (self: the caller), else a sysfs file. */
   readFile(p: Process, path: string): string | number {
+    if (path === '/proc/meminfo') {
+      // The simulated machine's RAM (a kernel's own size when it has one) and its frames in use.
+      const ram = (this.kernel as { ramPages?: number }).ramPages;
+      return meminfoText(this.memory, typeof ram === 'number' ? ram : undefined);
+    }
     const m = PROC_FILE.exec(path);
     if (m === null) return this.readSysfs(p, path);
     const target = m[1] === 'self' ? p : this.machine.processes.get(Number(m[1]));

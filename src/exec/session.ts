@@ -548,6 +548,8 @@ export class ExecSession {
       const attr = sysfs.lookup(path);
       return typeof attr === 'number' ? attr : S_IFREG | attr.mode;
     }
+    // fs/proc/meminfo.c: proc_create_single("meminfo", 0, ...), that is 0444.
+    if (path === '/proc/meminfo') return S_IFREG | 0o444;
     const sp = this.simPath(path);
     if (typeof sp === 'number') return sp;
     // fs/proc/base.c: the KSM files are S_IRUSR; one another user may not read still exists.

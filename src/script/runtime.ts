@@ -15,7 +15,6 @@ import type { Process } from '../engine/machine.js';
 import { TASK_SIZE } from '../engine/memory/mm.js';
 import type { StructLayout } from '../kernel/cstruct.js';
 import { O_ACCMODE, O_CREAT, O_WRONLY } from '../v1-ioctl/constants.js';
-import { meminfoText } from '../kernel/meminfo.js';
 import { formatResult, formatStruct, hex, mmapCall, openFlags, pointer, prctlCall, quote, requestLayout, requestName } from './strace.js';
 import type { EraSystem } from '../eras/system.js';
 
@@ -247,10 +246,6 @@ export class Task {
 
   /** A file's text as show() gives it now (or /proc/meminfo's), or -errno; no trace. */
   private fileText(path: string): string | number {
-    if (path === '/proc/meminfo') {
-      const ram = (this.sys.kernel as { ramPages?: number }).ramPages;
-      return meminfoText(this.sys.memory, typeof ram === 'number' ? ram : undefined);
-    }
     return this.sys.readFile(this.proc, path);
   }
 

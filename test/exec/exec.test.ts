@@ -122,6 +122,20 @@ run(`two processes under v1:2009, started by a shell: kksmd merges every page of
   untouched(t, r);
 });
 
+run(`/proc/meminfo is the simulated machine's: MemTotal its RAM, MemFree growing as ksmd merges (never this machine's figures)${why}`, (t) => {
+  const exe = build('v3:2.6.32', join(ROOT, 'test', 'exec', 'fixtures', 'meminfo.c'), 'meminfo');
+  const r = exec(['--era', 'v3:2.6.32', '--stats', '--json', '--', exe]);
+  t.is(r.status, 0, r.stderr);
+  const total = /^MemTotal (\d+) kB$/m.exec(r.stdout);
+  const real = /^MemTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+  t.not(total, null, r.stdout);
+  t.not(total?.[1], real?.[1], "the simulated machine's RAM, not this one's");
+  // 256 pages of one content merge into one KSM page: 255 pages (1020 kB) come free, give or take a page the program touched.
+  const grew = /^MemFree grew by (-?\d+) kB$/m.exec(r.stdout);
+  t.true(grew !== null && Number(grew[1]) >= 1012 && Number(grew[1]) <= 1020, r.stdout);
+  untouched(t, r);
+});
+
 const slow = process.env.KSMCTL_SLOW_TESTS === '1' ? run : test.skip;
 slow(`two ksmpages.c of 1 GiB under v1:2009 with kksmd at 99999 pages, as the mail's benchmark ran: every page shared (its top: 1.0g SHR each)${missing === null && process.env.KSMCTL_SLOW_TESTS !== '1' ? ' (skipped: 2 GiB and minutes; KSMCTL_SLOW_TESTS=1 runs it)' : why}`, (t) => {
   t.timeout(20 * 60_000);
