@@ -30,7 +30,7 @@
  * now, sent by libvirt hooks when a guest starts) is not modelled: it wakes
  * on its interval only, as it does without the hook.
  */
-import type { Policy, PolicyContext, PolicyEntry } from './policy.js';
+import { KB_PER_PAGE, type Policy, type PolicyContext, type PolicyEntry } from './policy.js';
 
 export interface KsmtunedConfig {
   monitorIntervalS: number;
@@ -54,7 +54,6 @@ export const KSMTUNED_DEFAULTS: Readonly<KsmtunedConfig> = Object.freeze({
   thresConst: 2048,
 });
 
-const KB_PER_PAGE = 4;
 
 export class Ksmtuned implements Policy {
   private npages = 0;

@@ -24,7 +24,7 @@
  * total - available, which is never 0 on a real node; here a host with
  * nothing in use takes 1 kB.
  */
-import type { Policy, PolicyContext, PolicyEntry } from './policy.js';
+import { KB_PER_PAGE, type Policy, type PolicyContext, type PolicyEntry } from './policy.js';
 
 export const KUBEVIRT_DEFAULTS = Object.freeze({
   pagesBoost: 300,
@@ -37,7 +37,6 @@ export const KUBEVIRT_DEFAULTS = Object.freeze({
   heartbeatS: 60,
 });
 
-const KB_PER_PAGE = 4;
 
 export class KubeVirt implements Policy {
   private next = 0;

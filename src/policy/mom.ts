@@ -30,7 +30,7 @@
  * ksmEnabled switch (on). Unlike ksmtuned, MOM reads pages_to_scan back
  * from the kernel (Host.ksm_pages_to_scan) before adding to it.
  */
-import type { Policy, PolicyContext, PolicyEntry } from './policy.js';
+import { KB_PER_PAGE, type Policy, type PolicyContext, type PolicyEntry } from './policy.js';
 
 export const MOM_DEFAULTS = Object.freeze({
   pagesBoost: 300,
@@ -44,7 +44,6 @@ export const MOM_DEFAULTS = Object.freeze({
   policyIntervalS: 10,
 });
 
-const KB_PER_PAGE = 4;
 
 export class Mom implements Policy {
   private freeSamples: number[] = [];

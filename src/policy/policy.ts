@@ -24,6 +24,10 @@
  */
 import type { EraAdapter } from '../eras/adapter.js';
 import type { CallRecord, Knobs } from '../eras/calls.js';
+import { PAGE_SIZE } from '../engine/constants.js';
+
+/** kB in a page, as the daemons read /proc/meminfo (kB) and think in pages. */
+export const KB_PER_PAGE = PAGE_SIZE / 1024;
 
 /** What a daemon sees of the machine (what /proc/meminfo and ps told it), in 4 KiB pages. */
 export interface HostView {

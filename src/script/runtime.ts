@@ -310,18 +310,8 @@ export class Task {
 
   /** A line (up to and with its newline, at most max - 1 bytes) from an open file, as fgets reads it: null at the end or with errno. */
   readLine(fd: number, max: number): string | null {
-    const f = this.files.get(fd);
-    if (f === undefined || (f.flags & O_ACCMODE) === O_WRONLY) {
-      if (fd === 0) return null;
-      this.errno = ERRNO.EBADF;
-      return null;
-    }
-    if (f.text === null || f.pos === 0) {
-      // stdio fills its buffer with one read(2).
-      const t = this.read(fd, 4096);
-      if (t === null) return null;
-      f.pos -= t.length;
-    }
+    const f = this.buffered(fd);
+    if (f === null) return null;
     const text = f.text ?? '';
     if (f.pos >= text.length || max <= 1) return null;
     const nl = text.indexOf('\n', f.pos);
@@ -333,10 +323,26 @@ export class Task {
 
   /** What is left to read of an open file (fscanf's input), filled as stdio fills it; null with errno. */
   rest(fd: number): string | null {
+    if (fd === 0 && !this.readable(fd)) return '';
+    const f = this.buffered(fd);
+    return f === null ? null : (f.text ?? '').slice(f.pos);
+  }
+
+  /** Whether fd is a file open for reading. */
+  private readable(fd: number): boolean {
     const f = this.files.get(fd);
-    if (f === undefined || (f.flags & O_ACCMODE) === O_WRONLY) {
-      if (fd === 0) return '';
-      this.errno = ERRNO.EBADF;
+    return f !== undefined && (f.flags & O_ACCMODE) !== O_WRONLY;
+  }
+
+  /**
+   * The open file stdio reads fd through (fgets, fscanf), its buffer filled
+   * as stdio fills it, with one read(2) at the start of the file; null at
+   * stdin (no input) or with errno (EBADF, the read's).
+   */
+  private buffered(fd: number): OpenFile | null {
+    const f = this.files.get(fd);
+    if (f === undefined || !this.readable(fd)) {
+      if (fd !== 0) this.errno = ERRNO.EBADF;
       return null;
     }
     if (f.text === null || f.pos === 0) {
@@ -344,7 +350,7 @@ export class Task {
       if (t === null) return null;
       f.pos -= t.length;
     }
-    return (f.text ?? '').slice(f.pos);
+    return f;
   }
 
   /** Marks n more bytes of an open file read (after fscanf). */

@@ -26,12 +26,14 @@
 import { FileError, MAX_WORKLOAD_BYTES, readRegularFile } from '../io/files.js';
 import { RAM_PAGES } from '../engine/memory/memory.js';
 import { pageInRun, type RunContent, type SinglePage } from '../engine/pages.js';
+import { contentToJson } from './content-json.js';
 import { WorkloadError } from './errors.js';
 import { JsonNumber, JsonObject, type JsonValue, parseJson } from './json.js';
 import { schemaProblem } from './validate.js';
 import { type Host, parseHost, parseTimeline, type Timeline, timelineToJson } from './timeline.js';
 
 export { WorkloadError } from './errors.js';
+export { contentToJson } from './content-json.js';
 export type { WorkloadErrorInfo } from './errors.js';
 export type { RunContent, SinglePage } from '../engine/pages.js';
 
@@ -348,30 +350,6 @@ export function totalPages(w: Workload): number {
 }
 
 // ------------------------------------------------------------ back to JSON
-
-/** tail/tailFrom values: a number when it is exact as one, else a bigint (see stringifyWorkloadJson). */
-function bigToJson(n: bigint): number | bigint {
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
-}
-
-export function contentToJson(c: RunContent): unknown {
-  switch (c.kind) {
-    case 'zero':
-      return 'zero';
-    case 'fill':
-      return { fill: c.value };
-    case 'seed':
-      return { seed: c.seed };
-    case 'tail':
-      return { tail: bigToJson(c.n) };
-    case 'seedFrom':
-      return { seedFrom: c.seed };
-    case 'tailFrom':
-      return { tailFrom: bigToJson(c.n) };
-    case 'cycle':
-      return { cycle: c.items.map(contentToJson) };
-  }
-}
 
 function stepToJson(s: Step): unknown {
   switch (s.kind) {

@@ -18,6 +18,7 @@
  * steps. Validation is here, on the plain values the schema hands over, with
  * the schema's one-line errors (`timeline.events[3] (exit): ...`).
  */
+import { contentToJson } from './content-json.js';
 import { WorkloadError } from './errors.js';
 import type { SinglePage } from '../engine/pages.js';
 
@@ -204,18 +205,6 @@ export function parseTimeline(v: unknown, processes: ProcessPages): Timeline {
 
 /** The JSON form of a timeline (parseTimeline of it gives it back). */
 export function timelineToJson(t: Timeline): unknown {
-  const content = (c: SinglePage): unknown => {
-    switch (c.kind) {
-      case 'zero':
-        return 'zero';
-      case 'fill':
-        return { fill: c.value };
-      case 'seed':
-        return { seed: c.seed };
-      case 'tail':
-        return { tail: Number(c.n) };
-    }
-  };
   const ev = [...t.events]
     .sort((a, b) => a.index - b.index)
     .map((e) => {
@@ -229,7 +218,7 @@ export function timelineToJson(t: Timeline): unknown {
         case 'churn':
           return { at: e.at, churn: e.proc, region: e.region, pagesPerSecond: e.pagesPerSecond, revert: e.revert };
         case 'write':
-          return { at: e.at, write: { proc: e.proc, region: e.region, page: e.page, content: content(e.content) } };
+          return { at: e.at, write: { proc: e.proc, region: e.region, page: e.page, content: contentToJson(e.content) } };
       }
     });
   return { until: t.until, events: ev };
