@@ -20,7 +20,6 @@
  */
 import { ksmdCpu } from '../cpu/model.js';
 import { type CpuProfile, loadProfile } from '../cpu/profile.js';
-import type { MergeWork } from '../engine/merge/stats.js';
 import { createHash } from 'node:crypto';
 import { PAGE_SIZE } from '../engine/constants.js';
 import { type EraId } from '../eras/registry.js';
@@ -175,7 +174,7 @@ export function summarize(run: SweepRun, r: TimelineResult): RunResult {
   profile ??= loadProfile();
   return {
     ...base,
-    ...(r.refused !== undefined ? { refused: r.refused } : { ksmdCpu: ksmdCpu(profile, { work: r.work.stats as MergeWork, passes: r.work.passes, wakeups: r.work.batches }, r.untilMs / 1000) }),
+    ...(r.refused !== undefined ? { refused: r.refused } : { ksmdCpu: ksmdCpu(profile, { work: r.work.stats, passes: r.work.passes, wakeups: r.work.batches }, r.untilMs / 1000) }),
     savedEnd: r.end.saved,
     t50Ms: timeTo(s, r.end.saved, 0.5),
     t90Ms: timeTo(s, r.end.saved, 0.9),

@@ -27,7 +27,7 @@ import { PAGE_SIZE } from '../engine/constants.js';
 import { errnoName } from '../engine/errno.js';
 import type { Process } from '../engine/machine.js';
 import type { Range } from '../engine/memory/memory.js';
-import type { MergeStats } from '../engine/merge/stats.js';
+import type { MergeWork } from '../engine/merge/stats.js';
 import { SeededRandom } from '../engine/random.js';
 import type { EraAdapter, MappedRegion } from '../eras/adapter.js';
 import type { CallRecord } from '../eras/calls.js';
@@ -86,7 +86,7 @@ export interface Work {
   /** Full passes completed (the era's full_scans). */
   passes: number;
   /** The merger's whole work record (a CPU model prices it: src/cpu, with `passes` and `batches` as wake-ups). */
-  stats: MergeStats;
+  stats: MergeWork;
 }
 
 export interface TimelineResult {
@@ -225,7 +225,7 @@ export function runTimeline(w: Workload, config: TimelineConfig, opts: { preload
     refused: why,
     samples: [],
     trace,
-    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0, passes: 0, stats: { ...a.merger.stats } },
+    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0, passes: 0, stats: a.merger.work() },
     end: { saved: 0, pagesSharing: 0, zeroPages: 0, rmapItems: 0, cowBreaks: 0 },
     peakInUse: 0,
     untilMs: until,

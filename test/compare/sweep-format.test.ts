@@ -22,7 +22,7 @@ function result(cpu: boolean): SweepResult {
     free: [],
     pagesToScan: [],
     run: [],
-    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0, passes: 0, stats: newMergeStats() },
+    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0, passes: 0, stats: { ...newMergeStats(), cowBreaks: 0 } },
     trace: [],
     errors: [],
   });
