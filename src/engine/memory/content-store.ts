@@ -164,24 +164,23 @@ export class ContentStore {
    * page that the next call reuses; the page starts at `pageOffset`.
    */
   pageOf(id: number): Uint8Array {
-    if ((this.meta[4 * id + 1] & FULL) !== 0) {
-      this.pageOffset = (id & SLAB_MASK) * PAGE_SIZE;
-      return this.pages[id >>> SLAB_SHIFT]!;
-    }
-    this.writeLazy(id, this.viewWords, 0);
-    this.pageOffset = 0;
-    return this.view;
+    return this.locate(id) ? this.pages[id >>> SLAB_SHIFT]! : this.view;
   }
 
   /** pageOf as words: the page starts at word pageOffset / 4. */
   pageWordsOf(id: number): Uint32Array {
+    return this.locate(id) ? this.pageWords[id >>> SLAB_SHIFT]! : this.viewWords;
+  }
+
+  /** Where pageOf finds content `id`: true, its slab at pageOffset; false, written out into the scratch page. */
+  private locate(id: number): boolean {
     if ((this.meta[4 * id + 1] & FULL) !== 0) {
       this.pageOffset = (id & SLAB_MASK) * PAGE_SIZE;
-      return this.pageWords[id >>> SLAB_SHIFT]!;
+      return true;
     }
     this.writeLazy(id, this.viewWords, 0);
     this.pageOffset = 0;
-    return this.viewWords;
+    return false;
   }
 
   /** The first word of content `id`, as an int32. */
