@@ -62,6 +62,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -138,6 +139,8 @@ DECLARE_REAL(ssize_t, pread, int, void *, size_t, off_t);
 DECLARE_REAL(ssize_t, pwrite, int, const void *, size_t, off_t);
 DECLARE_REAL(ssize_t, readv, int, const struct iovec *, int);
 DECLARE_REAL(ssize_t, writev, int, const struct iovec *, int);
+DECLARE_REAL(int, sysinfo, struct sysinfo *);
+DECLARE_REAL(long, sysconf, int);
 
 static void *next_sym(const char *name)
 {
@@ -1219,6 +1222,72 @@ time_t time(time_t *t)
 	if (t)
 		*t = ts.tv_sec;
 	return ts.tv_sec;
+}
+
+/* ---------------------------------------------------------------- memory size */
+
+/*
+ * The simulated machine's RAM, for the other ways a program asks how much
+ * memory there is: sysinfo(2), and sysconf(_SC_PHYS_PAGES /
+ * _SC_AVPHYS_PAGES) with get_phys_pages(), which glibc answers from its
+ * internal sysinfo call (so sysinfo's interposition alone would not reach
+ * them). Both are read from the simulated /proc/meminfo (MemTotal,
+ * MemFree), so every answer agrees with it; the systemd-era ksmctl sizes
+ * max_kernel_pages by _SC_PHYS_PAGES. Without the simulator, the real
+ * figures (they give nothing of KSM away).
+ */
+static int sim_memory(unsigned long long *total_kb, unsigned long long *free_kb)
+{
+	int fd = sim_open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *t = strstr(buf, "MemTotal:"), *f = strstr(buf, "MemFree:");
+	if (!t || !f)
+		return -1;
+	*total_kb = strtoull(t + 9, NULL, 10);
+	*free_kb = strtoull(f + 8, NULL, 10);
+	return 0;
+}
+
+int sysinfo(struct sysinfo *info)
+{
+	int r = RESOLVE(sysinfo)(info);
+	unsigned long long total, free;
+	if (r == 0 && info && sim_memory(&total, &free) == 0) {
+		/* Kernel's si_meminfo(): pages in mem_unit units (1 on 64-bit, bytes). */
+		info->totalram = (unsigned long)(total * 1024 / info->mem_unit);
+		info->freeram = (unsigned long)(free * 1024 / info->mem_unit);
+	}
+	return r;
+}
+
+long sysconf(int name)
+{
+	unsigned long long total, free;
+	if ((name == _SC_PHYS_PAGES || name == _SC_AVPHYS_PAGES) && sim_memory(&total, &free) == 0)
+		return (long)((name == _SC_PHYS_PAGES ? total : free) * 1024 / (unsigned long long)getpagesize());
+	return RESOLVE(sysconf)(name);
+}
+
+long __sysconf(int name)
+{
+	return sysconf(name);
+}
+
+long get_phys_pages(void)
+{
+	return sysconf(_SC_PHYS_PAGES);
+}
+
+long get_avphys_pages(void)
+{
+	return sysconf(_SC_AVPHYS_PAGES);
 }
 
 /* ---------------------------------------------------------------- start */

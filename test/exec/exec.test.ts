@@ -14,89 +14,22 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findCompiler } from '../../src/exec/preload-build.js';
-import { Guard, stateDir } from '../../src/real/guard.js';
-import { SYSTEM_PATHS } from '../../src/real/paths.js';
-import { KSMCTL } from '../helpers/cli.js';
+import { execHarness, execMissing, stats } from '../helpers/exec-run.js';
 import { ROOT } from '../helpers/golden.js';
 
 const platform = process.platform === 'linux' && process.arch === 'x64' ? null : `exec interposes x86_64 Linux programs, this is ${process.platform}/${process.arch}`;
-const missing = platform ?? (findCompiler() === null ? 'no C compiler (cc/gcc) on PATH' : null);
+const missing = execMissing();
 const run = missing === null ? test.serial : test.skip;
 const why = missing === null ? '' : ` (skipped: ${missing})`;
 
-const work = mkdtempSync(join(tmpdir(), 'ksmctl-exec-test-'));
-/** One library cache for the file: built by the first exec, found by the others. */
-const cache = join(work, 'cache');
+const h = execHarness('exec-test');
+const { work, ksmctl, build, exec, untouched } = h;
 const PROGRAMS = join(ROOT, 'examples', 'programs');
-const KSM_DIR = '/sys/kernel/mm/ksm';
 
-test.after.always(() => rmSync(work, { recursive: true, force: true }));
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ksmctl(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 100_000): Run {
-  const r = spawnSync(process.execPath, [KSMCTL, ...args], { cwd: work, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, XDG_CACHE_HOME: cache, ...env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** `ksmctl cc --era ERA -- SRC -o OUT`: the program's path. */
-function build(era: string, src: string, out: string, extra: string[] = []): string {
-  const exe = join(work, out);
-  const r = ksmctl(['cc', '--era', era, '--', ...extra, src, '-o', exe]);
-  if (r.status !== 0) throw new Error(`ksmctl cc --era ${era} ${src}: ${r.stderr}`);
-  return exe;
-}
-
-/** Every file of the real /sys/kernel/mm/ksm that a program could set (the writable ones), or null without KSM. */
-function realKnobs(): Record<string, string> | null {
-  if (!existsSync(KSM_DIR)) return null;
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(KSM_DIR).sort()) {
-    if ((statSync(join(KSM_DIR, name)).mode & 0o200) === 0) continue;
-    out[name] = readFileSync(join(KSM_DIR, name), 'utf8').trim();
-  }
-  return out;
-}
-
-/** The stats line of --stats --json (the last line of stderr). */
-function stats(r: Run): { era: string; counters: Record<string, number>; realKsmPages: number; settled: { counters: Record<string, number> } | null } {
-  const line = r.stderr.trim().split('\n').at(-1) ?? '';
-  return JSON.parse(line);
-}
-
-/**
- * The real knobs before and after one exec run, with the real KSM's lock
- * held meanwhile (as root), so that no other run of the real era changes
- * them in between: any difference would be the program's.
- */
-let knobsBefore: Record<string, string> | null = null;
-let knobsAfter: Record<string, string> | null = null;
-function exec(args: string[], timeoutMs?: number): Run {
-  const real = existsSync(KSM_DIR) && process.getuid?.() === 0;
-  const g = real ? Guard.lockOnly({ paths: SYSTEM_PATHS, dir: stateDir(), waitMs: 90_000 }) : null;
-  try {
-    knobsBefore = realKnobs();
-    const r = ksmctl(['exec', ...args], {}, timeoutMs);
-    knobsAfter = realKnobs();
-    return r;
-  } finally {
-    g?.release();
-  }
-}
-
-/** Checked after every run: the real KSM is untouched and no real KSM page was made. */
-function untouched(t: { deepEqual: (a: unknown, b: unknown, m?: string) => void; is: (a: unknown, b: unknown, m?: string) => void }, r: Run): void {
-  t.deepEqual(knobsAfter, knobsBefore, 'the real /sys/kernel/mm/ksm reads as before');
-  if (existsSync(KSM_DIR)) t.is(stats(r).realKsmPages, 0, "the program's real /proc/PID/ksm_merging_pages stayed 0");
-}
+test.after.always(() => h.remove());
 
 run(`ksmpages.c (seed 002) under v1:2009: it registers and prints what it printed then; alone, nothing merges${why}`, (t) => {
   // The program as mailed on 31 March 2009: 1 GiB, no arguments. Its first copy, with kksmd never started
