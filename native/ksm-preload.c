@@ -485,10 +485,16 @@ static int is_sim_fd(int fd)
 	return fd >= 0 && fd < MAX_FDS && simfd[fd];
 }
 
-/* A real descriptor number to stand for a simulated file. */
+/*
+ * A real descriptor number to stand for a simulated file: an empty memfd
+ * named "ksmctl-sim". What the C library writes to it behind the
+ * interposed write() (stdio's internal write, after a dup2 onto stdout, or
+ * in a program exec'd with it) lands there, and the simulator, holding
+ * the same memory file, reads it as stores (src/exec/stdio-taps.ts).
+ */
 static int placeholder(int cloexec)
 {
-	int fd = REAL(open)("/dev/null", O_RDWR | (cloexec ? O_CLOEXEC : 0));
+	int fd = (int)syscall(SYS_memfd_create, "ksmctl-sim", cloexec ? MFD_CLOEXEC : 0);
 	if (fd >= MAX_FDS) {
 		REAL(close)(fd);
 		errno = EMFILE;

@@ -1,7 +1,7 @@
 /**
  * The descriptors a program holds on simulated files, per real process:
- * the real descriptor number the library handed out (a /dev/null
- * placeholder) mapped to what it stands for:
+ * the real descriptor number the library handed out (a placeholder: an
+ * empty memfd, whose stdio writes stdio-taps.ts reads) mapped to what it stands for:
  *
  * - `device`: a descriptor of the era's kernel (/dev/ksm, and the SMA and
  *   SCAN fds its driver hands out), by its number in the simulated process;
@@ -48,6 +48,12 @@ export class FdTable {
     const t = new FdTable();
     for (const [k, v] of this.fds) t.fds.set(k, v);
     return t;
+  }
+
+  /** Whether some descriptor of this table is `f` (dup and fork share the object). */
+  holds(f: OpenFd): boolean {
+    for (const v of this.fds.values()) if (v === f) return true;
+    return false;
   }
 
   numbers(): number[] {

@@ -44,6 +44,8 @@ import type { V1Kernel } from '../v1-ioctl/kernel.js';
 import { FdTable, type FileFd } from './fd-table.js';
 import { processState, readMaps } from './memory-reader.js';
 import { MemoryMirror } from './mirror.js';
+import { Sleepers } from './sleepers.js';
+import { isPlaceholder, StdioTaps } from './stdio-taps.js';
 import { encodeReply, OP, OP_NAMES, type Reply, type Request, RequestReader } from './protocol.js';
 
 /** madvise advice that is KSM's in one era or another: v2's MADV_SHAREABLE, v3's MADV_MERGEABLE / MADV_UNMERGEABLE. */
@@ -76,10 +78,12 @@ export interface ExecOptions {
   trace?: (line: string) => void;
 }
 
-type RunState = 'running' | 'paused' | 'blocked';
+type RunState = 'running' | 'paused' | 'blocked' | 'sleeping';
 
 interface ExecProcess {
   pid: number;
+  /** The parent's pid (0 when it is not one of the program's processes): a child's exit ends the parent's wait. */
+  ppid: number;
   sim: Process;
   mirror: MemoryMirror;
   fds: FdTable;
@@ -107,6 +111,11 @@ export class ExecSession {
   private readonly procs = new Map<number, ExecProcess>();
   private readonly waiting = new Map<number, { conn: Socket; comm: string; ppid: number; zeroPfn: bigint; timer: NodeJS.Timeout }>();
   private readonly paused = new Map<number, Socket>();
+  private readonly sleepers = new Sleepers();
+  /** The placeholders' memfds, for what stdio wrote into them (stdio-taps.ts), by the opener's pid. */
+  private readonly taps = new StdioTaps<number>();
+  /** Wakes the earliest sleeper when real time gets the clock there (some process runs meanwhile). */
+  private sleepTimer: NodeJS.Timeout | null = null;
   private readonly startNs = process.hrtime.bigint();
   private readonly clockBase: number;
   /** Virtual µs skipped by sleeps and settling: the lead of the virtual clock over the real one. */
@@ -157,6 +166,9 @@ export class ExecSession {
   close(): void {
     this.server?.close();
     for (const w of this.waiting.values()) clearTimeout(w.timer);
+    if (this.sleepTimer !== null) clearTimeout(this.sleepTimer);
+    this.sleepers.clear();
+    this.taps.closeAll();
   }
 
   stats(): ExecStats {
@@ -203,6 +215,7 @@ export class ExecSession {
     } finally {
       this.busy(false);
     }
+    this.wakeSleepers();
     if (r === null) return;
     this.opts.trace?.(`pid ${req.pid}: ${OP_NAMES[req.op] ?? req.op}(${req.a.slice(0, 3).join(', ')}${req.data.length && req.op === OP.OPEN ? `, ${req.data.toString()}` : ''}) = ${r.ret}`);
     this.reply(conn, r);
@@ -210,8 +223,8 @@ export class ExecSession {
 
   // ------------------------------------------------------------ processes
 
-  private newProcess(pid: number, sim: Process, zeroPfn: bigint, conn: Socket | null, fds = new FdTable()): ExecProcess {
-    const p: ExecProcess = { pid, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', mergeAny: false, conn, exited: false };
+  private newProcess(pid: number, ppid: number, sim: Process, zeroPfn: bigint, conn: Socket | null, fds = new FdTable()): ExecProcess {
+    const p: ExecProcess = { pid, ppid, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', mergeAny: false, conn, exited: false };
     this.procs.set(pid, p);
     this.spawned++;
     return p;
@@ -233,7 +246,7 @@ export class ExecSession {
       // The parent's FORK comes on its own connection: wait for it a little.
       const timer = setTimeout(() => {
         this.waiting.delete(pid);
-        this.newProcess(pid, this.adapter.spawn(comm), zeroPfn, conn);
+        this.newProcess(pid, ppid, this.adapter.spawn(comm), zeroPfn, conn);
         this.reply(conn, { ret: 0 });
       }, FORK_WAIT_MS);
       this.waiting.set(pid, { conn, comm, ppid, zeroPfn, timer });
@@ -244,14 +257,23 @@ export class ExecSession {
       known.conn = conn;
       return { ret: 0 };
     }
+    // exec: the old image's address space goes; its open sysfs and /proc files stay open unless close-on-exec
+    // closed their placeholders (device descriptors go with the simulated process).
+    const kept = new FdTable();
     if (known !== undefined && !known.exited) {
-      // exec: the old image's address space and descriptors go (the placeholders stay open as /dev/null).
+      for (const n of known.fds.numbers()) {
+        const f = known.fds.get(n);
+        if (f?.kind === 'file' && isPlaceholder(pid, n)) kept.set(n, f);
+      }
+      this.drainTaps();
       this.adapter.exit(known.sim);
       known.exited = true;
       this.procs.delete(pid);
     }
-    this.newProcess(pid, this.adapter.spawn(comm), zeroPfn, conn);
-    return { ret: 0 };
+    this.newProcess(pid, known?.ppid ?? ppid, this.adapter.spawn(comm), zeroPfn, conn, kept);
+    this.taps.release((f) => this.held(f));
+    // The library marks the descriptors it still has as simulated (protocol: i32 placeholders still held).
+    return { ret: 0, data: new Uint8Array(Int32Array.from(kept.numbers()).buffer) };
   }
 
   private fork(parent: ExecProcess, childPid: number): Reply {
@@ -259,7 +281,7 @@ export class ExecSession {
     const child = this.adapter.fork(parent.sim);
     const waiting = this.waiting.get(childPid);
     const sim = typeof child === 'number' ? this.adapter.spawn(parent.sim.name) : child;
-    const p = this.newProcess(childPid, sim, parent.mirror.zeroPfn, waiting?.conn ?? null, parent.fds.clone());
+    const p = this.newProcess(childPid, parent.pid, sim, parent.mirror.zeroPfn, waiting?.conn ?? null, parent.fds.clone());
     p.mergeAny = parent.mergeAny;
     if (waiting !== undefined) {
       clearTimeout(waiting.timer);
@@ -274,6 +296,11 @@ export class ExecSession {
     const p = this.procs.get(pid);
     if (p === undefined || p.conn !== conn || p.exited) return;
     this.paused.delete(pid);
+    // Killed while it slept: the sleep ends with it (an exec'ing process says hello again and runs).
+    if (p.state === 'sleeping') {
+      this.sleepers.remove(pid);
+      p.state = 'running';
+    }
     const check = () => {
       if (p.exited || p.conn !== conn) return;
       const st = processState(pid);
@@ -288,10 +315,66 @@ export class ExecSession {
   }
 
   private exit(p: ExecProcess): void {
+    // What its stdio wrote last (at exit, or before a close the library never saw) is stored first.
+    this.drainTaps();
     p.exited = true;
+    this.sleepers.remove(p.pid);
     this.adapter.exit(p.sim);
     this.procs.delete(p.pid);
+    this.taps.release((f) => this.held(f));
+    // SIGCHLD: a parent waiting for its children runs again (it says BLOCK again if it goes on waiting).
+    const parent = this.procs.get(p.ppid);
+    if (parent !== undefined && parent.state === 'blocked') parent.state = 'running';
+    this.wakeSleepers();
     this.maybeSettle();
+  }
+
+  /**
+   * Answers the sleeps that are over (sleepers.ts): those whose wake-up the
+   * clock has reached and, when no process runs, the earliest ones, the
+   * clock jumping there. Otherwise a timer comes back when real time has
+   * brought the clock to the earliest wake-up.
+   */
+  private wakeSleepers(): void {
+    if (this.sleepTimer !== null) {
+      clearTimeout(this.sleepTimer);
+      this.sleepTimer = null;
+    }
+    const first = this.sleepers.earliest();
+    if (first === null) return;
+    this.busy(true);
+    try {
+      const runs = this.waiting.size > 0 || [...this.procs.values()].some((p) => !p.exited && p.state === 'running');
+      const now = this.virtualNow();
+      this.syncAll();
+      this.advance(runs || first <= now ? 0 : first - now);
+      for (const s of this.sleepers.due(this.virtualNow())) {
+        const p = this.procs.get(s.pid);
+        if (p !== undefined) p.state = 'running';
+        this.opts.trace?.(`pid ${s.pid}: SLEEP = 0 (at ${((this.sys.machine.clock.now - this.clockBase) / 1e6).toFixed(6)} s)`);
+        this.reply(s.conn, { ret: 0 });
+      }
+    } finally {
+      this.busy(false);
+    }
+    const next = this.sleepers.earliest();
+    if (next !== null) this.sleepTimer = setTimeout(() => this.wakeSleepers(), Math.max(1, Math.ceil((next - this.virtualNow()) / 1000)));
+  }
+
+  /** Whether a live process still has `f` open (a placeholder's memfd is then still written to). */
+  private held(f: FileFd): boolean {
+    for (const p of this.procs.values()) if (!p.exited && p.fds.holds(f)) return true;
+    return false;
+  }
+
+  /** The bytes stdio wrote into placeholders since the last look, each run one store (stdio-taps.ts). */
+  private drainTaps(): void {
+    this.taps.drain((pid, file, bytes) => {
+      const owner = this.procs.get(pid) ?? [...this.procs.values()].find((q) => !q.exited && q.fds.holds(file));
+      if (owner === undefined || (file.flags & O_ACCMODE) === O_RDONLY) return;
+      const r = this.sys.writeFile(owner.sim, file.path, bytes.toString('latin1'));
+      this.opts.trace?.(`pid ${owner.pid}: stdio write(${file.path}, ${JSON.stringify(bytes.toString('latin1'))}) = ${r}`);
+    });
   }
 
   // ------------------------------------------------------------ memory and time
@@ -388,7 +471,8 @@ export class ExecSession {
 
   /** When every process waits and one waits in pause(): settle, then answer the pauses. */
   private maybeSettle(): void {
-    if (this.settling || this.paused.size === 0 || this.waiting.size > 0) return;
+    // Sleepers wake up later (wakeSleepers): the program is not done.
+    if (this.settling || this.paused.size === 0 || this.waiting.size > 0 || this.sleepers.size > 0) return;
     for (const p of this.procs.values()) if (!p.exited && p.state === 'running') return;
     this.settling = true;
     this.busy(true);
@@ -426,6 +510,7 @@ export class ExecSession {
     const p = this.procs.get(req.pid);
     if (p === undefined || p.exited) return { ret: -ERRNO.ESRCH };
     p.state = req.op === OP.PAUSE ? 'paused' : req.op === OP.BLOCK ? 'blocked' : 'running';
+    this.drainTaps();
     this.noteRealKsm(p.pid);
     if (req.op === OP.BLOCK) {
       this.maybeSettle();
@@ -445,8 +530,10 @@ export class ExecSession {
         this.maybeSettle();
         return null;
       case OP.SLEEP:
-        this.advance(Math.max(0, a[0]) / 1000);
-        return { ret: 0 };
+        // Answered by wakeSleepers (after this call) when the clock gets there.
+        this.sleepers.add({ pid: p.pid, conn, untilUs: this.virtualNow() + Math.max(0, a[0]) / 1000 });
+        p.state = 'sleeping';
+        return null;
       case OP.OPEN:
         return this.open(p, req.data.toString('utf8'), a[0], a[1]);
       case OP.BIND:
@@ -456,6 +543,7 @@ export class ExecSession {
         const f = p.fds.get(a[0]);
         p.fds.delete(a[0]);
         if (f?.kind === 'device') return { ret: sys.close(p.sim, f.simFd) };
+        this.taps.release((g) => this.held(g));
         return { ret: f === undefined ? -ERRNO.EBADF : 0 };
       }
       case OP.DUP: {
@@ -530,6 +618,7 @@ export class ExecSession {
     if (typeof text === 'number' && (text === -ERRNO.ENOENT || (flags & O_ACCMODE) === O_RDONLY)) return { ret: text };
     const f: FileFd = { kind: 'file', path: sp, flags, pos: 0, text: null };
     p.fds.set(fd, f);
+    this.taps.open(p.pid, fd, f, p.pid);
     return { ret: 0 };
   }
 
