@@ -52,6 +52,8 @@ export type Counters = Record<CounterName, number>;
 export interface BootOptions {
   /** The merger's page checksum instead of its era's own (an experiment: ksmctl compare --checksum). */
   checksum?: ChecksumName;
+  /** The machine's RAM in pages (MemTotal, mmap's overcommit limit; default 256 GiB, v1 1 GiB): ksmctl exec --ram-pages. */
+  ramPages?: number;
   /** NUMA nodes of the machine (v3; default 1). */
   numaNodes?: number;
   /** Module parameters of the Nov 2008 driver (the workload's hashTables; the seed's defaults when absent). */

@@ -96,7 +96,8 @@ export class V1Adapter extends EraAdapter {
     } else {
       // Module load with the workload's parameters (SCHEMA.md hashTables: only the Nov 2008 merger has these tables).
       const ht = kernelOrOpts.hashTables;
-      this.kernel = new V1Kernel({ abi: this.abi, pageHashSize: ht?.pageHash, rmapHashSize: ht?.rmapHash, sha1HashSize: ht?.sha1Cache, deviceNode: kernelOrOpts.ksmDevice });
+      this.kernel = new V1Kernel({ abi: this.abi, pageHashSize: ht?.pageHash, rmapHashSize: ht?.rmapHash, sha1HashSize: ht?.sha1Cache, deviceNode: kernelOrOpts.ksmDevice, ramPages: kernelOrOpts.ramPages });
+      if (kernelOrOpts.ramPages !== undefined) this.memory.ramPages = kernelOrOpts.ramPages;
       if (kernelOrOpts.checksum !== undefined) this.merger.useChecksum(kernelOrOpts.checksum);
     }
     this.stateLabels = this.abi === '2008' ? LABELS_2008 : PAGE_STATE_LABELS;

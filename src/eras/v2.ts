@@ -45,6 +45,7 @@ export class V2Adapter extends MadviseAdapter<V2Kernel> {
       this.kernel = kernelOrOpts;
     } else {
       this.kernel = new V2Kernel();
+      if (kernelOrOpts.ramPages !== undefined) this.memory.ramPages = kernelOrOpts.ramPages;
       if (kernelOrOpts.checksum !== undefined) this.kernel.ksm.useChecksum(kernelOrOpts.checksum);
     }
   }

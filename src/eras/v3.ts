@@ -45,6 +45,7 @@ export class V3Adapter extends MadviseAdapter<V3Kernel<KernelVersion>> {
       this.kernel = kernelOrOpts;
     } else {
       this.kernel = new V3Kernel<KernelVersion>({ kernel: era.kernel!, numaNodes: kernelOrOpts.numaNodes ?? 1 });
+      if (kernelOrOpts.ramPages !== undefined) this.memory.ramPages = kernelOrOpts.ramPages;
       if (kernelOrOpts.checksum !== undefined) this.kernel.ksm.useChecksum(kernelOrOpts.checksum);
     }
   }

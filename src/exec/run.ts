@@ -21,6 +21,8 @@ export interface ExecRunOptions {
   settleSeconds?: number;
   /** ksmd started before the program with this batch size, through the era's own controls (adapter.startup). */
   startPages?: number;
+  /** The simulated machine's RAM in pages (its /proc/meminfo, sysinfo, sysconf). */
+  ramPages?: number;
   trace?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
 }
@@ -55,7 +57,7 @@ export async function runExec(era: EraEntry, program: string, args: readonly str
   const env = opts.env ?? process.env;
   const path = resolveProgram(program, env);
   const lib = preloadLibrary(env);
-  const adapter = era.boot();
+  const adapter = era.boot({ ramPages: opts.ramPages });
   if (opts.startPages !== undefined) adapter.startup(opts.startPages);
   const session = new ExecSession(adapter, { endOnPause: opts.endOnPause, settleSeconds: opts.settleSeconds, trace: opts.trace });
   const dir = mkdtempSync(join(tmpdir(), 'ksmctl-exec-'));

@@ -66,6 +66,8 @@ const REGISTER_REQUEST = 'KSM_REGISTER_MEMORY_REGION';
 const REQUESTS = requestTable();
 /** How long a forked child's hello waits for its parent's FORK before it is taken as a new process. */
 const FORK_WAIT_MS = 2000;
+/** How long (real ms) every process must have stayed waiting before the clock jumps to the next wake-up, when one waits for a child. */
+const JUMP_GRACE_MS = 15;
 /** How often a closed connection's process is looked at while it may be exec'ing. */
 const EXEC_POLL_MS = 20;
 
@@ -88,6 +90,12 @@ interface ExecProcess {
   mirror: MemoryMirror;
   fds: FdTable;
   state: RunState;
+  /**
+   * Its memory was read since it last stopped running (it waits in pause(),
+   * a wait or a sleep): it cannot have changed since, so syncAll skips it.
+   * A process with no shared mapping: its memory is written only by itself.
+   */
+  quietSynced: boolean;
   /** prctl(PR_SET_MEMORY_MERGE, 1) holds: every anonymous mapping is mirrored. */
   mergeAny: boolean;
   conn: Socket | null;
@@ -224,7 +232,7 @@ export class ExecSession {
   // ------------------------------------------------------------ processes
 
   private newProcess(pid: number, ppid: number, sim: Process, zeroPfn: bigint, conn: Socket | null, fds = new FdTable()): ExecProcess {
-    const p: ExecProcess = { pid, ppid, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', mergeAny: false, conn, exited: false };
+    const p: ExecProcess = { pid, ppid, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', quietSynced: false, mergeAny: false, conn, exited: false };
     this.procs.set(pid, p);
     this.spawned++;
     return p;
@@ -299,7 +307,7 @@ export class ExecSession {
     // Killed while it slept: the sleep ends with it (an exec'ing process says hello again and runs).
     if (p.state === 'sleeping') {
       this.sleepers.remove(pid);
-      p.state = 'running';
+      this.setState(p, 'running');
     }
     const check = () => {
       if (p.exited || p.conn !== conn) return;
@@ -324,7 +332,7 @@ export class ExecSession {
     this.taps.release((f) => this.held(f));
     // SIGCHLD: a parent waiting for its children runs again (it says BLOCK again if it goes on waiting).
     const parent = this.procs.get(p.ppid);
-    if (parent !== undefined && parent.state === 'blocked') parent.state = 'running';
+    if (parent !== undefined && parent.state === 'blocked') this.setState(parent, 'running');
     this.wakeSleepers();
     this.maybeSettle();
   }
@@ -335,22 +343,30 @@ export class ExecSession {
    * clock jumping there. Otherwise a timer comes back when real time has
    * brought the clock to the earliest wake-up.
    */
-  private wakeSleepers(): void {
+  private wakeSleepers(graceOver = false): void {
     if (this.sleepTimer !== null) {
       clearTimeout(this.sleepTimer);
       this.sleepTimer = null;
     }
     const first = this.sleepers.earliest();
     if (first === null) return;
+    const live = [...this.procs.values()].filter((p) => !p.exited);
+    let jump = this.waiting.size === 0 && !live.some((p) => p.state === 'running');
+    // A process waiting for a child whose exit the simulator has already seen is about to run again (its
+    // UNBLOCK is on the way): a jump waits JUMP_GRACE_MS of real time for it first.
+    if (jump && !graceOver && live.some((p) => p.state === 'blocked')) {
+      this.sleepTimer = setTimeout(() => this.wakeSleepers(true), JUMP_GRACE_MS);
+      return;
+    }
     this.busy(true);
     try {
-      const runs = this.waiting.size > 0 || [...this.procs.values()].some((p) => !p.exited && p.state === 'running');
       const now = this.virtualNow();
+      jump &&= first > now;
       this.syncAll();
-      this.advance(runs || first <= now ? 0 : first - now);
+      this.advance(jump ? first - now : 0);
       for (const s of this.sleepers.due(this.virtualNow())) {
         const p = this.procs.get(s.pid);
-        if (p !== undefined) p.state = 'running';
+        if (p !== undefined) this.setState(p, 'running');
         this.opts.trace?.(`pid ${s.pid}: SLEEP = 0 (at ${((this.sys.machine.clock.now - this.clockBase) / 1e6).toFixed(6)} s)`);
         this.reply(s.conn, { ret: 0 });
       }
@@ -379,12 +395,19 @@ export class ExecSession {
 
   // ------------------------------------------------------------ memory and time
 
+  private setState(p: ExecProcess, state: RunState): void {
+    p.state = state;
+    p.quietSynced = false;
+  }
+
   /** Every process's simulated mappings and registered pages brought up to its real ones. */
   private syncAll(): void {
     for (const p of this.procs.values()) {
-      if (p.exited) continue;
+      if (p.exited || (p.state !== 'running' && p.quietSynced)) continue;
       const maps = readMaps(p.pid);
       if (maps === null) continue;
+      // A shared mapping (a v1 region may be one) can change under another process: read it again each time.
+      p.quietSynced = p.state !== 'running' && !maps.some((m) => m.shared);
       p.mirror.reconcile(maps);
       if (p.mergeAny) p.mirror.mirror(maps, 0, Number.MAX_SAFE_INTEGER, true);
       p.mirror.sync(this.adapter.registeredRanges(p.sim.mm));
@@ -441,7 +464,7 @@ export class ExecSession {
     let last = key();
     let passes = this.adapter.passes();
     let alike = 0;
-    for (let spent = 0; spent < limitUs && !this.aborted; spent += stepUs) {
+    for (let spent = 0; spent < limitUs && !this.aborted && this.quiet(); spent += stepUs) {
       this.busy(true);
       try {
         this.advance(stepUs);
@@ -469,11 +492,20 @@ export class ExecSession {
     this.aborted = true;
   }
 
+  /**
+   * Whether the program has nothing more to do by itself: one process
+   * waits in pause(), none runs, none is being born, none sleeps (a
+   * sleeper wakes up later: wakeSleepers).
+   */
+  private quiet(): boolean {
+    if (this.paused.size === 0 || this.waiting.size > 0 || this.sleepers.size > 0) return false;
+    for (const p of this.procs.values()) if (!p.exited && p.state === 'running') return false;
+    return true;
+  }
+
   /** When every process waits and one waits in pause(): settle, then answer the pauses. */
   private maybeSettle(): void {
-    // Sleepers wake up later (wakeSleepers): the program is not done.
-    if (this.settling || this.paused.size === 0 || this.waiting.size > 0 || this.sleepers.size > 0) return;
-    for (const p of this.procs.values()) if (!p.exited && p.state === 'running') return;
+    if (this.settling || !this.quiet()) return;
     this.settling = true;
     this.busy(true);
     try {
@@ -484,6 +516,8 @@ export class ExecSession {
     }
     void this.settle().then(() => {
       this.settling = false;
+      // A process ran again meanwhile (a signal, a child's exit): the program is not done; settle again when it is.
+      if (!this.quiet()) return;
       this.settled = { virtualSeconds: (this.sys.machine.clock.now - this.clockBase) / 1e6, counters: { ...this.adapter.counters() } };
       const end = this.opts.endOnPause === true;
       for (const [pid, conn] of [...this.paused]) {
@@ -509,7 +543,7 @@ export class ExecSession {
     if (req.op === OP.HELLO) return this.hello(conn, req);
     const p = this.procs.get(req.pid);
     if (p === undefined || p.exited) return { ret: -ERRNO.ESRCH };
-    p.state = req.op === OP.PAUSE ? 'paused' : req.op === OP.BLOCK ? 'blocked' : 'running';
+    this.setState(p, req.op === OP.PAUSE ? 'paused' : req.op === OP.BLOCK ? 'blocked' : 'running');
     this.drainTaps();
     this.noteRealKsm(p.pid);
     if (req.op === OP.BLOCK) {
@@ -532,7 +566,7 @@ export class ExecSession {
       case OP.SLEEP:
         // Answered by wakeSleepers (after this call) when the clock gets there.
         this.sleepers.add({ pid: p.pid, conn, untilUs: this.virtualNow() + Math.max(0, a[0]) / 1000 });
-        p.state = 'sleeping';
+        this.setState(p, 'sleeping');
         return null;
       case OP.OPEN:
         return this.open(p, req.data.toString('utf8'), a[0], a[1]);

@@ -17,6 +17,7 @@ const positive = (what: string, max: number) => (v: string) => {
 interface ExecCliOptions {
   era: string;
   start?: number;
+  ramPages?: number;
   endOnPause?: boolean;
   settle: number;
   stats?: boolean;
@@ -42,6 +43,7 @@ export function addExecCommands(program: Command, io: Io): void {
     .argument('[args...]', "the program's arguments")
     .addOption(new Option('--era <era>', ERA_OPTION_HELP.replace(/, or real .*$/, '')).default('v3'))
     .addOption(new Option('--start <pages>', "start ksmd before the program, scanning PAGES per batch, through the era's own controls (v1: a control program's KSM_START_STOP_KTHREAD; v2, v3: sysfs)").argParser(positive('a page count', 1 << 24)))
+    .addOption(new Option('--ram-pages <pages>', "the simulated machine's RAM in 4 KiB pages, as /proc/meminfo (MemTotal), sysinfo and sysconf show it to the program (default 67108864, 256 GiB; v1 eras 262144, 1 GiB)").argParser(positive('a page count', 1 << 30)))
     .option('--end-on-pause', 'when every process of the program waits in pause() and ksmd has settled, end them with SIGTERM')
     .addOption(new Option('--settle <seconds>', 'the most virtual seconds ksmd runs to settle while the program pauses').argParser(positive('seconds', 86400)).default(300))
     .option('--stats', "print the era's counters and the virtual time on stderr when the program has exited")
@@ -54,6 +56,7 @@ export function addExecCommands(program: Command, io: Io): void {
       const { formatStats, runExec } = await import('../../exec/run.js');
       const r = await runExec(entry, prog, args, {
         startPages: opts.start,
+        ramPages: opts.ramPages,
         endOnPause: opts.endOnPause === true,
         settleSeconds: opts.settle,
         trace: opts.trace === true ? (l) => io.err(`ksmctl exec: ${l}`) : undefined,
