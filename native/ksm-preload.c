@@ -1078,20 +1078,22 @@ int pause(void)
 	return RESOLVE(pause)();
 }
 
-static void blocked(int on)
+/* BLOCK says which child the wait is for (a pid, or -1: any child, a signal), so that another child's exit does not end it. */
+static void blocked(int on, pid_t child)
 {
+	int64_t a[1] = { child };
 	if (conn >= 0 && conn_pid == getpid())
-		request_as(0, on ? OP_BLOCK : OP_UNBLOCK, NULL, 0, NULL, 0, NULL, NULL, 0);
+		request_as(0, on ? OP_BLOCK : OP_UNBLOCK, a, 1, NULL, 0, NULL, NULL, 0);
 }
 
 pid_t waitpid(pid_t pid, int *status, int options)
 {
 	int block = !(options & WNOHANG);
 	if (block)
-		blocked(1);
+		blocked(1, pid > 0 ? pid : -1);
 	pid_t r = RESOLVE(waitpid)(pid, status, options);
 	if (block)
-		blocked(0);
+		blocked(0, 0);
 	return r;
 }
 
@@ -1104,10 +1106,10 @@ pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	int block = !(options & WNOHANG);
 	if (block)
-		blocked(1);
+		blocked(1, pid > 0 ? pid : -1);
 	pid_t r = RESOLVE(wait4)(pid, status, options, ru);
 	if (block)
-		blocked(0);
+		blocked(0, 0);
 	return r;
 }
 
@@ -1120,19 +1122,19 @@ int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
 	int block = !(options & WNOHANG);
 	if (block)
-		blocked(1);
+		blocked(1, idtype == P_PID ? (pid_t)id : -1);
 	int r = RESOLVE(waitid)(idtype, id, info, options);
 	if (block)
-		blocked(0);
+		blocked(0, 0);
 	return r;
 }
 
 /* A shell's `wait` waits here for SIGCHLD (dash, bash). */
 int sigsuspend(const sigset_t *mask)
 {
-	blocked(1);
+	blocked(1, -1);
 	int r = RESOLVE(sigsuspend)(mask);
-	blocked(0);
+	blocked(0, 0);
 	return r;
 }
 

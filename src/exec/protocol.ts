@@ -43,7 +43,7 @@ export const OP = {
   /** a0 = ns. */
   SLEEP: 14,
   PAUSE: 15,
-  /** The process waits for a child (wait family) / no longer does. */
+  /** The process waits for a child (wait family; a0 = its pid, or -1: any child or a signal, as sigsuspend) / no longer does. */
   BLOCK: 16,
   UNBLOCK: 17,
   /** data = a canonical path, or none and a0 = fd: the simulated file's st_mode, or -errno. */

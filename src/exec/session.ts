@@ -96,6 +96,8 @@ interface ExecProcess {
    * A process with no shared mapping: its memory is written only by itself.
    */
   quietSynced: boolean;
+  /** While blocked: the child it waits for (a pid, or -1: any child, or a signal). */
+  waitFor: number;
   /** prctl(PR_SET_MEMORY_MERGE, 1) holds: every anonymous mapping is mirrored. */
   mergeAny: boolean;
   conn: Socket | null;
@@ -232,7 +234,7 @@ export class ExecSession {
   // ------------------------------------------------------------ processes
 
   private newProcess(pid: number, ppid: number, sim: Process, zeroPfn: bigint, conn: Socket | null, fds = new FdTable()): ExecProcess {
-    const p: ExecProcess = { pid, ppid, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', quietSynced: false, mergeAny: false, conn, exited: false };
+    const p: ExecProcess = { pid, ppid, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', quietSynced: false, waitFor: -1, mergeAny: false, conn, exited: false };
     this.procs.set(pid, p);
     this.spawned++;
     return p;
@@ -313,7 +315,7 @@ export class ExecSession {
       if (p.exited || p.conn !== conn) return;
       const st = processState(pid);
       if (st === null || st === 'Z' || st === 'X') {
-        this.exit(p);
+        this.exit(p, st === 'Z');
         return;
       }
       // Alive without its connection: exec'ing (its new image says hello), or it closed the socket itself.
@@ -322,7 +324,8 @@ export class ExecSession {
     check();
   }
 
-  private exit(p: ExecProcess): void {
+  /** The era's exit; `unreaped`: a zombie its parent has not waited for yet (its wait will return for it). */
+  private exit(p: ExecProcess, unreaped = false): void {
     // What its stdio wrote last (at exit, or before a close the library never saw) is stored first.
     this.drainTaps();
     p.exited = true;
@@ -330,9 +333,10 @@ export class ExecSession {
     this.adapter.exit(p.sim);
     this.procs.delete(p.pid);
     this.taps.release((f) => this.held(f));
-    // SIGCHLD: a parent waiting for its children runs again (it says BLOCK again if it goes on waiting).
+    // A parent waiting for this child (or any) runs again: its UNBLOCK is on the way, and must not find the clock
+    // moved. Not when the child was reaped already (a shell's SIGCHLD handler): the parent waits on for another.
     const parent = this.procs.get(p.ppid);
-    if (parent !== undefined && parent.state === 'blocked') this.setState(parent, 'running');
+    if (unreaped && parent !== undefined && parent.state === 'blocked' && (parent.waitFor <= 0 || parent.waitFor === p.pid)) this.setState(parent, 'running');
     this.wakeSleepers();
     this.maybeSettle();
   }
@@ -547,6 +551,7 @@ export class ExecSession {
     this.drainTaps();
     this.noteRealKsm(p.pid);
     if (req.op === OP.BLOCK) {
+      p.waitFor = Number(req.a[0]);
       this.maybeSettle();
       return { ret: 0 };
     }

@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execHarness, execMissing } from '../helpers/exec-run.js';
+import { ROOT } from '../helpers/golden.js';
 
 const h = execHarness('ksmtuned-package');
 test.after.always(() => h.remove());
@@ -74,4 +75,34 @@ run(`Debian's compiled ksmctl under v3:6.18 (no max_kernel_pages since 2.6.33: i
   const usage = h.exec(['--era', 'v3:6.18', '--', ksmctlBin]);
   t.is(usage.status, 1);
   t.is(usage.stderr, `Usage: ${ksmctlBin} {start|stop}\n`);
+});
+
+run(`Red Hat's ksmtuned (2009, Debian's package) under v3:3.9 on a 40 MB machine with a 32 MiB guest: it starts KSM, boosts pages_to_scan by 300 up to 1250 while free memory is under its threshold, then decays by 50 as ksmd's merges free the guest's memory${skipped}`, (t) => {
+  t.timeout(3 * 60_000);
+  // The guest: a qemu-system-x86_64 with -enable-kvm as ksmtuned finds it (pgrep -f), 8192 pages of one content.
+  const guest = h.build('v3:3.9', join(ROOT, 'test', 'exec', 'fixtures', 'guest.c'), 'guest');
+  const pidfile = join(h.work, 'ksmtuned.pid');
+  const tuned = join(root, 'usr', 'sbin', 'ksmtuned');
+  // The harness a service manager would be: start the guest and the daemon, let 150 s pass, stop both.
+  const harness = [
+    `bash -c "exec -a qemu-system-x86_64 ${guest} 8192 -enable-kvm" & g=$!`,
+    `PIDFILE=${pidfile} KSM_MONITOR_INTERVAL=10 DEBUG=1 bash ${tuned}`,
+    'sleep 150',
+    'cat /sys/kernel/mm/ksm/run /sys/kernel/mm/ksm/pages_sharing',
+    `kill $(cat ${pidfile}) $g`,
+  ].join('; ');
+  const r = h.exec(['--era', 'v3:3.9', '--ram-pages', '10000', '--stats', '--json', '--', 'bash', '-c', harness], 3 * 60_000);
+  t.is(r.status, 0, r.stderr);
+  // Its debug lines, without their dates.
+  const says = r.stdout.split('\n').filter((l) => / UTC \d{4}: /.test(l)).map((l) => l.replace(/^.* UTC \d{4}: /, ''));
+  // MemTotal 40000 kB: sleep 10 ms * 16 GiB / 40000 kB, threshold 20 % of it.
+  t.deepEqual(says.slice(0, 3), ['total 40000', 'sleep 4194', 'thres 8000']);
+  const starts = says.filter((l) => l.startsWith('KSMCTL start ')).map((l) => Number(l.split(' ')[2]));
+  t.deepEqual(starts.slice(0, 5), [300, 600, 900, 1200, 1250], says.join('\n'));
+  t.true(starts.length >= 8 && starts.slice(5).every((n, i) => n === 1250 - 50 * (i + 1)), says.join('\n'));
+  t.true(says.some((l) => /^\d+ > 8000, decay$/.test(l)));
+  const [run1, sharing] = r.stdout.trim().split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+  t.is(run1, 1);
+  t.is(sharing, 8191, "every page of the guest but one shares the KSM page");
+  h.untouched(t, r);
 });

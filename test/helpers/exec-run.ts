@@ -33,6 +33,7 @@ export interface Run {
 /** The stats line of --stats --json (the last line of stderr). */
 export interface ExecStats {
   era: string;
+  virtualSeconds: number;
   counters: Record<string, number>;
   realKsmPages: number;
   settled: { counters: Record<string, number> } | null;

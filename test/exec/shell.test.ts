@@ -1,0 +1,52 @@
+/**
+ * Shell scripts under `ksmctl exec`: what a shell does to sysfs goes
+ * through the C library in ways a program's own calls do not (bash's echo
+ * is printf on a stdout dup2'ed onto the opened file, written by stdio's
+ * internal write; /bin/echo is another program exec'd with that stdout),
+ * and a script's processes sleep side by side. Both reach the simulated
+ * era as they would reach the kernel.
+ */
+import test from 'ava';
+import { execHarness, execMissing, stats } from '../helpers/exec-run.js';
+
+const missing = execMissing();
+const run = missing === null ? test.serial : test.skip;
+const why = missing === null ? '' : ` (skipped: ${missing})`;
+const h = execHarness('exec-shell');
+test.after.always(() => h.remove());
+
+const KSM = '/sys/kernel/mm/ksm';
+
+for (const shell of ['bash', 'sh']) {
+  run(`${shell}: echo > sysfs, /bin/echo > sysfs and a subshell's echo each store into the simulated file; the real one is untouched${why}`, (t) => {
+    const script = [
+      `echo 0 > ${KSM}/run`,
+      `cat ${KSM}/run`,
+      `/bin/echo 77 > ${KSM}/pages_to_scan`,
+      `cat ${KSM}/pages_to_scan`,
+      `(echo 55 > ${KSM}/pages_to_scan; echo 1 > ${KSM}/run)`,
+      `cat ${KSM}/pages_to_scan ${KSM}/run`,
+      `printf '%s\\n' 33 > ${KSM}/sleep_millisecs`,
+      `cat ${KSM}/sleep_millisecs`,
+    ].join('; ');
+    const r = h.exec(['--era', 'v3:6.18', '--stats', '--json', '--', shell, '-c', script]);
+    t.is(r.status, 0, r.stderr);
+    t.is(r.stdout, '0\n77\n55\n1\n33\n');
+    h.untouched(t, r);
+  });
+}
+
+run(`a store the era refuses fails as the kernel's write fails, through echo too: the value stays${why}`, (t) => {
+  const r = h.exec(['--era', 'v3:6.18', '--', 'bash', '-c', `echo 100 > ${KSM}/pages_to_scan; echo abc > ${KSM}/pages_to_scan; cat ${KSM}/pages_to_scan`]);
+  t.is(r.stdout, '100\n');
+});
+
+run(`two processes sleeping side by side take the longer sleep of virtual time, not the sum; one after the other, the sum${why}`, (t) => {
+  const side = h.exec(['--era', 'v3:6.18', '--stats', '--json', '--', 'sh', '-c', 'sleep 30 & sleep 50 & wait']);
+  t.is(side.status, 0, side.stderr);
+  const s = stats(side).virtualSeconds;
+  t.true(s >= 50 && s < 55, `${s} s`);
+  const serial = h.exec(['--era', 'v3:6.18', '--stats', '--json', '--', 'sh', '-c', 'sleep 30; sleep 50']);
+  const v = stats(serial).virtualSeconds;
+  t.true(v >= 80 && v < 85, `${v} s`);
+});
