@@ -41,6 +41,7 @@ import type { EraAdapter } from '../eras/adapter.js';
 import type { EraSystem } from '../eras/system.js';
 import { requestTable } from '../v1-ioctl/device.js';
 import type { V1Kernel } from '../v1-ioctl/kernel.js';
+import { type ExecClock, LocalClock } from './clock.js';
 import { FdTable, type FileFd } from './fd-table.js';
 import { processState, readMaps } from './memory-reader.js';
 import { MemoryMirror } from './mirror.js';
@@ -74,19 +75,50 @@ export interface ExecOptions {
   settleSeconds?: number;
   /** Each request and its answer, for --trace. */
   trace?: (line: string) => void;
+  /** The era's system calls to serve with (default: the adapter's own, a private machine); the host passes its machine's. */
+  sys?: EraSystem;
+  /** The virtual clock (default: a LocalClock of the session's own). */
+  clock?: ExecClock;
+  /** What brings the mirrored processes up to their real memory (default: this session's; the host syncs every session's). */
+  sync?: () => void;
+  /** The simulated process's name for a real process (default: its comm). */
+  processName?: (comm: string, pid: number) => string;
+  /** Whether a real process may be served (the host checks it is its client's): a refused hello fails with EPERM. */
+  admit?: (pid: number, conn: CallConn) => boolean;
+  /** Each call answered, with its process (the host's trace). */
+  onCall?: (p: { pid: number; sim: Process }, req: Request, r: Reply) => void;
+  /** A simulated process made or ended (the host's trace). */
+  onProcess?: (p: { pid: number; comm: string; sim: Process }, event: 'start' | 'exit') => void;
+}
+
+/**
+ * One connection of a process of the program: a socket of the session's
+ * own listener, or a call stream the host relays (src/host/exec.ts).
+ */
+export interface CallConn {
+  write(b: Buffer): unknown;
+  readonly destroyed: boolean;
+}
+
+/** What a connection's owner calls: its bytes as they come, and its end. */
+export interface CallConnHandlers {
+  data(chunk: Buffer): void;
+  close(): void;
 }
 
 type RunState = 'running' | 'paused' | 'blocked';
 
 interface ExecProcess {
   pid: number;
+  /** The real process's name (/proc/PID/comm) as it said hello. */
+  comm: string;
   sim: Process;
   mirror: MemoryMirror;
   fds: FdTable;
   state: RunState;
   /** prctl(PR_SET_MEMORY_MERGE, 1) holds: every anonymous mapping is mirrored. */
   mergeAny: boolean;
-  conn: Socket | null;
+  conn: CallConn | null;
   exited: boolean;
 }
 
@@ -105,21 +137,10 @@ export interface ExecStats {
 export class ExecSession {
   readonly sys: EraSystem;
   private readonly procs = new Map<number, ExecProcess>();
-  private readonly waiting = new Map<number, { conn: Socket; comm: string; ppid: number; zeroPfn: bigint; timer: NodeJS.Timeout }>();
-  private readonly paused = new Map<number, Socket>();
-  private readonly startNs = process.hrtime.bigint();
+  private readonly waiting = new Map<number, { conn: CallConn; comm: string; ppid: number; zeroPfn: bigint; timer: NodeJS.Timeout }>();
+  private readonly paused = new Map<number, CallConn>();
   private readonly clockBase: number;
-  /** Virtual µs skipped by sleeps and settling: the lead of the virtual clock over the real one. */
-  private skippedUs = 0;
-  /**
-   * Real time the simulator spent working (ns), which is no time of the
-   * program's: virtual time stands still meanwhile, or ksmd's batches
-   * (each costing the simulator more real time than the virtual time it
-   * covers) would have it chase its own tail.
-   */
-  private busyNs = 0n;
-  private busySince: bigint | null = null;
-  private busyDepth = 0;
+  private readonly clock: ExecClock;
   private server: Server | null = null;
   private realKsmPages = 0;
   private spawned = 0;
@@ -131,8 +152,9 @@ export class ExecSession {
     readonly adapter: EraAdapter,
     private readonly opts: ExecOptions = {},
   ) {
-    this.sys = adapter.system();
+    this.sys = opts.sys ?? adapter.system();
     this.clockBase = this.sys.machine.clock.now;
+    this.clock = opts.clock ?? new LocalClock(this.sys);
   }
 
   /** Listens on `path` (a fresh socket path). */
@@ -173,27 +195,36 @@ export class ExecSession {
   // ------------------------------------------------------------ connections
 
   private accept(conn: Socket): void {
+    const h = this.connect(conn);
+    conn.on('data', (chunk) => h.data(chunk));
+    conn.on('error', () => {});
+    conn.on('close', () => h.close());
+  }
+
+  /** A new connection of one of the program's processes: feed it its bytes, and tell it when it closes. */
+  connect(conn: CallConn): CallConnHandlers {
     const reader = new RequestReader();
     let owner: number | null = null;
-    conn.on('data', (chunk) => {
-      for (const req of reader.push(chunk)) {
-        if (req.op === OP.HELLO) owner = req.pid;
-        this.dispatch(conn, req);
-      }
-    });
-    conn.on('error', () => {});
-    conn.on('close', () => {
-      if (owner !== null) this.connectionClosed(owner, conn);
-    });
+    return {
+      data: (chunk) => {
+        for (const req of reader.push(chunk)) {
+          if (req.op === OP.HELLO) owner = req.pid;
+          this.dispatch(conn, req);
+        }
+      },
+      close: () => {
+        if (owner !== null) this.connectionClosed(owner, conn);
+      },
+    };
   }
 
-  private reply(conn: Socket, r: Reply): void {
-    if (!conn.destroyed) conn.write(encodeReply(r, this.leadNs()));
+  private reply(conn: CallConn, r: Reply): void {
+    if (!conn.destroyed) conn.write(encodeReply(r, this.clock.leadNs()));
   }
 
-  private dispatch(conn: Socket, req: Request): void {
+  private dispatch(conn: CallConn, req: Request): void {
     let r: Reply | null;
-    this.busy(true);
+    this.clock.busy(true);
     try {
       r = this.handle(conn, req);
     } catch (e) {
@@ -201,29 +232,40 @@ export class ExecSession {
       this.opts.trace?.(`pid ${req.pid}: ${OP_NAMES[req.op] ?? req.op}: simulator error: ${(e as Error).message}`);
       r = { ret: -ERRNO.EIO };
     } finally {
-      this.busy(false);
+      this.clock.busy(false);
     }
     if (r === null) return;
+    if (this.opts.onCall !== undefined) {
+      const p = this.procs.get(req.pid);
+      if (p !== undefined) this.opts.onCall(p, req, r);
+    }
     this.opts.trace?.(`pid ${req.pid}: ${OP_NAMES[req.op] ?? req.op}(${req.a.slice(0, 3).join(', ')}${req.data.length && req.op === OP.OPEN ? `, ${req.data.toString()}` : ''}) = ${r.ret}`);
     this.reply(conn, r);
   }
 
   // ------------------------------------------------------------ processes
 
-  private newProcess(pid: number, sim: Process, zeroPfn: bigint, conn: Socket | null, fds = new FdTable()): ExecProcess {
-    const p: ExecProcess = { pid, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', mergeAny: false, conn, exited: false };
+  private newProcess(pid: number, comm: string, sim: Process, zeroPfn: bigint, conn: CallConn | null, fds = new FdTable()): ExecProcess {
+    const p: ExecProcess = { pid, comm, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', mergeAny: false, conn, exited: false };
     this.procs.set(pid, p);
     this.spawned++;
+    this.opts.onProcess?.(p, 'start');
     return p;
   }
 
-  private hello(conn: Socket, req: Request): Reply | null {
+  /** A new simulated process for a real one that says hello. */
+  private spawn(comm: string, pid: number): Process {
+    return this.adapter.spawn(this.opts.processName?.(comm, pid) ?? comm);
+  }
+
+  private hello(conn: CallConn, req: Request): Reply | null {
     const pid = req.pid;
     const ppid = Number(req.a[0]);
     const kind = Number(req.a[1]);
     const zeroPfn = req.a[2];
     const comm = req.data.toString('utf8') || `pid${pid}`;
     const known = this.procs.get(pid);
+    if (this.opts.admit !== undefined && !this.opts.admit(pid, conn)) return { ret: -ERRNO.EPERM };
     if (kind === 1) {
       if (known !== undefined && !known.exited) {
         known.conn = conn;
@@ -233,7 +275,7 @@ export class ExecSession {
       // The parent's FORK comes on its own connection: wait for it a little.
       const timer = setTimeout(() => {
         this.waiting.delete(pid);
-        this.newProcess(pid, this.adapter.spawn(comm), zeroPfn, conn);
+        this.newProcess(pid, comm, this.spawn(comm, pid), zeroPfn, conn);
         this.reply(conn, { ret: 0 });
       }, FORK_WAIT_MS);
       this.waiting.set(pid, { conn, comm, ppid, zeroPfn, timer });
@@ -249,8 +291,9 @@ export class ExecSession {
       this.adapter.exit(known.sim);
       known.exited = true;
       this.procs.delete(pid);
+      this.opts.onProcess?.(known, 'exit');
     }
-    this.newProcess(pid, this.adapter.spawn(comm), zeroPfn, conn);
+    this.newProcess(pid, comm, this.spawn(comm, pid), zeroPfn, conn);
     return { ret: 0 };
   }
 
@@ -259,7 +302,10 @@ export class ExecSession {
     const child = this.adapter.fork(parent.sim);
     const waiting = this.waiting.get(childPid);
     const sim = typeof child === 'number' ? this.adapter.spawn(parent.sim.name) : child;
-    const p = this.newProcess(childPid, sim, parent.mirror.zeroPfn, waiting?.conn ?? null, parent.fds.clone());
+    // Where names carry the real pid (the host's), the era's fork copied the parent's: the child gets its own.
+    const named = this.opts.processName?.(parent.comm, childPid);
+    if (named !== undefined) (sim as { name: string }).name = named;
+    const p = this.newProcess(childPid, parent.comm, sim, parent.mirror.zeroPfn, waiting?.conn ?? null, parent.fds.clone());
     p.mergeAny = parent.mergeAny;
     if (waiting !== undefined) {
       clearTimeout(waiting.timer);
@@ -270,7 +316,7 @@ export class ExecSession {
     return { ret: 0 };
   }
 
-  private connectionClosed(pid: number, conn: Socket): void {
+  private connectionClosed(pid: number, conn: CallConn): void {
     const p = this.procs.get(pid);
     if (p === undefined || p.conn !== conn || p.exited) return;
     this.paused.delete(pid);
@@ -291,13 +337,38 @@ export class ExecSession {
     p.exited = true;
     this.adapter.exit(p.sim);
     this.procs.delete(p.pid);
+    this.opts.onProcess?.(p, 'exit');
     this.maybeSettle();
+  }
+
+  /** Processes served and not exited. */
+  live(): number {
+    return this.procs.size;
+  }
+
+  /**
+   * The end of the run (the program has exited): every process still
+   * served exits on the era's kernel, as the processes the program left
+   * running have lost their simulator; nothing stays registered.
+   */
+  exitAll(): void {
+    this.aborted = true;
+    for (const w of this.waiting.values()) clearTimeout(w.timer);
+    this.waiting.clear();
+    this.paused.clear();
+    for (const p of [...this.procs.values()]) if (!p.exited) this.exit(p);
   }
 
   // ------------------------------------------------------------ memory and time
 
-  /** Every process's simulated mappings and registered pages brought up to its real ones. */
+  /** Every mirrored process brought up to its real memory: this session's, or on a host every session's (opts.sync). */
   private syncAll(): void {
+    if (this.opts.sync !== undefined) this.opts.sync();
+    else this.syncProcesses();
+  }
+
+  /** Every process's simulated mappings and registered pages brought up to its real ones. */
+  syncProcesses(): void {
     for (const p of this.procs.values()) {
       if (p.exited) continue;
       const maps = readMaps(p.pid);
@@ -308,38 +379,9 @@ export class ExecSession {
     }
   }
 
-  /** Marks the start and end of the simulator's own work. */
-  private busy(on: boolean): void {
-    const now = process.hrtime.bigint();
-    if (on) {
-      if (this.busyDepth++ === 0) this.busySince = now;
-    } else if (--this.busyDepth === 0 && this.busySince !== null) {
-      this.busyNs += now - this.busySince;
-      this.busySince = null;
-    }
-  }
-
-  /** Real ns the program's processes have had: real time since the start less the simulator's work. */
-  private programNs(): bigint {
-    const now = process.hrtime.bigint();
-    return now - this.startNs - this.busyNs - (this.busySince === null ? 0n : now - this.busySince);
-  }
-
-  /** Virtual µs now: the programs' real time plus every sleep skipped. */
-  private virtualNow(): number {
-    return this.clockBase + Number(this.programNs() / 1000n) + this.skippedUs;
-  }
-
-  /** How far the virtual clock is from the real one (ns), for the clocks the program reads. */
-  private leadNs(): bigint {
-    const now = process.hrtime.bigint();
-    return BigInt(Math.round(this.skippedUs)) * 1000n - (now - this.startNs - this.programNs());
-  }
-
+  /** The virtual clock brought to now, `extraUs` more skipped by a sleep or a settle. */
   private advance(extraUs = 0): void {
-    this.skippedUs += extraUs;
-    const t = this.virtualNow();
-    if (t > this.sys.machine.clock.now) this.sys.advanceTo(t);
+    this.clock.advance(extraUs);
   }
 
   /**
@@ -359,11 +401,11 @@ export class ExecSession {
     let passes = this.adapter.passes();
     let alike = 0;
     for (let spent = 0; spent < limitUs && !this.aborted; spent += stepUs) {
-      this.busy(true);
+      this.clock.busy(true);
       try {
         this.advance(stepUs);
       } finally {
-        this.busy(false);
+        this.clock.busy(false);
       }
       if (this.sys.nextBatchAt() === null) break;
       const now = this.adapter.passes();
@@ -391,12 +433,12 @@ export class ExecSession {
     if (this.settling || this.paused.size === 0 || this.waiting.size > 0) return;
     for (const p of this.procs.values()) if (!p.exited && p.state === 'running') return;
     this.settling = true;
-    this.busy(true);
+    this.clock.busy(true);
     try {
       this.syncAll();
       this.advance();
     } finally {
-      this.busy(false);
+      this.clock.busy(false);
     }
     void this.settle().then(() => {
       this.settling = false;
@@ -421,7 +463,7 @@ export class ExecSession {
 
   // ------------------------------------------------------------ calls
 
-  private handle(conn: Socket, req: Request): Reply | null {
+  private handle(conn: CallConn, req: Request): Reply | null {
     if (req.op === OP.HELLO) return this.hello(conn, req);
     const p = this.procs.get(req.pid);
     if (p === undefined || p.exited) return { ret: -ERRNO.ESRCH };
