@@ -63,8 +63,14 @@ export function addExecCommands(program: Command, io: Io): void {
         const info = await pingHost(hostSocket);
         if (info === null) throw unreachable(hostSocket);
         // The host runs its era: another asked for is refused here, before the program starts (the host checks it too).
-        if (opts.era !== undefined && entry.id !== info.era) throw new CliError(`exec --era ${entry.id}: the host runs ${info.era} (ksmctl host start --era ${entry.id}, or exec without --host)`);
-        entry = era(info.era);
+        // As for a script's #pragma era on the host, a bare family (v1, v3) asks for any of its versions.
+        const hostEntry = era(info.era);
+        const bare = opts.era === entry.family;
+        const asked = bare ? entry.family : entry.id;
+        if (opts.era !== undefined && (bare ? hostEntry.family !== entry.family : hostEntry.id !== entry.id)) {
+          throw new CliError(`exec --era ${asked}: the host runs ${hostEntry.id} (ksmctl host start --era ${asked}, or exec without --host)`);
+        }
+        entry = hostEntry;
       } else if (opts.socket !== undefined) throw new CliError('--socket applies only with --host');
       const { formatStats, runExec } = await import('../../exec/run.js');
       const r = await runExec(entry, prog, args, {
