@@ -201,9 +201,13 @@ export class ExecSession {
     conn.on('close', () => h.close());
   }
 
-  /** A new connection of one of the program's processes: feed it its bytes, and tell it when it closes. */
-  connect(conn: CallConn): CallConnHandlers {
-    const reader = new RequestReader();
+  /**
+   * A new connection of one of the program's processes: feed it its bytes,
+   * and tell it when it closes. With `maxData` (the host's streams), a
+   * request declaring more data makes data() throw RequestTooLarge.
+   */
+  connect(conn: CallConn, maxData?: number): CallConnHandlers {
+    const reader = new RequestReader(maxData);
     let owner: number | null = null;
     return {
       data: (chunk) => {
@@ -328,7 +332,8 @@ export class ExecSession {
         return;
       }
       // Alive without its connection: exec'ing (its new image says hello), or it closed the socket itself.
-      setTimeout(check, EXEC_POLL_MS);
+      // Not what keeps a host (or a test) running: the run's end or detach settles it.
+      setTimeout(check, EXEC_POLL_MS).unref();
     };
     check();
   }

@@ -22,8 +22,8 @@ export interface HostEngine {
   request(req: HostRequest): Promise<HostResponse>;
   /** Ends the machine (terminates the worker). */
   close(): Promise<void>;
-  /** Opens call stream `id` of a client of `uid` (exec --host, src/host/exec.ts): null, or why it is refused. `out` sends bytes back. */
-  openStream(id: number, a: ExecAttach, uid: number, out: (b: Buffer) => void): Promise<string | null>;
+  /** Opens call stream `id` of a client of `uid` (exec --host, src/host/exec.ts): null, or why it is refused. `out` sends bytes back; `end` ends the connection. */
+  openStream(id: number, a: ExecAttach, uid: number, out: (b: Buffer) => void, end: () => void): Promise<string | null>;
   /** Bytes a stream's client sent. */
   streamData(id: number, chunk: Buffer): void;
   /** A stream's connection closed. */
@@ -48,8 +48,8 @@ export class InlineEngine implements HostEngine {
     return Promise.resolve();
   }
 
-  openStream(id: number, a: ExecAttach, uid: number, out: (b: Buffer) => void): Promise<string | null> {
-    return Promise.resolve(this.machine.exec.open(id, a, uid, out));
+  openStream(id: number, a: ExecAttach, uid: number, out: (b: Buffer) => void, end: () => void): Promise<string | null> {
+    return Promise.resolve(this.machine.exec.open(id, a, uid, out, end));
   }
 
   streamData(id: number, chunk: Buffer): void {
@@ -79,7 +79,8 @@ export type WorkerMessage =
   | { type: 'failed'; error: string }
   | { type: 'reply'; seq: number; res: HostResponse }
   | { type: 'opened'; seq: number; error: string | null }
-  | { type: 'out'; id: number; data: Uint8Array };
+  | { type: 'out'; id: number; data: Uint8Array }
+  | { type: 'end'; id: number };
 
 /** What the server's thread sends the worker. */
 export type EngineMessage =
@@ -105,7 +106,7 @@ export class WorkerEngine implements HostEngine {
   private seq = 0;
   private readonly waiting = new Map<number, (r: HostResponse) => void>();
   private readonly opening = new Map<number, (error: string | null) => void>();
-  private readonly outs = new Map<number, (b: Buffer) => void>();
+  private readonly outs = new Map<number, { out: (b: Buffer) => void; end: () => void }>();
   private lost: string | null = null;
   private closing = false;
 
@@ -115,7 +116,11 @@ export class WorkerEngine implements HostEngine {
   ) {
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'out') {
-        this.outs.get(m.id)?.(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        this.outs.get(m.id)?.out(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        return;
+      }
+      if (m.type === 'end') {
+        this.outs.get(m.id)?.end();
         return;
       }
       if (m.type === 'opened') {
@@ -175,10 +180,10 @@ export class WorkerEngine implements HostEngine {
     this.worker.postMessage(m);
   }
 
-  openStream(id: number, attach: ExecAttach, uid: number, out: (b: Buffer) => void): Promise<string | null> {
+  openStream(id: number, attach: ExecAttach, uid: number, out: (b: Buffer) => void, end: () => void): Promise<string | null> {
     if (this.lost !== null) return Promise.resolve(this.lost);
     const seq = ++this.seq;
-    this.outs.set(id, out);
+    this.outs.set(id, { out, end });
     return new Promise((resolve) => {
       this.opening.set(seq, (error) => {
         if (error !== null) this.outs.delete(id);

@@ -30,7 +30,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { Process } from '../engine/machine.js';
 import type { ExecClock } from '../exec/clock.js';
-import { OP, type Reply, type Request } from '../exec/protocol.js';
+import { OP, type Reply, type Request, RequestTooLarge } from '../exec/protocol.js';
 import { type CallConn, type CallConnHandlers, ExecSession, type ExecStats } from '../exec/session.js';
 import { formatResult, openFlags, pointer, prctlCall, quote, requestName } from '../script/strace.js';
 import { type HostMachine, HostRefusal } from './machine.js';
@@ -47,11 +47,20 @@ export interface ExecAttach {
 
 /** How long a run with no stream and no process is kept for its detach. */
 const IDLE_RUN_MS = 10_000;
+/**
+ * The most data one call of a stream may carry: a path, an ioctl's
+ * struct, a write to a sysfs file (which takes a page) fit many times
+ * over; a stream declaring more is ended, so no client grows the host
+ * without bound.
+ */
+export const MAX_CALL_DATA = 1 << 20;
 
 interface Stream {
   conn: { uid: number; destroyed: boolean; write(b: Buffer): void };
   h: CallConnHandlers;
   run: string;
+  /** Ends the client's connection (the host's side). */
+  end: () => void;
 }
 
 /** The host's clock as an exec session sees it: the machine's, plus the sleeps skipped. */
@@ -128,8 +137,8 @@ export class HostExec {
     });
   }
 
-  /** Opens stream `id` of a client of uid `uid`; `out` sends bytes back. Null, or why it is refused. */
-  open(id: number, a: ExecAttach, uid: number, out: (b: Buffer) => void): string | null {
+  /** Opens stream `id` of a client of uid `uid`; `out` sends bytes back, `end` ends the connection. Null, or why it is refused. */
+  open(id: number, a: ExecAttach, uid: number, out: (b: Buffer) => void, end: () => void): string | null {
     const era = this.m.adapter.era.id;
     if (a.era !== undefined && a.era !== era) return `exec --era ${a.era}: the host runs ${era} (ksmctl host start --era ${a.era}, or exec without --host)`;
     let session = this.runs.get(a.run);
@@ -138,7 +147,7 @@ export class HostExec {
       this.runs.set(a.run, session);
     }
     const conn = { uid, destroyed: false, write: (b: Buffer) => out(b) };
-    this.streams.set(id, { conn, h: session.connect(conn), run: a.run });
+    this.streams.set(id, { conn, h: session.connect(conn, MAX_CALL_DATA), run: a.run, end });
     return null;
   }
 
@@ -178,7 +187,15 @@ export class HostExec {
   /** Bytes of stream `id`. */
   data(id: number, chunk: Buffer): void {
     const s = this.streams.get(id);
-    if (s !== undefined) this.inCall(() => s.h.data(chunk));
+    if (s === undefined) return;
+    try {
+      this.inCall(() => s.h.data(chunk));
+    } catch (e) {
+      if (!(e instanceof RequestTooLarge)) throw e;
+      this.m.trace.push(`ksmctl exec: a stream ended: ${e.message}`, false);
+      this.close(id);
+      s.end();
+    }
   }
 
   /** Stream `id` closed (its process exited or exec'd, or the client went away). */

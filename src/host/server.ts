@@ -263,9 +263,15 @@ export class HostServer {
     const id = this.nextStream++;
     const { run, era, endOnPause, settleSeconds } = req;
     void this.engine
-      .openStream(id, { run, era, endOnPause, settleSeconds }, c.uid, (b) => {
-        if (!c.s.destroyed) c.s.write(b);
-      })
+      .openStream(
+        id,
+        { run, era, endOnPause, settleSeconds },
+        c.uid,
+        (b) => {
+          if (!c.s.destroyed) c.s.write(b);
+        },
+        () => c.s.destroy(),
+      )
       .then((error) => {
         c.busy = false;
         if (error !== null) {

@@ -43,7 +43,13 @@ async function main(): Promise<void> {
       case 'open': {
         let error: string | null;
         try {
-          error = machine.exec.open(m.id, m.attach, m.uid, (data) => post({ type: 'out', id: m.id, data }));
+          error = machine.exec.open(
+            m.id,
+            m.attach,
+            m.uid,
+            (data) => post({ type: 'out', id: m.id, data }),
+            () => post({ type: 'end', id: m.id }),
+          );
         } catch (e) {
           error = `internal error: ${e instanceof Error ? e.message : String(e)}`;
         }
