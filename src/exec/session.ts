@@ -1,7 +1,10 @@
 /**
  * The simulator side of `ksmctl exec`: one era's kernel (through its
  * adapter and system, src/eras) serving the intercepted calls of a real
- * program's processes, one connection per process (protocol.ts).
+ * program's processes, one connection per process (protocol.ts): a socket
+ * of the session's own listener, or (`exec --host`) a call stream the
+ * host feeds it, where the session runs on the host's machine, system and
+ * clock (src/host/exec.ts passes them in ExecOptions).
  *
  * Data structures:
  *
@@ -22,8 +25,9 @@
  * ksmd runs every batch due meanwhile; then (3) the call, as the era's
  * kernel answers it.
  *
- * Virtual time = real time since the start, less the simulator's own work,
- * plus every sleep skipped. A sleep
+ * Virtual time (clock.ts): on a private machine, real time since the
+ * start, less the simulator's own work, plus every sleep skipped; on the
+ * host, the host's clock. A sleep
  * advances the clock at once (ksmd runs through it) and nothing really
  * sleeps; the clocks the program reads run ahead by the time skipped
  * (every answer carries it). When every process waits (pause() or a wait

@@ -23,6 +23,9 @@
  *   REPLY_HIGH_WATER bytes unsent its requests wait for the socket to drain,
  *   and a client that has not drained within DRAIN_TIMEOUT_MS is
  *   disconnected;
+ * - a connection made a call stream (`attach`: a real program's process,
+ *   `ksmctl exec --host`, src/host/exec.ts) is relayed to the machine call
+ *   by call; a call declaring more data than any call needs ends it;
  * - the work of a request runs in the engine (engine.ts: a worker thread in
  *   `ksmctl host`), within the request limits; `shutdown` and SIGTERM are
  *   handled here, at once, even while a request runs.
