@@ -15,6 +15,8 @@ import type { EraSystem } from '../eras/system.js';
 export interface ExecClock {
   /** The kernel's clock brought to now, after `sleepUs` more µs skipped by a sleep (ksmd runs every batch due meanwhile). */
   advance(sleepUs: number): void;
+  /** Virtual µs now. */
+  virtualNow(): number;
   /** How far the program's clocks run ahead of the real ones (ns): what the library adds to every clock it reads. */
   leadNs(): bigint;
   /** Marks the start and end of the simulator's own work (nested). */
@@ -58,7 +60,7 @@ export class LocalClock implements ExecClock {
   }
 
   /** Virtual µs now: the programs' real time plus every sleep skipped. */
-  private virtualNow(): number {
+  virtualNow(): number {
     return this.clockBase + Number(this.programNs() / 1000n) + this.skippedUs;
   }
 

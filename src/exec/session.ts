@@ -114,8 +114,6 @@ type RunState = 'running' | 'paused' | 'blocked';
 
 interface ExecProcess {
   pid: number;
-  /** The real process's name (/proc/PID/comm) as it said hello. */
-  comm: string;
   sim: Process;
   mirror: MemoryMirror;
   fds: FdTable;
@@ -145,6 +143,8 @@ export class ExecSession {
   private readonly paused = new Map<number, CallConn>();
   private readonly clockBase: number;
   private readonly clock: ExecClock;
+  /** Each real process's comm as it said hello (a forked child: its parent's), for the names the host gives. */
+  private readonly comms = new Map<number, string>();
   private server: Server | null = null;
   private realKsmPages = 0;
   private spawned = 0;
@@ -227,12 +227,12 @@ export class ExecSession {
   }
 
   private reply(conn: CallConn, r: Reply): void {
-    if (!conn.destroyed) conn.write(encodeReply(r, this.clock.leadNs()));
+    if (!conn.destroyed) conn.write(encodeReply(r, this.leadNs()));
   }
 
   private dispatch(conn: CallConn, req: Request): void {
     let r: Reply | null;
-    this.clock.busy(true);
+    this.busy(true);
     try {
       r = this.handle(conn, req);
     } catch (e) {
@@ -240,7 +240,7 @@ export class ExecSession {
       this.opts.trace?.(`pid ${req.pid}: ${OP_NAMES[req.op] ?? req.op}: simulator error: ${(e as Error).message}`);
       r = { ret: -ERRNO.EIO };
     } finally {
-      this.clock.busy(false);
+      this.busy(false);
     }
     if (r === null) return;
     if (this.opts.onCall !== undefined) {
@@ -253,17 +253,16 @@ export class ExecSession {
 
   // ------------------------------------------------------------ processes
 
-  private newProcess(pid: number, comm: string, sim: Process, zeroPfn: bigint, conn: CallConn | null, fds = new FdTable()): ExecProcess {
-    const p: ExecProcess = { pid, comm, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', mergeAny: false, conn, exited: false };
+  private newProcess(pid: number, sim: Process, zeroPfn: bigint, conn: CallConn | null, fds = new FdTable()): ExecProcess {
+    const p: ExecProcess = { pid, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', mergeAny: false, conn, exited: false };
     this.procs.set(pid, p);
     this.spawned++;
-    this.opts.onProcess?.(p, 'start');
+    // Where names carry the real pid (the host's): the era spawned it with its comm, or its fork copied the parent's name.
+    const comm = this.comms.get(pid) ?? sim.name;
+    const named = this.opts.processName?.(comm, pid);
+    if (named !== undefined) (sim as { name: string }).name = named;
+    this.opts.onProcess?.({ pid, comm, sim }, 'start');
     return p;
-  }
-
-  /** A new simulated process for a real one that says hello. */
-  private spawn(comm: string, pid: number): Process {
-    return this.adapter.spawn(this.opts.processName?.(comm, pid) ?? comm);
   }
 
   private hello(conn: CallConn, req: Request): Reply | null {
@@ -274,6 +273,7 @@ export class ExecSession {
     const comm = req.data.toString('utf8') || `pid${pid}`;
     const known = this.procs.get(pid);
     if (this.opts.admit !== undefined && !this.opts.admit(pid, conn)) return { ret: -ERRNO.EPERM };
+    this.comms.set(pid, comm);
     if (kind === 1) {
       if (known !== undefined && !known.exited) {
         known.conn = conn;
@@ -283,7 +283,7 @@ export class ExecSession {
       // The parent's FORK comes on its own connection: wait for it a little.
       const timer = setTimeout(() => {
         this.waiting.delete(pid);
-        this.newProcess(pid, comm, this.spawn(comm, pid), zeroPfn, conn);
+        this.newProcess(pid, this.adapter.spawn(comm), zeroPfn, conn);
         this.reply(conn, { ret: 0 });
       }, FORK_WAIT_MS);
       this.waiting.set(pid, { conn, comm, ppid, zeroPfn, timer });
@@ -299,9 +299,9 @@ export class ExecSession {
       this.adapter.exit(known.sim);
       known.exited = true;
       this.procs.delete(pid);
-      this.opts.onProcess?.(known, 'exit');
+      this.opts.onProcess?.({ pid, comm: this.comms.get(pid) ?? known.sim.name, sim: known.sim }, 'exit');
     }
-    this.newProcess(pid, comm, this.spawn(comm, pid), zeroPfn, conn);
+    this.newProcess(pid, this.adapter.spawn(comm), zeroPfn, conn);
     return { ret: 0 };
   }
 
@@ -310,10 +310,8 @@ export class ExecSession {
     const child = this.adapter.fork(parent.sim);
     const waiting = this.waiting.get(childPid);
     const sim = typeof child === 'number' ? this.adapter.spawn(parent.sim.name) : child;
-    // Where names carry the real pid (the host's), the era's fork copied the parent's: the child gets its own.
-    const named = this.opts.processName?.(parent.comm, childPid);
-    if (named !== undefined) (sim as { name: string }).name = named;
-    const p = this.newProcess(childPid, parent.comm, sim, parent.mirror.zeroPfn, waiting?.conn ?? null, parent.fds.clone());
+    this.comms.set(childPid, this.comms.get(parent.pid) ?? parent.sim.name);
+    const p = this.newProcess(childPid, sim, parent.mirror.zeroPfn, waiting?.conn ?? null, parent.fds.clone());
     p.mergeAny = parent.mergeAny;
     if (waiting !== undefined) {
       clearTimeout(waiting.timer);
@@ -346,7 +344,7 @@ export class ExecSession {
     p.exited = true;
     this.adapter.exit(p.sim);
     this.procs.delete(p.pid);
-    this.opts.onProcess?.(p, 'exit');
+    this.opts.onProcess?.({ pid: p.pid, comm: this.comms.get(p.pid) ?? p.sim.name, sim: p.sim }, 'exit');
     this.maybeSettle();
   }
 
@@ -388,7 +386,21 @@ export class ExecSession {
     }
   }
 
-  /** The virtual clock brought to now, `extraUs` more skipped by a sleep or a settle. */
+  /** Marks the start and end of the simulator's own work. */
+  private busy(on: boolean): void {
+    this.clock.busy(on);
+  }
+
+  /** Virtual µs now (clock.ts). */
+  private virtualNow(): number {
+    return this.clock.virtualNow();
+  }
+
+  /** How far the virtual clock is from the real one (ns), for the clocks the program reads. */
+  private leadNs(): bigint {
+    return this.clock.leadNs();
+  }
+
   private advance(extraUs = 0): void {
     this.clock.advance(extraUs);
   }
@@ -410,11 +422,11 @@ export class ExecSession {
     let passes = this.adapter.passes();
     let alike = 0;
     for (let spent = 0; spent < limitUs && !this.aborted; spent += stepUs) {
-      this.clock.busy(true);
+      this.busy(true);
       try {
         this.advance(stepUs);
       } finally {
-        this.clock.busy(false);
+        this.busy(false);
       }
       if (this.sys.nextBatchAt() === null) break;
       const now = this.adapter.passes();
@@ -442,12 +454,12 @@ export class ExecSession {
     if (this.settling || this.paused.size === 0 || this.waiting.size > 0) return;
     for (const p of this.procs.values()) if (!p.exited && p.state === 'running') return;
     this.settling = true;
-    this.clock.busy(true);
+    this.busy(true);
     try {
       this.syncAll();
       this.advance();
     } finally {
-      this.clock.busy(false);
+      this.busy(false);
     }
     void this.settle().then(() => {
       this.settling = false;

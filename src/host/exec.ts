@@ -89,6 +89,11 @@ class HostClock implements ExecClock {
     });
   }
 
+  /** The host's clock (brought to the wall clock by advance(0), before every call). */
+  virtualNow(): number {
+    return this.m.sys.machine.clock.now;
+  }
+
   /** The program's clocks: real time plus what it (and its run's settling) skipped, as without --host. */
   leadNs(): bigint {
     return BigInt(Math.round(this.skippedUs * 1000));

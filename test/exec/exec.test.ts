@@ -14,13 +14,14 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findCompiler } from '../../src/exec/preload-build.js';
+import { Guard, stateDir } from '../../src/real/guard.js';
+import { SYSTEM_PATHS } from '../../src/real/paths.js';
 import { KSMCTL } from '../helpers/cli.js';
 import { ROOT } from '../helpers/golden.js';
-import { KSM_DIR, lockRealKsm, realKnobs } from '../helpers/real-knobs.js';
 
 const platform = process.platform === 'linux' && process.arch === 'x64' ? null : `exec interposes x86_64 Linux programs, this is ${process.platform}/${process.arch}`;
 const missing = platform ?? (findCompiler() === null ? 'no C compiler (cc/gcc) on PATH' : null);
@@ -31,6 +32,7 @@ const work = mkdtempSync(join(tmpdir(), 'ksmctl-exec-test-'));
 /** One library cache for the file: built by the first exec, found by the others. */
 const cache = join(work, 'cache');
 const PROGRAMS = join(ROOT, 'examples', 'programs');
+const KSM_DIR = '/sys/kernel/mm/ksm';
 
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 
@@ -53,6 +55,17 @@ function build(era: string, src: string, out: string, extra: string[] = []): str
   return exe;
 }
 
+/** Every file of the real /sys/kernel/mm/ksm that a program could set (the writable ones), or null without KSM. */
+function realKnobs(): Record<string, string> | null {
+  if (!existsSync(KSM_DIR)) return null;
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(KSM_DIR).sort()) {
+    if ((statSync(join(KSM_DIR, name)).mode & 0o200) === 0) continue;
+    out[name] = readFileSync(join(KSM_DIR, name), 'utf8').trim();
+  }
+  return out;
+}
+
 /** The stats line of --stats --json (the last line of stderr). */
 function stats(r: Run): { era: string; counters: Record<string, number>; realKsmPages: number; settled: { counters: Record<string, number> } | null } {
   const line = r.stderr.trim().split('\n').at(-1) ?? '';
@@ -67,7 +80,8 @@ function stats(r: Run): { era: string; counters: Record<string, number>; realKsm
 let knobsBefore: Record<string, string> | null = null;
 let knobsAfter: Record<string, string> | null = null;
 function exec(args: string[], timeoutMs?: number): Run {
-  const g = lockRealKsm();
+  const real = existsSync(KSM_DIR) && process.getuid?.() === 0;
+  const g = real ? Guard.lockOnly({ paths: SYSTEM_PATHS, dir: stateDir(), waitMs: 90_000 }) : null;
   try {
     knobsBefore = realKnobs();
     const r = ksmctl(['exec', ...args], {}, timeoutMs);

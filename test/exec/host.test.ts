@@ -12,36 +12,33 @@
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { findCompiler } from '../../src/exec/preload-build.js';
 import type { HostView } from '../../src/host/protocol.js';
+import { Guard, stateDir } from '../../src/real/guard.js';
+import { SYSTEM_PATHS } from '../../src/real/paths.js';
 import { KSMCTL } from '../helpers/cli.js';
+import { execHarness, execMissing, KSM_DIR, realKnobs, type Run, stats } from '../helpers/exec-run.js';
 import { ROOT } from '../helpers/golden.js';
 import { ask, startHost } from '../helpers/host.js';
-import { lockRealKsm, realKnobs } from '../helpers/real-knobs.js';
 
 const platform = process.platform === 'linux' && process.arch === 'x64' ? null : `exec interposes x86_64 Linux programs, this is ${process.platform}/${process.arch}`;
-const missing = platform ?? (findCompiler() === null ? 'no C compiler (cc/gcc) on PATH' : null);
+const missing = execMissing();
 const run = missing === null ? test.serial : test.skip;
 const why = missing === null ? '' : ` (skipped: ${missing})`;
 
-const work = mkdtempSync(join(tmpdir(), 'ksmctl-exec-host-test-'));
-const cache = join(work, 'cache');
-test.after.always(() => rmSync(work, { recursive: true, force: true }));
+const h = execHarness('exec-host');
+test.after.always(() => h.remove());
+const work = h.work;
+const ksmctl = (args: string[]): Run => h.ksmctl(args);
+const build = (era: string, src: string, out: string): string => h.build(era, src, out);
+/** The harness's library cache (what its ksmctl runs use), for the runs in the background. */
+const ENV = () => ({ ...process.env, XDG_CACHE_HOME: join(work, 'cache') });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const ENV = () => ({ ...process.env, XDG_CACHE_HOME: cache });
-
-function ksmctl(args: string[]): Run {
-  const r = spawnSync(process.execPath, [KSMCTL, ...args], { cwd: work, encoding: 'utf8', timeout: 100_000, env: ENV() });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** The real KSM's lock for a whole test (the harness holds it for one exec): the knobs read before and after cannot change meanwhile but by us. */
+function lockRealKsm(): { release(): void } | null {
+  const real = existsSync(KSM_DIR) && process.getuid?.() === 0;
+  return real ? Guard.lockOnly({ paths: SYSTEM_PATHS, dir: stateDir(), waitMs: 90_000 }) : null;
 }
 
 /** ksmctl in the background: its handle, and its end. */
@@ -61,13 +58,6 @@ function ksmctlBackground(args: string[]): { pid: number; kill: (sig: NodeJS.Sig
   return { pid: c.pid ?? 0, kill: (sig) => c.kill(sig), done };
 }
 
-function build(era: string, src: string, out: string): string {
-  const exe = join(work, out);
-  const r = ksmctl(['cc', '--era', era, '--', src, '-o', exe]);
-  if (r.status !== 0) throw new Error(`ksmctl cc --era ${era} ${src}: ${r.stderr}`);
-  return exe;
-}
-
 async function view(socket: string): Promise<HostView> {
   const r = (await ask(socket, { id: 1, op: 'view', limit: 5000 })) as { ok: boolean; view: HostView };
   if (!r?.ok) throw new Error(`view: ${JSON.stringify(r)}`);
@@ -84,10 +74,6 @@ async function until(socket: string, ok: (v: HostView) => boolean, what: string)
     if (waited > 30_000) throw new Error(`the host never showed ${what}: ${JSON.stringify(v.processes)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function stats(r: Run): { era: string; counters: Record<string, number>; realKsmPages: number; processes: number; settled: { counters: Record<string, number> } | null } {
-  return JSON.parse(r.stderr.trim().split('\n').at(-1) ?? '');
 }
 
 (platform === null ? test.serial : test.skip)(`no host running: one line naming the socket, exit 2${platform === null ? '' : ` (skipped: ${platform})`}`, (t) => {
