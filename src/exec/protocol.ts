@@ -75,11 +75,15 @@ export interface Reply {
 export class RequestReader {
   private buf: Buffer = Buffer.alloc(0);
 
+  /** `maxData`: the most data bytes a request may declare (the host's streams); past it push() throws RequestTooLarge. */
+  constructor(private readonly maxData = Infinity) {}
+
   push(chunk: Buffer): Request[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     const out: Request[] = [];
     while (this.buf.length >= REQ_HEADER) {
       const len = this.buf.readUInt32LE(0);
+      if (len > this.maxData) throw new RequestTooLarge(`a request of ${len} bytes of data (at most ${this.maxData})`);
       if (this.buf.length < REQ_HEADER + len) break;
       const a: bigint[] = [];
       for (let i = 0; i < 6; i++) a.push(this.buf.readBigInt64LE(16 + 8 * i));
@@ -89,6 +93,9 @@ export class RequestReader {
     return out;
   }
 }
+
+/** A request declaring more data than its reader takes. */
+export class RequestTooLarge extends Error {}
 
 /** The bytes of a reply; `leadNs` is b[2]. */
 export function encodeReply(r: Reply, leadNs: bigint): Buffer {

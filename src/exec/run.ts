@@ -6,7 +6,9 @@
  * shell reports it).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
@@ -25,6 +27,12 @@ export interface ExecRunOptions {
   ramPages?: number;
   trace?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Run on the ksmctl host listening on this socket (exec --host) instead of a private machine of the era. */
+  hostSocket?: string;
+  /** With hostSocket: the era asked for (--era), which the host refuses unless it is its own. */
+  hostEra?: string;
+  /** With hostSocket: why a stream could not be opened (once per run). */
+  onHostError?: (line: string) => void;
 }
 
 export interface ExecResult {
@@ -57,18 +65,17 @@ export async function runExec(era: EraEntry, program: string, args: readonly str
   const env = opts.env ?? process.env;
   const path = resolveProgram(program, env);
   const lib = preloadLibrary(env);
-  const adapter = era.boot({ ramPages: opts.ramPages });
-  if (opts.startPages !== undefined) adapter.startup(opts.startPages);
-  const session = new ExecSession(adapter, { endOnPause: opts.endOnPause, settleSeconds: opts.settleSeconds, trace: opts.trace });
   const dir = mkdtempSync(join(tmpdir(), 'ksmctl-exec-'));
   const sock = join(dir, 'sim.sock');
+  let sim: Simulator | null = null;
   try {
-    await session.listen(sock);
+    sim = opts.hostSocket !== undefined ? await hostSimulator(opts.hostSocket, sock, opts) : await localSimulator(era, sock, opts);
     const preload = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
     const child = spawn(path, args, { stdio: 'inherit', argv0: program, env: { ...env, LD_PRELOAD: preload, KSMCTL_EXEC_SOCKET: sock } });
     // A signal to ksmctl is passed on to the program, and ksmctl stays to report its status (Ctrl-C reaches both: the program gets it twice).
+    const s = sim;
     const forward = (sig: NodeJS.Signals) => () => {
-      session.abort();
+      s.abort();
       child.kill(sig);
     };
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, forward(sig)] as const);
@@ -80,13 +87,98 @@ export async function runExec(era: EraEntry, program: string, args: readonly str
       for (const [sig, h] of handlers) process.off(sig, h);
     });
     // The processes' connections close as they exit: their exits reach the era before the stats are read.
-    session.abort();
-    await session.drained(1000);
-    return { status, stats: session.stats() };
+    return { status, stats: await sim.end() };
   } finally {
-    session.close();
+    sim?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Where the program's calls are answered: a private session, or the host through a relay. */
+interface Simulator {
+  /** Stops a settle under way (a signal). */
+  abort(): void;
+  /** The program has exited: its processes' exits accounted for, the stats. */
+  end(): Promise<ExecStats>;
+  close(): void;
+}
+
+async function localSimulator(era: EraEntry, sock: string, opts: ExecRunOptions): Promise<Simulator> {
+  const adapter = era.boot({ ramPages: opts.ramPages });
+  if (opts.startPages !== undefined) adapter.startup(opts.startPages);
+  const session = new ExecSession(adapter, { endOnPause: opts.endOnPause, settleSeconds: opts.settleSeconds, trace: opts.trace });
+  await session.listen(sock);
+  return {
+    abort: () => session.abort(),
+    end: async () => {
+      session.abort();
+      await session.drained(1000);
+      return session.stats();
+    },
+    close: () => session.close(),
+  };
+}
+
+/**
+ * exec --host: the program's connections relayed, byte for byte, each to a
+ * call stream of its own on the host (src/host/exec.ts), where the session
+ * runs on the host's machine. The run's token ties its streams together;
+ * at the end `detach` has the host exit whatever the program left running
+ * and answers the run's stats.
+ */
+async function hostSimulator(hostSocket: string, sock: string, opts: ExecRunOptions): Promise<Simulator> {
+  const { hostRequest, openCallStream } = await import('../host/client.js');
+  const run = randomBytes(12).toString('hex');
+  const pairs = new Set<Socket>();
+  let told = false;
+  const server: Server = createServer((local) => {
+    local.pause();
+    local.on('error', () => {});
+    pairs.add(local);
+    local.once('close', () => pairs.delete(local));
+    openCallStream(hostSocket, { op: 'attach', run, era: opts.hostEra, endOnPause: opts.endOnPause, settleSeconds: opts.settleSeconds }).then(
+      (remote) => {
+        remote.on('error', () => {});
+        local.pipe(remote);
+        remote.pipe(local);
+        local.once('close', () => remote.destroy());
+        remote.once('close', () => local.destroy());
+        local.resume();
+        remote.resume();
+      },
+      (e: Error) => {
+        // The process's KSM calls then fail with EPERM (the library never passes them on); the user is told why once.
+        if (!told) opts.onHostError?.(`ksmctl exec: ${e.message}`);
+        told = true;
+        local.destroy();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(sock, () => resolve());
+  });
+  return {
+    abort: () => {},
+    end: async () => {
+      for (let waited = 0; pairs.size > 0 && waited < 1000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      const none: ExecStats = { era: opts.hostEra ?? '?', virtualSeconds: 0, counters: {}, realKsmPages: 0, processes: 0, settled: null };
+      let r: Awaited<ReturnType<typeof hostRequest>>;
+      try {
+        r = await hostRequest(hostSocket, { op: 'detach', run });
+      } catch (e) {
+        // The host went away meanwhile (its processes went with it): the program's status still counts.
+        opts.onHostError?.(`ksmctl exec: the host on ${hostSocket} is gone (${(e as Error).message}): no stats`);
+        return none;
+      }
+      if (!r.ok) opts.onHostError?.(`ksmctl exec: host: ${r.error}`);
+      return (r.ok ? r.exec : null) ?? none;
+    },
+    close: () => {
+      server.close();
+      for (const p of pairs) p.destroy();
+    },
+  };
 }
 
 /** The stats as one line of text. */

@@ -1,7 +1,10 @@
 /**
  * The simulator side of `ksmctl exec`: one era's kernel (through its
  * adapter and system, src/eras) serving the intercepted calls of a real
- * program's processes, one connection per process (protocol.ts).
+ * program's processes, one connection per process (protocol.ts): a socket
+ * of the session's own listener, or (`exec --host`) a call stream the
+ * host feeds it, where the session runs on the host's machine, system and
+ * clock (src/host/exec.ts passes them in ExecOptions).
  *
  * Data structures:
  *
@@ -22,8 +25,9 @@
  * ksmd runs every batch due meanwhile; then (3) the call, as the era's
  * kernel answers it.
  *
- * Virtual time = real time since the start, less the simulator's own work,
- * plus every sleep skipped. A sleep
+ * Virtual time (clock.ts): on a private machine, real time since the
+ * start, less the simulator's own work, plus every sleep skipped; on the
+ * host, the host's clock. A sleep
  * advances the clock at once (ksmd runs through it) and nothing really
  * sleeps; the clocks the program reads run ahead by the time skipped
  * (every answer carries it). When every process waits (pause() or a wait
@@ -41,6 +45,7 @@ import type { EraAdapter } from '../eras/adapter.js';
 import type { EraSystem } from '../eras/system.js';
 import { requestTable } from '../v1-ioctl/device.js';
 import type { V1Kernel } from '../v1-ioctl/kernel.js';
+import { type ExecClock, LocalClock } from './clock.js';
 import { FdTable, type FileFd } from './fd-table.js';
 import { processState, readMaps } from './memory-reader.js';
 import { MemoryMirror } from './mirror.js';
@@ -78,6 +83,35 @@ export interface ExecOptions {
   settleSeconds?: number;
   /** Each request and its answer, for --trace. */
   trace?: (line: string) => void;
+  /** The era's system calls to serve with (default: the adapter's own, a private machine); the host passes its machine's. */
+  sys?: EraSystem;
+  /** The virtual clock (default: a LocalClock of the session's own). */
+  clock?: ExecClock;
+  /** What brings the mirrored processes up to their real memory (default: this session's; the host syncs every session's). */
+  sync?: () => void;
+  /** The simulated process's name for a real process (default: its comm). */
+  processName?: (comm: string, pid: number) => string;
+  /** Whether a real process may be served (the host checks it is its client's): a refused hello fails with EPERM. */
+  admit?: (pid: number, conn: CallConn) => boolean;
+  /** Each call answered, with its process (the host's trace). */
+  onCall?: (p: { pid: number; sim: Process }, req: Request, r: Reply) => void;
+  /** A simulated process made or ended (the host's trace). */
+  onProcess?: (p: { pid: number; comm: string; sim: Process }, event: 'start' | 'exit') => void;
+}
+
+/**
+ * One connection of a process of the program: a socket of the session's
+ * own listener, or a call stream the host relays (src/host/exec.ts).
+ */
+export interface CallConn {
+  write(b: Buffer): unknown;
+  readonly destroyed: boolean;
+}
+
+/** What a connection's owner calls: its bytes as they come, and its end. */
+export interface CallConnHandlers {
+  data(chunk: Buffer): void;
+  close(): void;
 }
 
 type RunState = 'running' | 'paused' | 'blocked' | 'sleeping';
@@ -100,7 +134,7 @@ interface ExecProcess {
   waitFor: number;
   /** prctl(PR_SET_MEMORY_MERGE, 1) holds: every anonymous mapping is mirrored. */
   mergeAny: boolean;
-  conn: Socket | null;
+  conn: CallConn | null;
   exited: boolean;
 }
 
@@ -119,26 +153,17 @@ export interface ExecStats {
 export class ExecSession {
   readonly sys: EraSystem;
   private readonly procs = new Map<number, ExecProcess>();
-  private readonly waiting = new Map<number, { conn: Socket; comm: string; ppid: number; zeroPfn: bigint; timer: NodeJS.Timeout }>();
-  private readonly paused = new Map<number, Socket>();
+  private readonly waiting = new Map<number, { conn: CallConn; comm: string; ppid: number; zeroPfn: bigint; timer: NodeJS.Timeout }>();
+  private readonly paused = new Map<number, CallConn>();
   private readonly sleepers = new Sleepers();
   /** The placeholders' memfds, for what stdio wrote into them (stdio-taps.ts), by the opener's pid. */
   private readonly taps = new StdioTaps<number>();
   /** Wakes the earliest sleeper when real time gets the clock there (some process runs meanwhile). */
   private sleepTimer: NodeJS.Timeout | null = null;
-  private readonly startNs = process.hrtime.bigint();
   private readonly clockBase: number;
-  /** Virtual µs skipped by sleeps and settling: the lead of the virtual clock over the real one. */
-  private skippedUs = 0;
-  /**
-   * Real time the simulator spent working (ns), which is no time of the
-   * program's: virtual time stands still meanwhile, or ksmd's batches
-   * (each costing the simulator more real time than the virtual time it
-   * covers) would have it chase its own tail.
-   */
-  private busyNs = 0n;
-  private busySince: bigint | null = null;
-  private busyDepth = 0;
+  private readonly clock: ExecClock;
+  /** Each real process's comm as it said hello (a forked child: its parent's), for the names the host gives. */
+  private readonly comms = new Map<number, string>();
   private server: Server | null = null;
   private realKsmPages = 0;
   private spawned = 0;
@@ -150,8 +175,9 @@ export class ExecSession {
     readonly adapter: EraAdapter,
     private readonly opts: ExecOptions = {},
   ) {
-    this.sys = adapter.system();
+    this.sys = opts.sys ?? adapter.system();
     this.clockBase = this.sys.machine.clock.now;
+    this.clock = opts.clock ?? new LocalClock(this.sys);
   }
 
   /** Listens on `path` (a fresh socket path). */
@@ -195,25 +221,38 @@ export class ExecSession {
   // ------------------------------------------------------------ connections
 
   private accept(conn: Socket): void {
-    const reader = new RequestReader();
-    let owner: number | null = null;
-    conn.on('data', (chunk) => {
-      for (const req of reader.push(chunk)) {
-        if (req.op === OP.HELLO) owner = req.pid;
-        this.dispatch(conn, req);
-      }
-    });
+    const h = this.connect(conn);
+    conn.on('data', (chunk) => h.data(chunk));
     conn.on('error', () => {});
-    conn.on('close', () => {
-      if (owner !== null) this.connectionClosed(owner, conn);
-    });
+    conn.on('close', () => h.close());
   }
 
-  private reply(conn: Socket, r: Reply): void {
+  /**
+   * A new connection of one of the program's processes: feed it its bytes,
+   * and tell it when it closes. With `maxData` (the host's streams), a
+   * request declaring more data makes data() throw RequestTooLarge.
+   */
+  connect(conn: CallConn, maxData?: number): CallConnHandlers {
+    const reader = new RequestReader(maxData);
+    let owner: number | null = null;
+    return {
+      data: (chunk) => {
+        for (const req of reader.push(chunk)) {
+          if (req.op === OP.HELLO) owner = req.pid;
+          this.dispatch(conn, req);
+        }
+      },
+      close: () => {
+        if (owner !== null) this.connectionClosed(owner, conn);
+      },
+    };
+  }
+
+  private reply(conn: CallConn, r: Reply): void {
     if (!conn.destroyed) conn.write(encodeReply(r, this.leadNs()));
   }
 
-  private dispatch(conn: Socket, req: Request): void {
+  private dispatch(conn: CallConn, req: Request): void {
     let r: Reply | null;
     this.busy(true);
     try {
@@ -227,26 +266,37 @@ export class ExecSession {
     }
     this.wakeSleepers();
     if (r === null) return;
+    if (this.opts.onCall !== undefined) {
+      const p = this.procs.get(req.pid);
+      if (p !== undefined) this.opts.onCall(p, req, r);
+    }
     this.opts.trace?.(`pid ${req.pid}: ${OP_NAMES[req.op] ?? req.op}(${req.a.slice(0, 3).join(', ')}${req.data.length && req.op === OP.OPEN ? `, ${req.data.toString()}` : ''}) = ${r.ret}`);
     this.reply(conn, r);
   }
 
   // ------------------------------------------------------------ processes
 
-  private newProcess(pid: number, ppid: number, sim: Process, zeroPfn: bigint, conn: Socket | null, fds = new FdTable()): ExecProcess {
+  private newProcess(pid: number, ppid: number, sim: Process, zeroPfn: bigint, conn: CallConn | null, fds = new FdTable()): ExecProcess {
     const p: ExecProcess = { pid, ppid, sim, mirror: new MemoryMirror(this.sys, pid, sim, zeroPfn), fds, state: 'running', quietSynced: false, waitFor: -1, mergeAny: false, conn, exited: false };
     this.procs.set(pid, p);
     this.spawned++;
+    // Where names carry the real pid (the host's): the era spawned it with its comm, or its fork copied the parent's name.
+    const comm = this.comms.get(pid) ?? sim.name;
+    const named = this.opts.processName?.(comm, pid);
+    if (named !== undefined) (sim as { name: string }).name = named;
+    this.opts.onProcess?.({ pid, comm, sim }, 'start');
     return p;
   }
 
-  private hello(conn: Socket, req: Request): Reply | null {
+  private hello(conn: CallConn, req: Request): Reply | null {
     const pid = req.pid;
     const ppid = Number(req.a[0]);
     const kind = Number(req.a[1]);
     const zeroPfn = req.a[2];
     const comm = req.data.toString('utf8') || `pid${pid}`;
     const known = this.procs.get(pid);
+    if (this.opts.admit !== undefined && !this.opts.admit(pid, conn)) return { ret: -ERRNO.EPERM };
+    this.comms.set(pid, comm);
     if (kind === 1) {
       if (known !== undefined && !known.exited) {
         known.conn = conn;
@@ -279,6 +329,7 @@ export class ExecSession {
       this.adapter.exit(known.sim);
       known.exited = true;
       this.procs.delete(pid);
+      this.opts.onProcess?.({ pid, comm: this.comms.get(pid) ?? known.sim.name, sim: known.sim }, 'exit');
     }
     this.newProcess(pid, known?.ppid ?? ppid, this.adapter.spawn(comm), zeroPfn, conn, kept);
     this.taps.release((f) => this.held(f));
@@ -291,6 +342,7 @@ export class ExecSession {
     const child = this.adapter.fork(parent.sim);
     const waiting = this.waiting.get(childPid);
     const sim = typeof child === 'number' ? this.adapter.spawn(parent.sim.name) : child;
+    this.comms.set(childPid, this.comms.get(parent.pid) ?? parent.sim.name);
     const p = this.newProcess(childPid, parent.pid, sim, parent.mirror.zeroPfn, waiting?.conn ?? null, parent.fds.clone());
     p.mergeAny = parent.mergeAny;
     if (waiting !== undefined) {
@@ -302,7 +354,7 @@ export class ExecSession {
     return { ret: 0 };
   }
 
-  private connectionClosed(pid: number, conn: Socket): void {
+  private connectionClosed(pid: number, conn: CallConn): void {
     const p = this.procs.get(pid);
     if (p === undefined || p.conn !== conn || p.exited) return;
     this.paused.delete(pid);
@@ -319,7 +371,8 @@ export class ExecSession {
         return;
       }
       // Alive without its connection: exec'ing (its new image says hello), or it closed the socket itself.
-      setTimeout(check, EXEC_POLL_MS);
+      // Not what keeps a host (or a test) running: the run's end or detach settles it.
+      setTimeout(check, EXEC_POLL_MS).unref();
     };
     check();
   }
@@ -338,6 +391,7 @@ export class ExecSession {
     const parent = this.procs.get(p.ppid);
     if (unreaped && parent !== undefined && parent.state === 'blocked' && (parent.waitFor <= 0 || parent.waitFor === p.pid)) this.setState(parent, 'running');
     this.wakeSleepers();
+    this.opts.onProcess?.({ pid: p.pid, comm: this.comms.get(p.pid) ?? p.sim.name, sim: p.sim }, 'exit');
     this.maybeSettle();
   }
 
@@ -397,6 +451,28 @@ export class ExecSession {
     });
   }
 
+
+  /** Processes served and not exited. */
+  live(): number {
+    return this.procs.size;
+  }
+
+  /**
+   * The end of the run (the program has exited): every process still
+   * served exits on the era's kernel, as the processes the program left
+   * running have lost their simulator; nothing stays registered.
+   */
+  exitAll(): void {
+    this.aborted = true;
+    for (const w of this.waiting.values()) clearTimeout(w.timer);
+    this.waiting.clear();
+    this.paused.clear();
+    this.sleepers.clear();
+    for (const p of [...this.procs.values()]) if (!p.exited) this.exit(p);
+    if (this.sleepTimer !== null) clearTimeout(this.sleepTimer);
+    this.sleepTimer = null;
+  }
+
   // ------------------------------------------------------------ memory and time
 
   private setState(p: ExecProcess, state: RunState): void {
@@ -404,8 +480,14 @@ export class ExecSession {
     p.quietSynced = false;
   }
 
-  /** Every process's simulated mappings and registered pages brought up to its real ones. */
+  /** Every mirrored process brought up to its real memory: this session's, or on a host every session's (opts.sync). */
   private syncAll(): void {
+    if (this.opts.sync !== undefined) this.opts.sync();
+    else this.syncProcesses();
+  }
+
+  /** Every process's simulated mappings and registered pages brought up to its real ones. */
+  syncProcesses(): void {
     for (const p of this.procs.values()) {
       if (p.exited || (p.state !== 'running' && p.quietSynced)) continue;
       const maps = readMaps(p.pid);
@@ -420,36 +502,21 @@ export class ExecSession {
 
   /** Marks the start and end of the simulator's own work. */
   private busy(on: boolean): void {
-    const now = process.hrtime.bigint();
-    if (on) {
-      if (this.busyDepth++ === 0) this.busySince = now;
-    } else if (--this.busyDepth === 0 && this.busySince !== null) {
-      this.busyNs += now - this.busySince;
-      this.busySince = null;
-    }
+    this.clock.busy(on);
   }
 
-  /** Real ns the program's processes have had: real time since the start less the simulator's work. */
-  private programNs(): bigint {
-    const now = process.hrtime.bigint();
-    return now - this.startNs - this.busyNs - (this.busySince === null ? 0n : now - this.busySince);
-  }
-
-  /** Virtual µs now: the programs' real time plus every sleep skipped. */
+  /** Virtual µs now (clock.ts). */
   private virtualNow(): number {
-    return this.clockBase + Number(this.programNs() / 1000n) + this.skippedUs;
+    return this.clock.virtualNow();
   }
 
   /** How far the virtual clock is from the real one (ns), for the clocks the program reads. */
   private leadNs(): bigint {
-    const now = process.hrtime.bigint();
-    return BigInt(Math.round(this.skippedUs)) * 1000n - (now - this.startNs - this.programNs());
+    return this.clock.leadNs();
   }
 
   private advance(extraUs = 0): void {
-    this.skippedUs += extraUs;
-    const t = this.virtualNow();
-    if (t > this.sys.machine.clock.now) this.sys.advanceTo(t);
+    this.clock.advance(extraUs);
   }
 
   /**
@@ -543,7 +610,7 @@ export class ExecSession {
 
   // ------------------------------------------------------------ calls
 
-  private handle(conn: Socket, req: Request): Reply | null {
+  private handle(conn: CallConn, req: Request): Reply | null {
     if (req.op === OP.HELLO) return this.hello(conn, req);
     const p = this.procs.get(req.pid);
     if (p === undefined || p.exited) return { ret: -ERRNO.ESRCH };
@@ -569,6 +636,11 @@ export class ExecSession {
         this.maybeSettle();
         return null;
       case OP.SLEEP:
+        // On a host the clock is everyone's: a sleep moves it at once, as a script's sleep there does.
+        if (this.opts.clock !== undefined) {
+          this.advance(Math.max(0, a[0]) / 1000);
+          return { ret: 0 };
+        }
         // Answered by wakeSleepers (after this call) when the clock gets there.
         this.sleepers.add({ pid: p.pid, conn, untilUs: this.virtualNow() + Math.max(0, a[0]) / 1000 });
         this.setState(p, 'sleeping');

@@ -14,11 +14,11 @@
  * Data structure: pid -> { connection, wake-up in virtual µs }, a plain map
  * (a program has a handful of processes; the earliest is found by a scan).
  */
-import type { Socket } from 'node:net';
+import type { CallConn } from './session.js';
 
 export interface Sleeper {
   pid: number;
-  conn: Socket;
+  conn: CallConn;
   /** Virtual µs at which the sleep ends. */
   untilUs: number;
 }

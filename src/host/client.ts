@@ -126,54 +126,7 @@ export class HostClient {
    * caller's (or root's).
    */
   static async connect(path: string, timeoutMs = 2000): Promise<HostClient> {
-    checkClientPath(path);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await HostClient.connectOnce(path, Math.max(1, deadline - Date.now()));
-      } catch (e) {
-        // EAGAIN: the host's listen backlog is full (it has not accepted yet), not "nobody listens": try again while time is left.
-        if (!(e instanceof HostUnreachable && e.code === 'EAGAIN') || Date.now() >= deadline) throw e;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-  }
-
-  private static connectOnce(path: string, timeoutMs: number): Promise<HostClient> {
-    return new Promise((resolve, reject) => {
-      const s = connect(path);
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new HostUnreachable(path, 'ETIMEDOUT'));
-      }, timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        s.removeAllListeners('error');
-        const pc = peerCredOrNull();
-        const fd = socketFd(s);
-        if (pc !== null && fd !== null) {
-          const me = typeof process.geteuid === 'function' ? process.geteuid() : 0;
-          let uid: number;
-          try {
-            uid = pc(fd).uid;
-          } catch {
-            s.destroy();
-            reject(new HostUntrusted(`cannot tell who serves ${path} (SO_PEERCRED): not talking to it`));
-            return;
-          }
-          if (uid !== me && uid !== 0) {
-            s.destroy();
-            reject(new HostUntrusted(`${path} is served by uid ${uid}, not by you (uid ${me}) or root: not talking to it`));
-            return;
-          }
-        }
-        resolve(new HostClient(s, path));
-      });
-      s.once('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(new HostUnreachable(path, e.code ?? 'ERROR'));
-      });
-    });
+    return new HostClient(await connectTrusted(path, timeoutMs), path);
   }
 
   request(body: RequestBody): Promise<HostResponse> {
@@ -195,6 +148,109 @@ export class HostClient {
     this.socket.destroy();
   }
 }
+
+/** One attempt at a connection whose server is the caller or root. */
+function connectOnce(path: string, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new HostUnreachable(path, 'ETIMEDOUT'));
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.removeAllListeners('error');
+      const pc = peerCredOrNull();
+      const fd = socketFd(s);
+      if (pc !== null && fd !== null) {
+        const me = typeof process.geteuid === 'function' ? process.geteuid() : 0;
+        let uid: number;
+        try {
+          uid = pc(fd).uid;
+        } catch {
+          s.destroy();
+          reject(new HostUntrusted(`cannot tell who serves ${path} (SO_PEERCRED): not talking to it`));
+          return;
+        }
+        if (uid !== me && uid !== 0) {
+          s.destroy();
+          reject(new HostUntrusted(`${path} is served by uid ${uid}, not by you (uid ${me}) or root: not talking to it`));
+          return;
+        }
+      }
+      resolve(s);
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new HostUnreachable(path, e.code ?? 'ERROR'));
+    });
+  });
+}
+
+/**
+ * A connection to the host on `path`; rejects with HostUnreachable when
+ * nobody listens there, and with HostUntrusted when the socket's directory
+ * or its server is not the caller's (or root's).
+ */
+async function connectTrusted(path: string, timeoutMs: number): Promise<Socket> {
+  checkClientPath(path);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await connectOnce(path, Math.max(1, deadline - Date.now()));
+    } catch (e) {
+      // EAGAIN: the host's listen backlog is full (it has not accepted yet), not "nobody listens": try again while time is left.
+      if (!(e instanceof HostUnreachable && e.code === 'EAGAIN') || Date.now() >= deadline) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/**
+ * A call stream (`ksmctl exec --host`): a connection that sent `attach`
+ * and was answered; from then on it carries the exec wire format
+ * (src/exec/protocol.ts) both ways. Rejects with the host's refusal as a
+ * one-line error (exit 2).
+ */
+export async function openCallStream(path: string, body: Omit<Extract<HostRequest, { op: 'attach' }>, 'id'>): Promise<Socket> {
+  const s = await connectTrusted(path, 2000);
+  return new Promise((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    const done = (e: Error | null) => {
+      s.off('data', onData);
+      s.off('close', onClose);
+      if (e === null) resolve(s);
+      else {
+        s.destroy();
+        reject(e);
+      }
+    };
+    const onData = (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      const nl = got.indexOf(10);
+      if (nl < 0) {
+        if (got.length > 1 << 16) done(new CliError('host: a malformed answer to attach', 2));
+        return;
+      }
+      let r: unknown;
+      try {
+        r = JSON.parse(got.subarray(0, nl).toString('utf8'));
+      } catch {
+        return done(new CliError('host: a malformed answer to attach (not JSON)', 2));
+      }
+      if (!isResponse(r)) return done(new CliError('host: a malformed answer to attach', 2));
+      if (!r.ok) return done(new CliError(`host: ${printable(String(r.error))}`, 2));
+      s.pause();
+      if (got.length > nl + 1) s.unshift(got.subarray(nl + 1));
+      done(null);
+    };
+    const onClose = () => done(new CliError('host: the host closed the connection', 2));
+    s.on('data', onData);
+    s.on('close', onClose);
+    s.write(`${JSON.stringify({ ...body, id: 1 })}\n`);
+  });
+}
+
 
 /** One request on a fresh connection. */
 export async function hostRequest(path: string, body: RequestBody): Promise<HostResponse> {

@@ -11,16 +11,23 @@
  *   request runs to its end before anything else.
  */
 import { Worker } from 'node:worker_threads';
+import type { ExecAttach } from './exec.js';
 import type { RequestLimits } from './limits.js';
 import type { HostMachine } from './machine.js';
 import type { HostInfo, HostRequest, HostResponse } from './protocol.js';
-import { runRequest } from './requests.js';
+import { runDetach, runRequest } from './requests.js';
 
 export interface HostEngine {
   /** Runs a checked request on the machine. Never rejects: a lost machine is an error reply. */
   request(req: HostRequest): Promise<HostResponse>;
   /** Ends the machine (terminates the worker). */
   close(): Promise<void>;
+  /** Opens call stream `id` of a client of `uid` (exec --host, src/host/exec.ts): null, or why it is refused. `out` sends bytes back; `end` ends the connection. */
+  openStream(id: number, a: ExecAttach, uid: number, out: (b: Buffer) => void, end: () => void): Promise<string | null>;
+  /** Bytes a stream's client sent. */
+  streamData(id: number, chunk: Buffer): void;
+  /** A stream's connection closed. */
+  closeStream(id: number): void;
   /** Called once if the machine is lost (the worker died): the host should stop. */
   onLost?: (why: string) => void;
 }
@@ -33,11 +40,24 @@ export class InlineEngine implements HostEngine {
   ) {}
 
   request(req: HostRequest): Promise<HostResponse> {
+    if (req.op === 'detach') return runDetach(this.machine, req);
     return Promise.resolve(runRequest(this.machine, req, this.info(), this.machine.limits));
   }
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  openStream(id: number, a: ExecAttach, uid: number, out: (b: Buffer) => void, end: () => void): Promise<string | null> {
+    return Promise.resolve(this.machine.exec.open(id, a, uid, out, end));
+  }
+
+  streamData(id: number, chunk: Buffer): void {
+    this.machine.exec.data(id, chunk);
+  }
+
+  closeStream(id: number): void {
+    this.machine.exec.close(id);
   }
 }
 
@@ -54,7 +74,20 @@ export interface HostWorkerData {
   socket: string;
 }
 
-export type WorkerMessage = { type: 'ready'; info: HostInfo } | { type: 'failed'; error: string } | { type: 'reply'; seq: number; res: HostResponse };
+export type WorkerMessage =
+  | { type: 'ready'; info: HostInfo }
+  | { type: 'failed'; error: string }
+  | { type: 'reply'; seq: number; res: HostResponse }
+  | { type: 'opened'; seq: number; error: string | null }
+  | { type: 'out'; id: number; data: Uint8Array }
+  | { type: 'end'; id: number };
+
+/** What the server's thread sends the worker. */
+export type EngineMessage =
+  | { type: 'request'; seq: number; req: HostRequest }
+  | { type: 'open'; seq: number; id: number; attach: ExecAttach; uid: number }
+  | { type: 'data'; id: number; data: Uint8Array }
+  | { type: 'close'; id: number };
 
 /** The heap the worker may use: a machine past it is lost, not the host process. */
 const WORKER_HEAP_MB = 4096;
@@ -72,6 +105,8 @@ export class WorkerEngine implements HostEngine {
   onLost?: (why: string) => void;
   private seq = 0;
   private readonly waiting = new Map<number, (r: HostResponse) => void>();
+  private readonly opening = new Map<number, (error: string | null) => void>();
+  private readonly outs = new Map<number, { out: (b: Buffer) => void; end: () => void }>();
   private lost: string | null = null;
   private closing = false;
 
@@ -80,6 +115,20 @@ export class WorkerEngine implements HostEngine {
     readonly info: HostInfo,
   ) {
     worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'out') {
+        this.outs.get(m.id)?.out(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        return;
+      }
+      if (m.type === 'end') {
+        this.outs.get(m.id)?.end();
+        return;
+      }
+      if (m.type === 'opened') {
+        const o = this.opening.get(m.seq);
+        this.opening.delete(m.seq);
+        o?.(m.error);
+        return;
+      }
       if (m.type !== 'reply') return;
       const w = this.waiting.get(m.seq);
       this.waiting.delete(m.seq);
@@ -90,6 +139,8 @@ export class WorkerEngine implements HostEngine {
       this.lost = why;
       for (const [, w] of this.waiting) w({ id: -1, ok: false, error: why });
       this.waiting.clear();
+      for (const [, o] of this.opening) o(why);
+      this.opening.clear();
       if (!this.closing) this.onLost?.(why);
     };
     worker.on('error', (e: Error & { code?: string }) =>
@@ -121,8 +172,34 @@ export class WorkerEngine implements HostEngine {
     const seq = ++this.seq;
     return new Promise((resolve) => {
       this.waiting.set(seq, (r) => resolve(r.id === -1 && !r.ok ? { ...r, id: req.id } : r));
-      this.worker.postMessage({ seq, req });
+      this.post({ type: 'request', seq, req });
     });
+  }
+
+  private post(m: EngineMessage): void {
+    this.worker.postMessage(m);
+  }
+
+  openStream(id: number, attach: ExecAttach, uid: number, out: (b: Buffer) => void, end: () => void): Promise<string | null> {
+    if (this.lost !== null) return Promise.resolve(this.lost);
+    const seq = ++this.seq;
+    this.outs.set(id, { out, end });
+    return new Promise((resolve) => {
+      this.opening.set(seq, (error) => {
+        if (error !== null) this.outs.delete(id);
+        resolve(error);
+      });
+      this.post({ type: 'open', seq, id, attach, uid });
+    });
+  }
+
+  streamData(id: number, chunk: Buffer): void {
+    if (this.lost === null) this.post({ type: 'data', id, data: chunk });
+  }
+
+  closeStream(id: number): void {
+    this.outs.delete(id);
+    if (this.lost === null) this.post({ type: 'close', id });
   }
 
   async close(): Promise<void> {

@@ -29,6 +29,7 @@ import { KernelView, type ViewAction } from '../session/kernel-view.js';
 import type { CallRecord } from '../session/session.js';
 import type { HostInfo, HostProcess, HostState, HostView, OutputChunk, ViewRequest } from './protocol.js';
 import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
+import { HostExec } from './exec.js';
 import { HostSink, HostTrace } from './trace.js';
 
 export type ClockMode = 'real' | 'manual';
@@ -83,6 +84,9 @@ export class HostMachine {
   private liveView: KernelView | null = null;
   /** What one request may use (src/host/limits.ts). */
   readonly limits: Readonly<RequestLimits>;
+  /** Run before each command's catch-up: real programs' memory brought up to date (exec.ts), so the command sees it. */
+  beforeCommand: (() => void) | null = null;
+  private execHost: HostExec | null = null;
 
   constructor(opts: HostMachineOptions) {
     this.adapter = eraById(opts.era ?? DEFAULT_HOST_ERA).boot();
@@ -149,8 +153,15 @@ export class HostMachine {
     return new HostSink(out, this.trace, echo, first);
   }
 
+  /** Real programs attached to the host (`ksmctl exec --host`), made on first use. */
+  get exec(): HostExec {
+    this.execHost ??= new HostExec(this);
+    return this.execHost;
+  }
+
   /** Real clock: catch up with the wall clock (within the budget). */
   sync(): void {
+    this.beforeCommand?.();
     if (this.clockMode !== 'real') return;
     const target = this.virtualBase + (this.wallNow() - this.wallBase) * 1000;
     const start = Date.now();

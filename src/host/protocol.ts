@@ -5,6 +5,7 @@
  * order across all clients, each to completion (the simulated machine is
  * never seen half-way through a command).
  */
+import type { ExecStats } from '../exec/session.js';
 import type { ViewAction } from '../session/kernel-view.js';
 import type { CallRecord, CounterValue, EraFile, Knobs, KsmdState, NodeInfo, ProcessInfo, SessionEraInfo, SessionSupport, StateLabel, WorkTotals } from '../session/session.js';
 
@@ -26,6 +27,17 @@ export type HostRequest =
    * batches). Answers the calls made, and the view as after it.
    */
   | ({ id: number; op: 'control'; action: ViewAction; value?: number; maxBatches?: number } & ViewRequest)
+  /**
+   * Makes this connection a call stream of a real program's process
+   * (`ksmctl exec --host`): once answered, the connection carries the
+   * interposition library's wire format (src/exec/protocol.ts) both ways,
+   * as it would to a private simulator; bytes sent before the answer are
+   * dropped. `run` groups the streams of one exec run; `era`, when given,
+   * must be the host's.
+   */
+  | { id: number; op: 'attach'; run: string; era?: string; endOnPause?: boolean; settleSeconds?: number }
+  /** The exec run's program has exited: its processes still served exit on the host; answers the run's stats. */
+  | { id: number; op: 'detach'; run: string }
   | { id: number; op: 'shutdown' };
 
 /** What a view request asks for beside the kernel's state. */
@@ -110,5 +122,5 @@ export interface HostState extends HostInfo {
 }
 
 export type HostResponse =
-  | { id: number; ok: true; info?: HostInfo; state?: HostState; output?: OutputChunk[]; status?: number; view?: HostView; calls?: CallRecord[]; batches?: number }
+  | { id: number; ok: true; info?: HostInfo; state?: HostState; output?: OutputChunk[]; status?: number; view?: HostView; calls?: CallRecord[]; batches?: number; exec?: ExecStats | null }
   | { id: number; ok: false; error: string };

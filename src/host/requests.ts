@@ -36,7 +36,11 @@ const MAX_TRACE_LIMIT = 5000;
 /** A knob's value (pages_to_scan, sleep): the era's fields are 32-bit. */
 const MAX_KNOB = 0xffffffff;
 
-const OPS = ['ping', 'state', 'ksmctl', 'run', 'sleep', 'view', 'control', 'shutdown'] as const;
+const OPS = ['ping', 'state', 'ksmctl', 'run', 'sleep', 'view', 'control', 'attach', 'detach', 'shutdown'] as const;
+/** An exec run's token (ksmctl exec --host makes a random one). */
+const RUN_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+/** The most virtual seconds an exec run's pauses may let ksmd settle (exec's --settle). */
+const MAX_SETTLE_SECONDS = 86_400;
 
 export type Checked = { ok: true; req: HostRequest } | { ok: false; reply: HostResponse };
 
@@ -93,6 +97,15 @@ export function checkRequest(raw: unknown, limits: Readonly<RequestLimits> = DEF
       if (bad) return no(`view: ${bad}`);
       break;
     }
+    case 'attach':
+      if (typeof req.run !== 'string' || !RUN_TOKEN.test(req.run)) return no('attach: run must be a token of 1 to 64 letters, digits, _ or -');
+      if (req.era !== undefined && !shortString(req.era, 64)) return no('attach: era must be a string');
+      if (req.endOnPause !== undefined && typeof req.endOnPause !== 'boolean') return no('attach: endOnPause must be true or false');
+      if (req.settleSeconds !== undefined && !(isCount(req.settleSeconds) && req.settleSeconds >= 1 && req.settleSeconds <= MAX_SETTLE_SECONDS)) return no(`attach: settleSeconds must be an integer from 1 to ${MAX_SETTLE_SECONDS}`);
+      break;
+    case 'detach':
+      if (typeof req.run !== 'string' || !RUN_TOKEN.test(req.run)) return no('detach: run must be a token of 1 to 64 letters, digits, _ or -');
+      break;
     case 'control': {
       if (!VIEW_ACTIONS.includes(req.action)) return no(`control: unknown action ${JSON.stringify(req.action ?? null).slice(0, 100)} (${VIEW_ACTIONS.join(', ')})`);
       if (req.action === 'pagesToScan' || req.action === 'sleep') {
@@ -142,6 +155,10 @@ export function runRequest(m: HostMachine, req: HostRequest, info: HostInfo, lim
       }
       case 'shutdown':
         return { id, ok: true, info };
+      case 'attach':
+      case 'detach':
+        // The server and the engines handle these (a stream; an answer that waits for the run's exits): runDetach.
+        return { id, ok: false, error: `${req.op} is not a request the machine runs` };
     }
     return { id, ok: false, error: `unknown op ${JSON.stringify((req as { op?: unknown }).op)}` };
   } catch (e) {
@@ -149,5 +166,14 @@ export function runRequest(m: HostMachine, req: HostRequest, info: HostInfo, lim
     if (e instanceof ScriptOptionError) return { id, ok: false, error: `run: ${e.message}` };
     // A bug in the simulation must not take the host down with a half-told story.
     return { id, ok: false, error: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** `detach`: the exec run ends on the machine (its processes' exits waited for a little); never rejects. */
+export async function runDetach(m: HostMachine, req: Extract<HostRequest, { op: 'detach' }>): Promise<HostResponse> {
+  try {
+    return { id: req.id, ok: true, exec: await m.exec.detach(req.run) };
+  } catch (e) {
+    return { id: req.id, ok: false, error: `internal error: ${e instanceof Error ? e.message : String(e)}` };
   }
 }

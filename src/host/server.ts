@@ -23,6 +23,9 @@
  *   REPLY_HIGH_WATER bytes unsent its requests wait for the socket to drain,
  *   and a client that has not drained within DRAIN_TIMEOUT_MS is
  *   disconnected;
+ * - a connection made a call stream (`attach`: a real program's process,
+ *   `ksmctl exec --host`, src/host/exec.ts) is relayed to the machine call
+ *   by call; a call declaring more data than any call needs ends it;
  * - the work of a request runs in the engine (engine.ts: a worker thread in
  *   `ksmctl host`), within the request limits; `shutdown` and SIGTERM are
  *   handled here, at once, even while a request runs.
@@ -68,6 +71,10 @@ interface Conn {
   lines: string[];
   busy: boolean;
   draining: boolean;
+  /** The client's uid (SO_PEERCRED). */
+  uid: number;
+  /** Set once the connection is a call stream (attach): its stream id. */
+  stream: number | null;
 }
 
 export class HostServer {
@@ -82,6 +89,7 @@ export class HostServer {
   private readonly limits: Readonly<RequestLimits>;
   /** The socket file this server made (its inode), so stop() removes that one and nothing else. */
   private socketIno: number | null = null;
+  private nextStream = 1;
 
   constructor(private readonly opts: HostServerOptions) {
     // Without peer credentials the host would serve anyone who can reach the socket: it does not start.
@@ -159,13 +167,17 @@ export class HostServer {
       deny(`permission denied: uid ${uid} may not use this host (it serves uid ${[...this.allowed].join(', ')}; ksmctl host start --allow-uid UID adds one)`);
       return;
     }
-    const c: Conn = { s, partial: [], partialBytes: 0, lines: [], busy: false, draining: false };
+    const c: Conn = { s, partial: [], partialBytes: 0, lines: [], busy: false, draining: false, uid, stream: null };
     this.conns.add(c);
-    s.on('data', (d: Buffer) => this.read(c, d));
+    s.on('data', (d: Buffer) => {
+      if (c.stream !== null) this.engine.streamData(c.stream, d);
+      else this.read(c, d);
+    });
     s.on('error', () => {});
     s.on('close', () => {
       this.conns.delete(c);
       c.lines = [];
+      if (c.stream !== null) this.engine.closeStream(c.stream);
     });
   }
 
@@ -214,6 +226,10 @@ export class HostServer {
       return;
     }
     const req = checked.req;
+    if (req.op === 'attach') {
+      this.attach(c, req);
+      return;
+    }
     this.queue = this.queue.then(async () => {
       const r = await this.handle(req);
       this.reply(c, r);
@@ -237,6 +253,45 @@ export class HostServer {
       return;
     }
     this.pump(c);
+  }
+
+  /**
+   * `attach`: the connection becomes a call stream of a real program's
+   * process (src/host/exec.ts), its bytes relayed to the machine and back
+   * from then on; whatever the client sent before the answer is dropped.
+   * Not queued: each call is one message to the machine, which runs them
+   * one at a time between the other requests.
+   */
+  private attach(c: Conn, req: Extract<HostRequest, { op: 'attach' }>): void {
+    const id = this.nextStream++;
+    const { run, era, endOnPause, settleSeconds } = req;
+    void this.engine
+      .openStream(
+        id,
+        { run, era, endOnPause, settleSeconds },
+        c.uid,
+        (b) => {
+          if (!c.s.destroyed) c.s.write(b);
+        },
+        () => c.s.destroy(),
+      )
+      .then((error) => {
+        c.busy = false;
+        if (error !== null) {
+          this.reply(c, { id: req.id, ok: false, error });
+          return;
+        }
+        if (c.s.destroyed) {
+          this.engine.closeStream(id);
+          return;
+        }
+        c.lines = [];
+        c.partial = [];
+        c.partialBytes = 0;
+        c.stream = id;
+        c.s.write(`${JSON.stringify({ id: req.id, ok: true })}\n`);
+        c.s.resume();
+      });
   }
 
   /** A request line parsed and checked: the request, or the reply that refuses it. */

@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseEra } from '../eras/registry.js';
 import type { Workload } from '../workload/schema.js';
-import type { HostWorkerData, WorkerMessage } from './engine.js';
+import type { EngineMessage, HostWorkerData, WorkerMessage } from './engine.js';
 import { type ClockMode, HostMachine } from './machine.js';
-import type { HostInfo, HostRequest } from './protocol.js';
-import { runRequest } from './requests.js';
+import type { HostInfo } from './protocol.js';
+import { runDetach, runRequest } from './requests.js';
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -34,8 +34,35 @@ async function main(): Promise<void> {
     pid: data.pid,
     socket: data.socket,
   };
-  port.on('message', (m: { seq: number; req: HostRequest }) => {
-    post({ type: 'reply', seq: m.seq, res: runRequest(machine, m.req, info, machine.limits) });
+  port.on('message', (m: EngineMessage) => {
+    switch (m.type) {
+      case 'request':
+        if (m.req.op === 'detach') void runDetach(machine, m.req).then((res) => post({ type: 'reply', seq: m.seq, res }));
+        else post({ type: 'reply', seq: m.seq, res: runRequest(machine, m.req, info, machine.limits) });
+        break;
+      case 'open': {
+        let error: string | null;
+        try {
+          error = machine.exec.open(
+            m.id,
+            m.attach,
+            m.uid,
+            (data) => post({ type: 'out', id: m.id, data }),
+            () => post({ type: 'end', id: m.id }),
+          );
+        } catch (e) {
+          error = `internal error: ${e instanceof Error ? e.message : String(e)}`;
+        }
+        post({ type: 'opened', seq: m.seq, error });
+        break;
+      }
+      case 'data':
+        machine.exec.data(m.id, Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        break;
+      case 'close':
+        machine.exec.close(m.id);
+        break;
+    }
   });
   post({ type: 'ready', info });
 }
