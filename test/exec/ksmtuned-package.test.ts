@@ -80,7 +80,7 @@ run(`Debian's compiled ksmctl under v3:6.18 (no max_kernel_pages since 2.6.33: i
 run(`Red Hat's ksmtuned (2009, Debian's package) under v3:3.9 on a 40 MB machine with a 32 MiB guest: it starts KSM, boosts pages_to_scan by 300 up to 1250 while free memory is under its threshold, then decays by 50 as ksmd's merges free the guest's memory${skipped}`, (t) => {
   t.timeout(3 * 60_000);
   // The guest: a qemu-system-x86_64 with -enable-kvm as ksmtuned finds it (pgrep -f), 8192 pages of one content.
-  const guest = h.build('v3:3.9', join(ROOT, 'test', 'exec', 'fixtures', 'guest.c'), 'guest');
+  const guest = h.build('v3:3.9', join(ROOT, 'examples', 'programs', 'guest.c'), 'guest');
   const pidfile = join(h.work, 'ksmtuned.pid');
   const tuned = join(root, 'usr', 'sbin', 'ksmtuned');
   // The harness a service manager would be: start the guest and the daemon, let 150 s pass, stop both.
