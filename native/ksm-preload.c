@@ -40,6 +40,7 @@
  * headers, then `len` bytes of data) is described in src/exec/protocol.ts.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -73,7 +74,7 @@
 
 enum {
 	OP_HELLO = 1, OP_FORK, OP_OPEN, OP_CLOSE, OP_DUP, OP_READ, OP_WRITE, OP_LSEEK, OP_IOCTL, OP_BIND,
-	OP_MADVISE, OP_PRCTL, OP_MUNMAP, OP_SLEEP, OP_PAUSE, OP_BLOCK, OP_UNBLOCK, OP_STAT,
+	OP_MADVISE, OP_PRCTL, OP_MUNMAP, OP_SLEEP, OP_PAUSE, OP_BLOCK, OP_UNBLOCK, OP_STAT, OP_LIST,
 };
 
 struct req {
@@ -140,6 +141,9 @@ DECLARE_REAL(ssize_t, pwrite, int, const void *, size_t, off_t);
 DECLARE_REAL(ssize_t, readv, int, const struct iovec *, int);
 DECLARE_REAL(ssize_t, writev, int, const struct iovec *, int);
 DECLARE_REAL(int, sysinfo, struct sysinfo *);
+DECLARE_REAL(int, statx, int, const char *, int, unsigned int, struct statx *);
+DECLARE_REAL(DIR *, opendir, const char *);
+DECLARE_REAL(int, closedir, DIR *);
 DECLARE_REAL(long, sysconf, int);
 
 static void *next_sym(const char *name)
@@ -885,6 +889,35 @@ int fstat(int fd, struct stat *st)
 	return RESOLVE(fstat)(fd, st);
 }
 
+/* statx (what ls, stat(1) and find use): the same answer as stat, in statx's form. */
+int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *stx)
+{
+	char canon[PATH_MAX];
+	struct stat st;
+	int empty = (flags & AT_EMPTY_PATH) && path && !*path;
+	int r;
+	if (empty && is_sim_fd(dirfd))
+		r = sim_stat(NULL, dirfd, &st);
+	else if (!empty && sim_path(dirfd, path, canon))
+		r = sim_stat(canon, -1, &st);
+	else
+		return RESOLVE(statx)(dirfd, path, flags, mask, stx);
+	if (r < 0)
+		return r;
+	memset(stx, 0, sizeof *stx);
+	stx->stx_mask = STATX_BASIC_STATS;
+	stx->stx_mode = (uint16_t)st.st_mode;
+	stx->stx_nlink = (uint32_t)st.st_nlink;
+	stx->stx_size = (uint64_t)st.st_size;
+	stx->stx_blksize = (uint32_t)st.st_blksize;
+	stx->stx_ino = st.st_ino;
+	stx->stx_dev_major = major(st.st_dev);
+	stx->stx_dev_minor = minor(st.st_dev);
+	stx->stx_rdev_major = major(st.st_rdev);
+	stx->stx_rdev_minor = minor(st.st_rdev);
+	return 0;
+}
+
 int stat64(const char *path, struct stat64 *st) { return stat(path, (struct stat *)st); }
 int lstat64(const char *path, struct stat64 *st) { return lstat(path, (struct stat *)st); }
 int fstat64(int fd, struct stat64 *st) { return fstat(fd, (struct stat *)st); }
@@ -1243,6 +1276,135 @@ time_t time(time_t *t)
 	if (t)
 		*t = ts.tv_sec;
 	return ts.tv_sec;
+}
+
+/*
+ * Extended attributes (ls's ACL and SELinux probes): sysfs's KSM files have
+ * none to show, and the real files (which may not exist here) stay unread.
+ */
+#define XATTR_PROBE(name, kind, ...)                                                   \
+	ssize_t name(kind target, __VA_ARGS__)                                        \
+	{                                                                             \
+		static ssize_t (*real)(kind, __VA_ARGS__);                            \
+		if (XATTR_IS_SIM(target)) {                                           \
+			errno = XATTR_ERRNO;                                          \
+			return XATTR_RET;                                             \
+		}                                                                     \
+		if (!real)                                                            \
+			real = next_sym(#name);                                       \
+		return XATTR_CALL;                                                    \
+	}
+
+static int xattr_sim_path(const char *path)
+{
+	char canon[PATH_MAX];
+	return sim_path(AT_FDCWD, path, canon);
+}
+
+#define XATTR_ERRNO ENODATA
+#define XATTR_RET -1
+#define XATTR_IS_SIM(t) xattr_sim_path(t)
+#define XATTR_CALL real(target, a, v, n)
+XATTR_PROBE(getxattr, const char *, const char *a, void *v, size_t n)
+XATTR_PROBE(lgetxattr, const char *, const char *a, void *v, size_t n)
+#undef XATTR_IS_SIM
+#define XATTR_IS_SIM(t) is_sim_fd(t)
+XATTR_PROBE(fgetxattr, int, const char *a, void *v, size_t n)
+#undef XATTR_CALL
+#undef XATTR_RET
+#undef XATTR_ERRNO
+#define XATTR_ERRNO 0
+#define XATTR_RET 0
+#define XATTR_CALL real(target, a, n)
+XATTR_PROBE(flistxattr, int, char *a, size_t n)
+#undef XATTR_IS_SIM
+#define XATTR_IS_SIM(t) xattr_sim_path(t)
+XATTR_PROBE(listxattr, const char *, char *a, size_t n)
+XATTR_PROBE(llistxattr, const char *, char *a, size_t n)
+
+/* ---------------------------------------------------------------- directory listing */
+
+/*
+ * opendir of /sys/kernel/mm/ksm lists the era's files: the simulator names
+ * them, and the stream is a real directory of empty files with those names
+ * (made beside the simulator's socket, which ksmctl removes at the end),
+ * so readdir, telldir and the rest run natively; each entry's stat is then
+ * the simulated file's (stat, statx of the KSM path).
+ */
+#define MAX_LISTINGS 16
+static struct { DIR *dir; char path[PATH_MAX]; } listings[MAX_LISTINGS];
+
+static void remove_listing(const char *dir)
+{
+	DIR *d = RESOLVE(opendir)(dir);
+	if (d) {
+		struct dirent *e;
+		char f[PATH_MAX];
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && snprintf(f, sizeof f, "%s/%s", dir, e->d_name) < (int)sizeof f)
+				unlink(f);
+		RESOLVE(closedir)(d);
+	}
+	rmdir(dir);
+}
+
+DIR *opendir(const char *path)
+{
+	char canon[PATH_MAX];
+	if (!sim_path(AT_FDCWD, path, canon))
+		return RESOLVE(opendir)(path);
+	char names[8192];
+	struct rep rp;
+	int64_t r = request(OP_LIST, NULL, 0, canon, (uint32_t)strlen(canon), &rp, names, sizeof names - 1);
+	if (r < 0) {
+		fail(r);
+		return NULL;
+	}
+	const char *sock = getenv("KSMCTL_EXEC_SOCKET");
+	char dir[PATH_MAX];
+	const char *slash = sock ? strrchr(sock, '/') : NULL;
+	if (!slash || snprintf(dir, sizeof dir, "%.*s/ls-XXXXXX", (int)(slash - sock), sock) >= (int)sizeof dir || !mkdtemp(dir)) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	names[rp.len] = 0;
+	for (const char *n = names; n < names + rp.len && *n; n += strlen(n) + 1) {
+		char f[PATH_MAX];
+		if (!strchr(n, '/') && snprintf(f, sizeof f, "%s/%s", dir, n) < (int)sizeof f) {
+			int fd = (int)syscall(SYS_open, f, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+			if (fd >= 0)
+				syscall(SYS_close, fd);
+		}
+	}
+	DIR *d = RESOLVE(opendir)(dir);
+	int slot = -1;
+	for (int i = 0; i < MAX_LISTINGS && d; i++)
+		if (!listings[i].dir) {
+			slot = i;
+			break;
+		}
+	if (!d || slot < 0) {
+		if (d)
+			RESOLVE(closedir)(d);
+		remove_listing(dir);
+		errno = d ? EMFILE : errno;
+		return NULL;
+	}
+	listings[slot].dir = d;
+	strcpy(listings[slot].path, dir);
+	return d;
+}
+
+int closedir(DIR *d)
+{
+	for (int i = 0; i < MAX_LISTINGS; i++)
+		if (d && listings[i].dir == d) {
+			int r = RESOLVE(closedir)(d);
+			remove_listing(listings[i].path);
+			listings[i].dir = NULL;
+			return r;
+		}
+	return RESOLVE(closedir)(d);
 }
 
 /* ---------------------------------------------------------------- memory size */

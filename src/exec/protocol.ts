@@ -48,6 +48,8 @@ export const OP = {
   UNBLOCK: 17,
   /** data = a canonical path, or none and a0 = fd: the simulated file's st_mode, or -errno. */
   STAT: 18,
+  /** data = a canonical directory path. Answer data: its entries' names, each ended by a NUL; or -errno. */
+  LIST: 19,
 } as const;
 
 export const OP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(OP).map(([k, v]) => [v, k]));

@@ -693,6 +693,13 @@ export class ExecSession {
       }
       case OP.STAT:
         return { ret: this.stat(p, req.data.length > 0 ? req.data.toString('utf8') : null, a[0]) };
+      case OP.LIST: {
+        // Only /sys/kernel/mm/ksm is a directory of the simulator: its era's files, in the seed's order.
+        if (req.data.toString('utf8') !== '/sys/kernel/mm/ksm') return { ret: -ERRNO.ENOTDIR };
+        if (sys.sysfs === null) return { ret: -ERRNO.ENOENT };
+        const names = sys.sysfs.names();
+        return { ret: names.length, data: Buffer.from(names.map((n) => `${n}\0`).join(''), 'utf8') };
+      }
       case OP.MUNMAP:
         // syncAll has already dropped the simulated copy of what the real munmap took.
         return { ret: 0 };
