@@ -76,7 +76,7 @@ export type Stmt =
   | { k: 'case'; loc: Loc; value: Expr | null }
   | { k: 'dowhile'; loc: Loc; body: Stmt; test: Expr }
   | { k: 'define'; loc: Loc; name: string; value: Expr }
-  | { k: 'include'; loc: Loc; file: string }
+  | { k: 'include'; loc: Loc; file: string; /** `#include "file"`: a header of the program's own, not the system's. */ local: boolean }
   | { k: 'pragma'; loc: Loc; words: string[] }
   | { k: 'block'; loc: Loc; body: Stmt[] }
   | { k: 'if'; loc: Loc; test: Expr; then: Stmt; else: Stmt | null }

@@ -29,7 +29,7 @@ import { type IoctlArg, isKernelFile, type Runtime, SYSCALL_COST_US, type Task }
 import { atoi, scanf, strtol } from './libc.js';
 import { O_APPEND, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../v1-ioctl/constants.js';
 import { requestLayout, requestName } from './strace.js';
-import { cloneScope, cloneValue, convert, describe, newStruct, type ObjVal, type Scope, show, truthy, type Value, type Var } from './values.js';
+import { cloneScope, cloneValue, commonType, convert, describe, type IntType, newStruct, type ObjVal, promote, type Scope, show, truthy, type Value, type Var } from './values.js';
 
 /** Where a call's result goes when the call returns. */
 type RetTarget = { kind: 'discard'; call: Expr & { k: 'call' }; checked: boolean } | { kind: 'assign'; target: Expr; op: string } | { kind: 'exit' } | { kind: 'nested' };
@@ -1267,10 +1267,12 @@ export class Interpreter {
       }
       case 'sizeof':
         return BigInt(this.sizeOf(c, e.type, e.loc));
-      case 'binary':
+      case 'binary': {
         if (e.op === '&&') return truthy(this.eval(c, e.left)) && truthy(this.eval(c, e.right)) ? 1n : 0n;
         if (e.op === '||') return truthy(this.eval(c, e.left)) || truthy(this.eval(c, e.right)) ? 1n : 0n;
-        return this.binary(e.op, this.eval(c, e.left), this.eval(c, e.right), e.loc);
+        const v = this.binary(e.op, this.eval(c, e.left), this.eval(c, e.right), e.loc, this.unsignedOperands(c, e));
+        return v;
+      }
       case 'cond':
         return truthy(this.eval(c, e.test)) ? this.eval(c, e.then) : this.eval(c, e.else);
       case 'comma': {
@@ -1419,7 +1421,55 @@ export class Interpreter {
     throw runtimeError('cannot assign to this element: not an array, a char buffer or a pointer declared with its type', target.loc);
   }
 
-  private binary(op: string, l: Value, r: Value, loc: Loc): Value {
+  /**
+   * The operands' type, where C's usual arithmetic conversions make it
+   * unsigned (both operands' types known: declared variables, casts,
+   * literals, sizeof, and expressions of those): `-1 < (unsigned long)256`
+   * is 0 and `-1L % 256UL` is 255, as in C. Elsewhere (a value of unknown
+   * type: a call's result, a variable made by assignment) integers stay
+   * exact, as scripts have them.
+   */
+  private unsignedOperands(c: Ctx, e: Expr & { k: 'binary' }): IntType | null {
+    if (e.op === '==' || e.op === '!=' || e.op === '<<' || e.op === '>>') return null;
+    const l = this.staticType(c, e.left);
+    const r = l === null ? null : this.staticType(c, e.right);
+    if (l === null || r === null) return null;
+    const t = commonType(l, r);
+    return t.signed ? null : t;
+  }
+
+  /** An expression's integer type where it is known without running it (unsignedOperands), else null. */
+  private staticType(c: Ctx, e: Expr): IntType | null {
+    switch (e.k) {
+      case 'num':
+        // A decimal constant is int, else long; one that fits no long is unsigned long (C99 6.4.4.1).
+        return e.value <= 0x7fffffffn ? { bits: 32, signed: true } : e.value <= 0x7fffffffffffffffn ? { bits: 64, signed: true } : { bits: 64, signed: false };
+      case 'ident': {
+        const t = this.lookup(c, e.name)?.type;
+        return t?.kind === 'int' ? { bits: t.bits, signed: t.signed } : null;
+      }
+      case 'cast':
+        return e.type.kind === 'int' ? { bits: e.type.bits, signed: e.type.signed } : null;
+      case 'sizeof':
+        return { bits: 64, signed: false };
+      case 'unary': {
+        if (e.op === '!') return { bits: 32, signed: true };
+        const t = this.staticType(c, e.arg);
+        return t === null ? null : promote(t);
+      }
+      case 'binary': {
+        if (['==', '!=', '<', '<=', '>', '>=', '&&', '||'].includes(e.op)) return { bits: 32, signed: true };
+        const l = this.staticType(c, e.left);
+        if (e.op === '<<' || e.op === '>>') return l === null ? null : promote(l);
+        const r = l === null ? null : this.staticType(c, e.right);
+        return l === null || r === null ? null : commonType(l, r);
+      }
+      default:
+        return null;
+    }
+  }
+
+  private binary(op: string, l: Value, r: Value, loc: Loc, unsigned: IntType | null = null): Value {
     if (op === '==' || op === '!=') {
       // Compared as the 64-bit words they are in C: a pointer holding MAP_FAILED (stored as 2^64 - 1) equals MAP_FAILED ((void *)-1).
       const eq = typeof l === 'bigint' && typeof r === 'bigint' ? BigInt.asUintN(64, l) === BigInt.asUintN(64, r) : typeof l === 'string' && typeof r === 'string' ? l === r : false;
@@ -1428,8 +1478,15 @@ export class Interpreter {
       if (typeof l !== typeof r) throw runtimeError(`cannot compare ${describe(l)} with ${describe(r)}`, loc);
       return (op === '==') === eq ? 1n : 0n;
     }
-    const a = this.int(l, loc);
-    const b = this.int(r, loc);
+    let a = this.int(l, loc);
+    let b = this.int(r, loc);
+    if (unsigned !== null) {
+      // Both converted to the common unsigned type, and so is the result: C's modulo arithmetic.
+      a = BigInt.asUintN(unsigned.bits, a);
+      b = BigInt.asUintN(unsigned.bits, b);
+      const v = this.binary(op, a, b, loc);
+      return typeof v === 'bigint' && !['<', '<=', '>', '>='].includes(op) ? BigInt.asUintN(unsigned.bits, v) : v;
+    }
     switch (op) {
       case '+':
         return a + b;

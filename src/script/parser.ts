@@ -360,7 +360,7 @@ class ScriptParser extends EmbeddedActionsParser {
         ALT: () => {
           const t = this.CONSUME(T.Include);
           this.OPTION3(() => this.CONSUME2(T.Semi));
-          return this.ACTION(() => ({ k: 'include', loc: this.loc(t), file: /[<"]([^>"]*)[>"]/.exec(t.image)?.[1] ?? '' }) as Stmt);
+          return this.ACTION(() => ({ k: 'include', loc: this.loc(t), file: /[<"]([^>"]*)[>"]/.exec(t.image)?.[1] ?? '', local: /^#\s*include\s*"/.test(t.image) }) as Stmt);
         },
       },
       {

@@ -103,6 +103,9 @@ function entryOf(text: string, version: { abi?: string; kernel?: string }, fail:
   }
 }
 
+/** The kernel's KSM header, as programs of each ABI included it (ksm.h, linux/ksm.h, ksm-2009.h). */
+const KSM_HEADER = /(^|\/)ksm(-\d+)?\.h$/;
+
 /** The family an ABI (v1) or a kernel version (v3) implies. */
 const familyOf = (abi: unknown, kernel: unknown): string | undefined => (abi !== undefined ? 'v1' : kernel !== undefined ? 'v3' : undefined);
 
@@ -114,9 +117,14 @@ export function scriptSettings(prog: Program, opts: { era?: string; abi?: string
   for (const s of prog.body) {
     if (s.k === 'pragma' && (s.words[0] === 'era' || s.words[0] === 'abi' || s.words[0] === 'kernel')) p[s.words[0]] = { value: s.words[1] ?? '', loc: s.loc };
     if (s.k === 'include') {
+      // The kernel's headers (ksm.h, of either ABI) and the C library's are the script's own; a header of the
+      // program's (util.h) would be skipped, and what it defines missed later or, under #ifdef, silently.
+      if (s.local && !KSM_HEADER.test(s.file)) {
+        throw parseError(`#include "${s.file}": a script reads no header of its own (only the kernel's ksm.h and the C library's): put its definitions in the script, or compile the program with ksmctl cc and run it with ksmctl exec`, s.loc);
+      }
       const h = headerOfInclude(s.file);
       if (h !== undefined) included = h;
-      if (/(^|\/)ksm(-\d+)?\.h$/.test(s.file)) includesKsm = true;
+      if (KSM_HEADER.test(s.file)) includesKsm = true;
     }
   }
   // Every pragma is checked where it stands, whatever decides in the end.

@@ -51,12 +51,38 @@ export function truthy(v: Value): boolean {
 export function convert(v: bigint, t: CType): bigint {
   switch (t.kind) {
     case 'int':
+      // C99 6.3.1.2: any nonzero value converted to _Bool is 1.
+      if (t.name === 'bool' || t.name === '_Bool') return v !== 0n ? 1n : 0n;
       return t.signed ? BigInt.asIntN(t.bits, v) : BigInt.asUintN(t.bits, v);
     case 'ptr':
       return BigInt.asUintN(64, v);
     default:
       return v;
   }
+}
+
+/** An integer type as the usual arithmetic conversions see it: its width and signedness. */
+export interface IntType {
+  bits: number;
+  signed: boolean;
+}
+
+/** C's integer promotions: what is narrower than int becomes int. */
+export function promote(t: IntType): IntType {
+  return t.bits < 32 ? { bits: 32, signed: true } : t;
+}
+
+/**
+ * C's usual arithmetic conversions (C99 6.3.1.8) of two integer operands:
+ * the wider type, and between a signed and an unsigned type of the same
+ * width the unsigned one; a signed type wider than the unsigned one wins.
+ */
+export function commonType(a: IntType, b: IntType): IntType {
+  const x = promote(a);
+  const y = promote(b);
+  if (x.signed === y.signed) return x.bits >= y.bits ? x : y;
+  const [u, s] = x.signed ? [y, x] : [x, y];
+  return u.bits >= s.bits ? u : s;
 }
 
 export function newStruct(layout: StructLayout): StructVal {

@@ -44,8 +44,8 @@ async function attach(t: ExecutionContext, socket: string) {
     session.close();
   });
   const frame = () => stripVTControlCharacters(r.lastFrame() ?? '');
-  /** The frame once `re` matches it (within 5 s). */
-  const waitFor = async (re: RegExp, ms = 5000) => {
+  /** The frame once `re` matches it (within 15 s: a loaded machine polls the host slowly). */
+  const waitFor = async (re: RegExp, ms = 15_000) => {
     const end = Date.now() + ms;
     while (!re.test(frame())) {
       if (Date.now() > end) throw new Error(`timed out waiting for ${re} in\n${frame()}`);
