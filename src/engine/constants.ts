@@ -56,3 +56,5 @@ export const MAP_PRIVATE = 0x02;
 export const MAP_FIXED = 0x10;
 /** mmap flag: memory not backed by a file. */
 export const MAP_ANONYMOUS = 0x20;
+/** mmap flag: no swap reserved for the mapping (asm-generic/mman.h); it changes nothing the model sees (no overcommit accounting of swap). */
+export const MAP_NORESERVE = 0x4000;

@@ -1684,6 +1684,42 @@ export class Interpreter {
       }
       case 'lseek':
         return BigInt(t.lseek(this.num(c, a[0]), this.num(c, a[1]), this.num(c, a[2])));
+      case 'pread':
+      case 'pwrite': {
+        // The file's offset is left where it was: moved to `offset` for the call, then back.
+        const fd = this.num(c, a[0]);
+        const pos = t.lseek(fd, 0, 1);
+        if (pos < 0 || t.lseek(fd, this.num(c, a[3]), 0) < 0) return -1n;
+        const n = this.call(c, { ...e, name: e.name === 'pread' ? 'read' : 'write', args: a.slice(0, 3) });
+        t.lseek(fd, pos, 0);
+        return n;
+      }
+      case 'err':
+      case 'errx':
+      case 'warn':
+      case 'warnx': {
+        // glibc's err.h: the program's short name, the message, and for err/warn errno's text.
+        const errnum = t.errno;
+        const exits = e.name === 'err' || e.name === 'errx';
+        const rest = exits ? a.slice(1) : a;
+        const status = exits ? Number(BigInt.asUintN(8, this.int(this.eval(c, a[0]), a[0].loc))) : 0;
+        const fmt = rest.length > 0 && !(rest[0].k === 'num' && rest[0].value === 0n) ? this.format(c, rest[0], rest.slice(1), e.loc) : null;
+        const withErrno = e.name === 'err' || e.name === 'warn';
+        t.write(2, `${this.opts.name.replace(/^.*\//, '')}: ${fmt ?? ''}${withErrno ? `${fmt !== null ? ': ' : ''}${strerror(errnum)}` : ''}\n`);
+        if (!exits) return 0n;
+        this.finish(c, status);
+        throw new ProcessExit(status);
+      }
+      case 'ffs':
+      case 'ffsl':
+      case 'ffsll': {
+        const bits = e.name === 'ffs' ? 32 : 64;
+        const v = BigInt.asUintN(bits, this.int(this.eval(c, a[0]), a[0].loc));
+        if (v === 0n) return 0n;
+        let i = 1n;
+        for (let x = v; (x & 1n) === 0n; x >>= 1n) i++;
+        return i;
+      }
       case 'fopen': {
         const path = this.str(c, a[0]);
         const mode = this.str(c, a[1]);

@@ -17,7 +17,7 @@ function keyword(word: string, name = word.charAt(0).toUpperCase() + word.slice(
 }
 
 /** Words that name C types; `TypeKw` tokens combine (`unsigned long long`), `TypeName`s are typedefs. */
-export const TYPE_KEYWORDS = ['void', 'char', 'short', 'int', 'long', 'unsigned', 'signed', 'const', 'volatile', 'register'] as const;
+export const TYPE_KEYWORDS = ['void', 'char', 'short', 'int', 'long', 'unsigned', 'signed', 'const', 'volatile', 'register', 'inline', '__inline__'] as const;
 export const TYPEDEFS: Record<string, { bits: 8 | 16 | 32 | 64; signed: boolean }> = {
   size_t: { bits: 64, signed: false },
   ssize_t: { bits: 64, signed: true },
@@ -84,13 +84,14 @@ export const Static = keyword('static');
 export const Enum = keyword('enum');
 /**
  * Words of C that scripts do not have: a clear error where they stand
- * (tokenize), never an unknown name further on. `extern` and `inline` only
- * say where a definition lives; they are errors too, so nothing is taken
- * and ignored.
+ * (tokenize), never an unknown name further on. `extern` only says where
+ * a definition lives; it is an error too, so nothing is taken and ignored
+ * (`inline`, a hint that changes nothing a script can observe, is taken
+ * with `const` and `volatile` among the type words).
  */
 export const Unsupported = createToken({
   name: 'Unsupported',
-  pattern: /(?:typedef|union|extern|inline|__inline__|asm|__asm__|__attribute__|_Bool|float|double|_Complex|restrict|__restrict|auto|_Static_assert|_Alignas|_Thread_local)\b/,
+  pattern: /(?:typedef|union|extern|asm|__asm__|__attribute__|_Bool|float|double|_Complex|restrict|__restrict|auto|_Static_assert|_Alignas|_Thread_local)\b/,
   longer_alt: Identifier,
   label: 'a word scripts do not have',
 });

@@ -70,7 +70,8 @@ function numberValue(image: string, loc: Loc): bigint {
 /** A C type from its words (`unsigned long`, `const char`, `struct ksm_memory_region`, `__u32`). */
 export function typeFromWords(words: string[], structName: string | null): CType {
   if (structName !== null) return { kind: 'struct', name: structName };
-  const w = words.filter((x) => x !== 'const');
+  // Qualifiers and inline change nothing a script can observe: `static inline bool` is bool.
+  const w = words.filter((x) => x !== 'const' && x !== 'volatile' && x !== 'register' && x !== 'inline' && x !== '__inline__');
   if (w.length === 1 && T.TYPEDEFS[w[0]]) return { kind: 'int', name: w[0], ...T.TYPEDEFS[w[0]] };
   if (w.length === 1 && w[0] === 'void') return { kind: 'void', name: 'void' };
   const unsigned = w.includes('unsigned');

@@ -268,3 +268,15 @@ for (const [src, message] of refused) {
     t.notRegex(r.text, STACK);
   });
 }
+
+test('what ksm_tests.c also needed: inline, volatile bool, err/errx/warn/warnx, pread/pwrite, ffs/ffsl, MAP_NORESERVE', (t) => {
+  t.is(out('static inline int twice(int x) { return 2 * x; }\nvolatile bool flag = 3\nprint twice(4), flag, ffsl(0x100), ffs(0), ffsll(1)\n'), '8 1 9 0 1\n');
+  t.is(out('char *p = mmap(NULL, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)\nprint p != MAP_FAILED\n'), '1\n');
+  const r = runText('t.ksm', 'warnx("a %d", 5)\nerrno = ENOENT\nwarn("b")\nerr(3, "c %s", "x")\nprint "not reached"\n', { trace: false });
+  t.is(r.status, 3);
+  t.is(r.stdout, '');
+  t.regex(r.text, /^t: a 5\nt: b: No such file or directory\nt: c x: No such file or directory\n/m);
+  // pread and pwrite at an offset leave the file's offset where it was.
+  const src = '#pragma era v3:6.18\nchar buf[64]\nint fd = open("/sys/kernel/mm/ksm/pages_to_scan", O_RDWR)\nint n = pread(fd, buf, 63, 0)\nprint n, lseek(fd, 0, SEEK_CUR)\nprint pwrite(fd, "300", 3, 0)\nn = pread(fd, buf, 63, 0)\nbuf[n] = 0\nprint buf\n';
+  t.is(out(src), '4 0\n3\n300\n\n');
+});
