@@ -736,7 +736,9 @@ export class ExecSession {
     if (typeof text === 'number' && (text === -ERRNO.ENOENT || (flags & O_ACCMODE) === O_RDONLY)) return { ret: text };
     const f: FileFd = { kind: 'file', path: sp, flags, pos: 0, text: null };
     p.fds.set(fd, f);
-    this.taps.open(p.pid, fd, f, p.pid);
+    // Opened for reading only: the placeholder holds the text as of now, for what stdio reads from it behind read()
+    // (a program whose stdin a shell redirected from the file: `prog < /sys/kernel/mm/ksm/run`).
+    this.taps.open(p.pid, fd, f, p.pid, (flags & O_ACCMODE) === O_RDONLY && typeof text === 'string' ? Buffer.from(text, 'latin1') : undefined);
     return { ret: 0 };
   }
 

@@ -21,7 +21,7 @@
  * share the placeholder) -> { our descriptor of the memfd, bytes already
  * taken, the process whose store it is }.
  */
-import { closeSync, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readlinkSync, readSync, writeSync } from 'node:fs';
 import type { FileFd } from './fd-table.js';
 
 /** The name every placeholder memfd has (readlink shows "/memfd:ksmctl-sim (deleted)"). */
@@ -45,11 +45,17 @@ interface Tap<P> {
 export class StdioTaps<P> {
   private readonly taps = new Map<FileFd, Tap<P>>();
 
-  /** Starts watching the placeholder `fd` of process `pid`, which stands for `file`. */
-  open(pid: number, fd: number, file: FileFd, owner: P): void {
+  /**
+   * Starts watching the placeholder `fd` of process `pid`, which stands for
+   * `file`; with `text` (a file opened for reading only), the placeholder
+   * holds it first, for stdio's reads behind read(): not a store.
+   */
+  open(pid: number, fd: number, file: FileFd, owner: P, text?: Buffer): void {
     if (this.taps.has(file) || !isPlaceholder(pid, fd)) return;
     try {
-      this.taps.set(file, { fd: openSync(`/proc/${pid}/fd/${fd}`, 'r'), taken: 0, owner });
+      const tap = openSync(`/proc/${pid}/fd/${fd}`, text === undefined ? 'r' : 'r+');
+      if (text !== undefined && text.length > 0) writeSync(tap, text, 0, text.length, 0);
+      this.taps.set(file, { fd: tap, taken: text?.length ?? 0, owner });
     } catch {
       // The process is gone already: nothing of it can be written any more.
     }

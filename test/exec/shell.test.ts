@@ -36,6 +36,13 @@ for (const shell of ['bash', 'sh']) {
   });
 }
 
+run(`a program reading its stdin redirected from a sysfs file through stdio (sed, scanf) reads the simulated file's text as of the open${why}`, (t) => {
+  const r = h.exec(['--era', 'v3:6.18', '--stats', '--json', '--', 'sh', '-c', `sed -n p < ${KSM}/pages_to_scan; echo 77 > ${KSM}/pages_to_scan; sed -n p < ${KSM}/pages_to_scan; read x < ${KSM}/run; echo "read $x"`]);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, '100\n77\nread 0\n');
+  h.untouched(t, r);
+});
+
 run(`a store the era refuses fails as the kernel's write fails, through echo too: the value stays${why}`, (t) => {
   const r = h.exec(['--era', 'v3:6.18', '--', 'bash', '-c', `echo 100 > ${KSM}/pages_to_scan; echo abc > ${KSM}/pages_to_scan; cat ${KSM}/pages_to_scan`]);
   t.is(r.stdout, '100\n');
