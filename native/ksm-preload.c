@@ -8,12 +8,14 @@
  *
  *   open/openat/fopen of /dev/ksm, /sys/kernel/mm/ksm[/...],
  *     /proc/PID/ksm_stat, /proc/PID/ksm_merging_pages and /proc/meminfo: the simulator's
- *     file; the program gets a real descriptor number (a /dev/null
- *     descriptor held as a placeholder) that only this library and the
- *     simulator give meaning to. read/write/pread/pwrite/readv/writev/
+ *     file; the program gets a real descriptor number (an empty memfd,
+ *     "ksmctl-sim", held as a placeholder) that only this library and the
+ *     simulator give meaning to; what stdio writes into it behind write()
+ *     the simulator reads as stores (src/exec/stdio-taps.ts). read/write/pread/pwrite/readv/writev/
  *     lseek/close/dup/ioctl on such a number, and FILE streams over it
- *     (fopencookie), go to the simulator; stat/lstat/fstat/fstatat and
- *     access/faccessat of those paths answer from the simulated era too;
+ *     (fopencookie), go to the simulator; stat/lstat/fstat/fstatat/statx,
+ *     access/faccessat and the xattr probes of those paths, and opendir of
+ *     /sys/kernel/mm/ksm, answer from the simulated era too;
  *   madvise with advice 12 or 13 (MADV_SHAREABLE of April 2009, and
  *     MADV_MERGEABLE/MADV_UNMERGEABLE since 2.6.32): the simulator only,
  *     never the real madvise. Other advice goes to the real madvise and
@@ -22,12 +24,15 @@
  *   munmap: the real one, then the simulator drops its copy;
  *   fork: the simulator forks the simulated process; the child opens its
  *     own connection;
- *   sleep/usleep/nanosleep/clock_nanosleep: virtual time (the simulator's
- *     ksmd runs through it); nothing really sleeps. The clocks
+ *   sleep/usleep/nanosleep/clock_nanosleep: virtual time (answered when the
+ *     simulator's clock reaches the end: src/exec/sleepers.ts); nothing
+ *     really sleeps. The clocks
  *     (clock_gettime, gettimeofday, time) read real time plus the time
  *     slept virtually, which every answer carries;
  *   pause, the wait family and sigsuspend: the simulator learns that the
- *     process waits (see docs/exec.md, --end-on-pause).
+ *     process waits, and for which child (see docs/exec.md, --end-on-pause);
+ *   sysinfo and sysconf(_SC_PHYS_PAGES/_SC_AVPHYS_PAGES): the simulated
+ *     machine's memory, as its /proc/meminfo.
  *
  * Every request makes the simulator read the registered memory of the
  * program's processes (/proc/PID/mem), so its pages hold what the program
