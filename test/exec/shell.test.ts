@@ -44,8 +44,9 @@ run(`a program reading its stdin redirected from a sysfs file through stdio (sed
 });
 
 run(`a store the era refuses fails as the kernel's write fails, through echo too: the value stays${why}`, (t) => {
-  const r = h.exec(['--era', 'v3:6.18', '--', 'bash', '-c', `echo 100 > ${KSM}/pages_to_scan; echo abc > ${KSM}/pages_to_scan; cat ${KSM}/pages_to_scan`]);
+  const r = h.exec(['--era', 'v3:6.18', '--stats', '--json', '--', 'bash', '-c', `echo 100 > ${KSM}/pages_to_scan; echo abc > ${KSM}/pages_to_scan; cat ${KSM}/pages_to_scan`]);
   t.is(r.stdout, '100\n');
+  h.untouched(t, r);
 });
 
 run(`two processes sleeping side by side take the longer sleep of virtual time, not the sum; one after the other, the sum${why}`, (t) => {
@@ -59,15 +60,17 @@ run(`two processes sleeping side by side take the longer sleep of virtual time, 
 });
 
 run(`ls and stat(1) see the era's /sys/kernel/mm/ksm (its files, their modes), not this machine's: 2.6.32's max_kernel_pages, none under v1${why}`, (t) => {
-  const names = h.exec(['--era', 'v3:2.6.32', '--', 'sh', '-c', `ls ${KSM}; ls -l ${KSM}/max_kernel_pages ${KSM}/full_scans; stat -c '%a %n' ${KSM}/run`]);
+  const names = h.exec(['--era', 'v3:2.6.32', '--stats', '--json', '--', 'sh', '-c', `ls ${KSM}; ls -l ${KSM}/max_kernel_pages ${KSM}/full_scans; stat -c '%a %n' ${KSM}/run`]);
   t.is(names.status, 0, names.stderr);
-  t.is(names.stderr, '', 'no probe of the real files (xattrs, statx) fails');
+  t.deepEqual(names.stderr.trim().split('\n').length, 1, `no probe of the real files (xattrs, statx) fails, only the stats line: ${names.stderr}`);
+  h.untouched(t, names);
   const lines = names.stdout.trim().split('\n');
   t.deepEqual(lines.slice(0, 9), ['full_scans', 'max_kernel_pages', 'pages_shared', 'pages_sharing', 'pages_to_scan', 'pages_unshared', 'pages_volatile', 'run', 'sleep_millisecs']);
   t.regex(lines[9], /^-r--r--r-- 1 root root 4096 .* \/sys\/kernel\/mm\/ksm\/full_scans$/);
   t.regex(lines[10], /^-rw-r--r-- 1 root root 4096 .* \/sys\/kernel\/mm\/ksm\/max_kernel_pages$/);
   t.is(lines[11], '644 /sys/kernel/mm/ksm/run');
-  const v1 = h.exec(['--era', 'v1:2009', '--', 'sh', '-c', `ls ${KSM}; stat -c '%F %a' /dev/ksm`]);
+  const v1 = h.exec(['--era', 'v1:2009', '--stats', '--json', '--', 'sh', '-c', `ls ${KSM}; stat -c '%F %a' /dev/ksm`]);
   t.regex(v1.stderr, /^ls: cannot access '\/sys\/kernel\/mm\/ksm': No such file or directory$/m);
   t.is(v1.stdout, 'character special file 660\n');
+  h.untouched(t, v1);
 });
