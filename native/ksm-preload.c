@@ -148,6 +148,12 @@ DECLARE_REAL(ssize_t, writev, int, const struct iovec *, int);
 DECLARE_REAL(int, sysinfo, struct sysinfo *);
 DECLARE_REAL(int, statx, int, const char *, int, unsigned int, struct statx *);
 DECLARE_REAL(DIR *, opendir, const char *);
+DECLARE_REAL(ssize_t, getxattr, const char *, const char *, void *, size_t);
+DECLARE_REAL(ssize_t, lgetxattr, const char *, const char *, void *, size_t);
+DECLARE_REAL(ssize_t, fgetxattr, int, const char *, void *, size_t);
+DECLARE_REAL(ssize_t, listxattr, const char *, char *, size_t);
+DECLARE_REAL(ssize_t, llistxattr, const char *, char *, size_t);
+DECLARE_REAL(ssize_t, flistxattr, int, char *, size_t);
 DECLARE_REAL(int, closedir, DIR *);
 DECLARE_REAL(long, sysconf, int);
 
@@ -1287,45 +1293,48 @@ time_t time(time_t *t)
  * Extended attributes (ls's ACL and SELinux probes): sysfs's KSM files have
  * none to show, and the real files (which may not exist here) stay unread.
  */
-#define XATTR_PROBE(name, kind, ...)                                                   \
-	ssize_t name(kind target, __VA_ARGS__)                                        \
-	{                                                                             \
-		static ssize_t (*real)(kind, __VA_ARGS__);                            \
-		if (XATTR_IS_SIM(target)) {                                           \
-			errno = XATTR_ERRNO;                                          \
-			return XATTR_RET;                                             \
-		}                                                                     \
-		if (!real)                                                            \
-			real = next_sym(#name);                                       \
-		return XATTR_CALL;                                                    \
-	}
-
 static int xattr_sim_path(const char *path)
 {
 	char canon[PATH_MAX];
 	return sim_path(AT_FDCWD, path, canon);
 }
 
-#define XATTR_ERRNO ENODATA
-#define XATTR_RET -1
-#define XATTR_IS_SIM(t) xattr_sim_path(t)
-#define XATTR_CALL real(target, a, v, n)
-XATTR_PROBE(getxattr, const char *, const char *a, void *v, size_t n)
-XATTR_PROBE(lgetxattr, const char *, const char *a, void *v, size_t n)
-#undef XATTR_IS_SIM
-#define XATTR_IS_SIM(t) is_sim_fd(t)
-XATTR_PROBE(fgetxattr, int, const char *a, void *v, size_t n)
-#undef XATTR_CALL
-#undef XATTR_RET
-#undef XATTR_ERRNO
-#define XATTR_ERRNO 0
-#define XATTR_RET 0
-#define XATTR_CALL real(target, a, n)
-XATTR_PROBE(flistxattr, int, char *a, size_t n)
-#undef XATTR_IS_SIM
-#define XATTR_IS_SIM(t) xattr_sim_path(t)
-XATTR_PROBE(listxattr, const char *, char *a, size_t n)
-XATTR_PROBE(llistxattr, const char *, char *a, size_t n)
+static ssize_t no_xattr(void)
+{
+	errno = ENODATA;
+	return -1;
+}
+
+ssize_t getxattr(const char *path, const char *name, void *value, size_t size)
+{
+	return xattr_sim_path(path) ? no_xattr() : RESOLVE(getxattr)(path, name, value, size);
+}
+
+ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size)
+{
+	return xattr_sim_path(path) ? no_xattr() : RESOLVE(lgetxattr)(path, name, value, size);
+}
+
+ssize_t fgetxattr(int fd, const char *name, void *value, size_t size)
+{
+	return is_sim_fd(fd) ? no_xattr() : RESOLVE(fgetxattr)(fd, name, value, size);
+}
+
+/* The list is empty. */
+ssize_t listxattr(const char *path, char *list, size_t size)
+{
+	return xattr_sim_path(path) ? 0 : RESOLVE(listxattr)(path, list, size);
+}
+
+ssize_t llistxattr(const char *path, char *list, size_t size)
+{
+	return xattr_sim_path(path) ? 0 : RESOLVE(llistxattr)(path, list, size);
+}
+
+ssize_t flistxattr(int fd, char *list, size_t size)
+{
+	return is_sim_fd(fd) ? 0 : RESOLVE(flistxattr)(fd, list, size);
+}
 
 /* ---------------------------------------------------------------- directory listing */
 

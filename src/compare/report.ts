@@ -74,6 +74,25 @@ export const REPORT_HEAD = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 `;
 
+/**
+ * The stylesheet of the compare and sweep reports: figures in a table
+ * (numbers right, the label column left) and charts in a grid.
+ */
+export function reportStyle(o: { maxWidth: number; labelColumn: 'first-child' | 'nth-child(2)'; chartMin: number; chartHeight: number }): string {
+  return `<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: ${o.maxWidth}px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin: 0.2em 0; }
+table { border-collapse: collapse; margin: 1em 0; font-variant-numeric: tabular-nums; }
+td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; } td:${o.labelColumn}, th:${o.labelColumn} { text-align: left; }
+th { background: #f3f3f3; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(${o.chartMin}px, 1fr)); gap: 1.2em; }
+.chart { border: 1px solid #ddd; border-radius: 6px; padding: 0.8em; }
+.box { position: relative; height: ${o.chartHeight}px; }
+.note, .meta { color: #555; font-size: 0.92em; }
+code { background: #f3f3f3; padding: 1px 4px; }
+</style>`;
+}
+
 export function chartSpecs(c: Comparison): ChartSpec[] {
   const rs = c.configurations;
   const labels = rs.map((r) => r.label);
@@ -270,18 +289,7 @@ export function renderReport(c: Comparison, command?: string): string {
     .map((s) => `<section class="chart" data-family="${s.family}"><h2>${esc(s.title)}</h2><div class="box"><canvas id="chart-${s.family}" role="img" aria-label="${esc(s.title)}"></canvas></div><p class="note">${esc(s.note)}</p></section>`)
     .join('\n');
   return `${REPORT_HEAD}<title>ksmctl compare: ${esc(c.workload.name)}</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin: 0.2em 0; }
-table { border-collapse: collapse; margin: 1em 0; font-variant-numeric: tabular-nums; }
-td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; } td:first-child, th:first-child { text-align: left; }
-th { background: #f3f3f3; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1.2em; }
-.chart { border: 1px solid #ddd; border-radius: 6px; padding: 0.8em; }
-.box { position: relative; height: 300px; }
-.note, .meta { color: #555; font-size: 0.92em; }
-code { background: #f3f3f3; padding: 1px 4px; }
-</style>
+${reportStyle({ maxWidth: 1100, labelColumn: 'first-child', chartMin: 480, chartHeight: 300 })}
 </head>
 <body>
 <h1>KSM eras compared: ${esc(c.workload.name)}</h1>

@@ -4,7 +4,7 @@
  * saved and free memory over virtual time (one line per run), and the times
  * to 50 % / 90 % of the final saving.
  */
-import { esc, REPORT_HEAD, chartJsSource, scriptJson } from './report.js';
+import { esc, REPORT_HEAD, chartJsSource, reportStyle, scriptJson } from './report.js';
 import { SWEEP_NOTES, sweepColumns, sweepHeader } from './sweep-format.js';
 import type { SweepResult } from './sweep.js';
 
@@ -65,18 +65,7 @@ export function renderSweepReport(s: SweepResult, command?: string): string {
   const refused = s.runs.filter((r) => r.refused !== undefined).map((r) => `<li>#${r.index} ${esc(r.label)}: ${esc(r.refused!)}</li>`).join('\n');
   const charts = specs.map((c) => `<section class="chart"><h2>${esc(c.title)}</h2><div class="box"><canvas id="chart-${c.id}" role="img" aria-label="${esc(c.title)}"></canvas></div></section>`).join('\n');
   return `${REPORT_HEAD}<title>ksmctl compare sweep: ${esc(s.workload.name)}</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin: 0.2em 0; }
-table { border-collapse: collapse; margin: 1em 0; font-variant-numeric: tabular-nums; }
-td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; } td:nth-child(2), th:nth-child(2) { text-align: left; }
-th { background: #f3f3f3; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1.2em; }
-.chart { border: 1px solid #ddd; border-radius: 6px; padding: 0.8em; }
-.box { position: relative; height: 360px; }
-.note, .meta { color: #555; font-size: 0.92em; }
-code { background: #f3f3f3; padding: 1px 4px; }
-</style>
+${reportStyle({ maxWidth: 1200, labelColumn: 'nth-child(2)', chartMin: 520, chartHeight: 360 })}
 </head>
 <body>
 <h1>KSM tuning sweep: ${esc(s.workload.name)}</h1>

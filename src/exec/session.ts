@@ -264,7 +264,8 @@ export class ExecSession {
     } finally {
       this.busy(false);
     }
-    this.wakeSleepers();
+    // handle() has read the processes' memory for every call but a hello, a BLOCK and one of an unknown process.
+    this.wakeSleepers({ synced: req.op !== OP.HELLO && req.op !== OP.BLOCK && this.procs.has(req.pid) });
     if (r === null) return;
     if (this.opts.onCall !== undefined) {
       const p = this.procs.get(req.pid);
@@ -401,7 +402,7 @@ export class ExecSession {
    * clock jumping there. Otherwise a timer comes back when real time has
    * brought the clock to the earliest wake-up.
    */
-  private wakeSleepers(graceOver = false): void {
+  private wakeSleepers(o: { graceOver?: boolean; synced?: boolean } = {}): void {
     if (this.sleepTimer !== null) {
       clearTimeout(this.sleepTimer);
       this.sleepTimer = null;
@@ -412,15 +413,15 @@ export class ExecSession {
     let jump = this.waiting.size === 0 && !live.some((p) => p.state === 'running');
     // A process waiting for a child whose exit the simulator has already seen is about to run again (its
     // UNBLOCK is on the way): a jump waits JUMP_GRACE_MS of real time for it first.
-    if (jump && !graceOver && live.some((p) => p.state === 'blocked')) {
-      this.sleepTimer = setTimeout(() => this.wakeSleepers(true), JUMP_GRACE_MS);
+    if (jump && o.graceOver !== true && live.some((p) => p.state === 'blocked')) {
+      this.sleepTimer = setTimeout(() => this.wakeSleepers({ graceOver: true }), JUMP_GRACE_MS);
       return;
     }
     this.busy(true);
     try {
       const now = this.virtualNow();
       jump &&= first > now;
-      this.syncAll();
+      if (o.synced !== true) this.syncAll();
       this.advance(jump ? first - now : 0);
       for (const s of this.sleepers.due(this.virtualNow())) {
         const p = this.procs.get(s.pid);

@@ -1270,8 +1270,14 @@ export class Interpreter {
       case 'binary': {
         if (e.op === '&&') return truthy(this.eval(c, e.left)) && truthy(this.eval(c, e.right)) ? 1n : 0n;
         if (e.op === '||') return truthy(this.eval(c, e.left)) || truthy(this.eval(c, e.right)) ? 1n : 0n;
-        const v = this.binary(e.op, this.eval(c, e.left), this.eval(c, e.right), e.loc, this.unsignedOperands(c, e));
-        return v;
+        const l = this.eval(c, e.left);
+        const r = this.eval(c, e.right);
+        const v = this.binary(e.op, l, r, e.loc);
+        // Operands and result in [0, 2^32) come out the same in any type C could convert them to: the
+        // operands' types are looked at (unsignedOperands) only when a value is negative or that large.
+        if (typeof v === 'bigint' && typeof l === 'bigint' && typeof r === 'bigint' && l >= 0n && r >= 0n && v >= 0n && v < 0x100000000n) return v;
+        const u = this.unsignedOperands(c, e);
+        return u === null ? v : this.binary(e.op, l, r, e.loc, u);
       }
       case 'cond':
         return truthy(this.eval(c, e.test)) ? this.eval(c, e.then) : this.eval(c, e.else);

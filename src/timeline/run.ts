@@ -72,21 +72,22 @@ export interface Sample {
   cowBreaks: number;
 }
 
+/** The merger's counts a run's work shows on their own (the sweep's JSON), ahead of the whole record. */
+const WORK_SUMMARY = ['pagesScanned', 'checksums', 'bytesHashed', 'comparisons', 'bytesCompared', 'mergeAttempts', 'merges'] as const;
+
 /** ksmd's work, totals over the run: what a CPU model (src/cpu) turns into CPU time. */
-export interface Work {
-  pagesScanned: number;
-  checksums: number;
-  bytesHashed: number;
-  comparisons: number;
-  bytesCompared: number;
-  mergeAttempts: number;
-  merges: number;
+export interface Work extends Pick<MergeWork, (typeof WORK_SUMMARY)[number]> {
   /** ksmd's batches (wake-ups that scanned). */
   batches: number;
   /** Full passes completed (the era's full_scans). */
   passes: number;
   /** The merger's whole work record (a CPU model prices it: src/cpu, with `passes` and `batches` as wake-ups). */
   stats: MergeWork;
+}
+
+function workOf(stats: MergeWork, batches: number, passes: number): Work {
+  const summary = Object.fromEntries(WORK_SUMMARY.map((k) => [k, stats[k]])) as Pick<MergeWork, (typeof WORK_SUMMARY)[number]>;
+  return { ...summary, batches, passes, stats };
 }
 
 export interface TimelineResult {
@@ -225,7 +226,7 @@ export function runTimeline(w: Workload, config: TimelineConfig, opts: { preload
     refused: why,
     samples: [],
     trace,
-    work: { pagesScanned: 0, checksums: 0, bytesHashed: 0, comparisons: 0, bytesCompared: 0, mergeAttempts: 0, merges: 0, batches: 0, passes: 0, stats: a.merger.work() },
+    work: workOf(a.merger.work(), 0, 0),
     end: { saved: 0, pagesSharing: 0, zeroPages: 0, rmapItems: 0, cowBreaks: 0 },
     peakInUse: 0,
     untilMs: until,
@@ -353,26 +354,16 @@ export function runTimeline(w: Workload, config: TimelineConfig, opts: { preload
   }
 
   const m = a.merger;
-  const stats = m.stats;
   const c = a.counters();
-  const zero = Number(a.readSysfs('ksm_zero_pages').toString().trim()) || 0;
+  // An era without the file (before 6.18) answers -errno: no zero pages.
+  const zeroFile = a.readSysfs('ksm_zero_pages');
+  const zero = typeof zeroFile === 'string' ? Number(zeroFile.trim()) || 0 : 0;
   return {
     samples,
     trace,
-    work: {
-      pagesScanned: stats.pagesScanned,
-      checksums: stats.checksums,
-      bytesHashed: stats.bytesHashed,
-      comparisons: stats.comparisons,
-      bytesCompared: stats.bytesCompared,
-      mergeAttempts: stats.mergeAttempts,
-      merges: stats.merges,
-      batches: a.ksmd.batches,
-      passes: c.full_scans,
-      // The whole work record (tree levels and allocations too): what the CPU model prices.
-      stats: m.work(),
-    },
-    end: { saved: samples[samples.length - 1]?.saved ?? 0, pagesSharing: c.pages_sharing, zeroPages: typeof a.readSysfs('ksm_zero_pages') === 'string' ? zero : 0, rmapItems: rmapItems(m), cowBreaks: a.memory.cowBreaks },
+    // The whole work record (tree levels and allocations too) is what the CPU model prices.
+    work: workOf(m.work(), a.ksmd.batches, c.full_scans),
+    end: { saved: samples[samples.length - 1]?.saved ?? 0, pagesSharing: c.pages_sharing, zeroPages: zero, rmapItems: rmapItems(m), cowBreaks: a.memory.cowBreaks },
     peakInUse: peak,
     untilMs: until,
     ramPages,

@@ -23,6 +23,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecovery, recoveryFileIn, stateDir } from '../../src/real/guard.js';
+import type { CheckRow } from '../../src/cpu/calibrate.js';
 import type { Verification } from '../../src/real/verify.js';
 import { KSMCTL, ksmctl } from '../helpers/cli.js';
 import { FIXTURES, ROOT } from '../helpers/golden.js';
@@ -161,16 +162,6 @@ for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
 }
 
 // ---------------------------------------------------------------- the ksmd CPU model
-
-interface CheckRow {
-  workload: string;
-  passes: number;
-  measuredMsPerPass: number;
-  predictedMsPerPass: number;
-  errorPercent: number;
-  within: boolean;
-  skipped: string | null;
-}
 
 // The figures are CPU times on a shared machine, so the bound asserted is
 // looser than the full check's 25 % (docs/cpu-model.md): a model off by more

@@ -554,13 +554,7 @@ export class ContentStore {
     }
     this.meta[4 * id + 3] = h;
     this.meta[4 * id + 2] = run < WORDS_PER_PAGE ? src[off + run] : head;
-    const b = h & this.bucketMask;
-    this.chain[id] = this.buckets[b];
-    this.buckets[b] = id;
-    this.refs[id] = 1;
-    this.live++;
-    if (this.live > this.buckets.length * 2) this.rehash();
-    return id;
+    return this.link(id, h);
   }
 
   /**
@@ -586,6 +580,11 @@ export class ContentStore {
     m[4 * id + 3] = h;
     this.tails[id >>> SLAB_SHIFT][(id & SLAB_MASK) * TAIL_WORDS] = x;
     this.seedPages++;
+    return this.link(id, h);
+  }
+
+  /** A new content `id` of hash `h` goes live with one reference, first in its bucket's chain. */
+  private link(id: number, h: number): number {
     const b = h & this.bucketMask;
     this.chain[id] = this.buckets[b];
     this.buckets[b] = id;
