@@ -49,30 +49,44 @@ export function startWorker(data: AnyWorkerData): Worker {
   return new Worker(boot, { eval: true, workerData: data });
 }
 
-function runInWorker(data: WorkerData, onProgress: (p: Progress) => void, running: Set<Worker>): Promise<ConfigResult> {
+/**
+ * A worker's one result: its `result` message resolves the promise; an
+ * `error` message, an error thrown in it or an exit without a result
+ * rejects it, named by the run's label. `progress` messages go to
+ * `onProgress`. The worker is in `running` until it exits.
+ */
+export function workerOutcome<R, P extends { type: 'progress' }>(
+  worker: Worker,
+  label: string,
+  running: Set<Worker>,
+  onProgress: (m: P) => void,
+): Promise<R> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(data);
     running.add(worker);
-    worker.on('exit', () => running.delete(worker));
     let settled = false;
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') onProgress(m.progress);
+    worker.on('message', (m: P | { type: 'result'; result: R } | { type: 'error'; message: string }) => {
+      if (m.type === 'progress') onProgress(m as P);
       else if (m.type === 'result') {
         settled = true;
-        resolve(m.result);
+        resolve((m as { result: R }).result);
       } else {
         settled = true;
-        reject(new Error(`${data.config.label}: ${m.message}`));
+        reject(new Error(`${label}: ${(m as { message: string }).message}`));
       }
     });
     worker.on('error', (e) => {
       settled = true;
-      reject(new Error(`${data.config.label}: ${e.message}`));
+      reject(new Error(`${label}: ${e.message}`));
     });
     worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`${data.config.label}: the worker stopped (exit code ${code})`));
+      running.delete(worker);
+      if (!settled) reject(new Error(`${label}: the worker stopped (exit code ${code})`));
     });
   });
+}
+
+function runInWorker(data: WorkerData, onProgress: (p: Progress) => void, running: Set<Worker>): Promise<ConfigResult> {
+  return workerOutcome<ConfigResult, Extract<WorkerMessage, { type: 'progress' }>>(startWorker(data), data.config.label, running, (m) => onProgress(m.progress));
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import { policyByName } from '../policy/registry.js';
 import { runTimeline } from '../timeline/run.js';
 import type { CompareInput } from './run.js';
-import { startWorker } from './compare.js';
+import { startWorker, workerOutcome } from './compare.js';
 import { type RunResult, summarize, type SweepRun } from './sweep.js';
 
 export interface SweepWorkerData {
@@ -54,29 +54,7 @@ export interface SweepRunOptions {
 }
 
 function inWorker(data: SweepWorkerData, onProgress: (f: number, saved: number) => void, running: Set<Worker>): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const worker = startWorker(data);
-    running.add(worker);
-    let settled = false;
-    worker.on('message', (m: SweepWorkerMessage) => {
-      if (m.type === 'progress') onProgress(m.fraction, m.saved);
-      else if (m.type === 'result') {
-        settled = true;
-        resolve(m.result);
-      } else {
-        settled = true;
-        reject(new Error(`${data.sweepRun.label}: ${m.message}`));
-      }
-    });
-    worker.on('error', (e) => {
-      settled = true;
-      reject(new Error(`${data.sweepRun.label}: ${e.message}`));
-    });
-    worker.on('exit', (code) => {
-      running.delete(worker);
-      if (!settled) reject(new Error(`${data.sweepRun.label}: the worker stopped (exit code ${code})`));
-    });
-  });
+  return workerOutcome<RunResult, Extract<SweepWorkerMessage, { type: 'progress' }>>(startWorker(data), data.sweepRun.label, running, (m) => onProgress(m.fraction, m.saved));
 }
 
 export async function runSweepRuns(input: CompareInput, runs: readonly SweepRun[], untilMs: number | null, opts: SweepRunOptions = {}): Promise<RunResult[]> {
